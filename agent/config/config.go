@@ -1,0 +1,629 @@
+// Package config loads and checks vipagent's YAML configuration: defaults
+// first, then a strict decode (unknown keys are errors), then Validate, which
+// reports every problem at once with its path.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vipagent/vipagent/reactions"
+)
+
+// DefaultListen is where the agent's API listens unless told otherwise.
+const DefaultListen = "127.0.0.1:8470"
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML is the built-in configuration used when no --config is given.
+func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
+
+// Config is the whole configuration of one agent.
+type Config struct {
+	// Node is this agent's node name; it must be a key of Nodes.
+	Node    string `yaml:"node"`
+	Listen  string `yaml:"listen"`
+	DataDir string `yaml:"data_dir"`
+	// Insecure allows listening on a non-loopback address without TLS or
+	// without tokens.
+	Insecure bool   `yaml:"insecure"`
+	TLS      TLS    `yaml:"tls"`
+	Auth     Auth   `yaml:"auth"`
+	Limits   Limits `yaml:"limits"`
+	// Nodes are the members of the RM pair, this one included.
+	Nodes     map[string]Node    `yaml:"nodes"`
+	VIPs      map[string]VIP     `yaml:"vips"`
+	Commands  map[string]Command `yaml:"commands"`
+	Reactions []Reaction         `yaml:"reactions"`
+	Reports   []Report           `yaml:"reports"`
+	// CallbackHosts are the hosts a per-alarm callback_url may point at.
+	CallbackHosts []string     `yaml:"callback_hosts"`
+	Schedules     Schedules    `yaml:"schedules"`
+	Failover      Failover     `yaml:"failover"`
+	Genesys       Genesys      `yaml:"genesys"`
+	Alertmanager  Alertmanager `yaml:"alertmanager"`
+	Log           Log          `yaml:"log"`
+	// StepTimeout bounds a step that sets no timeout of its own.
+	StepTimeout Duration `yaml:"step_timeout"`
+}
+
+// Node is a member of the RM pair.
+type Node struct {
+	// URL is the base URL of the node's agent API, e.g. http://10.0.0.2:8470.
+	URL string `yaml:"url"`
+	// Token is what this agent sends to that node's agent (peer calls).
+	Token Secret `yaml:"token"`
+	// MemberID is the RM's [cluster] mymemberid on that node.
+	MemberID int `yaml:"member_id"`
+	// RMAddress is host:port where the node's Resource Manager answers,
+	// used by the rm_answers step condition.
+	RMAddress string `yaml:"rm_address"`
+	// Host is the Genesys Host object of the node.
+	Host string `yaml:"host"`
+	// RMApplication is the Genesys application name of the node's RM.
+	RMApplication string `yaml:"rm_application"`
+}
+
+// VIP is one virtual IP this pair moves.
+type VIP struct {
+	Address   string `yaml:"address"`
+	Interface string `yaml:"interface"`
+	Backend   string `yaml:"backend"`
+	// Owner is the node that should hold the VIP when nothing has moved it.
+	Owner   string         `yaml:"owner"`
+	Timeout Duration       `yaml:"timeout"`
+	Options map[string]any `yaml:"options"`
+	// AutoFix lets the reconcile job repair drift instead of only reporting it.
+	AutoFix bool `yaml:"auto_fix"`
+}
+
+// Prefix is the VIP's parsed address; only call after Validate.
+func (v VIP) Prefix() netip.Prefix { p, _ := netip.ParsePrefix(v.Address); return p }
+
+// Command is a program a reaction step may run.
+type Command struct {
+	Argv    []string `yaml:"argv"`
+	Dir     string   `yaml:"dir"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Reaction is a rule: what to match and which steps to run.
+type Reaction struct {
+	Name  string `yaml:"name"`
+	Match Match  `yaml:"match"`
+	Steps []Step `yaml:"steps"`
+}
+
+// Match selects alarms. Every field that is set must match; a field takes
+// one value or a list, and values may use * and ? wildcards.
+type Match struct {
+	Condition   StringList            `yaml:"condition"`
+	EventID     StringList            `yaml:"event_id"`
+	Application StringList            `yaml:"application"`
+	Host        StringList            `yaml:"host"`
+	Severity    StringList            `yaml:"severity"`
+	Labels      map[string]StringList `yaml:"labels"`
+}
+
+// Step is one step of a reaction: exactly one of Enable, Disable, Run.
+type Step struct {
+	Enable  string     `yaml:"enable"`
+	Disable string     `yaml:"disable"`
+	Run     string     `yaml:"run"`
+	On      string     `yaml:"on"`
+	Force   bool       `yaml:"force"`
+	When    StringList `yaml:"when"`
+	Timeout Duration   `yaml:"timeout"`
+}
+
+// Report is an HTTP target that receives results.
+type Report struct {
+	Name     string            `yaml:"name"`
+	URL      string            `yaml:"url"`
+	Headers  map[string]string `yaml:"headers"`
+	Secret   Secret            `yaml:"secret"`
+	Statuses []string          `yaml:"statuses"`
+	Steps    bool              `yaml:"steps"`
+	Timeout  Duration          `yaml:"timeout"`
+}
+
+// Schedules are cron expressions (robfig/cron, with optional seconds and
+// descriptors such as @every 30s) for the periodic jobs; "off" disables one.
+type Schedules struct {
+	Reconcile   string `yaml:"reconcile"`
+	DrainOutbox string `yaml:"drain_outbox"`
+	Prune       string `yaml:"prune"`
+	// PruneAge removes finished events older than this.
+	PruneAge Duration `yaml:"prune_age"`
+	// PruneKeep keeps at most this many finished events.
+	PruneKeep int `yaml:"prune_keep"`
+	// ReportMaxAge gives up retrying a report older than this.
+	ReportMaxAge Duration `yaml:"report_max_age"`
+}
+
+// Failover configures `vipagent failover enable|disable [MEMBERID]`.
+type Failover struct {
+	// VIPs moved by the failover command; empty means every VIP.
+	VIPs  []string `yaml:"vips"`
+	Force bool     `yaml:"force"`
+}
+
+// Alertmanager configures the /v1/alertmanager receiver.
+type Alertmanager struct {
+	// ConditionLabel names the label that gives an alert's condition.
+	ConditionLabel string `yaml:"condition_label"`
+	// Resolved says what to do with resolved alerts: "ignore" or "match".
+	Resolved string `yaml:"resolved"`
+}
+
+// Auth lists the bearer tokens the API accepts and the webhook signing key.
+type Auth struct {
+	Tokens []Token `yaml:"tokens"`
+	// WebhookSecret verifies signed webhooks (X-Vipagent-Signature).
+	WebhookSecret Secret `yaml:"webhook_secret"`
+	// MaxSkew bounds the age of a signed webhook's timestamp.
+	MaxSkew Duration `yaml:"max_skew"`
+}
+
+// Token is one bearer token and its role.
+type Token struct {
+	Name  string `yaml:"name"`
+	Role  string `yaml:"role"`
+	Token Secret `yaml:"token"`
+}
+
+// Roles, weakest first: each includes the ones before it... except that
+// trigger and read are separate; admin includes both.
+const (
+	RoleRead    = "read"
+	RoleTrigger = "trigger"
+	RoleAdmin   = "admin"
+)
+
+// TLS holds certificate files; set both to serve HTTPS.
+type TLS struct {
+	Cert     string `yaml:"cert"`
+	Key      string `yaml:"key"`
+	ClientCA string `yaml:"client_ca"`
+	// CA verifies peers' certificates on outgoing peer calls.
+	CA string `yaml:"ca"`
+}
+
+// Limits bound what a client can make the agent do.
+type Limits struct {
+	MaxBodyBytes  int64    `yaml:"max_body_bytes"`
+	RatePerMinute int      `yaml:"rate_per_minute"`
+	MaxInFlight   int      `yaml:"max_in_flight"`
+	ReadTimeout   Duration `yaml:"read_timeout"`
+	WriteTimeout  Duration `yaml:"write_timeout"`
+	ShutdownGrace Duration `yaml:"shutdown_grace"`
+}
+
+// Log configures logging; File adds a size-rotated log file.
+type Log struct {
+	Level     string `yaml:"level"`
+	Format    string `yaml:"format"` // json, console or auto
+	File      string `yaml:"file"`
+	MaxSizeMB int    `yaml:"max_size_mb"`
+	MaxFiles  int    `yaml:"max_files"`
+}
+
+// Defaults returns a configuration with every default filled in.
+func Defaults() Config {
+	return Config{
+		Listen:      DefaultListen,
+		DataDir:     "vipagent-data",
+		StepTimeout: Duration(30 * time.Second),
+		Limits: Limits{
+			MaxBodyBytes:  64 << 10,
+			RatePerMinute: 600,
+			MaxInFlight:   1024,
+			ReadTimeout:   Duration(10 * time.Second),
+			WriteTimeout:  Duration(70 * time.Second),
+			ShutdownGrace: Duration(30 * time.Second),
+		},
+		Auth: Auth{MaxSkew: Duration(5 * time.Minute)},
+		Schedules: Schedules{
+			Reconcile:    "@every 30s",
+			DrainOutbox:  "@every 5s",
+			Prune:        "@every 1h",
+			PruneAge:     Duration(30 * 24 * time.Hour),
+			PruneKeep:    100000,
+			ReportMaxAge: Duration(7 * 24 * time.Hour),
+		},
+		Alertmanager: Alertmanager{ConditionLabel: "condition", Resolved: "ignore"},
+		Genesys:      DefaultGenesys(),
+		Log:          Log{Level: "info", Format: "auto", MaxSizeMB: 20, MaxFiles: 5},
+	}
+}
+
+// Load reads a configuration file; path "" means the built-in default.
+// Decoding errors come back at once; semantic problems come from Validate.
+func Load(path string, getenv func(string) string) (*Config, error) {
+	data := DefaultYAML()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		data = b
+	}
+	c, err := Parse(data)
+	if err != nil {
+		if path == "" {
+			path = "built-in default"
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := c.Validate(getenv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// Parse decodes YAML strictly on top of Defaults.
+func Parse(data []byte) (*Config, error) {
+	c := Defaults()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, reactions.Invalid("config is empty")
+		}
+		return nil, fmt.Errorf("%w: %v", reactions.ErrInvalid, err)
+	}
+	return &c, nil
+}
+
+// Problems is every validation problem of a configuration.
+type Problems []string
+
+func (p Problems) Error() string {
+	return fmt.Sprintf("%d config problem(s):\n  %s", len(p), strings.Join(p, "\n  "))
+}
+
+func (p Problems) Unwrap() error { return reactions.ErrInvalid }
+
+var (
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+	// Interface names reach netsh and ip as one argv element; Windows names
+	// have spaces and parentheses ("Ethernet 2", "Local Area Connection
+	// (2)"), but nothing a shell or netsh's own parser would interpret.
+	ifnameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._:()#-]{0,63}$`)
+)
+
+// ValidName reports whether s is fit for a node, VIP, command or reaction name.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
+
+// ValidInterface reports whether s is fit to be an interface name.
+func ValidInterface(s string) bool { return ifnameRE.MatchString(s) && !strings.HasSuffix(s, " ") }
+
+// knownBackends are checked here; their options are checked by the backends.
+var knownBackends = []string{"fake", "netlink", "ip", "netsh", "nlb", "script"}
+
+// Validate resolves secrets and reports every problem at once.
+func (c *Config) Validate(getenv func(string) string) error {
+	var p Problems
+	add := func(path, format string, args ...any) {
+		p = append(p, path+": "+fmt.Sprintf(format, args...))
+	}
+	if c.Node == "" {
+		add("node", "required")
+	} else if _, ok := c.Nodes[c.Node]; !ok {
+		add("node", "%q is not one of nodes", c.Node)
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen", "not host:port: %v", err)
+	}
+	if c.DataDir == "" {
+		add("data_dir", "required")
+	}
+	if c.StepTimeout <= 0 {
+		add("step_timeout", "must be positive")
+	}
+	for _, name := range sortedKeys(c.Nodes) {
+		n := c.Nodes[name]
+		path := "nodes." + name
+		if !ValidName(name) {
+			add(path, "name must be letters, digits, '.', '_' or '-'")
+		}
+		if n.URL != "" {
+			if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				add(path+".url", "not an http(s) URL")
+			}
+		} else if name != c.Node {
+			add(path+".url", "required for a peer node")
+		}
+		if n.RMAddress != "" {
+			if _, _, err := net.SplitHostPort(n.RMAddress); err != nil {
+				add(path+".rm_address", "not host:port")
+			}
+		}
+		if n.MemberID < 0 {
+			add(path+".member_id", "must not be negative")
+		}
+		if err := n.Token.resolve(getenv); err != nil {
+			add(path+".token", "%v", err)
+		}
+		c.Nodes[name] = n
+	}
+	for _, name := range sortedKeys(c.VIPs) {
+		v := c.VIPs[name]
+		path := "vips." + name
+		if !ValidName(name) {
+			add(path, "name must be letters, digits, '.', '_' or '-'")
+		}
+		if pr, err := netip.ParsePrefix(v.Address); err != nil {
+			add(path+".address", "not an IP prefix such as 192.0.2.100/24")
+		} else if pr.Addr().Zone() != "" {
+			add(path+".address", "zones are not allowed")
+		}
+		if v.Interface != "" && !ValidInterface(v.Interface) {
+			add(path+".interface", "%q has characters that are not allowed in an interface name", v.Interface)
+		}
+		if !slices.Contains(knownBackends, v.Backend) {
+			add(path+".backend", "must be one of %s", strings.Join(knownBackends, ", "))
+		}
+		if (v.Backend == "netlink" || v.Backend == "ip" || v.Backend == "netsh") && v.Interface == "" {
+			add(path+".interface", "required for the %s backend", v.Backend)
+		}
+		if v.Owner != "" {
+			if _, ok := c.Nodes[v.Owner]; !ok {
+				add(path+".owner", "%q is not one of nodes", v.Owner)
+			}
+		}
+		if v.Timeout < 0 {
+			add(path+".timeout", "must not be negative")
+		}
+	}
+	for _, name := range sortedKeys(c.Commands) {
+		cmd := c.Commands[name]
+		path := "commands." + name
+		if !ValidName(name) {
+			add(path, "name must be letters, digits, '.', '_' or '-'")
+		}
+		if len(cmd.Argv) == 0 || cmd.Argv[0] == "" {
+			add(path+".argv", "required: the program and its arguments")
+		}
+		for i, a := range cmd.Argv {
+			if strings.ContainsAny(a, "\x00\n\r") {
+				add(fmt.Sprintf("%s.argv[%d]", path, i), "NUL and newlines are not allowed")
+			}
+			if err := CheckTemplate(a); err != nil {
+				add(fmt.Sprintf("%s.argv[%d]", path, i), "%v", err)
+			}
+		}
+		if cmd.Timeout < 0 {
+			add(path+".timeout", "must not be negative")
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range c.Reactions {
+		path := fmt.Sprintf("reactions[%d]", i)
+		if r.Name == "" {
+			add(path+".name", "required")
+		} else {
+			path = "reactions." + r.Name
+			if !ValidName(r.Name) {
+				add(path+".name", "must be letters, digits, '.', '_' or '-'")
+			}
+			if seen[r.Name] {
+				add(path, "name used twice")
+			}
+			seen[r.Name] = true
+		}
+		c.validateMatch(path+".match", r.Match, add)
+		if len(r.Steps) == 0 {
+			add(path+".steps", "at least one step is required")
+		}
+		for j, s := range r.Steps {
+			c.validateStep(fmt.Sprintf("%s.steps[%d]", path, j), s, add)
+		}
+	}
+	for i := range c.Reports {
+		r := &c.Reports[i]
+		path := fmt.Sprintf("reports[%d]", i)
+		if r.Name == "" {
+			r.Name = fmt.Sprintf("report-%d", i+1)
+		}
+		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add(path+".url", "not an http(s) URL")
+		}
+		for _, st := range r.Statuses {
+			if !reactions.Status(st).Final() {
+				add(path+".statuses", "%q is not a final status", st)
+			}
+		}
+		for k, v := range r.Headers {
+			if strings.ContainsAny(k+v, "\r\n\x00") {
+				add(path+".headers."+k, "newlines and NUL are not allowed")
+			}
+		}
+		if err := r.Secret.resolve(getenv); err != nil {
+			add(path+".secret", "%v", err)
+		}
+	}
+	for i, h := range c.CallbackHosts {
+		if h == "" || strings.ContainsAny(h, "/ \t") {
+			add(fmt.Sprintf("callback_hosts[%d]", i), "must be a host name or host:port")
+		}
+	}
+	for i := range c.Auth.Tokens {
+		t := &c.Auth.Tokens[i]
+		path := fmt.Sprintf("auth.tokens[%d]", i)
+		if t.Name == "" {
+			t.Name = fmt.Sprintf("token-%d", i+1)
+		}
+		if t.Role != RoleRead && t.Role != RoleTrigger && t.Role != RoleAdmin {
+			add(path+".role", "must be read, trigger or admin")
+		}
+		if !t.Token.IsSet() {
+			add(path+".token", "required (env:NAME, file:PATH or a value)")
+		} else if err := t.Token.resolve(getenv); err != nil {
+			add(path+".token", "%v", err)
+		} else if len(t.Token.Value()) < 16 {
+			add(path+".token", "must be at least 16 characters")
+		}
+	}
+	if err := c.Auth.WebhookSecret.resolve(getenv); err != nil {
+		add("auth.webhook_secret", "%v", err)
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		add("tls", "cert and key go together")
+	}
+	if c.Limits.MaxBodyBytes <= 0 {
+		add("limits.max_body_bytes", "must be positive")
+	}
+	if c.Limits.MaxInFlight <= 0 {
+		add("limits.max_in_flight", "must be positive")
+	}
+	if c.Alertmanager.Resolved != "ignore" && c.Alertmanager.Resolved != "match" {
+		add("alertmanager.resolved", "must be ignore or match")
+	}
+	for _, v := range c.Failover.VIPs {
+		if _, ok := c.VIPs[v]; !ok {
+			add("failover.vips", "%q is not one of vips", v)
+		}
+	}
+	switch c.Log.Format {
+	case "json", "console", "auto":
+	default:
+		add("log.format", "must be json, console or auto")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", "must be debug, info, warn or error")
+	}
+	for _, prob := range c.Genesys.validate(c) {
+		p = append(p, "genesys."+prob)
+	}
+	if len(p) > 0 {
+		return p
+	}
+	return nil
+}
+
+func (c *Config) validateMatch(path string, m Match, add func(string, string, ...any)) {
+	if len(m.Condition)+len(m.EventID)+len(m.Application)+len(m.Host)+len(m.Severity)+len(m.Labels) == 0 {
+		add(path, "empty: a rule must match on at least one field (use condition: \"*\" to match everything)")
+	}
+	for _, f := range []struct {
+		name string
+		vals StringList
+	}{{"condition", m.Condition}, {"event_id", m.EventID}, {"application", m.Application}, {"host", m.Host}, {"severity", m.Severity}} {
+		for _, v := range f.vals {
+			if v == "" {
+				add(path+"."+f.name, "empty value")
+			}
+		}
+	}
+}
+
+func (c *Config) validateStep(path string, s Step, add func(string, string, ...any)) {
+	n := 0
+	for _, v := range []string{s.Enable, s.Disable, s.Run} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		add(path, "exactly one of enable, disable, run is required")
+		return
+	}
+	switch {
+	case s.Enable != "" || s.Disable != "":
+		name := s.Enable + s.Disable
+		if _, ok := c.VIPs[name]; !ok {
+			add(path, "unknown vip %q", name)
+		}
+	case s.Run != "":
+		if _, ok := c.Commands[s.Run]; !ok {
+			add(path+".run", "unknown command %q", s.Run)
+		}
+		if s.Force {
+			add(path+".force", "only for enable")
+		}
+	}
+	if s.Disable != "" && s.Force {
+		add(path+".force", "only for enable: removing a VIP is always allowed")
+	}
+	if s.On != "" {
+		if _, ok := c.Nodes[s.On]; !ok {
+			add(path+".on", "%q is not one of nodes", s.On)
+		}
+	}
+	for _, w := range s.When {
+		switch reactions.Condition(w) {
+		case reactions.WhenPreviousSucceeded, reactions.WhenAlways, reactions.WhenReleased:
+		case reactions.WhenRMAnswers:
+			node := s.On
+			if node == "" {
+				node = c.Node
+			}
+			if c.Nodes[node].RMAddress == "" {
+				add(path+".when", "rm_answers needs nodes.%s.rm_address", node)
+			}
+		default:
+			add(path+".when", "unknown condition %q (previous_succeeded, always, vip_released, rm_answers)", w)
+		}
+	}
+	if s.Timeout < 0 {
+		add(path+".timeout", "must not be negative")
+	}
+}
+
+// StepTimeoutFor is the deadline of a step: its own, else its VIP's or
+// command's, else the global default.
+func (c *Config) StepTimeoutFor(s reactions.Step) time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	if s.Action == reactions.ActionRun {
+		if cmd, ok := c.Commands[s.Command]; ok && cmd.Timeout > 0 {
+			return cmd.Timeout.D()
+		}
+	} else if v, ok := c.VIPs[s.VIP]; ok && v.Timeout > 0 {
+		return v.Timeout.D()
+	}
+	return c.StepTimeout.D()
+}
+
+// NodeByMember returns the node whose RM has the given member ID.
+func (c *Config) NodeByMember(id int) (string, bool) {
+	for _, name := range sortedKeys(c.Nodes) {
+		if c.Nodes[name].MemberID == id && id != 0 {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// SortedKeys returns the keys of m in order.
+func SortedKeys[V any](m map[string]V) []string { return sortedKeys(m) }
+
+// CheckTemplate reports whether a command argument uses only known placeholders.
+func CheckTemplate(s string) error { return reactions.CheckArgTemplate(s) }

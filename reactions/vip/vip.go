@@ -1,0 +1,39 @@
+// Package vip holds what every VIP backend shares: the description of the
+// VIP it moves and a strict decoder for its options. The backends live in
+// the packages below this one; the engine declares the interface they meet.
+package vip
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Spec is one configured VIP as a backend sees it.
+type Spec struct {
+	Name      string
+	Prefix    netip.Prefix // address and prefix length, e.g. 192.0.2.100/24
+	Interface string
+	// DataDir is the agent's data directory, for backends that keep state.
+	DataDir string
+}
+
+// DecodeOptions decodes a backend's options map into dst strictly: unknown
+// keys are errors, so a typo never silently falls back to a default.
+func DecodeOptions(raw map[string]any, dst any) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	b, err := yaml.Marshal(raw)
+	if err != nil {
+		return fmt.Errorf("options: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("options: %w", err)
+	}
+	return nil
+}
