@@ -211,6 +211,11 @@ type Limits struct {
 	ReadTimeout   Duration `yaml:"read_timeout"`
 	WriteTimeout  Duration `yaml:"write_timeout"`
 	ShutdownGrace Duration `yaml:"shutdown_grace"`
+	// Supersede lets a newer event for a VIP replace older ones still
+	// queued for it (latest intent wins); the replaced ones end superseded.
+	Supersede bool `yaml:"supersede"`
+	// Retries is how often a failed VIP step is tried again.
+	Retries int `yaml:"retries"`
 }
 
 // Log configures logging; File adds a size-rotated log file.
@@ -235,6 +240,7 @@ func Defaults() Config {
 			ReadTimeout:   Duration(10 * time.Second),
 			WriteTimeout:  Duration(70 * time.Second),
 			ShutdownGrace: Duration(30 * time.Second),
+			Supersede:     true,
 		},
 		Auth: Auth{MaxSkew: Duration(5 * time.Minute)},
 		Schedules: Schedules{
@@ -487,6 +493,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 	}
 	if c.Limits.MaxBodyBytes <= 0 {
 		add("limits.max_body_bytes", "must be positive")
+	}
+	if c.Limits.Retries < 0 || c.Limits.Retries > 10 {
+		add("limits.retries", "must be from 0 to 10")
 	}
 	if c.Limits.MaxInFlight <= 0 {
 		add("limits.max_in_flight", "must be positive")

@@ -1,15 +1,44 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
-// Genesys describes the Genesys objects `vipagent genesys` generates. Log
-// event IDs differ between releases: the defaults are the ones commonly
-// used; check them against your own Log Events Help.
+// Genesys describes the Genesys objects `vipagent genesys` generates (see
+// package agent/genesys): where vipagent lives on the RM hosts, how the
+// generated objects are named, and which log events the Alarm Conditions
+// watch.
+//
+// Log event IDs differ between Genesys releases and are not constants of
+// vipagent. Of the defaults, only 00-05060 ("Application started", the
+// standard start event every Genesys server logs) could be confirmed from
+// public Genesys material; 00-05061 and 00-05064 are the IDs commonly used
+// for "stopped" and "terminated unexpectedly" and MUST be checked on site
+// against the Framework Combined Log Events Help of the installed release
+// (or by stopping and killing an RM in a test window and reading the events
+// Message Server records) before the Alarm Conditions are trusted.
 type Genesys struct {
-	// InstallDir is where the vipagent binary lives on the RM hosts.
+	// InstallDir is where the vipagent binary, its wrapper scripts and its
+	// config live on the RM hosts. A path starting with "/" means Linux
+	// hosts (.sh wrappers, "vipagent"); anything else means Windows (.bat
+	// wrappers, "vipagent.exe").
 	InstallDir string `yaml:"install_dir"`
-	// Executable is the binary's file name in InstallDir.
+	// Executable is the binary's file name in InstallDir; empty means
+	// vipagent.exe on Windows and vipagent on Linux.
 	Executable string `yaml:"executable"`
+	// ConfigFile is the agent's config on the RM hosts, absolute or relative
+	// to InstallDir; empty means vipagent.yaml next to the binary, which is
+	// where the wrapper scripts look for it.
+	ConfigFile string `yaml:"config_file"`
+	// ApplicationPrefix starts the name of every generated Genesys object
+	// (templates, applications, scripts), e.g. VIPAgent_rm1.
+	ApplicationPrefix string `yaml:"application_prefix"`
+	// Severity is the Alarm Conditions' category: Critical, Major or Minor.
+	Severity string `yaml:"severity"`
+	// CancelTimeout clears an alarm whose cancel event never came.
+	CancelTimeout Duration `yaml:"cancel_timeout"`
 	// StoppedDetect/StoppedCancel: log events for "RM stopped on purpose".
 	StoppedDetect string `yaml:"stopped_detect"`
 	StoppedCancel string `yaml:"stopped_cancel"`
@@ -18,30 +47,106 @@ type Genesys struct {
 	UnexpectedCancel string `yaml:"unexpected_cancel"`
 }
 
-// DefaultGenesys returns the documented defaults.
+// Alarm categories Genesys offers for an Alarm Condition.
+var genesysSeverities = []string{"Critical", "Major", "Minor"}
+
+// DefaultGenesys returns the documented defaults. Verify the event IDs on
+// site (see Genesys).
 func DefaultGenesys() Genesys {
 	return Genesys{
-		InstallDir:       `C:\GCTI\vipagent`,
-		Executable:       "vipagent.exe",
-		StoppedDetect:    "00-05061",
-		StoppedCancel:    "00-05060",
+		InstallDir:        `C:\GCTI\vipagent`,
+		ApplicationPrefix: "VIPAgent",
+		Severity:          "Critical",
+		CancelTimeout:     Duration(time.Hour),
+		// Unverified: commonly used for "application stopped".
+		StoppedDetect: "00-05061",
+		// Confirmed: "Application started"; the RM coming back clears both alarms.
+		StoppedCancel: "00-05060",
+		// Unverified: commonly used for "application terminated unexpectedly".
 		UnexpectedDetect: "00-05064",
 		UnexpectedCancel: "00-05060",
 	}
 }
 
+// Windows reports whether the RM hosts run Windows, judged by InstallDir.
+func (g Genesys) Windows() bool { return !strings.HasPrefix(g.InstallDir, "/") }
+
+// ExecutableName is the binary's file name on the RM hosts.
+func (g Genesys) ExecutableName() string {
+	switch {
+	case g.Executable != "":
+		return g.Executable
+	case g.Windows():
+		return "vipagent.exe"
+	}
+	return "vipagent"
+}
+
+// HostPath joins name to InstallDir with the RM hosts' separator (the
+// generator runs anywhere, the paths are used on the RM hosts).
+func (g Genesys) HostPath(name string) string {
+	sep := "/"
+	if g.Windows() {
+		sep = `\`
+	}
+	return strings.TrimRight(g.InstallDir, `/\`) + sep + name
+}
+
+// ExecutablePath is the binary's full path on the RM hosts.
+func (g Genesys) ExecutablePath() string { return g.HostPath(g.ExecutableName()) }
+
+// ConfigPath is the agent's config file on the RM hosts.
+func (g Genesys) ConfigPath() string {
+	switch {
+	case g.ConfigFile == "":
+		return g.HostPath("vipagent.yaml")
+	case strings.HasPrefix(g.ConfigFile, "/"), strings.HasPrefix(g.ConfigFile, `\`),
+		len(g.ConfigFile) > 1 && g.ConfigFile[1] == ':':
+		return g.ConfigFile
+	}
+	return g.HostPath(g.ConfigFile)
+}
+
 func (g Genesys) validate(*Config) []string {
 	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	for _, f := range []struct{ name, v string }{
 		{"stopped_detect", g.StoppedDetect}, {"stopped_cancel", g.StoppedCancel},
 		{"unexpected_detect", g.UnexpectedDetect}, {"unexpected_cancel", g.UnexpectedCancel},
 	} {
-		if f.v == "" {
-			p = append(p, fmt.Sprintf("%s: required (a log event ID such as 00-05060)", f.name))
+		switch {
+		case f.v == "":
+			add("%s: required (a log event ID such as 00-05060)", f.name)
+		case strings.ContainsAny(f.v, " \t\r\n\x00"):
+			add("%s: %q is not a log event ID such as 00-05060", f.name, f.v)
 		}
 	}
-	if g.Executable == "" {
-		p = append(p, "executable: required")
+	if g.InstallDir == "" {
+		add("install_dir: required (the directory of vipagent on the RM hosts)")
+	}
+	// These strings end up in Genesys command lines and object names.
+	for _, f := range []struct{ name, v string }{
+		{"install_dir", g.InstallDir}, {"executable", g.Executable}, {"config_file", g.ConfigFile},
+	} {
+		if strings.ContainsAny(f.v, "\"\r\n\x00") {
+			add("%s: quotes, newlines and NUL are not allowed", f.name)
+		}
+	}
+	if strings.ContainsAny(g.Executable, `/\`) {
+		add("executable: a file name in install_dir, not a path")
+	}
+	if !ValidName(g.ApplicationPrefix) {
+		add("application_prefix: must be letters, digits, '.', '_' or '-'")
+	}
+	valid := false
+	for _, s := range genesysSeverities {
+		valid = valid || g.Severity == s
+	}
+	if !valid {
+		add("severity: must be one of %s", strings.Join(genesysSeverities, ", "))
+	}
+	if g.CancelTimeout < 0 {
+		add("cancel_timeout: must not be negative")
 	}
 	return p
 }

@@ -1,0 +1,50 @@
+package agent
+
+import (
+	"fmt"
+
+	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/reactions/engine"
+	"github.com/vipagent/vipagent/reactions/vip"
+	"github.com/vipagent/vipagent/reactions/vip/fake"
+)
+
+// closer is a backend that holds resources (sockets, announcing goroutines).
+type closer interface{ Close() error }
+
+// newBackend builds the backend a VIP's config names. Only the names listed
+// here exist; a real host never falls back to the fake backend.
+func newBackend(name string, v config.VIP, dataDir string) (engine.Backend, error) {
+	spec := vip.Spec{Name: name, Prefix: v.Prefix(), Interface: v.Interface, DataDir: dataDir}
+	var (
+		b   engine.Backend
+		err error
+	)
+	switch v.Backend {
+	case "fake":
+		b, err = fake.New(spec, v.Options)
+	default:
+		b, err = newOSBackend(v.Backend, spec, v.Options)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vips.%s: %s backend: %w", name, v.Backend, err)
+	}
+	return b, nil
+}
+
+// checkBackends builds every VIP's backend without a data directory, so that
+// `config check` reports bad options without touching state.
+func checkBackends(c *config.Config) []string {
+	var probs []string
+	for _, name := range config.SortedKeys(c.VIPs) {
+		b, err := newBackend(name, c.VIPs[name], "")
+		if err != nil {
+			probs = append(probs, err.Error())
+			continue
+		}
+		if cl, ok := b.(closer); ok {
+			cl.Close()
+		}
+	}
+	return probs
+}

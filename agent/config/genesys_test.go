@@ -1,0 +1,93 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestGenesysPaths(t *testing.T) {
+	tests := []struct {
+		name                     string
+		g                        Genesys
+		windows                  bool
+		exe, config, initWrapper string
+	}{
+		{"defaults", DefaultGenesys(), true,
+			`C:\GCTI\vipagent\vipagent.exe`, `C:\GCTI\vipagent\vipagent.yaml`, `C:\GCTI\vipagent\INIT.bat`},
+		{"windows trailing separator, relative config", Genesys{InstallDir: `D:\vip\`, ConfigFile: "site.yaml"}, true,
+			`D:\vip\vipagent.exe`, `D:\vip\site.yaml`, `D:\vip\INIT.bat`},
+		{"windows absolute config", Genesys{InstallDir: `D:\vip`, ConfigFile: `E:\cfg\vip.yaml`, Executable: "va.exe"}, true,
+			`D:\vip\va.exe`, `E:\cfg\vip.yaml`, `D:\vip\INIT.bat`},
+		{"linux", Genesys{InstallDir: "/opt/vipagent/"}, false,
+			"/opt/vipagent/vipagent", "/opt/vipagent/vipagent.yaml", "/opt/vipagent/INIT.bat"},
+		{"linux absolute config", Genesys{InstallDir: "/opt/vipagent", ConfigFile: "/etc/vipagent.yaml"}, false,
+			"/opt/vipagent/vipagent", "/etc/vipagent.yaml", "/opt/vipagent/INIT.bat"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := []any{tc.g.Windows(), tc.g.ExecutablePath(), tc.g.ConfigPath(), tc.g.HostPath("INIT.bat")}
+			want := []any{tc.windows, tc.exe, tc.config, tc.initWrapper}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Windows, ExecutablePath, ConfigPath, HostPath (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGenesysValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(g *Genesys)
+		want []string
+	}{
+		{"defaults", func(*Genesys) {}, nil},
+		{"bad values", func(g *Genesys) {
+			g.StoppedDetect = ""
+			g.UnexpectedCancel = "00 05060"
+			g.InstallDir = ""
+			g.Executable = `bin\vipagent.exe`
+			g.ConfigFile = "a\"b"
+			g.ApplicationPrefix = "VIP Agent"
+			g.Severity = "Fatal"
+			g.CancelTimeout = -1
+		}, []string{
+			"stopped_detect: required (a log event ID such as 00-05060)",
+			`unexpected_cancel: "00 05060" is not a log event ID such as 00-05060`,
+			"install_dir: required (the directory of vipagent on the RM hosts)",
+			"config_file: quotes, newlines and NUL are not allowed",
+			"executable: a file name in install_dir, not a path",
+			"application_prefix: must be letters, digits, '.', '_' or '-'",
+			"severity: must be one of Critical, Major, Minor",
+			"cancel_timeout: must not be negative",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g := DefaultGenesys()
+			tc.edit(&g)
+			if diff := cmp.Diff(tc.want, g.validate(nil)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The genesys section decodes strictly like the rest of the config.
+func TestGenesysDecode(t *testing.T) {
+	c, err := Parse([]byte(string(DefaultYAML()) + "genesys:\n  install_dir: /opt/vipagent\n  severity: Major\n  cancel_timeout: 30m\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultGenesys()
+	want.InstallDir, want.Severity, want.CancelTimeout = "/opt/vipagent", "Major", Duration(30*60e9)
+	if diff := cmp.Diff(want, c.Genesys); diff != "" {
+		t.Errorf("genesys (-want +got):\n%s", diff)
+	}
+	if _, err := Parse([]byte(string(DefaultYAML()) + "genesys:\n  install_dri: /opt\n")); err == nil {
+		t.Error("unknown genesys key accepted")
+	}
+}

@@ -1,0 +1,48 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/vipagent/vipagent/agent/config"
+)
+
+func (s *server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+	r.Use(s.limitInFlight)
+	r.Get("/healthz", s.handleHealthz)
+	r.Get("/readyz", s.handleReadyz)
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate)
+		if s.Metrics != nil {
+			r.With(s.require(config.RoleRead)).Method(http.MethodGet, "/metrics", s.Metrics)
+		}
+		r.Route("/v1", func(r chi.Router) {
+			r.With(s.require(config.RoleTrigger)).Post("/alarms", s.handlePostAlarm)
+			r.With(s.require(config.RoleRead)).Get("/events", s.handleListEvents)
+			r.With(s.require(config.RoleRead)).Get("/events/{id}", s.handleGetEvent)
+			r.With(s.require(config.RoleTrigger)).Post("/events/{id}/replay", s.handleReplay)
+			r.With(s.require(config.RoleRead)).Get("/vips", s.handleListVIPs)
+			r.With(s.require(config.RoleRead)).Get("/vips/{name}", s.handleGetVIP)
+			r.With(s.require(config.RoleAdmin)).Post("/vips/{name}/{action:enable|disable}", s.handleVIPAction)
+			r.With(s.require(config.RoleTrigger)).Post("/failover", s.handleFailover)
+			for _, x := range s.Extra {
+				r.With(s.require(x.Role)).Method(x.Method, x.Pattern, x.Handler)
+			}
+		})
+	})
+	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such endpoint: " + req.Method + " " + req.URL.Path, "status": 404})
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": "method " + req.Method + " not allowed on " + req.URL.Path, "status": 405})
+	})
+	return r
+}
+
+// defaultWait is how long POST /v1/alarms waits for the result by default.
+const defaultWait = 10 * time.Second

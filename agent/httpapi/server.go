@@ -1,0 +1,234 @@
+// Package httpapi is vipagent's HTTP API: alarms in, events and results
+// out, VIP status and manual actions, replay, health and readiness. Every
+// route is in routes.go; error kinds map to status codes in writeError.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/engine"
+)
+
+// Deps are what the API is built from.
+type Deps struct {
+	Config  *config.Config
+	Engine  *engine.Engine
+	Journal *journal.Journal
+	Logger  zerolog.Logger
+	// Metrics serves /metrics; nil leaves the route out.
+	Metrics http.Handler
+	// Extra mounts more routes (reports, alertmanager) under /v1.
+	Extra []Route
+	// Draining reports whether the agent is shutting down (503 on intake).
+	Draining func() bool
+}
+
+// Route is a route added by another package.
+type Route struct {
+	Method  string
+	Pattern string
+	Role    string
+	Handler http.HandlerFunc
+}
+
+type server struct {
+	Deps
+	log  zerolog.Logger
+	seen seenSigs
+}
+
+// NewServer returns the API's handler.
+func NewServer(d Deps) http.Handler {
+	if d.Draining == nil {
+		d.Draining = func() bool { return false }
+	}
+	s := &server{Deps: d, log: d.Logger.With().Str("component", "http").Logger()}
+	return s.routes()
+}
+
+// maxWait bounds the wait query parameter.
+const maxWait = 60 * time.Second
+
+func waitParam(r *http.Request, def time.Duration) (time.Duration, error) {
+	v := r.URL.Query().Get("wait")
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		// Plain numbers are seconds.
+		n, nerr := strconv.Atoi(v)
+		if nerr != nil {
+			return 0, reactions.Invalid("wait: %q is not a duration such as 10s", v)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d < 0 || d > maxWait {
+		return 0, reactions.Invalid("wait: must be between 0s and %s", maxWait)
+	}
+	return d, nil
+}
+
+// decodeJSON decodes exactly one JSON object with no unknown fields. An
+// empty body is allowed only when allowEmpty is set.
+func (s *server) decodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool) error {
+	if r.ContentLength == 0 && allowEmpty {
+		return nil
+	}
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		return fmt.Errorf("%w: Content-Type must be application/json", errUnsupportedMedia)
+	}
+	body := http.MaxBytesReader(w, r.Body, s.Config.Limits.MaxBodyBytes)
+	data, err := io.ReadAll(body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("%w: body larger than %d bytes", errTooLarge, mbe.Limit)
+		}
+		return reactions.Invalid("read body: %v", err)
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		if allowEmpty {
+			return nil
+		}
+		return reactions.Invalid("empty body: a JSON object is required")
+	}
+	return DecodeStrict(data, dst)
+}
+
+// DecodeStrict decodes one JSON value, refusing unknown fields and
+// trailing data.
+func DecodeStrict(data []byte, dst any) error {
+	if !utf8.Valid(data) {
+		return reactions.Invalid("body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return reactions.Invalid("malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return reactions.Invalid("malformed JSON: more than one value in the body")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return reactions.Invalid("malformed JSON: trailing data after the object")
+	}
+	return nil
+}
+
+var (
+	errUnsupportedMedia = errors.New("unsupported media type")
+	errTooLarge         = errors.New("request body too large")
+	errUnauthorized     = errors.New("unauthorized")
+	errForbidden        = errors.New("forbidden")
+	errTooMany          = errors.New("too many requests")
+)
+
+// statusOf maps error kinds to HTTP status codes: the one place that does.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, reactions.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, errUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, reactions.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, reactions.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, errTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, errUnsupportedMedia):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(err, errTooMany):
+		return http.StatusTooManyRequests
+	case errors.Is(err, reactions.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// StatusForResult is the HTTP status of a finished event: the status line
+// says what happened, as the CLI's exit code does.
+func StatusForResult(st reactions.Status) int {
+	switch st {
+	case reactions.StatusSucceeded:
+		return http.StatusOK
+	case reactions.StatusUnmatched:
+		return http.StatusUnprocessableEntity
+	case reactions.StatusFailed:
+		return http.StatusBadGateway
+	case reactions.StatusTimeout:
+		return http.StatusGatewayTimeout
+	case reactions.StatusSuperseded:
+		return http.StatusConflict
+	}
+	return http.StatusAccepted
+}
+
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := statusOf(err)
+	msg := err.Error()
+	if code == http.StatusInternalServerError {
+		// Internals go to the log, not to the caller.
+		s.log.Error().Err(err).Str("path", r.URL.Path).Msg("internal error")
+		msg = "internal error; see the agent's log"
+	} else {
+		s.log.Info().Int("status", code).Str("path", r.URL.Path).Str("error", msg).Msg("request refused")
+	}
+	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, code, map[string]any{"error": msg, "status": code})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// respondEvent waits up to wait for ev to finish and writes its result, or
+// 202 with a link when it is still running.
+func (s *server) respondEvent(w http.ResponseWriter, r *http.Request, ev *reactions.Event, dup bool, wait time.Duration) {
+	if !ev.Status.Final() && wait > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		got, err := s.Engine.Wait(ctx, ev.ID)
+		cancel()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		ev = got
+	}
+	loc := "/v1/events/" + ev.ID
+	w.Header().Set("Location", loc)
+	if !ev.Status.Final() || ev.Result == nil {
+		writeJSON(w, http.StatusAccepted, map[string]any{
+			"event_id": ev.ID, "status": ev.Status, "duplicate": dup, "location": loc,
+		})
+		return
+	}
+	res := *ev.Result
+	res.Duplicate = dup
+	writeJSON(w, StatusForResult(res.Status), res)
+}

@@ -1,0 +1,457 @@
+// Package journal is vipagent's durable memory: every accepted event, every
+// result and every pending report, in one bbolt file.
+//
+// bbolt was chosen over a pure-Go SQLite because the journal is a handful of
+// key/value buckets read by key or in order: bbolt gives ACID transactions
+// with an fsync per commit, a file lock that keeps a second process off the
+// same data (what `fire --direct` relies on), group commit (DB.Batch) for
+// alarm storms, and no SQL layer or schema migrations; it is pure Go and
+// small in the binary.
+package journal
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/vipagent/vipagent/reactions"
+)
+
+var (
+	bucketEvents = []byte("events")  // seq -> Event JSON
+	bucketIDs    = []byte("ids")     // event ID -> seq
+	bucketKeys   = []byte("keys")    // idempotency key -> event ID
+	bucketVIPs   = []byte("vips")    // VIP name -> last StepResult JSON
+	bucketOutbox = []byte("outbox")  // seq -> Report JSON
+	bucketRIDs   = []byte("reports") // report ID -> outbox seq
+)
+
+// ErrLocked is returned by Open when another process holds the journal.
+var ErrLocked = errors.New("journal is in use by another vipagent process")
+
+// Options tune Open.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to let go of
+	// the file; 0 means 1 s.
+	LockTimeout time.Duration
+	// Node names this agent; it prefixes event IDs.
+	Node string
+	// Outbox decides which reports a finished event produces; they are
+	// written in the same transaction as the result.
+	Outbox func(ev *reactions.Event) []Report
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Journal is an open journal file.
+type Journal struct {
+	db     *bolt.DB
+	node   string
+	outbox func(*reactions.Event) []Report
+	now    func() time.Time
+	path   string
+}
+
+// Open opens (creating if needed) the journal at path.
+func Open(path string, o Options) (*Journal, error) {
+	if o.LockTimeout == 0 {
+		o.LockTimeout = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("open journal %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	return &Journal{db: db, node: o.Node, outbox: o.Outbox, now: o.Now, path: path}, nil
+}
+
+// Close closes the file; everything committed is on disk already.
+func (j *Journal) Close() error { return j.db.Close() }
+
+// Path is the journal's file.
+func (j *Journal) Path() string { return j.path }
+
+// CheckKey reports whether an idempotency key is acceptable.
+func CheckKey(k string) error {
+	if len(k) > 200 {
+		return reactions.Invalid("id: longer than 200 characters")
+	}
+	for _, r := range k {
+		if !unicode.IsPrint(r) {
+			return reactions.Invalid("id: control characters are not allowed")
+		}
+	}
+	return nil
+}
+
+// Accept stores a new event durably and returns it with its ID. When the
+// event carries an idempotency key already seen, nothing is stored and the
+// earlier event comes back with duplicate set.
+func (j *Journal) Accept(ev *reactions.Event) (stored *reactions.Event, duplicate bool, err error) {
+	if err := CheckKey(ev.Key); err != nil {
+		return nil, false, err
+	}
+	// Batch coalesces concurrent accepts into one commit (one fsync); the
+	// function may run twice, so it only derives state from tx.
+	var out *reactions.Event
+	var dup bool
+	err = j.db.Batch(func(tx *bolt.Tx) error {
+		out, dup = nil, false
+		if ev.Key != "" {
+			if id := tx.Bucket(bucketKeys).Get([]byte(ev.Key)); id != nil {
+				prev, err := getEvent(tx, string(id))
+				if err != nil {
+					return err
+				}
+				out, dup = prev, true
+				return nil
+			}
+		}
+		events := tx.Bucket(bucketEvents)
+		seq, err := events.NextSequence()
+		if err != nil {
+			return err
+		}
+		e := *ev
+		if e.ID == "" {
+			e.ID = fmt.Sprintf("%s-%s-%06d", j.node, j.now().UTC().Format("20060102T150405"), seq)
+		} else if tx.Bucket(bucketIDs).Get([]byte(e.ID)) != nil {
+			return fmt.Errorf("%w: event %s exists", reactions.ErrConflict, e.ID)
+		}
+		if e.Status == "" {
+			e.Status = reactions.StatusAccepted
+		}
+		if err := putEvent(tx, seq, &e); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketIDs).Put([]byte(e.ID), u64(seq)); err != nil {
+			return err
+		}
+		if e.Key != "" {
+			if err := tx.Bucket(bucketKeys).Put([]byte(e.Key), []byte(e.ID)); err != nil {
+				return err
+			}
+		}
+		out = &e
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("journal accept: %w", wrapStorage(err))
+	}
+	return out, dup, nil
+}
+
+// Get returns an event by ID.
+func (j *Journal) Get(id string) (*reactions.Event, error) {
+	var ev *reactions.Event
+	err := j.db.View(func(tx *bolt.Tx) error {
+		var err error
+		ev, err = getEvent(tx, id)
+		return err
+	})
+	return ev, err
+}
+
+// Update rewrites an event that is not final yet (status, runs).
+func (j *Journal) Update(ev *reactions.Event) error {
+	err := j.db.Update(func(tx *bolt.Tx) error {
+		seq, err := seqOf(tx, ev.ID)
+		if err != nil {
+			return err
+		}
+		return putEvent(tx, seq, ev)
+	})
+	if err != nil {
+		return fmt.Errorf("journal update %s: %w", ev.ID, wrapStorage(err))
+	}
+	return nil
+}
+
+// Finish stores an event's final result, the last action per VIP, and the
+// reports it produces, in one transaction.
+func (j *Journal) Finish(ev *reactions.Event) error {
+	var reports []Report
+	if j.outbox != nil {
+		reports = j.outbox(ev)
+	}
+	err := j.db.Batch(func(tx *bolt.Tx) error {
+		seq, err := seqOf(tx, ev.ID)
+		if err != nil {
+			return err
+		}
+		if err := putEvent(tx, seq, ev); err != nil {
+			return err
+		}
+		if ev.Result != nil && !ev.Result.DryRun {
+			for _, s := range ev.Result.Steps {
+				if s.VIP == "" || s.Outcome == reactions.OutcomeSkipped {
+					continue
+				}
+				last := LastAction{EventID: ev.ID, Step: s}
+				b, err := json.Marshal(last)
+				if err != nil {
+					return err
+				}
+				if err := tx.Bucket(bucketVIPs).Put([]byte(s.VIP), b); err != nil {
+					return err
+				}
+			}
+		}
+		for i := range reports {
+			if err := putReport(tx, &reports[i], j.now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("journal finish %s: %w", ev.ID, wrapStorage(err))
+	}
+	return nil
+}
+
+// LastAction is the latest step that touched a VIP.
+type LastAction struct {
+	EventID string               `json:"event_id"`
+	Step    reactions.StepResult `json:"step"`
+}
+
+// LastActions returns the latest step per VIP.
+func (j *Journal) LastActions() (map[string]LastAction, error) {
+	out := map[string]LastAction{}
+	err := j.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketVIPs).ForEach(func(k, v []byte) error {
+			var la LastAction
+			if err := json.Unmarshal(v, &la); err != nil {
+				return err
+			}
+			out[string(k)] = la
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Filter narrows List.
+type Filter struct {
+	Status reactions.Status
+	// Limit caps the number of events; 0 means 100.
+	Limit int
+}
+
+// List returns events newest first.
+func (j *Journal) List(f Filter) ([]*reactions.Event, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var out []*reactions.Event
+	err := j.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < f.Limit; k, v = c.Prev() {
+			var ev reactions.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event %x: %w", k, err)
+			}
+			if f.Status != "" && ev.Status != f.Status {
+				continue
+			}
+			out = append(out, &ev)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Unfinished returns the events that were accepted but have no final
+// result, oldest first: after a crash, these are run again.
+func (j *Journal) Unfinished() ([]*reactions.Event, error) {
+	var out []*reactions.Event
+	err := j.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
+			// Cheap pre-check before decoding every finished event.
+			if !bytes.Contains(v, []byte(`"status":"accepted"`)) && !bytes.Contains(v, []byte(`"status":"running"`)) {
+				return nil
+			}
+			var ev reactions.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event %x: %w", k, err)
+			}
+			if !ev.Status.Final() {
+				out = append(out, &ev)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Stats describes the journal for metrics and readiness.
+type Stats struct {
+	Events int   `json:"events"`
+	Bytes  int64 `json:"bytes"`
+}
+
+// Stats counts events and measures the file.
+func (j *Journal) Stats() (Stats, error) {
+	var s Stats
+	err := j.db.View(func(tx *bolt.Tx) error {
+		s.Events = tx.Bucket(bucketEvents).Stats().KeyN
+		s.Bytes = tx.Size()
+		return nil
+	})
+	return s, err
+}
+
+// Ping checks that the journal can be read; it backs /readyz.
+func (j *Journal) Ping() error {
+	return j.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketEvents) == nil {
+			return errors.New("journal has no events bucket")
+		}
+		return nil
+	})
+}
+
+// Prune deletes final events older than age, and the oldest final events
+// beyond keep. Events with undelivered reports are kept.
+func (j *Journal) Prune(age time.Duration, keep int) (int, error) {
+	cutoff := j.now().Add(-age)
+	var pruned int
+	err := j.db.Update(func(tx *bolt.Tx) error {
+		pending := map[string]bool{}
+		if err := tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
+			var r Report
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			if r.State == ReportPending {
+				pending[r.EventID] = true
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		events := tx.Bucket(bucketEvents)
+		total := events.Stats().KeyN
+		var doomed [][]byte
+		var doomedIDs []reactions.Event
+		c := events.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var ev reactions.Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return err
+			}
+			old := ev.ReceivedAt.Before(cutoff)
+			over := total-len(doomed) > keep
+			if !old && !over {
+				break
+			}
+			if !ev.Status.Final() || pending[ev.ID] {
+				continue
+			}
+			doomed = append(doomed, append([]byte(nil), k...))
+			doomedIDs = append(doomedIDs, ev)
+		}
+		for i, k := range doomed {
+			ev := doomedIDs[i]
+			if err := events.Delete(k); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketIDs).Delete([]byte(ev.ID)); err != nil {
+				return err
+			}
+			if ev.Key != "" {
+				if err := tx.Bucket(bucketKeys).Delete([]byte(ev.Key)); err != nil {
+					return err
+				}
+			}
+		}
+		pruned = len(doomed)
+		return pruneReports(tx, cutoff)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("journal prune: %w", wrapStorage(err))
+	}
+	return pruned, nil
+}
+
+func getEvent(tx *bolt.Tx, id string) (*reactions.Event, error) {
+	seq, err := seqOf(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	v := tx.Bucket(bucketEvents).Get(u64(seq))
+	if v == nil {
+		return nil, fmt.Errorf("event %s: %w", id, reactions.ErrNotFound)
+	}
+	var ev reactions.Event
+	if err := json.Unmarshal(v, &ev); err != nil {
+		return nil, fmt.Errorf("decode event %s: %w", id, err)
+	}
+	return &ev, nil
+}
+
+func seqOf(tx *bolt.Tx, id string) (uint64, error) {
+	v := tx.Bucket(bucketIDs).Get([]byte(id))
+	if v == nil {
+		return 0, fmt.Errorf("event %s: %w", id, reactions.ErrNotFound)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+func putEvent(tx *bolt.Tx, seq uint64, ev *reactions.Event) error {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketEvents).Put(u64(seq), b)
+}
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+// wrapStorage marks write failures (disk full, read-only file system) as
+// ErrUnavailable so that intake answers 503 and acknowledges nothing.
+func wrapStorage(err error) error {
+	if errors.Is(err, reactions.ErrNotFound) || errors.Is(err, reactions.ErrConflict) || errors.Is(err, reactions.ErrInvalid) {
+		return err
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "database not open") {
+		return fmt.Errorf("%w: journal closed", reactions.ErrUnavailable)
+	}
+	return fmt.Errorf("%w: %v", reactions.ErrUnavailable, err)
+}

@@ -1,0 +1,448 @@
+//go:build unix
+
+package netsh
+
+// These tests run on Linux against a fake netsh: a bash script that appends
+// its argv to a log file and keeps the "configured addresses" in a state
+// file, answering like netsh does. A fake cannot change real interfaces, so
+// each test also swaps the backend's observer for one that reads the fake's
+// state file (fileObserver); DAD transitions are driven through that
+// observer too.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/vip"
+)
+
+const fakeNetsh = `#!/bin/bash
+{ for a in "$@"; do printf '%s\n' "$a"; done; printf -- '--\n'; } >> "$LOG"
+addr="${6#address=}"; addr="${addr%/*}"
+touch "$STATE"
+case "$3" in
+add)
+	if grep -q "^$addr " "$STATE"; then echo "The object already exists."; exit 1; fi
+	echo "$addr preferred" >> "$STATE" ;;
+delete)
+	if ! grep -q "^$addr " "$STATE"; then echo "Element not found."; exit 1; fi
+	grep -v "^$addr " "$STATE" > "$STATE.tmp"; mv "$STATE.tmp" "$STATE" ;;
+*) echo "The following command was not found: $*"; exit 1 ;;
+esac
+`
+
+// lab is one test's fake netsh, its log and its state.
+type lab struct {
+	dir, log, state string
+}
+
+func newLab(t *testing.T, script string) *lab {
+	t.Helper()
+	dir := t.TempDir()
+	l := &lab{dir: dir, log: filepath.Join(dir, "argv.log"), state: filepath.Join(dir, "state")}
+	body := strings.NewReplacer("$LOG", l.log, "$STATE", l.state).Replace(script)
+	writeExec(t, filepath.Join(dir, "netsh"), body)
+	return l
+}
+
+func writeExec(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// calls returns the argv of every run the fake logged.
+func readCalls(t *testing.T, log string) [][]string {
+	t.Helper()
+	f, err := os.Open(log)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var calls [][]string
+	var cur []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if sc.Text() == "--" {
+			calls = append(calls, cur)
+			cur = nil
+			continue
+		}
+		cur = append(cur, sc.Text())
+	}
+	return calls
+}
+
+// fileObserver reads the fake's state file: "<address> <dad state>" lines.
+func fileObserver(state string) observeFunc {
+	return func(ctx context.Context, ifname string, addr netip.Addr) (observation, error) {
+		if err := ctx.Err(); err != nil {
+			return observation{}, err
+		}
+		data, err := os.ReadFile(state)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return observation{}, err
+		}
+		o := observation{Seen: strings.TrimSpace(strings.ReplaceAll(string(data), "\n", ", "))}
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 2 && f[0] == addr.String() {
+				o.Configured = true
+				o.DAD = map[string]dadState{"tentative": dadTentative, "duplicate": dadDuplicate, "preferred": dadPreferred}[f[1]]
+			}
+		}
+		return o, nil
+	}
+}
+
+func newBackend(t *testing.T, l *lab, prefix string, opts map[string]any) *Backend {
+	t.Helper()
+	raw := map[string]any{"netsh_path": filepath.Join(l.dir, "netsh")}
+	for k, v := range opts {
+		raw[k] = v
+	}
+	b, err := New(vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix(prefix), Interface: "Ethernet 2"}, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.observe = fileObserver(l.state)
+	return b
+}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestEnableDisableArgv(t *testing.T) {
+	tests := []struct {
+		name       string
+		prefix     string
+		opts       map[string]any
+		wantAdd    []string
+		wantDelete []string
+	}{
+		{
+			name:       "ipv4",
+			prefix:     "192.0.2.10/24",
+			wantAdd:    []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
+			wantDelete: []string{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.10"},
+		},
+		{
+			name:       "ipv4 active store",
+			prefix:     "198.51.100.7/25",
+			opts:       map[string]any{"store": "active"},
+			wantAdd:    []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=198.51.100.7", "mask=255.255.255.128", "store=active"},
+			wantDelete: []string{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=198.51.100.7"},
+		},
+		{
+			name:       "ipv6",
+			prefix:     "2001:db8::10/64",
+			wantAdd:    []string{"interface", "ipv6", "add", "address", "interface=Ethernet 2", "address=2001:db8::10/64"},
+			wantDelete: []string{"interface", "ipv6", "delete", "address", "interface=Ethernet 2", "address=2001:db8::10"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLab(t, fakeNetsh)
+			b := newBackend(t, l, tt.prefix, tt.opts)
+			ctx := ctxFor(t, 10*time.Second)
+
+			if err := b.Enable(ctx, false); err != nil {
+				t.Fatalf("Enable: %v", err)
+			}
+			st, err := b.Verify(ctx, true)
+			if err != nil || !st.Present {
+				t.Fatalf("Verify(true) = %+v, %v; want present", st, err)
+			}
+			if err := b.Disable(ctx); err != nil {
+				t.Fatalf("Disable: %v", err)
+			}
+			st, err = b.Verify(ctx, false)
+			if err != nil || st.Present {
+				t.Fatalf("Verify(false) = %+v, %v; want absent", st, err)
+			}
+			want := [][]string{tt.wantAdd, tt.wantDelete}
+			if diff := cmp.Diff(want, readCalls(t, l.log)); diff != "" {
+				t.Errorf("netsh calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The engine observes before it acts; when the VIP is already there it
+// calls nothing else. This shows the backend's half of that contract.
+func TestObserveOnlyRunsNothing(t *testing.T) {
+	l := newLab(t, fakeNetsh)
+	if err := os.WriteFile(l.state, []byte("192.0.2.10 preferred\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBackend(t, l, "192.0.2.10/24", nil)
+	st, err := b.Observe(ctxFor(t, 5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Present {
+		t.Fatalf("Observe = %+v, want present", st)
+	}
+	if calls := readCalls(t, l.log); len(calls) != 0 {
+		t.Errorf("Observe ran netsh: %q", calls)
+	}
+}
+
+func TestFailingNetsh(t *testing.T) {
+	l := newLab(t, "#!/bin/bash\necho 'The filename, directory name, or volume label syntax is incorrect.'\nexit 1\n")
+	b := newBackend(t, l, "192.0.2.10/24", nil)
+	err := b.Enable(ctxFor(t, 5*time.Second), false)
+	var ee *reactions.ExecError
+	if !errors.As(err, &ee) {
+		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
+	}
+	want := reactions.Exec{
+		Argv:     []string{filepath.Join(l.dir, "netsh"), "interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
+		ExitCode: 1,
+		Output:   "The filename, directory name, or volume label syntax is incorrect.\n",
+	}
+	if diff := cmp.Diff(want, ee.Exec); diff != "" {
+		t.Errorf("ExecError (-want +got):\n%s", diff)
+	}
+}
+
+func TestHangingNetshIsKilledAtTheDeadline(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	l := newLab(t, "#!/bin/bash\nsleep 300 &\necho $! > "+pidFile+"\nwait\n")
+	b := newBackend(t, l, "192.0.2.10/24", nil)
+
+	start := time.Now()
+	err := b.Disable(ctxFor(t, 300*time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Disable error = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Disable returned after %v, want soon after the 300ms deadline", d)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	waitGone(t, pid)
+}
+
+// waitGone waits until pid no longer runs (gone, or a zombie nobody reaped).
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return
+		}
+		if err := syscall.Kill(pid, 0); err != nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Errorf("the fake's child %d still runs after the deadline", pid)
+}
+
+// sequenceObserver reports the address configured, with DAD states taken
+// one per call from states (the last one repeats).
+func sequenceObserver(states ...dadState) (observeFunc, *int) {
+	n := 0
+	return func(ctx context.Context, ifname string, addr netip.Addr) (observation, error) {
+		i := min(n, len(states)-1)
+		n++
+		return observation{Configured: true, DAD: states[i], Seen: addr.String()}, nil
+	}, &n
+}
+
+func TestVerifyWaitsForTentative(t *testing.T) {
+	l := newLab(t, fakeNetsh)
+	b := newBackend(t, l, "192.0.2.10/24", nil)
+	obs, n := sequenceObserver(dadTentative, dadTentative, dadTentative, dadPreferred)
+	b.observe = obs
+	st, err := b.Verify(ctxFor(t, 5*time.Second), true)
+	if err != nil || !st.Present {
+		t.Fatalf("Verify = %+v, %v; want present", st, err)
+	}
+	if *n != 4 {
+		t.Errorf("observed %d times, want 4 (three tentative, then preferred)", *n)
+	}
+	if !strings.Contains(st.Detail, "preferred") {
+		t.Errorf("Detail %q does not name the DAD state", st.Detail)
+	}
+}
+
+func TestVerifyFailsOnDuplicate(t *testing.T) {
+	l := newLab(t, fakeNetsh)
+	b := newBackend(t, l, "192.0.2.10/24", nil)
+	b.observe, _ = sequenceObserver(dadTentative, dadDuplicate)
+	st, err := b.Verify(ctxFor(t, 5*time.Second), true)
+	if !errors.Is(err, reactions.ErrDuplicateAddress) {
+		t.Fatalf("Verify error = %v, want ErrDuplicateAddress", err)
+	}
+	if st.Present {
+		t.Errorf("Verify state = %+v, a duplicate address is not held", st)
+	}
+}
+
+func TestVerifyTentativeUntilDeadline(t *testing.T) {
+	l := newLab(t, fakeNetsh)
+	b := newBackend(t, l, "192.0.2.10/24", nil)
+	b.observe, _ = sequenceObserver(dadTentative)
+	_, err := b.Verify(ctxFor(t, 350*time.Millisecond), true)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "tentative") {
+		t.Fatalf("Verify error = %v, want DeadlineExceeded naming the tentative state", err)
+	}
+}
+
+// A duplicate address left configured is deleted before it is added again
+// (netsh would refuse the add), and DAD decides again.
+func TestEnableReplacesDuplicate(t *testing.T) {
+	l := newLab(t, fakeNetsh)
+	if err := os.WriteFile(l.state, []byte("192.0.2.10 duplicate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBackend(t, l, "192.0.2.10/24", nil)
+	st, err := b.Observe(ctxFor(t, 5*time.Second))
+	if err != nil || st.Present {
+		t.Fatalf("Observe = %+v, %v; want absent (duplicate)", st, err)
+	}
+	if err := b.Enable(ctxFor(t, 5*time.Second), false); err != nil {
+		t.Fatalf("Enable: %v", err)
+	}
+	want := [][]string{
+		{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.10"},
+		{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
+	}
+	if diff := cmp.Diff(want, readCalls(t, l.log)); diff != "" {
+		t.Errorf("netsh calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestArping(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run("fail="+strconv.FormatBool(fail), func(t *testing.T) {
+			l := newLab(t, fakeNetsh)
+			arpLog := filepath.Join(l.dir, "arping.log")
+			exit := "0"
+			if fail {
+				exit = "1"
+			}
+			arping := filepath.Join(l.dir, "arping")
+			writeExec(t, arping, "#!/bin/bash\n{ for a in \"$@\"; do printf '%s\\n' \"$a\"; done; printf -- '--\\n'; } >> "+arpLog+"\necho 'arping: 3 packets sent'\nexit "+exit+"\n")
+			b := newBackend(t, l, "192.0.2.10/24", map[string]any{
+				"arping":               []any{arping, "-c", "3", "-i", "${interface_for_arping}", "-S", "${vip}", "${gateway}"},
+				"interface_for_arping": `\Device\NPF_{85FEBE1C-9EEF-4E61-974B-1158DB270F6E}`,
+				"gateway":              "192.0.2.1",
+			})
+			err := b.Enable(ctxFor(t, 5*time.Second), false)
+			wantArgv := []string{"-c", "3", "-i", `\Device\NPF_{85FEBE1C-9EEF-4E61-974B-1158DB270F6E}`, "-S", "192.0.2.10", "192.0.2.1"}
+			if diff := cmp.Diff([][]string{wantArgv}, readCalls(t, arpLog)); diff != "" {
+				t.Errorf("arping calls (-want +got):\n%s", diff)
+			}
+			if !fail {
+				if err != nil {
+					t.Fatalf("Enable: %v", err)
+				}
+				return
+			}
+			var ee *reactions.ExecError
+			if !errors.As(err, &ee) || ee.ExitCode != 1 || ee.Argv[0] != arping || !strings.Contains(ee.Output, "3 packets sent") {
+				t.Fatalf("Enable error = %v, want arping's ExecError with exit code 1 and its output", err)
+			}
+			if st, _ := b.Observe(ctxFor(t, time.Second)); !st.Present {
+				t.Errorf("after a failed arping the address should stay configured, got %+v", st)
+			}
+		})
+	}
+}
+
+func TestNewRefuses(t *testing.T) {
+	spec := vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix("192.0.2.10/24"), Interface: "Ethernet 2"}
+	tests := []struct {
+		name string
+		spec vip.Spec
+		raw  map[string]any
+	}{
+		{name: "relative netsh", spec: spec, raw: map[string]any{"netsh_path": "netsh.exe"}},
+		{name: "unknown option", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "timeout": "5s"}},
+		{name: "bad store", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "store": "forever"}},
+		{name: "unknown placeholder", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "arping": []any{"/x/arping", "${nope}"}}},
+		{name: "relative arping", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "arping": []any{"arping.exe"}}},
+		{name: "bad arping timeout", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "arping_timeout": "soon"}},
+		{name: "quote in interface", spec: vip.Spec{Name: "v", Prefix: spec.Prefix, Interface: `Eth" x`}, raw: map[string]any{"netsh_path": "/x/netsh"}},
+		{name: "no interface", spec: vip.Spec{Name: "v", Prefix: spec.Prefix}, raw: map[string]any{"netsh_path": "/x/netsh"}},
+		{name: "system netsh off windows", spec: spec, raw: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.spec, tt.raw); err == nil {
+				t.Fatalf("New accepted %v", tt.raw)
+			}
+		})
+	}
+}
+
+func TestSettled(t *testing.T) {
+	tests := []struct {
+		o       observation
+		want    bool
+		done    bool
+		wantErr error
+	}{
+		{observation{}, true, false, nil},
+		{observation{Configured: true, DAD: dadTentative}, true, false, nil},
+		{observation{Configured: true, DAD: dadPreferred}, true, true, nil},
+		{observation{Configured: true, DAD: dadDeprecated}, true, true, nil},
+		{observation{Configured: true}, true, true, nil},
+		{observation{Configured: true, DAD: dadDuplicate}, true, false, reactions.ErrDuplicateAddress},
+		{observation{}, false, true, nil},
+		{observation{Configured: true, DAD: dadDuplicate}, false, true, nil},
+		{observation{Configured: true, DAD: dadTentative}, false, false, nil},
+	}
+	for _, tt := range tests {
+		done, err := settled(tt.o, tt.want)
+		if done != tt.done || !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+			t.Errorf("settled(%+v, %v) = %v, %v; want %v, %v", tt.o, tt.want, done, err, tt.done, tt.wantErr)
+		}
+	}
+}
+
+// On Linux the portable observer sees real interfaces: loopback holds
+// 127.0.0.1 and does not hold a documentation address.
+func TestObserveSystemLoopback(t *testing.T) {
+	o, err := observeSystem(context.Background(), "lo", netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Skipf("no loopback interface named lo: %v", err)
+	}
+	if !o.held() {
+		t.Errorf("lo does not hold 127.0.0.1: %+v", o)
+	}
+	o, err = observeSystem(context.Background(), "lo", netip.MustParseAddr("192.0.2.99"))
+	if err != nil || o.Configured {
+		t.Errorf("lo holds 192.0.2.99? %+v, %v", o, err)
+	}
+	if _, err := observeSystem(context.Background(), "no-such-if0", netip.MustParseAddr("192.0.2.99")); err == nil {
+		t.Error("observing a missing interface succeeded")
+	}
+}
