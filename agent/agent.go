@@ -39,11 +39,20 @@ type Main struct {
 	Handler http.Handler
 
 	logCloser io.Closer
+	peers     *peer.Client
 	backends  map[string]engine.Backend
-	draining  atomic.Bool
-	server    *http.Server
-	listener  net.Listener
-	serveErr  chan error
+	// Filled by openReporting (reporting.go) and openMonitoring
+	// (monitoring.go) before the engine and the API are built.
+	routes   []httpapi.Route
+	metrics  http.Handler
+	observer engine.Observer
+	// jobs start with Serve and stop (in reverse order) in Close, before
+	// the journal closes.
+	jobs     []job
+	draining atomic.Bool
+	server   *http.Server
+	listener net.Listener
+	serveErr chan error
 }
 
 // Options tune Open.
@@ -86,6 +95,12 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := m.openReporting(); err != nil {
+		return nil, err
+	}
+	if err := m.openMonitoring(); err != nil {
+		return nil, err
+	}
 
 	vips := map[string]engine.VIP{}
 	for _, name := range config.SortedKeys(cfg.VIPs) {
@@ -110,6 +125,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 	if err != nil {
 		return nil, err
 	}
+	m.peers = peer.New(peers, tlsClient)
 	commands := map[string]engine.Command{}
 	for name, c := range cfg.Commands {
 		commands[name] = engine.Command{Argv: c.Argv, Dir: c.Dir, Timeout: c.Timeout.D()}
@@ -125,7 +141,8 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Supersede:   cfg.Limits.Supersede,
 		Retries:     cfg.Limits.Retries,
 		Journal:     m.Journal,
-		Peers:       peer.New(peers, tlsClient),
+		Peers:       m.peers,
+		Observer:    m.observer,
 		Logger:      m.Logger,
 	})
 	m.Handler = httpapi.NewServer(httpapi.Deps{
@@ -134,6 +151,8 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Journal:  m.Journal,
 		Logger:   m.Logger,
 		Draining: m.draining.Load,
+		Metrics:  m.metrics,
+		Extra:    m.routes,
 	})
 	return m, nil
 }
@@ -231,6 +250,12 @@ func (m *Main) Serve(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	for _, j := range m.jobs {
+		if err := j.start(ctx); err != nil {
+			ln.Close()
+			return fmt.Errorf("start %s: %w", j.name, err)
+		}
+	}
 	m.serveErr = make(chan error, 1)
 	go func() {
 		var err error
@@ -287,6 +312,15 @@ func (m *Main) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	// Jobs (scheduler, report delivery) stop before the journal closes.
+	for i := len(m.jobs) - 1; i >= 0; i-- {
+		if m.jobs[i].stop != nil {
+			if err := m.jobs[i].stop(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("stop %s: %w", m.jobs[i].name, err))
+			}
+		}
+	}
+	m.jobs = nil
 	if m.server != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		if err := m.server.Shutdown(sctx); err != nil {
@@ -319,4 +353,12 @@ func (m *Main) closeResources() error {
 		m.logCloser = nil
 	}
 	return errors.Join(errs...)
+}
+
+// job is a background part of the agent that runs while it serves.
+type job struct {
+	name  string
+	start func(ctx context.Context) error
+	// stop returns once the job has stopped.
+	stop func(ctx context.Context) error
 }

@@ -455,3 +455,7 @@ func wrapStorage(err error) error {
 	}
 	return fmt.Errorf("%w: %v", reactions.ErrUnavailable, err)
 }
+
+// SetOutbox sets the policy that turns a finished event into reports; call
+// it before any event runs.
+func (j *Journal) SetOutbox(f func(ev *reactions.Event) []Report) { j.outbox = f }
