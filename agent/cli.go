@@ -91,6 +91,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdVIP(ctx, rest, env)
 	case "config":
 		return cmdConfig(rest, env)
+	case "genesys":
+		return cmdGenesys(rest, env)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "vipagent", version())
 		return nil

@@ -1,0 +1,36 @@
+package agent
+
+import (
+	"fmt"
+
+	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/genesys"
+)
+
+// cmdGenesys writes the Genesys objects (templates, applications, scripts,
+// alarm conditions, RM options) and the guide that goes with them.
+func cmdGenesys(args []string, env Env) error {
+	var c common
+	fs := newFlags("genesys", env, &c)
+	out := fs.String("out", "", "directory to write the guide and the Genesys objects to")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *out == "" {
+		return exitf(ExitUsage, "usage: vipagent genesys --config FILE --out DIR")
+	}
+	cfg, err := config.Load(c.config, env.Getenv)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	files, err := genesys.Generate(cfg)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if err := genesys.Write(*out, files); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "wrote %d files to %s; start with %s\n", len(files), *out, *out+"/GUIDE.md")
+	return nil
+}

@@ -1,0 +1,284 @@
+//go:build unix
+
+package script
+
+// The scripts here are small bash fakes written into t.TempDir(): they log
+// their argv to a file and keep the VIP's state in another, so enable,
+// disable and observe can be checked end to end without touching a real
+// interface.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/vip"
+)
+
+// takeover is an IPTakeOver-like script: "enable|disable|status ...".
+const takeover = `#!/bin/bash
+{ for a in "$@"; do printf '%s\n' "$a"; done; printf -- '--\n'; } >> "$DIR/argv.log"
+case "$1" in
+enable)  echo present > "$DIR/state"; echo "VIP $2 enabled on $4" ;;
+disable) rm -f "$DIR/state"; echo "VIP $2 disabled" ;;
+status)  if [ -f "$DIR/state" ]; then echo "VIP $2 is here"; exit 0; fi; echo "VIP $2 is not here"; exit 1 ;;
+*) echo "usage: $0 enable|disable|status"; exit 2 ;;
+esac
+`
+
+func writeScript(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(body, "$DIR", dir)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readCalls(t *testing.T, log string) [][]string {
+	t.Helper()
+	f, err := os.Open(log)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var calls [][]string
+	var cur []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if sc.Text() == "--" {
+			calls = append(calls, cur)
+			cur = nil
+			continue
+		}
+		cur = append(cur, sc.Text())
+	}
+	return calls
+}
+
+var spec = vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix("192.0.2.10/24"), Interface: "Ethernet 2"}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newTakeover(t *testing.T) (*Backend, string) {
+	t.Helper()
+	dir := t.TempDir()
+	writeScript(t, dir, "IPTakeOver.sh", takeover)
+	b, err := New(spec, map[string]any{
+		"dir":     dir,
+		"enable":  []any{"IPTakeOver.sh", "enable", "${vip}", "${mask}", "${interface}"},
+		"disable": []any{"IPTakeOver.sh", "disable", "${address}", "${prefix_len}", "${name}"},
+		"observe": []any{"IPTakeOver.sh", "status", "${vip}"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, dir
+}
+
+func TestEnableObserveDisable(t *testing.T) {
+	b, dir := newTakeover(t)
+	ctx := ctxFor(t, 10*time.Second)
+
+	st, err := b.Observe(ctx)
+	if err != nil || st.Present {
+		t.Fatalf("Observe before = %+v, %v; want absent", st, err)
+	}
+	if err := b.Enable(ctx, false); err != nil {
+		t.Fatalf("Enable: %v", err)
+	}
+	st, err = b.Observe(ctx)
+	if err != nil || !st.Present {
+		t.Fatalf("Observe after enable = %+v, %v; want present", st, err)
+	}
+	if want := "script: IPTakeOver.sh exited 0: VIP 192.0.2.10 is here"; st.Detail != want {
+		t.Errorf("Detail = %q, want %q", st.Detail, want)
+	}
+	if err := b.Disable(ctx); err != nil {
+		t.Fatalf("Disable: %v", err)
+	}
+	st, err = b.Observe(ctx)
+	if err != nil || st.Present {
+		t.Fatalf("Observe after disable = %+v, %v; want absent", st, err)
+	}
+	want := [][]string{
+		{"status", "192.0.2.10"},
+		{"enable", "192.0.2.10", "255.255.255.0", "Ethernet 2"},
+		{"status", "192.0.2.10"},
+		{"disable", "192.0.2.10/24", "24", "rm-vip"},
+		{"status", "192.0.2.10"},
+	}
+	if diff := cmp.Diff(want, readCalls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+		t.Errorf("script calls (-want +got):\n%s", diff)
+	}
+}
+
+// The engine observes first and acts only when needed: when the script
+// says present, nothing else runs.
+func TestObserveOnlyRunsOnlyObserve(t *testing.T) {
+	b, dir := newTakeover(t)
+	if err := os.WriteFile(filepath.Join(dir, "state"), []byte("present\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.Observe(ctxFor(t, 5*time.Second))
+	if err != nil || !st.Present {
+		t.Fatalf("Observe = %+v, %v; want present", st, err)
+	}
+	if diff := cmp.Diff([][]string{{"status", "192.0.2.10"}}, readCalls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+		t.Errorf("script calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestObserveOtherExitIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	p := writeScript(t, dir, "check.sh", "#!/bin/bash\necho 'cannot reach WMI'\nexit 2\n")
+	b, err := New(spec, map[string]any{"enable": []any{p}, "disable": []any{p}, "observe": []any{p, "${vip}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Observe(ctxFor(t, 5*time.Second))
+	var ee *reactions.ExecError
+	if !errors.As(err, &ee) || ee.ExitCode != 2 || ee.Output != "cannot reach WMI\n" {
+		t.Fatalf("Observe error = %v, want an ExecError with exit code 2 and the output", err)
+	}
+}
+
+func TestFailingEnable(t *testing.T) {
+	dir := t.TempDir()
+	p := writeScript(t, dir, "IPTakeOver.sh", "#!/bin/bash\necho 'netsh failed: The object already exists.'\nexit 1\n")
+	b, err := New(spec, map[string]any{"enable": []any{p, "enable", "${vip}"}, "disable": []any{p, "disable"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Enable(ctxFor(t, 5*time.Second), false)
+	var ee *reactions.ExecError
+	if !errors.As(err, &ee) {
+		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
+	}
+	want := reactions.Exec{Argv: []string{p, "enable", "192.0.2.10"}, ExitCode: 1, Output: "netsh failed: The object already exists.\n"}
+	if diff := cmp.Diff(want, ee.Exec); diff != "" {
+		t.Errorf("ExecError (-want +got):\n%s", diff)
+	}
+}
+
+func TestHangingScriptIsKilledAtTheDeadline(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	p := writeScript(t, dir, "hang.sh", "#!/bin/bash\nsleep 300 &\necho $! > "+pidFile+"\nwait\n")
+	b, err := New(spec, map[string]any{"enable": []any{p}, "disable": []any{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = b.Disable(ctxFor(t, 300*time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Disable error = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Disable returned after %v, want soon after the 300ms deadline", d)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") || syscall.Kill(pid, 0) != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the script's child %d still runs after the deadline", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Without an observe script the backend looks at the interface itself.
+func TestObserveAddressWithoutScript(t *testing.T) {
+	dir := t.TempDir()
+	p := writeScript(t, dir, "x.sh", "#!/bin/bash\nexit 0\n")
+	opts := map[string]any{"enable": []any{p}, "disable": []any{p}}
+	tests := []struct {
+		spec vip.Spec
+		want bool
+	}{
+		{vip.Spec{Name: "lo", Prefix: netip.MustParsePrefix("127.0.0.1/8"), Interface: "lo"}, true},
+		{vip.Spec{Name: "any", Prefix: netip.MustParsePrefix("127.0.0.1/8")}, true},
+		{vip.Spec{Name: "doc", Prefix: netip.MustParsePrefix("192.0.2.99/24"), Interface: "lo"}, false},
+	}
+	for _, tt := range tests {
+		b, err := New(tt.spec, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := b.Observe(context.Background())
+		if err != nil {
+			t.Skipf("cannot read interfaces here: %v", err)
+		}
+		if st.Present != tt.want {
+			t.Errorf("Observe(%s on %q) = %+v, want present=%v", tt.spec.Prefix, tt.spec.Interface, st, tt.want)
+		}
+	}
+}
+
+func TestNewRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  map[string]any
+	}{
+		{name: "no enable", raw: map[string]any{"disable": []any{"/x/d.sh"}}},
+		{name: "no disable", raw: map[string]any{"enable": []any{"/x/e.sh"}}},
+		{name: "relative without dir", raw: map[string]any{"enable": []any{"e.sh"}, "disable": []any{"/x/d.sh"}}},
+		{name: "relative dir", raw: map[string]any{"dir": "scripts", "enable": []any{"e.sh"}, "disable": []any{"d.sh"}}},
+		{name: "unknown placeholder", raw: map[string]any{"enable": []any{"/x/e.sh", "{vip}", "${member}"}, "disable": []any{"/x/d.sh"}}},
+		{name: "unknown option", raw: map[string]any{"enable": []any{"/x/e.sh"}, "disable": []any{"/x/d.sh"}, "shell": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(spec, tt.raw); err == nil {
+				t.Fatalf("New accepted %v", tt.raw)
+			}
+		})
+	}
+}
+
+func TestCheckBatchArgv(t *testing.T) {
+	ok := [][]string{
+		{`C:\GCTI\RM\bin\IPTakeOver.bat`, "enable", "192.0.2.10", "Local Area Connection (2)", `\Device\NPF_{85FE}`},
+	}
+	for _, argv := range ok {
+		if err := checkBatchArgv(argv); err != nil {
+			t.Errorf("checkBatchArgv(%q) = %v, want nil", argv, err)
+		}
+	}
+	for _, bad := range []string{"a&b", "a|b", "a<b", "a>b", "a^b", "%PATH%", "!x!", `a"b`, "a\nb"} {
+		if err := checkBatchArgv([]string{`C:\x.bat`, bad}); err == nil {
+			t.Errorf("checkBatchArgv accepted %q", bad)
+		}
+	}
+	for path, want := range map[string]bool{`C:\x.bat`: true, `C:\x.CMD`: true, `/x/y.sh`: false, `C:\x.exe`: false} {
+		if got := isBatch(path); got != want {
+			t.Errorf("isBatch(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
