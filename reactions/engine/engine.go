@@ -544,6 +544,12 @@ func (e *Engine) vipStep(ctx context.Context, s reactions.Step, sr *reactions.St
 		sr.Attempts = attempt
 		err := e.vipAttempt(ctx, v.Backend, want, s.Force, sr)
 		if err == nil {
+			if attempt > 1 {
+				// Keep what went wrong before: a retry that finds the VIP
+				// already so would otherwise hide the first failure.
+				sr.Reason = fmt.Sprintf("succeeded on attempt %d after: %s", attempt, sr.Error)
+				sr.Error = ""
+			}
 			return
 		}
 		sr.Outcome = reactions.OutcomeFailed
@@ -580,10 +586,13 @@ func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force bool, sr
 		err = b.Disable(ctx)
 	}
 	if err != nil {
-		// Record what the act left behind, for the person reading this.
-		if after, oerr := b.Observe(context.WithoutCancel(ctx)); oerr == nil {
+		// Record what the act left behind, for the person reading this,
+		// even when the step's own deadline has passed.
+		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterFailureObserve)
+		if after, oerr := b.Observe(octx); oerr == nil {
 			sr.After = &after
 		}
+		cancel()
 		return fmt.Errorf("%s: %w", sr.Action, err)
 	}
 	var after reactions.VIPState
@@ -602,6 +611,9 @@ func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force bool, sr
 	sr.Outcome = reactions.OutcomeChanged
 	return nil
 }
+
+// afterFailureObserve bounds the look at a VIP after a failed act.
+const afterFailureObserve = 5 * time.Second
 
 func presence(p bool) string {
 	if p {
@@ -659,7 +671,12 @@ func (e *Engine) peerStep(ctx context.Context, ev *reactions.Event, i int, s rea
 	}
 	idx, start := sr.Index, sr.StartedAt
 	*sr = got
-	sr.Index, sr.StartedAt, sr.Node = idx, start, s.Node
+	// The step is what we asked for, whatever the peer echoed.
+	sr.Index, sr.StartedAt, sr.Node, sr.Action, sr.VIP, sr.Command = idx, start, s.Node, s.Action, s.VIP, s.Command
+	if sr.Outcome == "" {
+		sr.Outcome = reactions.OutcomeFailed
+		sr.Error = "peer answered without an outcome"
+	}
 }
 
 // DryRun shows what an event would do now: the plan and each local VIP's

@@ -5,8 +5,6 @@
 package rules
 
 import (
-	"path"
-
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -68,18 +66,38 @@ func anyOf(patterns []string, v string) bool {
 		if p == v {
 			return true
 		}
-		// path.Match treats '/' specially and knows [...] classes; alarm
-		// fields rarely hold '/', and a malformed class simply fails to
-		// match (config validation rejects it up front).
-		if ok, err := path.Match(p, v); err == nil && ok {
+		if glob(p, v) {
 			return true
 		}
 	}
 	return false
 }
 
-// CheckPattern reports whether p is a well-formed pattern.
-func CheckPattern(p string) error {
-	_, err := path.Match(p, "")
-	return err
+// glob matches v against p, where * is any run of characters (slashes
+// included, unlike path.Match) and ? is one character. Nothing else is
+// special, so every pattern is well formed.
+func glob(p, v string) bool {
+	// Iterative matching with backtracking to the last star.
+	pi, vi := 0, 0
+	star, mark := -1, 0
+	for vi < len(v) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || p[pi] == v[vi]):
+			pi++
+			vi++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, vi
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			vi = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
 }

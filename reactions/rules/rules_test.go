@@ -37,6 +37,7 @@ func TestPlan(t *testing.T) {
 		{"unknown condition", reactions.Alarm{Condition: "Anything"}, ""},
 		{"empty condition", reactions.Alarm{EventID: "1"}, ""},
 		{"case matters", reactions.Alarm{Condition: "rm1_stopped"}, ""},
+		{"wildcard crosses slashes", reactions.Alarm{EventID: "00-04504", Application: "RM_a/b"}, "by-event"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,5 +72,21 @@ func TestPlanCopiesSteps(t *testing.T) {
 func TestNoRules(t *testing.T) {
 	if _, ok := Rules(nil).Plan(reactions.Alarm{Condition: "x"}); ok {
 		t.Error("empty rule list matched")
+	}
+}
+
+func TestGlob(t *testing.T) {
+	tests := []struct {
+		p, v string
+		want bool
+	}{
+		{"*", "", true}, {"*", "a/b c", true}, {"RM?_*", "RM1_Stopped", true}, {"RM?_*", "RM12_Stopped", false},
+		{"*Stop", "RM1_Unexpected_Stop", true}, {"*Stop", "RM1_Stopped", false}, {"a*b*c", "aXbYbZc", true},
+		{"a*b*c", "aXbYbZ", false}, {"[x]", "[x]", true}, {"[x]", "x", false}, {"", "", true}, {"", "a", false},
+	}
+	for _, tt := range tests {
+		if got := glob(tt.p, tt.v); got != tt.want {
+			t.Errorf("glob(%q, %q) = %v, want %v", tt.p, tt.v, got, tt.want)
+		}
 	}
 }

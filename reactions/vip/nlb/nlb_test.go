@@ -1,0 +1,326 @@
+//go:build unix
+
+package nlb
+
+// The fake nlb here is a bash script that logs its argv, keeps the host's
+// state in a file and prints the English messages of Windows' NLB control
+// program. Like that program (the Windows Server 2003 source returns
+// CVY_OK = 1 after every processed command), it exits 1 whether or not the
+// command worked, which the backend must not take for a failure.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/vip"
+)
+
+// fakeNLB: start moves stopped to converging; query of a converging host
+// answers converging once, then converged as DEFAULT; drainstop moves to
+// draining, which a query answers once before the host is stopped.
+const fakeNLB = `#!/bin/bash
+{ for a in "$@"; do printf '%s\n' "$a"; done; printf -- '--\n'; } >> "$DIR/argv.log"
+state=$(cat "$DIR/state" 2>/dev/null || echo stopped)
+echo "WLBS Cluster Control Utility V2.4 (c) 1997-2003 Microsoft Corporation."
+case "$1" in
+start)
+	if [ "$state" = stopped ]; then echo converging > "$DIR/state"; echo "Cluster operations started."
+	else echo "Cluster operations already started."; fi ;;
+enable)
+	if [ "$state" = stopped ]; then echo "Cannot modify traffic handling because cluster operations are stopped."
+	else echo "Traffic handling for specified port rule(s) enabled."; fi ;;
+drainstop) echo draining > "$DIR/state"; echo "Connection draining started." ;;
+stop) echo stopped > "$DIR/state"; echo "Cluster operations stopped." ;;
+query)
+	echo "Cluster $2"
+	case "$state" in
+	converging) echo "Host 1 has entered a converging state 2 time(s) since its last reboot."
+		echo "Host 1 converging with the following host(s) as part of the cluster:"; echo "1, 2"
+		echo default > "$DIR/state" ;;
+	default) echo "Host 1 has entered a converging state 3 time(s) since its last reboot."
+		echo "Host 1 converged as DEFAULT with the following host(s) as part of the cluster:"; echo "1, 2" ;;
+	draining) echo "Host 1 draining connections with the following host(s) as part of the cluster:"; echo "1, 2"
+		echo stopped > "$DIR/state" ;;
+	stopped) echo "Host 1 is stopped and does not know convergence state of the cluster." ;;
+	esac ;;
+*) echo "Usage: ..."; exit 255 ;;
+esac
+exit 1
+`
+
+func writeExec(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(body, "$DIR", dir)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readCalls(t *testing.T, log string) [][]string {
+	t.Helper()
+	f, err := os.Open(log)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var calls [][]string
+	var cur []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if sc.Text() == "--" {
+			calls = append(calls, cur)
+			cur = nil
+			continue
+		}
+		cur = append(cur, sc.Text())
+	}
+	return calls
+}
+
+var spec = vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix("192.0.2.10/24"), Interface: "Ethernet 2"}
+
+func ctxFor(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newFake(t *testing.T, body, state string, opts map[string]any) (*Backend, string) {
+	t.Helper()
+	dir := t.TempDir()
+	p := writeExec(t, dir, "nlb", body)
+	if state != "" {
+		if err := os.WriteFile(filepath.Join(dir, "state"), []byte(state+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := map[string]any{"program": p}
+	for k, v := range opts {
+		raw[k] = v
+	}
+	b, err := New(spec, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, dir
+}
+
+func TestMoveInAndOut(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        map[string]any
+		wantEnable  [][]string
+		wantDisable [][]string
+	}{
+		{
+			name: "defaults",
+			wantEnable: [][]string{
+				{"start", "192.0.2.10", "local"},
+				{"enable", "all", "192.0.2.10", "local"},
+				{"query", "192.0.2.10", "local"},
+				{"query", "192.0.2.10", "local"},
+			},
+			wantDisable: [][]string{
+				{"drainstop", "192.0.2.10", "local"},
+				{"query", "192.0.2.10", "local"},
+				{"query", "192.0.2.10", "local"},
+			},
+		},
+		{
+			name: "port, cluster and stop",
+			opts: map[string]any{"port": "5060", "cluster": "198.51.100.20", "disable_mode": "stop"},
+			wantEnable: [][]string{
+				{"start", "198.51.100.20", "local"},
+				{"enable", "5060", "198.51.100.20", "local"},
+				{"query", "198.51.100.20", "local"},
+				{"query", "198.51.100.20", "local"},
+			},
+			wantDisable: [][]string{
+				{"stop", "198.51.100.20", "local"},
+				{"query", "198.51.100.20", "local"},
+				{"query", "198.51.100.20", "local"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, dir := newFake(t, fakeNLB, "stopped", tt.opts)
+			log := filepath.Join(dir, "argv.log")
+			ctx := ctxFor(t, 10*time.Second)
+
+			if err := b.Enable(ctx, false); err != nil {
+				t.Fatalf("Enable: %v", err)
+			}
+			st, err := b.Verify(ctx, true)
+			if err != nil || !st.Present || !strings.Contains(st.Detail, "converged as DEFAULT") {
+				t.Fatalf("Verify(true) = %+v, %v; want present, converged as DEFAULT", st, err)
+			}
+			if diff := cmp.Diff(tt.wantEnable, readCalls(t, log)); diff != "" {
+				t.Errorf("enable calls (-want +got):\n%s", diff)
+			}
+			if err := os.Remove(log); err != nil {
+				t.Fatal(err)
+			}
+
+			if err := b.Disable(ctx); err != nil {
+				t.Fatalf("Disable: %v", err)
+			}
+			st, err = b.Verify(ctx, false)
+			if err != nil || st.Present {
+				t.Fatalf("Verify(false) = %+v, %v; want absent", st, err)
+			}
+			if diff := cmp.Diff(tt.wantDisable, readCalls(t, log)); diff != "" {
+				t.Errorf("disable calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The engine observes first; when this host already takes traffic nothing
+// but the query runs.
+func TestObserveOnlyQueries(t *testing.T) {
+	b, dir := newFake(t, fakeNLB, "default", nil)
+	st, err := b.Observe(ctxFor(t, 5*time.Second))
+	if err != nil || !st.Present {
+		t.Fatalf("Observe = %+v, %v; want present", st, err)
+	}
+	if diff := cmp.Diff([][]string{{"query", "192.0.2.10", "local"}}, readCalls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// A control program that answers with something the backend cannot read
+// (an error, another language) fails with its argv, exit code and output.
+func TestUnreadableOutput(t *testing.T) {
+	b, _ := newFake(t, "#!/bin/bash\necho 'NLB ist auf diesem System nicht installiert.'\nexit 1\n", "", nil)
+	_, err := b.Observe(ctxFor(t, 5*time.Second))
+	var ee *reactions.ExecError
+	if !errors.As(err, &ee) || !errors.Is(err, errUnrecognised) {
+		t.Fatalf("Observe error = %v, want an ExecError wrapping errUnrecognised", err)
+	}
+	want := reactions.Exec{Argv: []string{b.program, "query", "192.0.2.10", "local"}, ExitCode: 1, Output: "NLB ist auf diesem System nicht installiert.\n"}
+	if diff := cmp.Diff(want, ee.Exec); diff != "" {
+		t.Errorf("ExecError (-want +got):\n%s", diff)
+	}
+}
+
+// start that does not take (the host stays stopped) fails the enable with
+// the enable command's argv and output.
+func TestEnableThatDoesNotTake(t *testing.T) {
+	body := strings.Replace(fakeNLB, `echo converging > "$DIR/state"; echo "Cluster operations started."`, `echo "Cluster mode cannot be started: bad parameters."`, 1)
+	b, _ := newFake(t, body, "stopped", nil)
+	err := b.Enable(ctxFor(t, 5*time.Second), false)
+	var ee *reactions.ExecError
+	if !errors.As(err, &ee) {
+		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
+	}
+	want := reactions.Exec{
+		Argv:     []string{b.program, "enable", "all", "192.0.2.10", "local"},
+		ExitCode: 1,
+		Output:   "WLBS Cluster Control Utility V2.4 (c) 1997-2003 Microsoft Corporation.\nCannot modify traffic handling because cluster operations are stopped.\n",
+	}
+	if diff := cmp.Diff(want, ee.Exec); diff != "" {
+		t.Errorf("ExecError (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(err.Error(), "is stopped after") {
+		t.Errorf("error %q does not say the host stayed stopped", err)
+	}
+}
+
+// wlbs hangs when a peer's NIC is unreachable: the step deadline ends it
+// and everything it started.
+func TestHangingQueryIsKilledAtTheDeadline(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	b, _ := newFake(t, "#!/bin/bash\nsleep 300 &\necho $! > "+pidFile+"\nwait\n", "", nil)
+	start := time.Now()
+	_, err := b.Observe(ctxFor(t, 300*time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Observe error = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Observe returned after %v, want soon after the 300ms deadline", d)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") || syscall.Kill(pid, 0) != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fake's child %d still runs after the deadline", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	tests := []struct {
+		out  string
+		want hostState
+	}{
+		{"Host 2 converged with the following host(s) as part of the cluster:\n1, 2\n", stateConverged},
+		{"Host 1 has entered a converging state 3 time(s) since its last reboot.\nHost 1 converged as DEFAULT with the following host(s) as part of the cluster:\n1, 2\n", stateDefault},
+		{"Host 1 converging with the following host(s) as part of the cluster:\n1\n", stateConverging},
+		{"Host 1 draining connections with the following host(s) as part of the cluster:\n", stateDraining},
+		{"Host 1 is stopped and does not know convergence state of the cluster.\n", stateStopped},
+		{"Host 1 is stopped and has cluster control mode suspended.\n", stateSuspended},
+		{"Host 1 is disconnected from the network.\n", stateDisconnected},
+	}
+	for _, tt := range tests {
+		got, err := parseQuery("WLBS Cluster Control Utility V2.4 (c) 1997-2003 Microsoft Corporation.\nCluster 192.0.2.10\n" + tt.out)
+		if err != nil || got != tt.want {
+			t.Errorf("parseQuery(%q) = %v, %v; want %v", tt.out, got, err, tt.want)
+		}
+	}
+	for _, out := range []string{"", "Cluster 192.0.2.10\n", "Host 1 hat den Zustand Konvergiert.\n", "Host 1 has entered a converging state 3 time(s) since its last reboot.\n"} {
+		if st, err := parseQuery(out); !errors.Is(err, errUnrecognised) {
+			t.Errorf("parseQuery(%q) = %v, %v; want errUnrecognised", out, st, err)
+		}
+	}
+}
+
+func TestNewRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  map[string]any
+	}{
+		{name: "relative program", raw: map[string]any{"program": "tools/nlb.exe"}},
+		{name: "bad port", raw: map[string]any{"program": "/x/nlb", "port": "http"}},
+		{name: "port out of range", raw: map[string]any{"program": "/x/nlb", "port": "70000"}},
+		{name: "cluster with host part", raw: map[string]any{"program": "/x/nlb", "cluster": "192.0.2.10:2"}},
+		{name: "cluster switch", raw: map[string]any{"program": "/x/nlb", "cluster": "/PASSW"}},
+		{name: "disable mode disable", raw: map[string]any{"program": "/x/nlb", "disable_mode": "disable"}},
+		{name: "unknown disable mode", raw: map[string]any{"program": "/x/nlb", "disable_mode": "drain"}},
+		{name: "unknown option", raw: map[string]any{"program": "/x/nlb", "passw": "secret"}},
+		{name: "system nlb off windows", raw: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(spec, tt.raw); err == nil {
+				t.Fatalf("New accepted %v", tt.raw)
+			}
+		})
+	}
+}
