@@ -3,10 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/sign"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -27,19 +25,13 @@ const roleKey ctxKey = 1
 
 // Signature headers of signed webhooks (and of the reports we send).
 const (
-	HeaderTimestamp = "X-Vipagent-Timestamp"
-	HeaderSignature = "X-Vipagent-Signature"
+	HeaderTimestamp = sign.HeaderTimestamp
+	HeaderSignature = sign.HeaderSignature
 )
 
 // Sign returns the signature header value for body at ts:
 // "sha256=" + hex(HMAC-SHA256(secret, ts + "." + body)).
-func Sign(secret []byte, ts string, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte("."))
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
+func Sign(secret []byte, ts string, body []byte) string { return sign.Sign(secret, ts, body) }
 
 // authenticate finds the caller's role: a bearer token, or a signed
 // webhook (role trigger). With no tokens and no webhook secret configured,

@@ -189,9 +189,11 @@ func (e *Engine) start(ev *reactions.Event) {
 	if matched {
 		ticket = e.locks.enqueue(ev.ID, plan.vips(), e.cfg.Supersede)
 	}
+	// The run works on its own copy: the caller keeps the accepted event.
+	own := *ev
 	go func() {
 		defer e.release()
-		e.run(ev, plan, matched, ticket)
+		e.run(&own, plan, matched, ticket)
 	}()
 }
 

@@ -1,0 +1,327 @@
+// Package alertmanager receives Prometheus Alertmanager's webhook
+// notifications (payload version 4) and turns every alert into an alarm
+// for the reaction rules.
+//
+// Strictness: the payload is decoded with the fields Alertmanager
+// documents for version 4 and nothing else; an unknown field is a 400
+// naming the field. Alertmanager does not retry a 4xx, so a future
+// Alertmanager that adds a field without bumping the version makes its
+// notifications fail loudly (its notifications_failed_total counter and
+// log, our log) instead of being half-understood; the same strictness
+// catches other senders' payloads (Grafana's webhook has orgId, values...)
+// that would otherwise be misread as alerts.
+//
+// Idempotency: Alertmanager repeats a group's notification every
+// repeat_interval and retries failed ones, so each alert's event carries the
+// key am:<fingerprint>:<status>:<startsAt unix>; a repeat is answered from
+// the journal and executes nothing. The same alert firing again later has a
+// new startsAt and is a new event.
+package alertmanager
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/reactions"
+)
+
+// Version is the only webhook payload version understood.
+const Version = "4"
+
+// Alert statuses.
+const (
+	StatusFiring   = "firing"
+	StatusResolved = "resolved"
+)
+
+// StatusLabel is the label added to every alarm with the alert's status,
+// so that rules can tell firing from resolved alerts.
+const StatusLabel = "alertmanager_status"
+
+// Message is a webhook notification (Alertmanager's notify/webhook Message).
+type Message struct {
+	Version           string            `json:"version"`
+	GroupKey          string            `json:"groupKey"`
+	TruncatedAlerts   uint64            `json:"truncatedAlerts"`
+	Status            string            `json:"status"`
+	Receiver          string            `json:"receiver"`
+	GroupLabels       map[string]string `json:"groupLabels"`
+	CommonLabels      map[string]string `json:"commonLabels"`
+	CommonAnnotations map[string]string `json:"commonAnnotations"`
+	ExternalURL       string            `json:"externalURL"`
+	Alerts            []Alert           `json:"alerts"`
+}
+
+// Alert is one alert of a notification.
+type Alert struct {
+	Status       string            `json:"status"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Fingerprint  string            `json:"fingerprint"`
+}
+
+// maxAlerts bounds the alerts of one notification; Alertmanager's
+// webhook_config max_alerts truncates larger groups on its side.
+const maxAlerts = 1000
+
+// Decode parses and checks a notification: exactly one JSON object with
+// only the documented fields, version 4, known statuses, a fingerprint
+// and a start time on every alert. Errors wrap reactions.ErrInvalid.
+func Decode(data []byte) (*Message, error) {
+	var m Message
+	if err := httpapi.DecodeStrict(data, &m); err != nil {
+		return nil, err
+	}
+	if m.Version != Version {
+		return nil, reactions.Invalid("version: %q is not supported (Alertmanager webhook payload version %s is)", m.Version, Version)
+	}
+	if m.Status != StatusFiring && m.Status != StatusResolved {
+		return nil, reactions.Invalid("status: %q is neither firing nor resolved", m.Status)
+	}
+	if len(m.Alerts) == 0 {
+		return nil, reactions.Invalid("alerts: empty")
+	}
+	if len(m.Alerts) > maxAlerts {
+		return nil, reactions.Invalid("alerts: more than %d in one notification (set max_alerts in the webhook_config)", maxAlerts)
+	}
+	for i, a := range m.Alerts {
+		path := fmt.Sprintf("alerts[%d]", i)
+		if a.Status != StatusFiring && a.Status != StatusResolved {
+			return nil, reactions.Invalid("%s.status: %q is neither firing nor resolved", path, a.Status)
+		}
+		if a.Fingerprint == "" {
+			return nil, reactions.Invalid("%s.fingerprint: required (sent by Alertmanager 0.20 and later)", path)
+		}
+		if a.StartsAt.IsZero() {
+			return nil, reactions.Invalid("%s.startsAt: required", path)
+		}
+	}
+	return &m, nil
+}
+
+// Options say how alerts become alarms.
+type Options struct {
+	// ConditionLabel names the label holding the alarm's condition; when
+	// an alert lacks it, alertname is used.
+	ConditionLabel string
+	// Resolved is "ignore" (resolved alerts are acknowledged and dropped)
+	// or "match" (they go to the rules with alertmanager_status=resolved).
+	Resolved string
+	// MaxBodyBytes bounds the request body.
+	MaxBodyBytes int64
+	Logger       zerolog.Logger
+}
+
+// OptionsFrom takes the receiver's options from the configuration.
+func OptionsFrom(c *config.Config, log zerolog.Logger) Options {
+	return Options{
+		ConditionLabel: c.Alertmanager.ConditionLabel,
+		Resolved:       c.Alertmanager.Resolved,
+		MaxBodyBytes:   c.Limits.MaxBodyBytes,
+		Logger:         log,
+	}
+}
+
+// Alarm turns one alert into an alarm; the alarm is not validated yet.
+func (o Options) Alarm(a Alert) reactions.Alarm {
+	labels := make(map[string]string, len(a.Labels)+1)
+	for k, v := range a.Labels {
+		labels[k] = v
+	}
+	labels[StatusLabel] = a.Status
+	cond := a.Labels[o.conditionLabel()]
+	if cond == "" {
+		cond = a.Labels["alertname"]
+	}
+	// An explicit host label is meant for this; instance (host:port of the
+	// scrape target) is the usual fallback.
+	host := a.Labels["host"]
+	if host == "" {
+		host = a.Labels["instance"]
+	}
+	text := a.Annotations["summary"]
+	if text == "" {
+		text = a.Annotations["description"]
+	}
+	return reactions.Alarm{
+		ID:        Key(a),
+		Condition: cond,
+		Host:      host,
+		Severity:  a.Labels["severity"],
+		Text:      text,
+		Time:      a.StartsAt.UTC(),
+		Labels:    labels,
+	}
+}
+
+func (o Options) conditionLabel() string {
+	if o.ConditionLabel == "" {
+		return "condition"
+	}
+	return o.ConditionLabel
+}
+
+// Key is an alert's idempotency key: the same alert (fingerprint) in the
+// same status since the same start is one event, however often it is sent.
+func Key(a Alert) string {
+	return fmt.Sprintf("am:%s:%s:%d", a.Fingerprint, a.Status, a.StartsAt.Unix())
+}
+
+// Intake journals an alarm as an event from src and starts it; it returns
+// once the event is stored (or found to repeat a stored one).
+type Intake func(a reactions.Alarm, src reactions.Source, genesysArgs map[string]string) (*reactions.Event, bool, error)
+
+// EventRef is what the response says of one journaled alert.
+type EventRef struct {
+	Fingerprint string           `json:"fingerprint"`
+	EventID     string           `json:"event_id"`
+	Duplicate   bool             `json:"duplicate"`
+	Status      reactions.Status `json:"status"`
+}
+
+// Response is the body of a 200 answer.
+type Response struct {
+	Events []EventRef `json:"events"`
+	// Ignored counts resolved alerts dropped under resolved: ignore.
+	Ignored int `json:"ignored"`
+	// Truncated repeats the alerts Alertmanager left out of the payload.
+	Truncated uint64 `json:"truncated,omitempty"`
+}
+
+// Route returns POST /v1/alertmanager (role trigger). It answers once every
+// alert is journaled, without waiting for execution: 200 with the events,
+// 400 for a payload that will never be accepted (Alertmanager does not
+// retry it), 503 when the journal could not store the events (Alertmanager
+// retries; alerts already stored are then duplicates and run once).
+func Route(intake Intake, o Options) httpapi.Route {
+	h := &handler{intake: intake, opts: o, log: o.Logger.With().Str("component", "alertmanager").Logger()}
+	return httpapi.Route{Method: http.MethodPost, Pattern: "/alertmanager", Role: config.RoleTrigger, Handler: h.serve}
+}
+
+type handler struct {
+	intake Intake
+	opts   Options
+	log    zerolog.Logger
+}
+
+var (
+	errTooLarge    = errors.New("request body too large")
+	errContentType = errors.New("unsupported media type")
+)
+
+func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
+	data, err := h.read(w, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	msg, err := Decode(data)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// Every alarm is checked before any is journaled: a payload is taken
+	// whole or not at all.
+	type pending struct {
+		fingerprint string
+		alarm       reactions.Alarm
+	}
+	var alarms []pending
+	ignored := 0
+	for i, a := range msg.Alerts {
+		if a.Status == StatusResolved && h.opts.Resolved != "match" {
+			ignored++
+			continue
+		}
+		al := h.opts.Alarm(a)
+		if err := al.Validate(); err != nil {
+			h.fail(w, r, fmt.Errorf("alerts[%d] (fingerprint %s): %w", i, a.Fingerprint, err))
+			return
+		}
+		alarms = append(alarms, pending{a.Fingerprint, al})
+	}
+	if msg.TruncatedAlerts > 0 {
+		h.log.Warn().Uint64("truncated", msg.TruncatedAlerts).Str("group_key", msg.GroupKey).
+			Msg("Alertmanager left alerts out of this notification (webhook_config max_alerts); they are not seen here")
+	}
+	resp := Response{Events: []EventRef{}, Ignored: ignored, Truncated: msg.TruncatedAlerts}
+	for _, p := range alarms {
+		ev, dup, err := h.intake(p.alarm, reactions.SourceAlertmanager, nil)
+		if err != nil {
+			h.fail(w, r, fmt.Errorf("journal alert %s: %w", p.fingerprint, err))
+			return
+		}
+		resp.Events = append(resp.Events, EventRef{Fingerprint: p.fingerprint, EventID: ev.ID, Duplicate: dup, Status: ev.Status})
+	}
+	h.log.Info().Str("receiver", msg.Receiver).Str("group_key", msg.GroupKey).Int("events", len(resp.Events)).
+		Int("ignored", ignored).Msg("alertmanager notification journaled")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (h *handler) read(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, fmt.Errorf("%w: Content-Type must be application/json", errContentType)
+	}
+	limit := h.opts.MaxBodyBytes
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fmt.Errorf("%w: body larger than %d bytes (raise limits.max_body_bytes or lower max_alerts in the webhook_config)", errTooLarge, mbe.Limit)
+		}
+		return nil, reactions.Invalid("read body: %v", err)
+	}
+	if !utf8.Valid(data) {
+		return nil, reactions.Invalid("body is not valid UTF-8")
+	}
+	return data, nil
+}
+
+// fail answers with the status that tells Alertmanager whether to retry:
+// 4xx for payloads that will never be accepted, 503 for storage trouble.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, reactions.ErrInvalid):
+		code = http.StatusBadRequest
+	case errors.Is(err, errTooLarge):
+		code = http.StatusRequestEntityTooLarge
+	case errors.Is(err, errContentType):
+		code = http.StatusUnsupportedMediaType
+	case errors.Is(err, reactions.ErrUnavailable):
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "1")
+	}
+	msg := err.Error()
+	if code == http.StatusInternalServerError {
+		h.log.Error().Err(err).Msg("alertmanager notification")
+		msg = "internal error; see the agent's log"
+	} else {
+		h.log.Warn().Int("status", code).Str("error", msg).Msg("alertmanager notification refused")
+	}
+	writeJSON(w, code, map[string]any{"error": msg, "status": code})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
