@@ -238,7 +238,7 @@ func Defaults() Config {
 			RatePerMinute: 600,
 			MaxInFlight:   1024,
 			ReadTimeout:   Duration(10 * time.Second),
-			WriteTimeout:  Duration(70 * time.Second),
+			WriteTimeout:  Duration(6 * time.Minute),
 			ShutdownGrace: Duration(30 * time.Second),
 			Supersede:     true,
 		},

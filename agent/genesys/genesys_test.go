@@ -433,7 +433,11 @@ func TestBuildRefusesIncompleteConfig(t *testing.T) {
 		edit func(c *config.Config)
 		want []string
 	}{
-		{"default config", nil, []string{
+		{"node without rm_application", func(c *config.Config) {
+			n := c.Nodes["rm1"]
+			n.RMApplication = ""
+			c.Nodes["rm1"] = n
+		}, []string{
 			"nodes.rm1.rm_application: required to generate Genesys objects (the Genesys application name of the node's RM)",
 		}},
 		{"everything missing", func(c *config.Config) {

@@ -62,7 +62,7 @@ func NewServer(d Deps) http.Handler {
 }
 
 // maxWait bounds the wait query parameter.
-const maxWait = 60 * time.Second
+const maxWait = 5 * time.Minute
 
 func waitParam(r *http.Request, def time.Duration) (time.Duration, error) {
 	v := r.URL.Query().Get("wait")

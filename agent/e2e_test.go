@@ -1,0 +1,371 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vipagent/vipagent/reactions"
+)
+
+// binary is the vipagent executable built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "vipagent-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "vipagent")
+	out, err := exec.Command("go", "build", "-o", binary, "./cmd/vipagent").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build vipagent: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+const e2eConfig = `
+node: rm1
+listen: %s
+data_dir: %s
+nodes:
+  rm1: {member_id: 1, host: rm1, rm_application: RM_1}
+vips:
+  rm-vip:
+    address: 192.0.2.100/24
+    interface: eth0
+    backend: fake
+    options: {initial: present}
+  slow-vip:
+    address: 198.51.100.7/24
+    interface: eth1
+    backend: fake
+    options: {delay: 150ms}
+reactions:
+  - name: rm1-stopped
+    match: {condition: [RM1_Stopped, RM1_Unexpected_Stop]}
+    steps: [{disable: rm-vip}]
+  - name: flap
+    match: {condition: Flap}
+    steps: [{enable: slow-vip}, {disable: slow-vip}]
+limits:
+  supersede: false
+log:
+  format: json
+`
+
+type agentProc struct {
+	t      *testing.T
+	cfg    string
+	addr   string
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+}
+
+func writeConfig(t *testing.T, body string) (cfgPath, addr string) {
+	t.Helper()
+	dir := t.TempDir()
+	addr = freePort(t)
+	cfgPath = filepath.Join(dir, "vipagent.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(body, addr, filepath.Join(dir, "data"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfgPath, addr
+}
+
+func startAgent(t *testing.T, cfg, addr string, extra ...string) *agentProc {
+	t.Helper()
+	args := append([]string{"serve", "--config", cfg}, extra...)
+	cmd := exec.Command(binary, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &agentProc{t: t, cfg: cfg, addr: addr, cmd: cmd, stderr: &stderr}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent not ready: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (p *agentProc) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+}
+
+// vipagent runs the CLI and returns its exit code and output.
+func vipagent(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %v: %s", url, err, b)
+	}
+	return resp.StatusCode
+}
+
+func TestEndToEndCrashAndRecover(t *testing.T) {
+	cfg, addr := writeConfig(t, e2eConfig)
+	a := startAgent(t, cfg, addr, "-host", "lcahost", "-port", "4999", "-app", "VIPAgent_rm1")
+
+	// fire, as an SCS reaction runs it: Genesys arguments mixed in anywhere.
+	code, out, errOut := vipagent(t, "fire", "-host", "scshost", "--condition", "RM1_Stopped", "-app", "VIPAgent_RM1_Stopped",
+		"--config", cfg, "-port", "3000", "--id", "scs-1", "-backup_host", "b", "-backup_port", "1", "-lmspath", "/x", "--json")
+	if code != 0 {
+		t.Fatalf("fire exited %d: %s %s", code, out, errOut)
+	}
+	var res reactions.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Status != reactions.StatusSucceeded || res.Steps[0].Outcome != reactions.OutcomeChanged {
+		t.Fatalf("fire result %v: %s", err, out)
+	}
+	var ev reactions.Event
+	getJSON(t, "http://"+addr+"/v1/events/"+res.EventID, &ev)
+	want := map[string]string{"host": "scshost", "app": "VIPAgent_RM1_Stopped", "port": "3000", "backup_host": "b", "backup_port": "1", "lmspath": "/x"}
+	for k, v := range want {
+		if ev.GenesysArgs[k] != v {
+			t.Errorf("genesys arg %s = %q, want %q (all: %v)", k, ev.GenesysArgs[k], v, ev.GenesysArgs)
+		}
+	}
+	if ev.Source != reactions.SourceCLI {
+		t.Errorf("source %s, want cli", ev.Source)
+	}
+
+	// A repeat is answered from the journal.
+	code, out, _ = vipagent(t, "fire", "--condition", "RM1_Stopped", "--id", "scs-1", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "duplicate") {
+		t.Errorf("repeat: exit %d: %s", code, out)
+	}
+	// Exit codes say what happened.
+	if code, out, _ = vipagent(t, "fire", "--condition", "Nobody", "--config", cfg); code != 3 {
+		t.Errorf("unmatched: exit %d, want 3: %s", code, out)
+	}
+	if code, _, errOut = vipagent(t, "fire", "--config", cfg); code != 2 || !strings.Contains(errOut, "needs condition") {
+		t.Errorf("no condition: exit %d, want 2: %s", code, errOut)
+	}
+	if code, _, errOut = vipagent(t, "fire", "--condition", "a\x01b", "--config", cfg); code != 2 {
+		t.Errorf("control character: exit %d, want 2: %s", code, errOut)
+	}
+
+	// Accept a burst of slow events over HTTP without waiting, then kill
+	// the agent while they run.
+	var accepted []string
+	for i := range 12 {
+		body := fmt.Sprintf(`{"condition":"Flap","id":"burst-%d"}`, i)
+		resp, err := http.Post("http://"+addr+"/v1/alarms?wait=0s", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acc map[string]any
+		json.NewDecoder(resp.Body).Decode(&acc)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("burst %d: %d %v", i, resp.StatusCode, acc)
+		}
+		accepted = append(accepted, acc["event_id"].(string))
+	}
+	time.Sleep(200 * time.Millisecond)
+	a.kill()
+
+	// While the agent is down, fire falls back to running in-process.
+	code, out, errOut = vipagent(t, "fire", "--condition", "RM1_Unexpected_Stop", "--config", cfg)
+	if code != 0 || !strings.Contains(errOut, "no agent answered") || !strings.Contains(out, "unchanged") {
+		t.Errorf("fallback: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	a = startAgent(t, cfg, addr)
+	interrupted := 0
+	for _, id := range accepted {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var ev reactions.Event
+			getJSON(t, "http://"+addr+"/v1/events/"+id, &ev)
+			if ev.Status.Final() {
+				if ev.Status != reactions.StatusSucceeded {
+					t.Errorf("event %s ended %s: %+v", id, ev.Status, ev.Result)
+				}
+				if ev.Runs > 1 {
+					interrupted++
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("event %s lost after restart: status %s", id, ev.Status)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Logf("%d of %d events were interrupted mid-run and resumed", interrupted, len(accepted))
+
+	// The CLI reads the journal through the agent.
+	code, out, _ = vipagent(t, "events", "list", "--limit", "100", "--config", cfg)
+	if code != 0 || strings.Count(out, "\n") < len(accepted)+3 {
+		t.Errorf("events list: exit %d\n%s", code, out)
+	}
+	code, out, _ = vipagent(t, "replay", res.EventID, "--dry-run", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "dry run") {
+		t.Errorf("replay --dry-run: exit %d\n%s", code, out)
+	}
+	code, out, _ = vipagent(t, "replay", res.EventID, "--config", cfg)
+	if code != 0 || !strings.Contains(out, "replay of: "+res.EventID) {
+		t.Errorf("replay: exit %d\n%s", code, out)
+	}
+	code, out, _ = vipagent(t, "vip", "status", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "rm-vip  192.0.2.100/24 on eth0 [fake]: absent") {
+		t.Errorf("vip status: exit %d\n%s", code, out)
+	}
+
+	// A graceful stop exits 0.
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	if err := a.cmd.Wait(); err != nil {
+		t.Errorf("SIGTERM: %v\n%s", err, a.stderr.String())
+	}
+}
+
+func TestNoAgentAndJournalHeld(t *testing.T) {
+	cfg, addr := writeConfig(t, e2eConfig)
+	startAgent(t, cfg, addr)
+	// Nothing listens at the given URL, and the running agent holds the
+	// journal: running in-process is impossible.
+	code, _, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--agent", "http://127.0.0.1:1")
+	if code != 4 || !strings.Contains(errOut, "holds the journal") {
+		t.Errorf("exit %d, want 4: %s", code, errOut)
+	}
+}
+
+func TestFailoverCommand(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	log := filepath.Join(dir, "calls")
+	script := filepath.Join(dir, "IPTakeOver.sh")
+	// A stand-in for Genesys' IPTakeOver script: it keeps the VIP state in
+	// a file and logs its arguments.
+	body := `#!/bin/sh
+echo "$*" >> ` + log + `
+case "$1" in
+  enable) echo present > ` + state + ` ;;
+  disable) echo absent > ` + state + ` ;;
+  observe) [ "$(cat ` + state + ` 2>/dev/null)" = present ] && exit 0 || exit 1 ;;
+esac
+`
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, backend := range []string{"fake", "script"} {
+		t.Run(backend, func(t *testing.T) {
+			opts := "{initial: absent}"
+			if backend == "script" {
+				opts = fmt.Sprintf("{enable: [%q, enable, '${address}'], disable: [%q, disable, '${address}'], observe: [%q, observe]}", script, script, script)
+			}
+			cfgBody := strings.Replace(e2eConfig, "options: {initial: present}", "options: "+opts, 1)
+			cfgBody = strings.Replace(cfgBody, "backend: fake\n    options: "+opts, "backend: "+backend+"\n    options: "+opts, 1)
+			cfgBody = strings.Replace(cfgBody, "  rm1: {member_id: 1, host: rm1, rm_application: RM_1}",
+				"  rm1: {member_id: 1, host: rm1, rm_application: RM_1}\n  rm2: {member_id: 2, url: 'http://127.0.0.1:1', token: 'peer-token-0123456789'}", 1)
+			cfgBody += "failover: {vips: [rm-vip]}\n"
+			cfg, addr := writeConfig(t, cfgBody)
+			a := startAgent(t, cfg, addr)
+			steps := []struct {
+				args []string
+				code int
+				want string
+			}{
+				{[]string{"enable", "1"}, 0, "enable rm-vip on rm1 [" + backend + "]: changed"},
+				{[]string{"enable"}, 0, "unchanged"},
+				{[]string{"disable", "1", "-host", "h", "-app", "RM_1"}, 0, "disable rm-vip on rm1 [" + backend + "]: changed"},
+				// Member 2 is the peer; it does not answer: an explicit failure, exit 1.
+				{[]string{"enable", "2"}, 1, "enable rm-vip on rm2: failed"},
+				{[]string{"enable", "x"}, 2, ""},
+			}
+			for _, s := range steps {
+				code, out, errOut := vipagent(t, append(append([]string{"failover"}, s.args...), "--config", cfg)...)
+				if code != s.code || !strings.Contains(out, s.want) {
+					t.Errorf("failover %v: exit %d, want %d with %q\n%s%s", s.args, code, s.code, s.want, out, errOut)
+				}
+			}
+			a.kill()
+			// Through the wrapper script, with no agent running: in-process.
+			wrapper := filepath.Join("..", "scripts", "IPTakeOver.sh")
+			bin := filepath.Join(filepath.Dir(cfg), "vipagent")
+			if err := os.Symlink(binary, bin); err != nil {
+				t.Fatal(err)
+			}
+			w := filepath.Join(filepath.Dir(cfg), "IPTakeOver.sh")
+			data, err := os.ReadFile(wrapper)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(w, data, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(w, "enable", "1")
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "changed") {
+				t.Errorf("wrapper: %v\n%s", err, out)
+			}
+		})
+	}
+	calls, _ := os.ReadFile(log)
+	if !strings.Contains(string(calls), "enable 192.0.2.100") || !strings.Contains(string(calls), "disable 192.0.2.100") {
+		t.Errorf("script backend calls:\n%s", calls)
+	}
+	_ = context.Background
+}
