@@ -53,13 +53,13 @@ limits:
 `
 
 type api struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	m   *agent.Main
 	tok string
 }
 
-func newAPI(t *testing.T, extraYAML string, getenv func(string) string) *api {
+func newAPI(t testing.TB, extraYAML string, getenv func(string) string) *api {
 	t.Helper()
 	c, err := config.Parse([]byte(baseYAML + extraYAML))
 	if err != nil {
@@ -130,7 +130,7 @@ func (a *api) events() []reactions.Event {
 	return out
 }
 
-func decode[T any](t *testing.T, b []byte) T {
+func decode[T any](t testing.TB, b []byte) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(b, &v); err != nil {

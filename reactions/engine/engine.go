@@ -345,7 +345,14 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 	if ev.Runs > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("the agent stopped during run %d of this event; run %d resumed it after restart (steps observe first, so work already done shows as unchanged)", ev.Runs, ev.Runs+1))
 	}
+	var started chan error
 	finish := func(status reactions.Status) {
+		if started != nil {
+			if err := <-started; err != nil {
+				log.Error().Err(err).Msg("journal the start of the event")
+			}
+			started = nil
+		}
 		res.Status = status
 		res.FinishedAt = e.cfg.Now().UTC()
 		ev.Status = status
@@ -381,12 +388,12 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 	res.StartedAt = e.cfg.Now().UTC()
 	ev.Status = reactions.StatusRunning
 	ev.Runs++
-	if err := e.cfg.Journal.Update(ev); err != nil {
-		res.Error = fmt.Sprintf("journal the start: %v", err)
-		log.Error().Err(err).Msg("journal the start of the event")
-		finish(reactions.StatusFailed)
-		return
-	}
+	// Marking the event running only feeds the "interrupted" note after a
+	// crash (the event is re-run either way), so the first step does not
+	// wait for that write; the result is written after it.
+	started = make(chan error, 1)
+	running := *ev
+	go func() { started <- e.cfg.Journal.Update(&running) }()
 	log.Info().Str("reaction", plan.Reaction).Int("steps", len(plan.Steps)).Msg("event running")
 	for i, s := range plan.Steps {
 		sr := e.step(ev, i, s, res.Steps, log)
