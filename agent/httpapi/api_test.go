@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
 
 	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/config"
@@ -50,6 +51,7 @@ reactions:
     steps: [{enable: slow-vip}]
 limits:
   max_body_bytes: 2048
+  rate_per_minute: 0
 `
 
 type api struct {
@@ -61,7 +63,13 @@ type api struct {
 
 func newAPI(t testing.TB, extraYAML string, getenv func(string) string) *api {
 	t.Helper()
-	c, err := config.Parse([]byte(baseYAML + extraYAML))
+	y := baseYAML
+	if strings.HasPrefix(extraYAML, "  ") {
+		// Indented: more limits.
+		y = strings.Replace(y, "  rate_per_minute: 0\n", extraYAML, 1)
+		extraYAML = ""
+	}
+	c, err := config.Parse([]byte(y + extraYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +146,8 @@ func decode[T any](t testing.TB, b []byte) T {
 	}
 	return v
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestPostAlarmWaitsForResult(t *testing.T) {
 	a := newAPI(t, "", nil)
@@ -338,6 +348,25 @@ func TestVIPsAndManualActions(t *testing.T) {
 	ev, _ := a.m.Journal.Get(res.EventID)
 	if ev.Source != reactions.SourceManual || ev.Alarm.Text != "maintenance" {
 		t.Errorf("manual event %+v", ev)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	a := newAPI(t, "  rate_per_minute: 5\n", nil)
+	codes := map[int]int{}
+	for range 8 {
+		code, hdr, body := a.do("GET", "/v1/events", "", nil)
+		codes[code]++
+		if code == http.StatusTooManyRequests && (hdr.Get("Retry-After") == "" || !strings.Contains(string(body), "more than 5 requests a minute")) {
+			t.Errorf("429 without Retry-After or message: %v %s", hdr, body)
+		}
+	}
+	if codes[200] != 5 || codes[429] != 3 {
+		t.Errorf("status counts %v, want 5x200 and 3x429", codes)
+	}
+	// Health checks are not rate limited.
+	if code, _, _ := a.do("GET", "/healthz", "", nil); code != 200 {
+		t.Errorf("healthz rate limited: %d", code)
 	}
 }
 

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
 
 	"github.com/vipagent/vipagent/agent/config"
 )
@@ -17,6 +19,14 @@ func (s *server) routes() http.Handler {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Group(func(r chi.Router) {
+		if n := s.Config.Limits.RatePerMinute; n > 0 {
+			// Per client address, before authentication, so that guessing
+			// tokens is rate limited too.
+			r.Use(httprate.Limit(n, time.Minute, httprate.WithKeyByIP(),
+				httprate.WithLimitHandler(func(w http.ResponseWriter, req *http.Request) {
+					s.writeError(w, req, fmt.Errorf("%w: more than %d requests a minute from this client", errTooMany, n))
+				})))
+		}
 		r.Use(s.authenticate)
 		if s.Metrics != nil {
 			r.With(s.require(config.RoleRead)).Method(http.MethodGet, "/metrics", s.Metrics)
