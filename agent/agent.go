@@ -24,6 +24,7 @@ import (
 	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/peer"
+	"github.com/vipagent/vipagent/agent/report"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
 	"github.com/vipagent/vipagent/reactions/rules"
@@ -40,6 +41,7 @@ type Main struct {
 
 	logCloser io.Closer
 	peers     *peer.Client
+	outbox    *report.Outbox
 	backends  map[string]engine.Backend
 	// Filled by openReporting (reporting.go) and openMonitoring
 	// (monitoring.go) before the engine and the API are built.

@@ -37,6 +37,7 @@ Usage:
   vipagent replay   ID [--dry-run]
   vipagent events   list [--status S] [--limit N] | show ID
   vipagent vip      status [NAME] | enable NAME [--force] | disable NAME
+  vipagent reports  list [--state S] [--limit N] | retry ID
   vipagent config   check
   vipagent genesys  --out DIR
   vipagent version
@@ -93,6 +94,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdConfig(rest, env)
 	case "genesys":
 		return cmdGenesys(rest, env)
+	case "reports":
+		return cmdReports(ctx, rest, env)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "vipagent", version())
 		return nil

@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/vipagent/vipagent/agent/report"
+)
+
+const reportsUsage = "usage: vipagent reports list [--state pending|delivered|rejected|expired] [--limit N] [--json] | reports retry ID"
+
+// cmdReports lists the report outbox and sends a report again.
+func cmdReports(ctx context.Context, args []string, env Env) error {
+	var c common
+	fs := newFlags("reports", env, &c)
+	state := fs.String("state", "", "only reports in this state (pending, delivered, rejected, expired)")
+	limit := fs.Int("limit", 20, "how many reports, newest first")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 || (pos[0] == "list" && len(pos) != 1) || (pos[0] == "retry" && len(pos) != 2) || (pos[0] != "list" && pos[0] != "retry") {
+		return exitf(ExitUsage, reportsUsage)
+	}
+	cl, err := newClient(c, env)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	if pos[0] == "retry" {
+		code, resp, err := cl.do(ctx, http.MethodPost, "/v1/reports/"+url.PathEscape(pos[1])+"/retry", nil)
+		if err != nil {
+			return err
+		}
+		if code != http.StatusOK {
+			return apiError(code, resp)
+		}
+		if c.json {
+			env.Stdout.Write(resp)
+			return nil
+		}
+		var out struct {
+			Report report.View `json:"report"`
+		}
+		if err := json.Unmarshal(resp, &out); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "report %s to %s is pending again and will be sent now\n", out.Report.ID, out.Report.Target)
+		return nil
+	}
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	if *state != "" {
+		q.Set("state", *state)
+	}
+	code, resp, err := cl.do(ctx, http.MethodGet, "/v1/reports?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return apiError(code, resp)
+	}
+	if c.json {
+		env.Stdout.Write(resp)
+		return nil
+	}
+	var list struct {
+		Reports []report.View `json:"reports"`
+	}
+	if err := json.Unmarshal(resp, &list); err != nil {
+		return err
+	}
+	if len(list.Reports) == 0 {
+		fmt.Fprintln(env.Stdout, "no reports")
+	}
+	for _, r := range list.Reports {
+		fmt.Fprintf(env.Stdout, "%s  %-9s  %2d attempt(s)  %-12s  %s\n", r.Created.Local().Format("2006-01-02 15:04:05"), r.State, r.Attempts, r.Target, r.ID)
+		if !r.NextAttempt.IsZero() && r.Attempts > 0 {
+			fmt.Fprintf(env.Stdout, "  next attempt: %s\n", r.NextAttempt.Local().Format(time.RFC3339))
+		}
+		if r.LastError != "" {
+			fmt.Fprintf(env.Stdout, "  last error: %s\n", r.LastError)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,415 @@
+// Package reconcile checks, periodically, that every VIP is on exactly one
+// node and on the node it should be on, and reports (and with auto_fix,
+// repairs) the drift it finds.
+//
+// The desired owner of a VIP is derived from the journals, this node's and
+// each reachable peer's (the peers' GET /v1/vips/{name} carries their last
+// action): the most recent successful step on the VIP (outcome changed or
+// unchanged) decides.
+//   - An enable on node N makes N the owner.
+//   - A disable on node N rules N out: the owner is the node of the most
+//     recent successful enable on another node if one is known, else the
+//     configured owner unless that is N, else nobody. This is how the Genesys
+//     sequence (the new active RM enables itself, SCS's reaction disables the
+//     stopped one) keeps the new node as owner whatever the order, and how a
+//     VIP released on purpose (RM stopped by an operator) is not put back.
+//   - With no successful step anywhere, the configured owner (vips.*.owner).
+//
+// Nodes' clocks are compared, so keep them in sync (NTP).
+//
+// Drift kinds: none (on no node), both (on two or more), wrong (on one
+// node, not the owner). A node that cannot be observed makes the state
+// unknown: logged, not a drift (two holders already seen are still both).
+// A node whose agent does not manage the VIP (404) is left out.
+//
+// A drift is acted upon only when two passes in a row see the same state,
+// so that a move in progress (disable done, enable not yet) is not taken
+// for a drift; and only once per state: the last drift per VIP is kept in
+// memory, a changed state is new, a cleared one is logged. After a restart
+// a standing drift is reported once more.
+//
+// Exactly one node reports and repairs a VIP's drift: the desired owner
+// (else the configured owner, else the first node by name); the others
+// only log what they see. Two agents repairing the same VIP at once would
+// each hold their own VIP lock while waiting for the other's: one reporter
+// makes that impossible, and reports one event per drift, not one per node.
+//
+// The drift is journaled as an event from source reconcile with the alarm
+// condition VIP_Drift and labels vip, kind, nodes (the holders, comma
+// separated), owner and auto_fix. Without auto_fix the event has no plan:
+// the reaction rules decide, so users can write a rule for VIP_Drift, and
+// with none it ends unmatched, which is still journaled and reported. With
+// auto_fix the event carries the built-in plan: disable on every holder
+// that is not the owner, then enable on the owner under vip_released
+// (never while the disable failed on a reachable node). A failed repair is
+// not retried for the same state; replay the event once the cause is fixed.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/peer"
+	"github.com/vipagent/vipagent/reactions"
+)
+
+// Kind is a kind of drift.
+type Kind string
+
+const (
+	KindOK      Kind = "ok"
+	KindNone    Kind = "none"
+	KindBoth    Kind = "both"
+	KindWrong   Kind = "wrong"
+	KindUnknown Kind = "unknown"
+)
+
+// Drift reports whether k is a drift to report.
+func (k Kind) Drift() bool { return k == KindNone || k == KindBoth || k == KindWrong }
+
+// Condition is the alarm condition of drift events.
+const Condition = "VIP_Drift"
+
+// Reaction names the built-in repair plan.
+const Reaction = "reconcile-auto-fix"
+
+// VIP is a VIP to reconcile.
+type VIP struct {
+	// Owner is the configured owner, used when the journals know nothing.
+	Owner   string
+	AutoFix bool
+}
+
+// Peers observe VIPs on other nodes.
+type Peers interface {
+	VIP(ctx context.Context, node, vip string) (peer.VIP, error)
+}
+
+// Config is what a Reconciler is built from.
+type Config struct {
+	Node string
+	// Nodes are all nodes of the pair, this one included.
+	Nodes []string
+	VIPs  map[string]VIP
+	// Local observes a VIP on this node.
+	Local func(ctx context.Context, vip string) (reactions.VIPState, error)
+	Peers Peers
+	// LastActions returns this node's journaled last step per VIP.
+	LastActions func() (map[string]journal.LastAction, error)
+	// Submit journals an event and starts it (the engine's Submit).
+	Submit func(ev *reactions.Event) (*reactions.Event, bool, error)
+	// OnDrift is told about every drift journaled (metrics); may be nil.
+	OnDrift func(k Kind)
+	// ObserveTimeout bounds each observation; 0 means 5 s.
+	ObserveTimeout time.Duration
+	Logger         zerolog.Logger
+}
+
+// State is what one pass saw of a VIP.
+type State struct {
+	VIP  string
+	Kind Kind
+	// Holders are the nodes the VIP is on, sorted.
+	Holders []string
+	// Unknown are the nodes that could not be observed.
+	Unknown []string
+	// Owner is the desired owner ("" for nobody); Why says how it was found.
+	Owner string
+	Why   string
+	// Reporter is the node that reports and repairs this VIP's drift.
+	Reporter string
+	// EventID is set when the pass journaled a drift event.
+	EventID string
+}
+
+func (s State) key() string {
+	return string(s.Kind) + "|" + strings.Join(s.Holders, ",") + "|" + s.Owner
+}
+
+// Reconciler compares VIP state with the desired owner.
+type Reconciler struct {
+	cfg Config
+	log zerolog.Logger
+
+	// mu serialises passes: the memory below belongs to one pass at a time.
+	mu sync.Mutex
+	// seen is the state of the previous pass per VIP (for confirmation);
+	// reported is the last drift journaled per VIP.
+	seen     map[string]string
+	reported map[string]string
+}
+
+// New returns a reconciler.
+func New(cfg Config) *Reconciler {
+	if cfg.ObserveTimeout <= 0 {
+		cfg.ObserveTimeout = 5 * time.Second
+	}
+	return &Reconciler{
+		cfg:      cfg,
+		log:      cfg.Logger.With().Str("component", "reconcile").Logger(),
+		seen:     map[string]string{},
+		reported: map[string]string{},
+	}
+}
+
+// Run makes one pass over every VIP and returns what it saw. Errors of
+// individual VIPs are joined; the other VIPs are still reconciled.
+func (r *Reconciler) Run(ctx context.Context) ([]State, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	local, err := r.cfg.LastActions()
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: read last actions: %w", err)
+	}
+	var out []State
+	var errs []error
+	names := make([]string, 0, len(r.cfg.VIPs))
+	for n := range r.cfg.VIPs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		st, err := r.reconcile(ctx, name, local)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		out = append(out, st)
+	}
+	return out, errors.Join(errs...)
+}
+
+// observation is one node's view of a VIP.
+type observation struct {
+	node  string
+	state reactions.VIPState
+	last  *reactions.StepResult
+	err   error
+}
+
+func (r *Reconciler) observe(ctx context.Context, name string, local map[string]journal.LastAction) []observation {
+	obs := make([]observation, len(r.cfg.Nodes))
+	var wg sync.WaitGroup
+	for i, node := range r.cfg.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			octx, cancel := context.WithTimeout(ctx, r.cfg.ObserveTimeout)
+			defer cancel()
+			o := observation{node: node}
+			if node == r.cfg.Node {
+				o.state, o.err = r.cfg.Local(octx, name)
+				if la, ok := local[name]; ok {
+					step := la.Step
+					o.last = &step
+				}
+			} else if r.cfg.Peers == nil {
+				o.err = fmt.Errorf("node %s: %w: no peers configured", node, reactions.ErrUnreachable)
+			} else {
+				var v peer.VIP
+				v, o.err = r.cfg.Peers.VIP(octx, node, name)
+				o.state, o.last = v.State, v.LastAction
+			}
+			obs[i] = o
+		}()
+	}
+	wg.Wait()
+	return obs
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, name string, local map[string]journal.LastAction) (State, error) {
+	v := r.cfg.VIPs[name]
+	log := r.log.With().Str("vip", name).Logger()
+	st := State{VIP: name}
+	var lasts []reactions.StepResult
+	for _, o := range r.observe(ctx, name, local) {
+		switch {
+		case errors.Is(o.err, reactions.ErrNotFound):
+			// That node's agent does not manage this VIP.
+			continue
+		case o.err != nil:
+			st.Unknown = append(st.Unknown, o.node)
+			log.Warn().Str("peer_node", o.node).Err(o.err).Msg("could not observe the VIP on a node")
+			continue
+		}
+		if o.state.Present {
+			st.Holders = append(st.Holders, o.node)
+		}
+		if o.last != nil {
+			lasts = append(lasts, *o.last)
+		}
+	}
+	slices.Sort(st.Holders)
+	st.Owner, st.Why = DesiredOwner(lasts, v.Owner)
+	st.Kind = Classify(st.Holders, st.Unknown, st.Owner)
+	st.Reporter = r.reporter(st.Owner, v.Owner)
+
+	prev := r.seen[name]
+	r.seen[name] = st.key()
+	switch {
+	case st.Kind == KindUnknown:
+		return st, nil
+	case !st.Kind.Drift():
+		if old, ok := r.reported[name]; ok {
+			delete(r.reported, name)
+			log.Info().Str("was", old).Strs("nodes", st.Holders).Msg("VIP drift cleared")
+		}
+		return st, nil
+	case prev != st.key():
+		log.Info().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
+			Msg("VIP drift seen; confirming at the next pass")
+		return st, nil
+	case r.reported[name] == st.key():
+		return st, nil
+	case st.Reporter != r.cfg.Node:
+		log.Warn().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
+			Str("reporter", st.Reporter).Msg("VIP drift; node " + st.Reporter + " reports and repairs it")
+		return st, nil
+	}
+	ev := r.event(st, v)
+	stored, _, err := r.cfg.Submit(ev)
+	if err != nil {
+		// Not remembered: the next pass tries to journal it again.
+		return st, fmt.Errorf("reconcile vip %s: journal drift: %w", name, err)
+	}
+	st.EventID = stored.ID
+	r.reported[name] = st.key()
+	if r.cfg.OnDrift != nil {
+		r.cfg.OnDrift(st.Kind)
+	}
+	log.Warn().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
+		Bool("auto_fix", ev.Plan != nil).Str("event_id", stored.ID).Msg("VIP drift journaled")
+	return st, nil
+}
+
+// reporter is the one node that reports and repairs a VIP's drift.
+func (r *Reconciler) reporter(desired, configured string) string {
+	switch {
+	case desired != "":
+		return desired
+	case configured != "":
+		return configured
+	}
+	nodes := slices.Clone(r.cfg.Nodes)
+	slices.Sort(nodes)
+	if len(nodes) == 0 {
+		return r.cfg.Node
+	}
+	return nodes[0]
+}
+
+// DesiredOwner decides which node should hold a VIP from the last actions
+// known (one per journal) and the configured owner; see the package
+// documentation. It returns "" for nobody, and why.
+func DesiredOwner(lasts []reactions.StepResult, configured string) (string, string) {
+	var ok []reactions.StepResult
+	for _, s := range lasts {
+		if s.Outcome.OK() && s.Node != "" && (s.Action == reactions.ActionEnable || s.Action == reactions.ActionDisable) {
+			ok = append(ok, s)
+		}
+	}
+	if len(ok) == 0 {
+		if configured == "" {
+			return "", "no successful action journaled and no owner configured"
+		}
+		return configured, "configured owner (no successful action journaled)"
+	}
+	slices.SortStableFunc(ok, func(a, b reactions.StepResult) int { return b.StartedAt.Compare(a.StartedAt) })
+	latest := ok[0]
+	if latest.Action == reactions.ActionEnable {
+		return latest.Node, fmt.Sprintf("last successful action: enable on %s at %s", latest.Node, latest.StartedAt.Format(time.RFC3339))
+	}
+	for _, s := range ok[1:] {
+		if s.Action == reactions.ActionEnable && s.Node != latest.Node {
+			return s.Node, fmt.Sprintf("last successful enable on %s at %s (disabled on %s since)", s.Node, s.StartedAt.Format(time.RFC3339), latest.Node)
+		}
+	}
+	if configured != "" && configured != latest.Node {
+		return configured, fmt.Sprintf("configured owner (last successful action: disable on %s)", latest.Node)
+	}
+	return "", fmt.Sprintf("released on purpose: last successful action was disable on %s at %s", latest.Node, latest.StartedAt.Format(time.RFC3339))
+}
+
+// Classify names the drift of a VIP held by holders, with some nodes not
+// observed, when owner should hold it ("" for nobody in particular).
+func Classify(holders, unknown []string, owner string) Kind {
+	switch {
+	case len(holders) >= 2:
+		return KindBoth
+	case len(unknown) > 0:
+		return KindUnknown
+	case len(holders) == 0:
+		return KindNone
+	case owner != "" && holders[0] != owner:
+		return KindWrong
+	}
+	return KindOK
+}
+
+// event builds the drift event, with the repair plan under auto_fix when
+// there is an owner to give the VIP to.
+func (r *Reconciler) event(st State, v VIP) *reactions.Event {
+	nodes := strings.Join(st.Holders, ",")
+	if nodes == "" {
+		nodes = "-"
+	}
+	owner := st.Owner
+	if owner == "" {
+		owner = "-"
+	}
+	var text string
+	switch st.Kind {
+	case KindNone:
+		text = fmt.Sprintf("vip %s is on no node", st.VIP)
+	case KindBoth:
+		text = fmt.Sprintf("vip %s is on %d nodes at once: %s", st.VIP, len(st.Holders), strings.Join(st.Holders, ", "))
+	case KindWrong:
+		text = fmt.Sprintf("vip %s is on %s, not on its owner %s", st.VIP, nodes, st.Owner)
+	}
+	text += "; owner: " + st.Why
+	ev := &reactions.Event{
+		Source: reactions.SourceReconcile,
+		Alarm: reactions.Alarm{
+			Condition: Condition,
+			Host:      r.cfg.Node,
+			Severity:  "warning",
+			Text:      text,
+			Time:      time.Now().UTC(),
+			Labels: map[string]string{
+				"vip": st.VIP, "kind": string(st.Kind), "nodes": nodes, "owner": owner,
+				"auto_fix": strconv.FormatBool(v.AutoFix),
+			},
+		},
+	}
+	if v.AutoFix && st.Owner != "" {
+		ev.Plan = RepairPlan(st.VIP, st.Holders, st.Owner)
+		ev.Alarm.Text += "; repairing (auto_fix)"
+	} else if v.AutoFix {
+		ev.Alarm.Text += "; not repaired: no node should hold it"
+	}
+	return ev
+}
+
+// RepairPlan moves vip from holders to owner: disable on every holder that
+// is not the owner, then enable on the owner once they released it.
+func RepairPlan(vip string, holders []string, owner string) *reactions.Plan {
+	p := &reactions.Plan{Reaction: Reaction}
+	for _, h := range holders {
+		if h != owner {
+			p.Steps = append(p.Steps, reactions.Step{Action: reactions.ActionDisable, VIP: vip, Node: h, When: []reactions.Condition{reactions.WhenAlways}})
+		}
+	}
+	p.Steps = append(p.Steps, reactions.Step{Action: reactions.ActionEnable, VIP: vip, Node: owner, When: []reactions.Condition{reactions.WhenReleased}})
+	return p
+}

@@ -1,0 +1,93 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vipagent/vipagent/reactions"
+)
+
+// TestRunKillsProcessGroup runs a script that forks a grandchild and waits
+// for it: at the deadline the whole group must go, and Run return at once.
+func TestRunKillsProcessGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "grandchild.pid")
+	script := filepath.Join(dir, "hang.sh")
+	body := "#!/bin/sh\nsleep 1000 &\necho $! > \"$1\"\nwait\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	const deadline = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	res, err := Run(ctx, []string{script, pidFile}, Options{})
+	elapsed := time.Since(start)
+
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Run = %v, want DeadlineExceeded", err)
+	}
+	var ee *reactions.ExecError
+	if !errors.As(err, &ee) || ee.Argv[0] != script {
+		t.Errorf("Run = %v, want an ExecError for %s", err, script)
+	}
+	if res.ExitCode != -1 {
+		t.Errorf("exit code %d, want -1 for a killed program", res.ExitCode)
+	}
+	if elapsed < deadline || elapsed > deadline+500*time.Millisecond {
+		t.Errorf("Run returned after %v, want just after the %v deadline", elapsed, deadline)
+	}
+
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("the script never started its child: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SIGKILL is delivered at once, but give the kernel a moment to finish
+	// the exit; a zombie is dead (a container's init may never reap it).
+	until := time.Now().Add(time.Second)
+	for {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
+			return
+		}
+		if time.Now().After(until) {
+			t.Fatalf("grandchild %d survived: %s", pid, stat)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestRunPinsCLocale(t *testing.T) {
+	res, err := Run(context.Background(), []string{"/bin/sh", "-c", "echo $LC_ALL $LANG $EXTRA"}, Options{Env: []string{"LC_ALL=de_DE.UTF-8", "EXTRA=x"}})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// Extra variables come last and so win: a caller may override the
+	// locale on purpose, the inherited environment may not.
+	if got, want := strings.TrimSpace(res.Output), "de_DE.UTF-8 C x"; got != want {
+		t.Errorf("environment = %q, want %q", got, want)
+	}
+	t.Setenv("LC_ALL", "fr_FR.UTF-8")
+	res, err = Run(context.Background(), []string{"/bin/sh", "-c", "echo $LC_ALL"}, Options{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := strings.TrimSpace(res.Output); got != "C" {
+		t.Errorf("LC_ALL = %q, want C over the inherited fr_FR.UTF-8", got)
+	}
+}

@@ -1,0 +1,252 @@
+//go:build linux
+
+package ipcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/vip"
+)
+
+// fakeTools writes recording fakes of ip and arping into a temporary
+// directory. They keep the interface's addresses in a state file, log every
+// invocation, and exit 99 on any invocation they do not expect.
+type fakeTools struct {
+	dir, log, state string
+	ip, arping      string
+}
+
+func newFakeTools(t *testing.T) *fakeTools {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fakeTools{dir: dir, log: filepath.Join(dir, "log"), state: filepath.Join(dir, "state")}
+	line11 := `2: vip0    inet 192.0.2.11/24 scope global vip0\       valid_lft forever preferred_lft forever`
+	line100 := `2: vip0    inet 192.0.2.100/24 scope global secondary vip0\       valid_lft forever preferred_lft forever`
+	if err := os.WriteFile(f.state, []byte(line11+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.ip = writeScript(t, dir, "ip", fmt.Sprintf(`echo "ip $*" >> '%[1]s'
+case "$*" in
+"-o addr show dev vip0") cat '%[2]s' ;;
+"addr add 192.0.2.100/24 dev vip0")
+	if [ -e '%[3]s/fail-add' ]; then echo "RTNETLINK answers: Operation not permitted" >&2; exit 2; fi
+	grep -q 192.0.2.100/ '%[2]s' && { echo "RTNETLINK answers: File exists" >&2; exit 2; }
+	echo '%[4]s' >> '%[2]s' ;;
+"addr del 192.0.2.100/24 dev vip0")
+	grep -q 192.0.2.100/ '%[2]s' || { echo "RTNETLINK answers: Cannot assign requested address" >&2; exit 2; }
+	echo '%[5]s' > '%[2]s' ;;
+*) echo "unexpected invocation: ip $*" >&2; exit 99 ;;
+esac
+`, f.log, f.state, dir, line100, line11))
+	f.arping = writeScript(t, dir, "arping", fmt.Sprintf(`echo "arping $*" >> '%[1]s'
+case "$*" in
+"-D -c 1 -w 1 -I vip0 192.0.2.100")
+	echo "ARPING 192.0.2.100 from 0.0.0.0 vip0"
+	if [ -e '%[2]s/taken' ]; then echo "Unicast reply from 192.0.2.100 [02:00:C0:00:02:11]  0.576ms"; exit 1; fi ;;
+"-U -c 3 -I vip0 192.0.2.100") echo "Sent 3 probes (3 broadcast(s))" ;;
+*) echo "unexpected invocation: arping $*" >&2; exit 99 ;;
+esac
+`, f.log, dir))
+	return f
+}
+
+func writeScript(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func (f *fakeTools) calls(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(f.log)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(f.log)
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+func (f *fakeTools) backend(t *testing.T) *Backend {
+	t.Helper()
+	spec := vip.Spec{Name: "rm", Prefix: netip.MustParsePrefix("192.0.2.100/24"), Interface: "vip0"}
+	b, err := New(spec, map[string]any{"ip_path": f.ip, "arping_path": f.arping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestCommandsRun(t *testing.T) {
+	f := newFakeTools(t)
+	b := f.backend(t)
+	ctx := context.Background()
+	type step struct {
+		name      string
+		do        func() error
+		wantCalls []string
+	}
+	observe := func(want bool) func() error {
+		return func() error {
+			st, err := b.Observe(ctx)
+			if err != nil {
+				return err
+			}
+			if st.Present != want {
+				return fmt.Errorf("present = %v, want %v (%s)", st.Present, want, st.Detail)
+			}
+			return nil
+		}
+	}
+	show := "ip -o addr show dev vip0"
+	steps := []step{
+		{"observe absent", observe(false), []string{show}},
+		{"enable", func() error { return b.Enable(ctx, false) }, []string{
+			"arping -D -c 1 -w 1 -I vip0 192.0.2.100",
+			"ip addr add 192.0.2.100/24 dev vip0",
+			"arping -U -c 3 -I vip0 192.0.2.100",
+		}},
+		{"observe present", observe(true), []string{show}},
+		// Enabling what is there: the add fails with "File exists", the
+		// backend looks and finds the address, so it is success.
+		{"enable again", func() error { return b.Enable(ctx, true) }, []string{"ip addr add 192.0.2.100/24 dev vip0", show, "arping -U -c 3 -I vip0 192.0.2.100"}},
+		{"disable", func() error { return b.Disable(ctx) }, []string{"ip addr del 192.0.2.100/24 dev vip0"}},
+		{"observe absent again", observe(false), []string{show}},
+		{"disable again", func() error { return b.Disable(ctx) }, []string{"ip addr del 192.0.2.100/24 dev vip0", show}},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if diff := cmp.Diff(s.wantCalls, f.calls(t)); diff != "" {
+			t.Errorf("%s: invocations (-want +got):\n%s", s.name, diff)
+		}
+	}
+}
+
+func TestDuplicateRefused(t *testing.T) {
+	f := newFakeTools(t)
+	b := f.backend(t)
+	if err := os.WriteFile(filepath.Join(f.dir, "taken"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Enable(context.Background(), false)
+	if !errors.Is(err, reactions.ErrDuplicateAddress) {
+		t.Fatalf("Enable = %v, want ErrDuplicateAddress", err)
+	}
+	if !strings.Contains(err.Error(), "02:00:c0:00:02:11") {
+		t.Errorf("error %q does not name the answering MAC", err)
+	}
+	if diff := cmp.Diff([]string{"arping -D -c 1 -w 1 -I vip0 192.0.2.100"}, f.calls(t)); diff != "" {
+		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+	if err := b.Enable(context.Background(), true); err != nil {
+		t.Fatalf("forced Enable: %v", err)
+	}
+	if diff := cmp.Diff([]string{"ip addr add 192.0.2.100/24 dev vip0", "arping -U -c 3 -I vip0 192.0.2.100"}, f.calls(t)); diff != "" {
+		t.Errorf("forced: invocations (-want +got):\n%s", diff)
+	}
+}
+
+func TestFailureCarriesCommand(t *testing.T) {
+	f := newFakeTools(t)
+	b := f.backend(t)
+	if err := os.WriteFile(filepath.Join(f.dir, "fail-add"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Enable(context.Background(), true)
+	var ee *reactions.ExecError
+	if !errors.As(err, &ee) {
+		t.Fatalf("Enable = %v, want an ExecError", err)
+	}
+	want := reactions.Exec{
+		Argv:     []string{f.ip, "addr", "add", "192.0.2.100/24", "dev", "vip0"},
+		ExitCode: 2,
+		Output:   "RTNETLINK answers: Operation not permitted\n",
+	}
+	if diff := cmp.Diff(want, ee.Exec); diff != "" {
+		t.Errorf("exec (-want +got):\n%s", diff)
+	}
+	// No announcement for an address that is not there.
+	if diff := cmp.Diff([]string{"ip addr add 192.0.2.100/24 dev vip0", "ip -o addr show dev vip0"}, f.calls(t)); diff != "" {
+		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+}
+
+// TestHungCommandKilled gives the backend an ip that never returns and has
+// a child of its own: the enable ends at its deadline and nothing of it
+// survives.
+func TestHungCommandKilled(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "grandchild.pid")
+	ip := writeScript(t, dir, "ip", fmt.Sprintf("sleep 1000 &\necho $! > '%s'\nwait\n", pidFile))
+	spec := vip.Spec{Name: "rm", Prefix: netip.MustParsePrefix("192.0.2.100/24"), Interface: "vip0"}
+	b, err := New(spec, map[string]any{"ip_path": ip, "arping_path": "/nonexistent/arping"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const deadline = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	start := time.Now()
+	err = b.Enable(ctx, true)
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Enable = %v, want DeadlineExceeded", err)
+	}
+	var ee *reactions.ExecError
+	if !errors.As(err, &ee) || len(ee.Argv) == 0 || ee.Argv[0] != ip {
+		t.Errorf("Enable = %v, want an ExecError for %s", err, ip)
+	}
+	if elapsed > deadline+500*time.Millisecond {
+		t.Errorf("Enable returned after %v, deadline %v", elapsed, deadline)
+	}
+	waitGone(t, pidFile)
+}
+
+// waitGone reads a PID from file and waits until that process is gone (or
+// a zombie, which is dead: a container's init may not reap it).
+func waitGone(t *testing.T, pidFile string) {
+	t.Helper()
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("the fake never started its child: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		// The state follows the parenthesised command name.
+		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d still alive: %s", pid, stat)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

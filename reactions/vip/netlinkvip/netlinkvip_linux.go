@@ -1,0 +1,628 @@
+package netlinkvip
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mdlayher/arp"
+	"github.com/mdlayher/ethernet"
+	"github.com/mdlayher/ndp"
+	"github.com/mdlayher/packet"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/vip"
+)
+
+// netlinkTimeout bounds one netlink request; the kernel answers in
+// microseconds, so hitting it means something is badly wrong.
+const netlinkTimeout = 2 * time.Second
+
+var (
+	allNodes = netip.MustParseAddr("ff02::1")
+	// dropAll is a socket filter that accepts no frame: the cached sending
+	// socket must never queue the traffic it would otherwise receive.
+	dropAll = mustAssemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+)
+
+// Backend moves one VIP on a Linux interface.
+type Backend struct {
+	spec vip.Spec
+	set  settings
+	addr netip.Addr
+	// ns is the network namespace sockets are opened in; not open means the
+	// namespace the process runs in.
+	ns netns.NsHandle
+	h  *netlink.Handle
+
+	// actMu serialises Enable, Disable and Close.
+	actMu sync.Mutex
+
+	mu          sync.Mutex
+	sender      *packet.Conn // cached raw socket for announcements
+	senderIndex int
+	stop        context.CancelFunc // stops the background announcements
+	announced   string             // how the last announcement went, for Observe
+	closed      bool
+	wg          sync.WaitGroup
+}
+
+// New returns a netlink backend for spec in the process's network
+// namespace. Close releases its sockets.
+func New(spec vip.Spec, raw map[string]any) (*Backend, error) {
+	return NewInNamespace(spec, raw, netns.None())
+}
+
+// NewInNamespace returns a netlink backend that acts in the network
+// namespace ns, for tests and benchmarks that run several "hosts" in one
+// process. The handle is duplicated, so the caller may close ns at once.
+func NewInNamespace(spec vip.Spec, raw map[string]any, ns netns.NsHandle) (*Backend, error) {
+	set, err := parseOptions(spec, raw)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{spec: spec, set: set, addr: spec.Prefix.Addr().Unmap(), ns: netns.None()}
+	if ns.IsOpen() {
+		fd, err := unix.FcntlInt(uintptr(ns), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("netlink backend: duplicate namespace handle: %w", err)
+		}
+		b.ns = netns.NsHandle(fd)
+		b.h, err = netlink.NewHandleAt(b.ns, unix.NETLINK_ROUTE)
+	} else {
+		b.h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+	}
+	if err != nil {
+		b.ns.Close()
+		return nil, fmt.Errorf("netlink backend: open netlink socket: %w", err)
+	}
+	if err := b.h.SetSocketTimeout(netlinkTimeout); err != nil {
+		b.h.Close()
+		b.ns.Close()
+		return nil, fmt.Errorf("netlink backend: %w", err)
+	}
+	return b, nil
+}
+
+// Close stops the background announcements, waits for them and releases
+// the sockets. The backend is unusable afterwards.
+func (b *Backend) Close() error {
+	b.actMu.Lock()
+	defer b.actMu.Unlock()
+	b.stopAnnouncing()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	var err error
+	if b.sender != nil {
+		err = b.sender.Close()
+		b.sender = nil
+	}
+	b.h.Close()
+	b.ns.Close()
+	return err
+}
+
+func (b *Backend) family() int {
+	if b.addr.Is4() {
+		return netlink.FAMILY_V4
+	}
+	return netlink.FAMILY_V6
+}
+
+func (b *Backend) checkOpen() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errors.New("netlink backend is closed")
+	}
+	return nil
+}
+
+// link looks the interface up by name on every call, so a recreated
+// interface (new index, new MAC) is picked up.
+func (b *Backend) link() (netlink.Link, *net.Interface, error) {
+	l, err := b.h.LinkByName(b.spec.Interface)
+	if err != nil {
+		return nil, nil, fmt.Errorf("interface %s: %w", b.spec.Interface, err)
+	}
+	a := l.Attrs()
+	return l, &net.Interface{Index: a.Index, Name: a.Name, MTU: a.MTU, HardwareAddr: a.HardwareAddr, Flags: a.Flags}, nil
+}
+
+// Observe reports whether the VIP is on the interface. An IPv6 address
+// whose duplicate address detection failed does not count: the kernel will
+// not use it.
+func (b *Backend) Observe(ctx context.Context) (reactions.VIPState, error) {
+	if err := ctx.Err(); err != nil {
+		return reactions.VIPState{}, err
+	}
+	if err := b.checkOpen(); err != nil {
+		return reactions.VIPState{}, err
+	}
+	l, ifi, err := b.link()
+	if err != nil {
+		return reactions.VIPState{}, fmt.Errorf("observe vip %s: %w", b.addr, err)
+	}
+	addrs, err := b.h.AddrList(l, b.family())
+	if err != nil {
+		return reactions.VIPState{}, fmt.Errorf("observe vip %s on %s: list addresses: %w", b.addr, b.spec.Interface, err)
+	}
+	var st reactions.VIPState
+	list := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok {
+			continue
+		}
+		ones, _ := a.Mask.Size()
+		s := netip.PrefixFrom(ip.Unmap(), ones).String()
+		if a.Flags&unix.IFA_F_TENTATIVE != 0 {
+			s += " tentative"
+		}
+		if a.Flags&unix.IFA_F_DADFAILED != 0 {
+			s += " dadfailed"
+		}
+		list = append(list, s)
+		if ip.Unmap() == b.addr && a.Flags&unix.IFA_F_DADFAILED == 0 {
+			st.Present = true
+		}
+	}
+	state := "down"
+	if ifi.Flags&net.FlagUp != 0 {
+		state = "up"
+	}
+	st.Detail = fmt.Sprintf("%s %s %s: %s", ifi.Name, ifi.HardwareAddr, state, strings.Join(list, ", "))
+	b.mu.Lock()
+	if b.announced != "" {
+		st.Detail += "; " + b.announced
+	}
+	b.mu.Unlock()
+	return st, nil
+}
+
+// Enable probes for another owner of the VIP (unless force), adds it and
+// sends the first announcement before returning; the others follow in the
+// background until Disable or Close.
+func (b *Backend) Enable(ctx context.Context, force bool) error {
+	b.actMu.Lock()
+	defer b.actMu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("enable vip %s on %s: %w", b.addr, b.spec.Interface, err)
+	}
+	if err := b.checkOpen(); err != nil {
+		return err
+	}
+	l, ifi, err := b.link()
+	if err != nil {
+		return fmt.Errorf("enable vip %s: %w", b.addr, err)
+	}
+	if !force {
+		mac, err := b.probe(ctx, ifi)
+		if err != nil {
+			return fmt.Errorf("enable vip %s on %s: probe: %w", b.addr, b.spec.Interface, err)
+		}
+		if mac != nil {
+			return fmt.Errorf("enable vip %s on %s: %w: %s answers for it", b.addr, b.spec.Interface, reactions.ErrDuplicateAddress, mac)
+		}
+	}
+	bits := 32
+	if b.addr.Is6() {
+		bits = 128
+	}
+	a := &netlink.Addr{IPNet: &net.IPNet{IP: b.addr.AsSlice(), Mask: net.CIDRMask(b.spec.Prefix.Bits(), bits)}}
+	if b.addr.Is6() {
+		// We probed already (or were told to force): without NODAD the
+		// address would stay tentative, unusable, for a second or more.
+		a.Flags = unix.IFA_F_NODAD
+	}
+	// Replace, not add: an address already there is success.
+	if err := b.h.AddrReplace(l, a); err != nil {
+		return fmt.Errorf("enable vip %s on %s: add address: %w", b.addr, b.spec.Interface, err)
+	}
+	if err := b.announce(ifi); err != nil {
+		return fmt.Errorf("enable vip %s on %s: announce: %w", b.addr, b.spec.Interface, err)
+	}
+	return nil
+}
+
+// Disable stops any announcements still going out and removes the VIP; an
+// absent VIP is success.
+func (b *Backend) Disable(ctx context.Context) error {
+	b.actMu.Lock()
+	defer b.actMu.Unlock()
+	// Stop announcing first: a late announcement after the address is gone
+	// would pull clients back to this host.
+	b.stopAnnouncing()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("disable vip %s on %s: %w", b.addr, b.spec.Interface, err)
+	}
+	if err := b.checkOpen(); err != nil {
+		return err
+	}
+	l, _, err := b.link()
+	if err != nil {
+		return fmt.Errorf("disable vip %s: %w", b.addr, err)
+	}
+	bits := 32
+	if b.addr.Is6() {
+		bits = 128
+	}
+	a := &netlink.Addr{IPNet: &net.IPNet{IP: b.addr.AsSlice(), Mask: net.CIDRMask(b.spec.Prefix.Bits(), bits)}}
+	if err := b.h.AddrDel(l, a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+		return fmt.Errorf("disable vip %s on %s: delete address: %w", b.addr, b.spec.Interface, err)
+	}
+	return nil
+}
+
+// stopAnnouncing cancels the background announcements and waits for them.
+func (b *Backend) stopAnnouncing() {
+	b.mu.Lock()
+	stop := b.stop
+	b.stop = nil
+	b.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	b.wg.Wait()
+}
+
+// announce sends the first announcement now and the rest from a goroutine.
+func (b *Backend) announce(ifi *net.Interface) error {
+	b.stopAnnouncing()
+	if b.set.garpCount == 0 {
+		return nil
+	}
+	frames, err := b.announcement(ifi.HardwareAddr)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	conn, err := b.senderLocked(ifi)
+	if err != nil {
+		return err
+	}
+	if err := sendAll(conn, frames); err != nil {
+		return err
+	}
+	b.announced = fmt.Sprintf("announced 1/%d", b.set.garpCount)
+	if b.set.garpCount == 1 {
+		return nil
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	b.stop = stop
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer stop()
+		t := time.NewTicker(b.set.garpInterval)
+		defer t.Stop()
+		for i := 2; i <= b.set.garpCount; i++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			err := sendAll(conn, frames)
+			b.mu.Lock()
+			if err != nil {
+				// Nobody waits for this goroutine's result: Observe shows it.
+				b.announced = fmt.Sprintf("announcement %d/%d failed: %v", i, b.set.garpCount, err)
+				b.mu.Unlock()
+				return
+			}
+			b.announced = fmt.Sprintf("announced %d/%d", i, b.set.garpCount)
+			b.mu.Unlock()
+		}
+	}()
+	return nil
+}
+
+func sendAll(conn *packet.Conn, frames [][]byte) error {
+	for _, f := range frames {
+		// Every frame here is a broadcast or multicast; the destination
+		// in the frame header is what counts for a raw socket.
+		dst := net.HardwareAddr(f[0:6])
+		if _, err := conn.WriteTo(f, &packet.Addr{HardwareAddr: dst}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// senderLocked returns the cached sending socket for ifi, reopening it
+// when the interface was recreated. The caller holds b.mu.
+func (b *Backend) senderLocked(ifi *net.Interface) (*packet.Conn, error) {
+	if b.sender != nil && b.senderIndex == ifi.Index {
+		return b.sender, nil
+	}
+	if b.sender != nil {
+		_ = b.sender.Close()
+		b.sender = nil
+	}
+	conn, err := b.listen(ifi, &packet.Config{Filter: dropAll})
+	if err != nil {
+		return nil, err
+	}
+	b.sender, b.senderIndex = conn, ifi.Index
+	return conn, nil
+}
+
+func (b *Backend) etherType() ethernet.EtherType {
+	if b.addr.Is4() {
+		return ethernet.EtherTypeARP
+	}
+	return ethernet.EtherTypeIPv6
+}
+
+// listen opens a raw packet socket on ifi in the backend's namespace.
+func (b *Backend) listen(ifi *net.Interface, cfg *packet.Config) (*packet.Conn, error) {
+	var conn *packet.Conn
+	err := inNamespace(b.ns, func() error {
+		var err error
+		conn, err = packet.Listen(ifi, packet.Raw, int(b.etherType()), cfg)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open packet socket on %s: %w", ifi.Name, err)
+	}
+	return conn, nil
+}
+
+// announcement builds the frames of one announcement round: gratuitous ARP
+// in request and reply form for IPv4 (Linux lets only the request form
+// override a recently confirmed neighbour; some other stacks only heed
+// replies), an unsolicited Neighbour Advertisement with the override flag
+// for IPv6.
+func (b *Backend) announcement(mac net.HardwareAddr) ([][]byte, error) {
+	if b.addr.Is4() {
+		var frames [][]byte
+		for _, op := range []arp.Operation{arp.OperationRequest, arp.OperationReply} {
+			target := ethernet.Broadcast
+			if op == arp.OperationRequest {
+				target = net.HardwareAddr{0, 0, 0, 0, 0, 0}
+			}
+			p, err := arp.NewPacket(op, mac, b.addr, target, b.addr)
+			if err != nil {
+				return nil, err
+			}
+			f, err := arpFrame(p, ethernet.Broadcast)
+			if err != nil {
+				return nil, err
+			}
+			frames = append(frames, f)
+		}
+		return frames, nil
+	}
+	na := &ndp.NeighborAdvertisement{
+		Override:      true,
+		TargetAddress: b.addr,
+		Options:       []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Target, Addr: mac}},
+	}
+	f, err := ndpFrame(na, mac, b.addr, allNodes)
+	if err != nil {
+		return nil, err
+	}
+	return [][]byte{f}, nil
+}
+
+func arpFrame(p *arp.Packet, dst net.HardwareAddr) ([]byte, error) {
+	pb, err := p.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	f := &ethernet.Frame{Destination: dst, Source: p.SenderHardwareAddr, EtherType: ethernet.EtherTypeARP, Payload: pb}
+	return f.MarshalBinary()
+}
+
+// ndpFrame wraps an NDP message in IPv6 (hop limit 255, as RFC 4861
+// requires) and Ethernet, addressed to the multicast group dst.
+func ndpFrame(m ndp.Message, mac net.HardwareAddr, src, dst netip.Addr) ([]byte, error) {
+	icmp, err := ndp.MarshalMessageChecksum(m, src, dst)
+	if err != nil {
+		return nil, err
+	}
+	ip := make([]byte, 40, 40+len(icmp))
+	ip[0] = 6 << 4
+	binary.BigEndian.PutUint16(ip[4:6], uint16(len(icmp)))
+	ip[6] = 58 // ICMPv6
+	ip[7] = ndp.HopLimit
+	s, d := src.As16(), dst.As16()
+	copy(ip[8:24], s[:])
+	copy(ip[24:40], d[:])
+	ip = append(ip, icmp...)
+	// RFC 2464: multicast to 33:33 and the group's last four bytes.
+	eth := net.HardwareAddr{0x33, 0x33, d[12], d[13], d[14], d[15]}
+	f := &ethernet.Frame{Destination: eth, Source: mac, EtherType: ethernet.EtherTypeIPv6, Payload: ip}
+	return f.MarshalBinary()
+}
+
+// probe asks whether another host answers for the VIP and returns its MAC,
+// or nil when none answered within the probe timeout. IPv4 sends an RFC
+// 5227 ARP probe (sender 0.0.0.0); IPv6 sends a duplicate address detection
+// Neighbour Solicitation from :: to the VIP's solicited-node group. The
+// probe is repeated halfway through the wait, in case one was lost.
+func (b *Backend) probe(ctx context.Context, ifi *net.Interface) (net.HardwareAddr, error) {
+	req, err := b.probeFrame(ifi.HardwareAddr)
+	if err != nil {
+		return nil, err
+	}
+	// A fresh socket per probe: it sees only what arrives after it opened,
+	// never an old reply queued while the VIP lived elsewhere.
+	conn, err := b.listen(ifi, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
+	defer stop()
+
+	start := time.Now()
+	end := start.Add(b.set.probeTimeout)
+	resend := start.Add(b.set.probeTimeout / 2)
+	if err := sendAll(conn, [][]byte{req}); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 2048)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		now := time.Now()
+		if !now.Before(end) {
+			return nil, nil
+		}
+		wake := end
+		if !resend.IsZero() {
+			if !now.Before(resend) {
+				if err := sendAll(conn, [][]byte{req}); err != nil {
+					return nil, err
+				}
+				resend = time.Time{}
+			} else {
+				wake = resend
+			}
+		}
+		if err := conn.SetReadDeadline(wake); err != nil {
+			return nil, err
+		}
+		// Re-check after arming the deadline: AfterFunc may have fired
+		// before and its deadline been overwritten.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, _, err := conn.ReadFrom(buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return nil, err
+		}
+		if mac := b.answer(buf[:n], ifi.HardwareAddr); mac != nil {
+			return mac, nil
+		}
+	}
+}
+
+func (b *Backend) probeFrame(mac net.HardwareAddr) ([]byte, error) {
+	if b.addr.Is4() {
+		p, err := arp.NewPacket(arp.OperationRequest, mac, netip.IPv4Unspecified(), net.HardwareAddr{0, 0, 0, 0, 0, 0}, b.addr)
+		if err != nil {
+			return nil, err
+		}
+		return arpFrame(p, ethernet.Broadcast)
+	}
+	snm, err := ndp.SolicitedNodeMulticast(b.addr)
+	if err != nil {
+		return nil, err
+	}
+	// From ::, so without a source link-layer address option (RFC 4861).
+	return ndpFrame(&ndp.NeighborSolicitation{TargetAddress: b.addr}, mac, netip.IPv6Unspecified(), snm)
+}
+
+// answer returns the MAC of another host claiming the VIP in frame, if it
+// does: any ARP packet with the VIP as sender address, or a Neighbour
+// Advertisement for the VIP.
+func (b *Backend) answer(frame []byte, own net.HardwareAddr) net.HardwareAddr {
+	var f ethernet.Frame
+	if err := f.UnmarshalBinary(frame); err != nil {
+		return nil
+	}
+	if bytes.Equal(f.Source, own) {
+		return nil // our own frames, seen on their way out
+	}
+	if b.addr.Is4() {
+		if f.EtherType != ethernet.EtherTypeARP {
+			return nil
+		}
+		var p arp.Packet
+		if err := p.UnmarshalBinary(f.Payload); err != nil {
+			return nil
+		}
+		if p.SenderIP == b.addr && !bytes.Equal(p.SenderHardwareAddr, own) {
+			return p.SenderHardwareAddr
+		}
+		return nil
+	}
+	if f.EtherType != ethernet.EtherTypeIPv6 || len(f.Payload) < 40 {
+		return nil
+	}
+	ip := f.Payload
+	plen := int(binary.BigEndian.Uint16(ip[4:6]))
+	if ip[6] != 58 || ip[7] != ndp.HopLimit || 40+plen > len(ip) {
+		return nil
+	}
+	m, err := ndp.ParseMessage(ip[40 : 40+plen])
+	if err != nil {
+		return nil
+	}
+	na, ok := m.(*ndp.NeighborAdvertisement)
+	if !ok || na.TargetAddress != b.addr {
+		return nil
+	}
+	for _, o := range na.Options {
+		if lla, ok := o.(*ndp.LinkLayerAddress); ok && lla.Direction == ndp.Target {
+			return lla.Addr
+		}
+	}
+	return f.Source
+}
+
+// inNamespace runs f on an OS thread switched into ns (when ns is open) so
+// that the sockets f opens belong to ns; they stay there afterwards. A
+// thread that cannot be switched back is left locked, and the runtime
+// throws it away when the goroutine ends.
+func inNamespace(ns netns.NsHandle, f func() error) error {
+	if !ns.IsOpen() {
+		return f()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := netns.Get()
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("current namespace: %w", err)
+			return
+		}
+		defer orig.Close()
+		if err := netns.Set(ns); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("enter namespace: %w", err)
+			return
+		}
+		ferr := f()
+		if err := netns.Set(orig); err != nil {
+			errc <- errors.Join(ferr, fmt.Errorf("restore namespace: %w", err))
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+func mustAssemble(prog []bpf.Instruction) []bpf.RawInstruction {
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		panic(err)
+	}
+	return raw
+}
