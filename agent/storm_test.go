@@ -1,0 +1,221 @@
+package agent_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/reactions"
+)
+
+const stormConfig = `
+node: rm1
+listen: %s
+data_dir: %s
+nodes:
+  rm1: {member_id: 1}
+vips:
+  v0: {address: 192.0.2.10/24, interface: eth0, backend: fake}
+  v1: {address: 192.0.2.11/24, interface: eth0, backend: fake}
+  v2: {address: 192.0.2.12/24, interface: eth0, backend: fake}
+  v3: {address: 192.0.2.13/24, interface: eth0, backend: fake}
+reactions:
+  - {name: on-v0, match: {condition: On-v0}, steps: [{enable: v0}]}
+  - {name: off-v0, match: {condition: Off-v0}, steps: [{disable: v0}]}
+  - {name: on-v1, match: {condition: On-v1}, steps: [{enable: v1}]}
+  - {name: off-v1, match: {condition: Off-v1}, steps: [{disable: v1}]}
+  - {name: on-v2, match: {condition: On-v2}, steps: [{enable: v2}]}
+  - {name: off-v2, match: {condition: Off-v2}, steps: [{disable: v2}]}
+  - {name: on-v3, match: {condition: On-v3}, steps: [{enable: v3}]}
+  - {name: off-v3, match: {condition: Off-v3}, steps: [{disable: v3}]}
+limits: {supersede: false, rate_per_minute: 0, max_in_flight: 20000}
+log: {format: json, level: warn}
+`
+
+// BenchmarkAlarmStorm drives one agent (the real binary, fake backend) with
+// 10,000 alarms from 50 concurrent clients, a third of them repeats, and
+// reports accepted alarms per second, p50/p99 acceptance latency and the
+// agent's peak RSS; then it checks that every distinct event executed
+// exactly once. Run it with scripts/bench-storm.sh (-benchtime 1x).
+func BenchmarkAlarmStorm(b *testing.B) {
+	const total, clients = 10000, 50
+	for range b.N {
+		dir := b.TempDir()
+		addr := freePortB(b)
+		cfg := filepath.Join(dir, "vipagent.yaml")
+		if err := os.WriteFile(cfg, fmt.Appendf(nil, stormConfig, addr, filepath.Join(dir, "data")), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		a := startAgentB(b, cfg, addr)
+		rng := rand.New(rand.NewPCG(1, 2))
+		bodies := make([]string, total)
+		distinct := 0
+		for i := range bodies {
+			key := distinct
+			if i%3 == 2 {
+				key = rng.IntN(distinct) // a repeat
+			} else {
+				distinct++
+			}
+			bodies[i] = fmt.Sprintf(`{"id":"storm-%d","condition":"%s-v%d","host":"rm1"}`, key, []string{"On", "Off"}[key%2], key%4)
+		}
+		lat := make([]time.Duration, total)
+		codes := make([]int, total)
+		work := make(chan int)
+		var wg sync.WaitGroup
+		tr := &http.Transport{MaxIdleConnsPerHost: clients}
+		client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+		b.ResetTimer()
+		start := time.Now()
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					t0 := time.Now()
+					resp, err := client.Post("http://"+addr+"/v1/alarms?wait=0s", "application/json", strings.NewReader(bodies[i]))
+					lat[i] = time.Since(t0)
+					if err != nil {
+						codes[i] = -1
+						continue
+					}
+					codes[i] = resp.StatusCode
+					resp.Body.Close()
+				}
+			}()
+		}
+		for i := range total {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		elapsed := time.Since(start)
+		b.StopTimer()
+		for i, c := range codes {
+			if c != http.StatusOK && c != http.StatusAccepted {
+				b.Fatalf("alarm %d: status %d", i, c)
+			}
+		}
+		rss := peakRSS(b, a.Process.Pid)
+		// Let the executor finish, then stop the agent and read the journal.
+		waitIdle(b, addr, distinct)
+		a.Process.Signal(syscall.SIGTERM)
+		a.Wait()
+		j, err := journal.Open(filepath.Join(dir, "data", "journal.db"), journal.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs, err := j.List(journal.Filter{Limit: total})
+		j.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		perKey := map[string]int{}
+		for _, ev := range evs {
+			perKey[ev.Key]++
+			if ev.Status != reactions.StatusSucceeded || ev.Runs != 1 || len(ev.Result.Steps) != 1 {
+				b.Fatalf("event %s: %s runs %d", ev.ID, ev.Status, ev.Runs)
+			}
+		}
+		if len(evs) != distinct || len(perKey) != distinct {
+			b.Fatalf("%d events for %d distinct alarms", len(evs), distinct)
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(total)/elapsed.Seconds(), "alarms/s")
+		b.ReportMetric(float64(lat[total/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[total*99/100].Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
+		b.ReportMetric(float64(distinct), "distinct-events")
+	}
+}
+
+func freePortB(b *testing.B) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func startAgentB(b *testing.B, cfg, addr string) *exec.Cmd {
+	cmd := exec.Command(binary, "serve", "--config", cfg)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("agent not ready: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// peakRSS reads the high-water mark of a process's resident memory.
+func peakRSS(b *testing.B, pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Logf("no /proc: %v", err)
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// waitIdle waits until no event is accepted or running.
+func waitIdle(b *testing.B, addr string, want int) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		busy := 0
+		for _, st := range []string{"accepted", "running"} {
+			resp, err := http.Get("http://" + addr + "/v1/events?limit=1&status=" + st)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var l struct{ Events []json.RawMessage }
+			json.NewDecoder(resp.Body).Decode(&l)
+			resp.Body.Close()
+			busy += len(l.Events)
+		}
+		if busy == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.Fatalf("events still running after 2 minutes")
+}
