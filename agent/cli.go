@@ -260,7 +260,8 @@ type client struct {
 	base   string
 	token  string
 	direct *Main
-	said   bool
+	// explicit is set when --agent or $VIPAGENT_AGENT named the agent.
+	explicit bool
 }
 
 func newClient(c common, env Env) (*client, error) {
@@ -272,6 +273,9 @@ func newClient(c common, env Env) (*client, error) {
 	if cl.base == "" {
 		cl.base = env.Getenv("VIPAGENT_AGENT")
 	}
+	// An agent named explicitly is the one wanted: no falling back to an
+	// in-process run on whatever this config's journal is.
+	cl.explicit = cl.base != ""
 	if cl.base == "" {
 		cl.base = agentURL(cfg)
 	}
@@ -327,6 +331,9 @@ func (cl *client) do(ctx context.Context, method, path string, body any) (int, [
 		}
 		if !noAnswer(err) {
 			return 0, nil, exitf(ExitFailed, "agent at %s: %v", cl.base, err)
+		}
+		if cl.explicit {
+			return 0, nil, exitf(ExitNoAgent, "no agent answered at %s (%v); not running in-process because the agent was named explicitly (use --direct for that)", cl.base, rootCause(err))
 		}
 		fmt.Fprintf(cl.env.Stderr, "vipagent: no agent answered at %s (%v); running in-process on %s\n", cl.base, rootCause(err), cl.cfg.DataDir)
 	}

@@ -283,12 +283,19 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 
 func TestNoAgentAndJournalHeld(t *testing.T) {
 	cfg, addr := writeConfig(t, e2eConfig)
-	startAgent(t, cfg, addr)
-	// Nothing listens at the given URL, and the running agent holds the
-	// journal: running in-process is impossible.
-	code, _, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--agent", "http://127.0.0.1:1")
+	// The agent listens elsewhere than the config says and holds the
+	// journal: nothing answers at the config's address, and running
+	// in-process is impossible.
+	other := freePort(t)
+	startAgent(t, cfg, other, "--listen", other)
+	code, _, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg)
 	if code != 4 || !strings.Contains(errOut, "holds the journal") {
 		t.Errorf("exit %d, want 4: %s", code, errOut)
+	}
+	// An agent named explicitly that does not answer is exit 4 at once.
+	code, _, errOut = vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--agent", "http://"+addr)
+	if code != 4 || !strings.Contains(errOut, "not running in-process because the agent was named explicitly") {
+		t.Errorf("explicit agent: exit %d, want 4: %s", code, errOut)
 	}
 }
 

@@ -75,9 +75,6 @@ up() {
 	for node in "${NODES[@]}"; do
 		ns=$prefix$node
 		ensure_ns "$ns"
-		# Static addresses need no duplicate address detection; the VIP
-		# tests still exercise it on vip0.
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
 		if ! ip -n "$ns" link show "$IFNAME" >/dev/null 2>&1; then
 			ip -n "$br" link del "$node" >/dev/null 2>&1 || true
 			ip -n "$br" link add "$node" type veth peer name "$IFNAME" netns "$ns"
@@ -86,6 +83,8 @@ up() {
 		ip -n "$ns" link set "$IFNAME" address "$(node_mac "$node")"
 		ip -n "$ns" link set "$IFNAME" up
 		ip -n "$ns" addr replace "$(node_addr4 "$node")" dev "$IFNAME"
+		# Static addresses need no duplicate address detection; the VIP
+		# tests still exercise it on vip0.
 		ip -n "$ns" addr replace "$(node_addr6 "$node")" dev "$IFNAME" nodad
 	done
 }

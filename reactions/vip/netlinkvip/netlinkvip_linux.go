@@ -32,9 +32,10 @@ const netlinkTimeout = 2 * time.Second
 
 var (
 	allNodes = netip.MustParseAddr("ff02::1")
-	// dropAll is a socket filter that accepts no frame: the cached sending
-	// socket must never queue the traffic it would otherwise receive.
-	dropAll = mustAssemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	// The cached packet socket receives nothing (dropAll) except while a
+	// probe listens (acceptAll): it must not queue the interface's traffic.
+	dropAll   = mustAssemble([]bpf.Instruction{bpf.RetConstant{Val: 0}})
+	acceptAll = mustAssemble([]bpf.Instruction{bpf.RetConstant{Val: 1 << 16}})
 )
 
 // Backend moves one VIP on a Linux interface.
@@ -50,13 +51,16 @@ type Backend struct {
 	// actMu serialises Enable, Disable and Close.
 	actMu sync.Mutex
 
-	mu          sync.Mutex
-	sender      *packet.Conn // cached raw socket for announcements
-	senderIndex int
-	stop        context.CancelFunc // stops the background announcements
-	announced   string             // how the last announcement went, for Observe
-	closed      bool
-	wg          sync.WaitGroup
+	mu sync.Mutex
+	// conn is the cached raw socket for probes and announcements. Closing
+	// a packet socket waits for the kernel's RCU grace period (10-20 ms),
+	// far too slow for the move itself, so it is opened once and kept.
+	conn      *packet.Conn
+	connIndex int
+	stop      context.CancelFunc // stops the background announcements
+	announced string             // how the last announcement went, for Observe
+	closed    bool
+	wg        sync.WaitGroup
 }
 
 // New returns a netlink backend for spec in the process's network
@@ -93,6 +97,14 @@ func NewInNamespace(spec vip.Spec, raw map[string]any, ns netns.NsHandle) (*Back
 		b.ns.Close()
 		return nil, fmt.Errorf("netlink backend: %w", err)
 	}
+	// Open the packet socket now when the interface is there, so the first
+	// move does not pay for it. Failing here is not fatal: the interface
+	// may come later, and Enable reports what goes wrong then.
+	if _, ifi, err := b.link(); err == nil {
+		b.mu.Lock()
+		_, _ = b.connLocked(ifi)
+		b.mu.Unlock()
+	}
 	return b, nil
 }
 
@@ -109,9 +121,9 @@ func (b *Backend) Close() error {
 	}
 	b.closed = true
 	var err error
-	if b.sender != nil {
-		err = b.sender.Close()
-		b.sender = nil
+	if b.conn != nil {
+		err = b.conn.Close()
+		b.conn = nil
 	}
 	b.h.Close()
 	b.ns.Close()
@@ -212,6 +224,9 @@ func (b *Backend) Enable(ctx context.Context, force bool) error {
 	if err != nil {
 		return fmt.Errorf("enable vip %s: %w", b.addr, err)
 	}
+	// Announcements of an earlier enable use the socket the probe may
+	// replace; this enable announces afresh anyway.
+	b.stopAnnouncing()
 	if !force {
 		mac, err := b.probe(ctx, ifi)
 		if err != nil {
@@ -221,11 +236,7 @@ func (b *Backend) Enable(ctx context.Context, force bool) error {
 			return fmt.Errorf("enable vip %s on %s: %w: %s answers for it", b.addr, b.spec.Interface, reactions.ErrDuplicateAddress, mac)
 		}
 	}
-	bits := 32
-	if b.addr.Is6() {
-		bits = 128
-	}
-	a := &netlink.Addr{IPNet: &net.IPNet{IP: b.addr.AsSlice(), Mask: net.CIDRMask(b.spec.Prefix.Bits(), bits)}}
+	a := &netlink.Addr{IPNet: &net.IPNet{IP: b.addr.AsSlice(), Mask: net.CIDRMask(b.spec.Prefix.Bits(), b.addr.BitLen())}}
 	if b.addr.Is6() {
 		// We probed already (or were told to force): without NODAD the
 		// address would stay tentative, unusable, for a second or more.
@@ -259,13 +270,19 @@ func (b *Backend) Disable(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("disable vip %s: %w", b.addr, err)
 	}
-	bits := 32
-	if b.addr.Is6() {
-		bits = 128
+	addrs, err := b.h.AddrList(l, b.family())
+	if err != nil {
+		return fmt.Errorf("disable vip %s on %s: list addresses: %w", b.addr, b.spec.Interface, err)
 	}
-	a := &netlink.Addr{IPNet: &net.IPNet{IP: b.addr.AsSlice(), Mask: net.CIDRMask(b.spec.Prefix.Bits(), bits)}}
-	if err := b.h.AddrDel(l, a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
-		return fmt.Errorf("disable vip %s on %s: delete address: %w", b.addr, b.spec.Interface, err)
+	// Remove the VIP whatever prefix length someone gave it by hand, so
+	// that the verification after this step finds it gone.
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP); !ok || ip.Unmap() != b.addr {
+			continue
+		}
+		if err := b.h.AddrDel(l, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return fmt.Errorf("disable vip %s on %s: delete address: %w", b.addr, b.spec.Interface, err)
+		}
 	}
 	return nil
 }
@@ -294,7 +311,7 @@ func (b *Backend) announce(ifi *net.Interface) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	conn, err := b.senderLocked(ifi)
+	conn, err := b.connLocked(ifi)
 	if err != nil {
 		return err
 	}
@@ -346,22 +363,46 @@ func sendAll(conn *packet.Conn, frames [][]byte) error {
 	return nil
 }
 
-// senderLocked returns the cached sending socket for ifi, reopening it
-// when the interface was recreated. The caller holds b.mu.
-func (b *Backend) senderLocked(ifi *net.Interface) (*packet.Conn, error) {
-	if b.sender != nil && b.senderIndex == ifi.Index {
-		return b.sender, nil
+// connLocked returns the cached packet socket for ifi, reopening it when
+// the interface was recreated. The caller holds b.mu and has stopped the
+// announcements, which use the socket without the lock.
+func (b *Backend) connLocked(ifi *net.Interface) (*packet.Conn, error) {
+	if b.conn != nil && b.connIndex == ifi.Index {
+		return b.conn, nil
 	}
-	if b.sender != nil {
-		_ = b.sender.Close()
-		b.sender = nil
+	if b.conn != nil {
+		_ = b.conn.Close()
+		b.conn = nil
 	}
 	conn, err := b.listen(ifi, &packet.Config{Filter: dropAll})
 	if err != nil {
 		return nil, err
 	}
-	b.sender, b.senderIndex = conn, ifi.Index
+	b.conn, b.connIndex = conn, ifi.Index
 	return conn, nil
+}
+
+// drain discards every frame queued on conn without blocking.
+func drain(conn *packet.Conn) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 2048)
+	var rerr error
+	err = rc.Control(func(fd uintptr) {
+		for {
+			_, _, err := unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+			if err == unix.EAGAIN || err == unix.EWOULDBLOCK {
+				return
+			}
+			if err != nil && err != unix.EINTR {
+				rerr = err
+				return
+			}
+		}
+	})
+	return errors.Join(err, rerr)
 }
 
 func (b *Backend) etherType() ethernet.EtherType {
@@ -463,13 +504,35 @@ func (b *Backend) probe(ctx context.Context, ifi *net.Interface) (net.HardwareAd
 	if err != nil {
 		return nil, err
 	}
-	// A fresh socket per probe: it sees only what arrives after it opened,
-	// never an old reply queued while the VIP lived elsewhere.
-	conn, err := b.listen(ifi, nil)
+	b.mu.Lock()
+	conn, err := b.connLocked(ifi)
+	b.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
+	// Listen only for the probe's lifetime, and start from an empty queue:
+	// an old announcement queued while the VIP lived elsewhere must not
+	// count as an answer now.
+	if err := drain(conn); err != nil {
+		return nil, err
+	}
+	if err := conn.SetBPF(acceptAll); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := conn.SetBPF(dropAll); err != nil {
+			// A socket that keeps accepting would queue all traffic: drop
+			// it, the next use opens a fresh one.
+			b.mu.Lock()
+			if b.conn == conn {
+				b.conn = nil
+			}
+			b.mu.Unlock()
+			_ = conn.Close()
+			return
+		}
+		_ = drain(conn)
+	}()
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
 	defer stop()
 

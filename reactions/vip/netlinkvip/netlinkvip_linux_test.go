@@ -220,19 +220,41 @@ func TestCloseStopsAnnouncements(t *testing.T) {
 	}
 }
 
+// TestDisableStopsAnnouncements: rm2's backend exists while rm1 announces
+// every 10ms, then rm1 disables. rm2's probe counts any ARP frame with the
+// VIP as sender as a claim, so it fails if rm1 goes on announcing, or if
+// rm2's cached socket kept an announcement from before.
 func TestDisableStopsAnnouncements(t *testing.T) {
 	lab := netlab.Up(t)
-	b := newBackend(t, lab, lab.RM1, netlab.VIP4, map[string]any{"garp_count": 100, "garp_interval": "10ms"})
-	if err := b.Enable(context.Background(), true); err != nil {
-		t.Fatalf("Enable: %v", err)
+	rm1 := newBackend(t, lab, lab.RM1, netlab.VIP4, map[string]any{"garp_count": 100, "garp_interval": "10ms"})
+	rm2 := newBackend(t, lab, lab.RM2, netlab.VIP4, map[string]any{"probe_timeout": "100ms"})
+	ctx := context.Background()
+	if err := rm1.Enable(ctx, true); err != nil {
+		t.Fatalf("Enable on rm1: %v", err)
+	}
+	if _, err := rm2.Observe(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := rm1.Disable(ctx); err != nil {
+		t.Fatalf("Disable on rm1: %v", err)
+	}
+	if err := rm2.Enable(ctx, false); err != nil {
+		t.Fatalf("Enable on rm2 after rm1's disable: %v", err)
+	}
+}
+
+// TestDisableRemovesHandMadeAddress: a person added the VIP by hand with
+// another prefix length; disable still takes it off.
+func TestDisableRemovesHandMadeAddress(t *testing.T) {
+	lab := netlab.Up(t)
+	b := newBackend(t, lab, lab.RM1, netlab.VIP4, nil)
+	lab.MustExec(t, lab.RM1.Name, "ip", "addr", "add", "192.0.2.100/32", "dev", netlab.Interface)
+	if st := observe(t, b); !st.Present {
+		t.Fatalf("Observe: VIP added by hand not seen: %s", st.Detail)
 	}
 	if err := b.Disable(context.Background()); err != nil {
 		t.Fatalf("Disable: %v", err)
 	}
-	// rm2's probe counts any ARP frame with the VIP as sender as a claim;
-	// an announcement still going out from rm1 every 10ms would be one.
-	rm2 := newBackend(t, lab, lab.RM2, netlab.VIP4, map[string]any{"probe_timeout": "100ms"})
-	if err := rm2.Enable(context.Background(), false); err != nil {
-		t.Fatalf("Enable on rm2 after rm1's disable: %v (rm1 still announcing?)", err)
-	}
+	checkState(t, lab, lab.RM1, b, netip.MustParsePrefix("192.0.2.100/32"), false)
 }

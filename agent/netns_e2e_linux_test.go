@@ -1,0 +1,227 @@
+package agent_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/vip/netlab"
+)
+
+const pairToken = "peer-token-0123456789abcdef"
+
+const pairConfig = `
+node: %[1]s
+listen: %[2]s:8470
+insecure: true          # the lab's bridge is private to this test
+data_dir: %[3]s
+auth:
+  tokens: [{name: peer, role: admin, token: "` + pairToken + `"}]
+nodes:
+  rm1: {url: "http://%[4]s:8470", token: "` + pairToken + `", member_id: 1}
+  rm2: {url: "http://%[5]s:8470", token: "` + pairToken + `", member_id: 2}
+vips:
+  rm-vip:
+    address: 192.0.2.100/24
+    interface: vip0
+    backend: netlink
+    timeout: 5s
+reactions:
+  - name: rm1-unexpected-stop
+    match: {condition: RM1_Unexpected_Stop}
+    steps:
+      - {disable: rm-vip, on: rm1}
+      - {enable: rm-vip, on: rm2, when: [vip_released]}
+  - name: rm2-unexpected-stop
+    match: {condition: RM2_Unexpected_Stop}
+    steps:
+      - {disable: rm-vip, on: rm2}
+      - {enable: rm-vip, on: rm1, when: [vip_released]}
+log: {format: json, level: info}
+`
+
+// udpSink counts the datagrams one namespace receives on the VIP's port.
+type udpSink struct {
+	conn *net.UDPConn
+	n    atomic.Int64
+}
+
+func listenUDPIn(t *testing.T, lab *netlab.Lab, ns string) *udpSink {
+	t.Helper()
+	s := &udpSink{}
+	err := netlab.RunIn(lab.Namespace(t, ns), func() error {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{Port: 9999})
+		s.conn = c
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			if _, _, err := s.conn.ReadFromUDP(buf); err != nil {
+				return
+			}
+			s.n.Add(1)
+		}
+	}()
+	t.Cleanup(func() { s.conn.Close() })
+	return s
+}
+
+// Two real agents, one in rm1's namespace and one in rm2's, move a real VIP
+// while a client in a third namespace keeps sending UDP to it.
+func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
+	netlab.RequireRoot(t)
+	lab := netlab.Up(t)
+	dir := t.TempDir()
+	ip1, ip2 := lab.RM1.Addr4.Addr().String(), lab.RM2.Addr4.Addr().String()
+	start := func(node netlab.Node, name, listen string) (*exec.Cmd, *bytes.Buffer) {
+		cfg := filepath.Join(dir, name+".yaml")
+		body := fmt.Sprintf(pairConfig, name, listen, filepath.Join(dir, name), ip1, ip2)
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("ip", "netns", "exec", node.Name, binary, "serve", "--config", cfg)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+			if t.Failed() {
+				t.Logf("%s log:\n%s", name, stderr.String())
+			}
+		})
+		return cmd, &stderr
+	}
+	start(lab.RM1, "rm1", ip1)
+	start(lab.RM2, "rm2", ip2)
+	// The client talks to the agents from its own namespace, as SCS would
+	// from the network.
+	cli := func(args ...string) (string, error) {
+		return lab.Exec(lab.Client.Name, append([]string{binary}, args...)...)
+	}
+	for _, ip := range []string{ip1, ip2} {
+		waitFor(t, 10*time.Second, func() bool {
+			_, err := lab.Exec(lab.Client.Name, binary, "vip", "status", "--agent", "http://"+ip+":8470", "--token", pairToken)
+			return err == nil
+		})
+	}
+	// The VIP starts on rm1, enabled by hand through rm1's agent.
+	if out, err := cli("vip", "enable", "rm-vip", "--agent", "http://"+ip1+":8470", "--token", pairToken); err != nil {
+		t.Fatalf("enable on rm1: %v\n%s", err, out)
+	}
+	vip := netlab.VIP4
+	if !lab.HasAddress(t, lab.RM1.Name, vip) || lab.HasAddress(t, lab.RM2.Name, vip) {
+		t.Fatalf("VIP not on rm1 only: rm1 %v rm2 %v", lab.Addresses(t, lab.RM1.Name), lab.Addresses(t, lab.RM2.Name))
+	}
+
+	sink1, sink2 := listenUDPIn(t, lab, lab.RM1.Name), listenUDPIn(t, lab, lab.RM2.Name)
+	var client *net.UDPConn
+	if err := netlab.RunIn(lab.Namespace(t, lab.Client.Name), func() error {
+		c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: vip.Addr().AsSlice(), Port: 9999})
+		client = c
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				client.Write([]byte("probe"))
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	waitFor(t, 5*time.Second, func() bool { return sink1.n.Load() > 20 })
+
+	move := func(condition, agentIP string, from, to netlab.Node, sinkTo *udpSink) {
+		t.Helper()
+		out, err := cli("fire", "--condition", condition, "--agent", "http://"+agentIP+":8470", "--token", pairToken, "--json")
+		if err != nil {
+			t.Fatalf("fire %s at %s: %v\n%s", condition, agentIP, err, out)
+		}
+		var res reactions.Result
+		if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &res); err != nil {
+			t.Fatalf("result: %v\n%s", err, out)
+		}
+		if res.Status != reactions.StatusSucceeded || len(res.Steps) != 2 ||
+			res.Steps[0].Outcome != reactions.OutcomeChanged || res.Steps[1].Outcome != reactions.OutcomeChanged {
+			t.Fatalf("move %s: %+v", condition, res)
+		}
+		if !lab.HasAddress(t, to.Name, vip) || lab.HasAddress(t, from.Name, vip) {
+			t.Errorf("after %s: VIP on %s %v, on %s %v", condition, from.Name, lab.Addresses(t, from.Name), to.Name, lab.Addresses(t, to.Name))
+		}
+		// The client's packets now reach the new holder.
+		before := sinkTo.n.Load()
+		waitFor(t, 3*time.Second, func() bool { return sinkTo.n.Load() > before+20 })
+		if mac := lab.NeighbourMAC(t, lab.Client.Name, vip.Addr()); mac != to.MAC.String() {
+			t.Errorf("client's neighbour entry for the VIP is %s, want %s", mac, to.MAC)
+		}
+	}
+	// rm1's RM dies: the alarm reaches rm2's agent, which has rm1's agent
+	// remove the VIP (peer call) and then takes it.
+	move("RM1_Unexpected_Stop", ip2, lab.RM1, lab.RM2, sink2)
+	// And back.
+	move("RM2_Unexpected_Stop", ip1, lab.RM2, lab.RM1, sink1)
+
+	// Both journals hold the steps: the caller's event with both steps,
+	// the peer's event for the step it carried out.
+	for _, name := range []string{"rm1", "rm2"} {
+		out, err := cli("events", "list", "--json", "--agent", "http://"+map[string]string{"rm1": ip1, "rm2": ip2}[name]+":8470", "--token", pairToken)
+		if err != nil {
+			t.Fatalf("events on %s: %v\n%s", name, err, out)
+		}
+		var l struct{ Events []reactions.Event }
+		if err := json.Unmarshal([]byte(out), &l); err != nil {
+			t.Fatal(err)
+		}
+		sources := map[reactions.Source]int{}
+		for _, ev := range l.Events {
+			sources[ev.Source]++
+		}
+		// rm1: its manual enable, the peer step of the first move, its own
+		// second move; rm2 the mirror image.
+		if sources[reactions.SourcePeer] != 1 || sources[reactions.SourceCLI] != 1 {
+			t.Errorf("%s journal sources %v", name, sources)
+		}
+	}
+	_ = journal.Filter{}
+}
+
+func waitFor(t *testing.T, within time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s", within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
