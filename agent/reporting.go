@@ -2,14 +2,11 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/rs/zerolog"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/httpapi"
@@ -92,56 +89,27 @@ func (m *Main) openReporting() error {
 			if v := q.Get("limit"); v != "" {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 1 || n > 1000 {
-					writeAPIError(w, log, reactions.Invalid("limit: must be a number from 1 to 1000"))
+					httpapi.WriteError(w, r, log, reactions.Invalid("limit: must be a number from 1 to 1000"))
 					return
 				}
 				limit = n
 			}
 			views, err := ob.List(q.Get("state"), limit)
 			if err != nil {
-				writeAPIError(w, log, err)
+				httpapi.WriteError(w, r, log, err)
 				return
 			}
-			writeAPIJSON(w, http.StatusOK, map[string]any{"reports": views})
+			httpapi.WriteJSON(w, http.StatusOK, map[string]any{"reports": views})
 		}},
 		httpapi.Route{Method: http.MethodPost, Pattern: "/reports/{id}/retry", Role: config.RoleAdmin, Handler: func(w http.ResponseWriter, r *http.Request) {
 			rep, err := ob.Retry(chi.URLParam(r, "id"))
 			if err != nil {
-				writeAPIError(w, log, err)
+				httpapi.WriteError(w, r, log, err)
 				return
 			}
-			writeAPIJSON(w, http.StatusOK, map[string]any{"report": report.ViewOf(rep)})
+			httpapi.WriteJSON(w, http.StatusOK, map[string]any{"report": report.ViewOf(rep)})
 		}},
 	)
 	return nil
 }
 
-// writeAPIError answers as the API does ({"error", "status"}). The error
-// kinds the report routes return are few; anything else is internal.
-func writeAPIError(w http.ResponseWriter, log zerolog.Logger, err error) {
-	code := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, reactions.ErrInvalid):
-		code = http.StatusBadRequest
-	case errors.Is(err, reactions.ErrNotFound):
-		code = http.StatusNotFound
-	case errors.Is(err, reactions.ErrConflict):
-		code = http.StatusConflict
-	case errors.Is(err, reactions.ErrUnavailable):
-		code = http.StatusServiceUnavailable
-	}
-	msg := err.Error()
-	if code == http.StatusInternalServerError {
-		log.Error().Err(err).Msg("report API")
-		msg = "internal error; see the agent's log"
-	}
-	writeAPIJSON(w, code, map[string]any{"error": msg, "status": code})
-}
-
-func writeAPIJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}

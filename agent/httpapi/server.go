@@ -184,20 +184,30 @@ func StatusForResult(st reactions.Status) int {
 }
 
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(w, r, s.log, err)
+}
+
+// WriteError answers err as JSON {"error", "status"} with the status its
+// kind maps to; internal errors are logged and not shown. Routes added by
+// other packages use it too, so the mapping stays in one place.
+func WriteError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err error) {
 	code := statusOf(err)
 	msg := err.Error()
 	if code == http.StatusInternalServerError {
 		// Internals go to the log, not to the caller.
-		s.log.Error().Err(err).Str("path", r.URL.Path).Msg("internal error")
+		log.Error().Err(err).Str("path", r.URL.Path).Msg("internal error")
 		msg = "internal error; see the agent's log"
 	} else {
-		s.log.Info().Int("status", code).Str("path", r.URL.Path).Str("error", msg).Msg("request refused")
+		log.Info().Int("status", code).Str("path", r.URL.Path).Str("error", msg).Msg("request refused")
 	}
 	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, code, map[string]any{"error": msg, "status": code})
 }
+
+// WriteJSON answers v as indented JSON with the given status.
+func WriteJSON(w http.ResponseWriter, code int, v any) { writeJSON(w, code, v) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
