@@ -112,4 +112,3 @@ func (m *Main) openReporting() error {
 	)
 	return nil
 }
-

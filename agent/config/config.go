@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -440,12 +441,22 @@ func (c *Config) Validate(getenv func(string) string) error {
 			c.validateStep(fmt.Sprintf("%s.steps[%d]", path, j), s, add)
 		}
 	}
+	targets := map[string]bool{}
 	for i := range c.Reports {
 		r := &c.Reports[i]
 		path := fmt.Sprintf("reports[%d]", i)
 		if r.Name == "" {
 			r.Name = fmt.Sprintf("report-%d", i+1)
 		}
+		switch {
+		case !ValidName(r.Name):
+			add(path+".name", "must be letters, digits, '.', '_' or '-'")
+		case r.Name == "callback":
+			add(path+".name", "\"callback\" is reserved for per-alarm callback_url reports")
+		case targets[r.Name]:
+			add(path+".name", "%q used twice", r.Name)
+		}
+		targets[r.Name] = true
 		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add(path+".url", "not an http(s) URL")
 		}
@@ -455,8 +466,10 @@ func (c *Config) Validate(getenv func(string) string) error {
 			}
 		}
 		for k, v := range r.Headers {
-			if strings.ContainsAny(k+v, "\r\n\x00") {
-				add(path+".headers."+k, "newlines and NUL are not allowed")
+			if !httpguts.ValidHeaderFieldName(k) {
+				add(path+".headers", "%q is not a valid header name", k)
+			} else if !httpguts.ValidHeaderFieldValue(v) {
+				add(path+".headers."+k, "not a valid header value (control characters?)")
 			}
 		}
 		if err := r.Secret.resolve(getenv); err != nil {

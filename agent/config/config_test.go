@@ -106,6 +106,8 @@ func TestValidateOneProblemEach(t *testing.T) {
 		{"force on disable", "- disable: rm-vip", "- disable: rm-vip\n        force: true", "reactions.stop.steps[0].force: only for enable"},
 		{"negative timeout", "timeout: 5s", "timeout: -5s", "commands.notify.timeout: must not be negative"},
 		{"rm_answers without address", "when: [vip_released]", "when: [rm_answers]", "rm_answers needs nodes.rm2.rm_address"},
+		{"report header with newline", "reactions:", "reports: [{url: 'http://198.51.100.5/', headers: {'X-A': \"a\\nb\"}}]\nreactions:", "reports[0].headers.X-A: not a valid header value"},
+		{"reserved report name", "reactions:", "reports: [{name: callback, url: 'http://198.51.100.5/'}]\nreactions:", `reports[0].name: "callback" is reserved`},
 		{"token from unset env", `token: "0123456789abcdef0123"`, `token: "env:NO_SUCH_VAR"`, "nodes.rm2.token: environment variable NO_SUCH_VAR is empty or unset"},
 	}
 	for _, tt := range tests {
