@@ -24,8 +24,10 @@ type Options struct {
 	// GARPInterval is the time between announcements (default "200ms").
 	GARPInterval string `yaml:"garp_interval"`
 	// ProbeTimeout is how long Enable waits for another host to answer its
-	// duplicate address probe (default "300ms"). It is part of the outage of
-	// a move unless the step is forced.
+	// duplicate address probe (default "5ms"). It is part of the outage of
+	// every move that is not forced, so the default is short: on a LAN a
+	// host that holds the address answers an ARP probe in well under a
+	// millisecond. Raise it on slow or congested networks.
 	ProbeTimeout string `yaml:"probe_timeout"`
 }
 
@@ -38,7 +40,7 @@ type settings struct {
 const (
 	defaultGARPCount    = 3
 	defaultGARPInterval = 200 * time.Millisecond
-	defaultProbeTimeout = 300 * time.Millisecond
+	defaultProbeTimeout = 5 * time.Millisecond
 )
 
 func parseOptions(spec vip.Spec, raw map[string]any) (settings, error) {

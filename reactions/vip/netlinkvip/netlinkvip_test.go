@@ -26,7 +26,7 @@ func TestParseOptions(t *testing.T) {
 		want    settings
 		wantErr []string
 	}{
-		{name: "defaults", spec: spec, want: settings{garpCount: 3, garpInterval: 200 * time.Millisecond, probeTimeout: 300 * time.Millisecond}},
+		{name: "defaults", spec: spec, want: settings{garpCount: 3, garpInterval: 200 * time.Millisecond, probeTimeout: 5 * time.Millisecond}},
 		{
 			name: "all set",
 			spec: spec,
