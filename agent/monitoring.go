@@ -18,13 +18,21 @@ import (
 func (m *Main) openMonitoring() error {
 	met := metrics.New(m.Journal, m.Logger)
 	m.metrics, m.observer = met.Handler(), met
+	m.outbox.OnDelivery(met.Delivery)
 	m.routes = append(m.routes, alertmanager.Route(m.alertmanagerIntake, alertmanager.OptionsFrom(m.Config, m.Logger)))
 
-	s := m.Config.Schedules
-	// drainOutbox is the report outbox's delivery pass (report.Outbox.Drain);
-	// while the agent has no outbox it is nil and the scheduler leaves the
-	// drain_outbox job out.
+	s, j := m.Config.Schedules, m.Journal
+	// The report delivery loop (reporting.go) already sends reports as
+	// they are produced and retries them when due; schedules.drain_outbox
+	// is the backstop on top of it. Drains never overlap (the outbox
+	// serialises them), so a report is never posted twice at once.
 	var drainOutbox func(ctx context.Context) error
+	if ob := m.outbox; ob != nil {
+		drainOutbox = func(ctx context.Context) error {
+			_, err := ob.Drain(ctx)
+			return err
+		}
+	}
 	var rec *reconcile.Reconciler
 	jobs := []schedule.Job{
 		{Name: "reconcile", Spec: s.Reconcile, Run: func(ctx context.Context) error {
@@ -32,7 +40,7 @@ func (m *Main) openMonitoring() error {
 			return err
 		}},
 		{Name: "prune", Spec: s.Prune, Run: func(ctx context.Context) error {
-			n, err := m.Journal.Prune(s.PruneAge.D(), s.PruneKeep)
+			n, err := j.Prune(s.PruneAge.D(), s.PruneKeep)
 			if err != nil {
 				return err
 			}

@@ -19,14 +19,9 @@
 package alertmanager
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -217,11 +212,6 @@ type handler struct {
 	log    zerolog.Logger
 }
 
-var (
-	errTooLarge    = errors.New("request body too large")
-	errContentType = errors.New("unsupported media type")
-)
-
 func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	data, err := h.read(w, r)
 	if err != nil {
@@ -268,60 +258,20 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.Info().Str("receiver", msg.Receiver).Str("group_key", msg.GroupKey).Int("events", len(resp.Events)).
 		Int("ignored", ignored).Msg("alertmanager notification journaled")
-	writeJSON(w, http.StatusOK, resp)
+	httpapi.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (h *handler) read(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return nil, fmt.Errorf("%w: Content-Type must be application/json", errContentType)
-	}
 	limit := h.opts.MaxBodyBytes
 	if limit <= 0 {
 		limit = 1 << 20
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, fmt.Errorf("%w: body larger than %d bytes (raise limits.max_body_bytes or lower max_alerts in the webhook_config)", errTooLarge, mbe.Limit)
-		}
-		return nil, reactions.Invalid("read body: %v", err)
-	}
-	if !utf8.Valid(data) {
-		return nil, reactions.Invalid("body is not valid UTF-8")
-	}
-	return data, nil
+	return httpapi.ReadJSON(w, r, limit)
 }
 
-// fail answers with the status that tells Alertmanager whether to retry:
-// 4xx for payloads that will never be accepted, 503 for storage trouble.
+// fail answers through the API's one error mapping: 400 for payloads that
+// will never be accepted (Alertmanager does not retry a 4xx), 503 when the
+// journal could not store the events (it retries a 5xx).
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, reactions.ErrInvalid):
-		code = http.StatusBadRequest
-	case errors.Is(err, errTooLarge):
-		code = http.StatusRequestEntityTooLarge
-	case errors.Is(err, errContentType):
-		code = http.StatusUnsupportedMediaType
-	case errors.Is(err, reactions.ErrUnavailable):
-		code = http.StatusServiceUnavailable
-		w.Header().Set("Retry-After", "1")
-	}
-	msg := err.Error()
-	if code == http.StatusInternalServerError {
-		h.log.Error().Err(err).Msg("alertmanager notification")
-		msg = "internal error; see the agent's log"
-	} else {
-		h.log.Warn().Int("status", code).Str("error", msg).Msg("alertmanager notification refused")
-	}
-	writeJSON(w, code, map[string]any{"error": msg, "status": code})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	httpapi.WriteError(w, r, h.log, err)
 }

@@ -90,18 +90,9 @@ func (s *server) decodeJSON(w http.ResponseWriter, r *http.Request, dst any, all
 	if r.ContentLength == 0 && allowEmpty {
 		return nil
 	}
-	ct := r.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-		return fmt.Errorf("%w: Content-Type must be application/json", errUnsupportedMedia)
-	}
-	body := http.MaxBytesReader(w, r.Body, s.Config.Limits.MaxBodyBytes)
-	data, err := io.ReadAll(body)
+	data, err := ReadJSON(w, r, s.Config.Limits.MaxBodyBytes)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return fmt.Errorf("%w: body larger than %d bytes", errTooLarge, mbe.Limit)
-		}
-		return reactions.Invalid("read body: %v", err)
+		return err
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		if allowEmpty {
@@ -110,6 +101,23 @@ func (s *server) decodeJSON(w http.ResponseWriter, r *http.Request, dst any, all
 		return reactions.Invalid("empty body: a JSON object is required")
 	}
 	return DecodeStrict(data, dst)
+}
+
+// ReadJSON reads a request body that must be JSON and at most limit bytes;
+// the errors map to 415 and 413 in WriteError.
+func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, fmt.Errorf("%w: Content-Type must be application/json", errUnsupportedMedia)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fmt.Errorf("%w: body larger than %d bytes", errTooLarge, mbe.Limit)
+		}
+		return nil, reactions.Invalid("read body: %v", err)
+	}
+	return data, nil
 }
 
 // DecodeStrict decodes one JSON value, refusing unknown fields and

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -76,7 +77,13 @@ type Outbox struct {
 	// expect holds reports announced by Notify, and since when, until the
 	// journal shows them.
 	expect map[string]time.Time
+	// onDelivery is told the result of every delivery attempt (metrics).
+	onDelivery atomic.Pointer[func(result string)]
 }
+
+// OnDelivery registers f to be told the result of every attempt:
+// delivered, retry, rejected or expired.
+func (o *Outbox) OnDelivery(f func(result string)) { o.onDelivery.Store(&f) }
 
 // Option tunes New.
 type Option func(*Outbox)
@@ -285,6 +292,13 @@ func (o *Outbox) deliverQueue(ctx context.Context, q []journal.Report) (delivere
 		}
 		if err := o.j.SaveReport(r); err != nil {
 			return delivered, time.Time{}, fmt.Errorf("save report %s: %w", r.ID, err)
+		}
+		if f := o.onDelivery.Load(); f != nil {
+			result := r.State
+			if result == journal.ReportPending {
+				result = "retry"
+			}
+			(*f)(result)
 		}
 		switch r.State {
 		case journal.ReportDelivered:

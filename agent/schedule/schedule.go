@@ -64,8 +64,11 @@ func New(log zerolog.Logger, jobs ...Job) (*Scheduler, error) {
 	cl := cronLogger{log}
 	s := &Scheduler{
 		log: log,
+		// Recover goes inside SkipIfStillRunning: cron v3.0.1's skip wrapper
+		// hands its token back without a defer, so a panic escaping through
+		// it would leave the job skipped forever.
 		c: cron.New(cron.WithParser(parser), cron.WithLogger(cl),
-			cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl))),
+			cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl))),
 	}
 	var errs []error
 	for _, j := range jobs {

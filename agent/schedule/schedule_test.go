@@ -121,7 +121,7 @@ func TestStopWaitsForRunningJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Start(context.Background())
-	started <- struct{}{} // blocks until the job is running
+	<-started // the job is running
 	if err := s.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
