@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/schedule"
 	"github.com/vipagent/vipagent/reactions/engine"
 	"github.com/vipagent/vipagent/reactions/vip"
 	"github.com/vipagent/vipagent/reactions/vip/fake"
@@ -33,9 +34,17 @@ func newBackend(name string, v config.VIP, dataDir string) (engine.Backend, erro
 }
 
 // checkBackends builds every VIP's backend without a data directory, so that
-// `config check` reports bad options without touching state.
+// `config check` reports bad options without touching state; it also parses
+// the schedules, which the config package cannot.
 func checkBackends(c *config.Config) []string {
 	var probs []string
+	for _, s := range []struct{ name, spec string }{
+		{"reconcile", c.Schedules.Reconcile}, {"drain_outbox", c.Schedules.DrainOutbox}, {"prune", c.Schedules.Prune},
+	} {
+		if err := schedule.Check(s.spec); err != nil {
+			probs = append(probs, fmt.Sprintf("schedules.%s: %q is not a cron schedule (try \"@every 30s\" or \"off\"): %v", s.name, s.spec, err))
+		}
+	}
 	for _, name := range config.SortedKeys(c.VIPs) {
 		b, err := newBackend(name, c.VIPs[name], "")
 		if err != nil {

@@ -1,0 +1,97 @@
+package agent_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCLIUsageAndConfig(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(`
+node: rm1
+nodes: {rm1: {}}
+vips: {v: {address: 192.0.2.1, interface: "eth0|x", backend: fake, options: {bogus: 1}}}
+schedules: {reconcile: "every now and then"}
+reactions: [{name: r, match: {condition: X}, steps: [{disable: nope}]}]
+`), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  []string // in stdout or stderr
+	}{
+		{"no command", nil, 2, []string{"Usage:"}},
+		{"unknown command", []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
+		{"help", []string{"--help"}, 0, []string{"Exit codes:", "4  no agent answered"}},
+		{"version", []string{"version"}, 0, []string{"vipagent "}},
+		{"built-in config is fine", []string{"config", "check"}, 0, []string{"built-in configuration: ok (node rm1, 1 vips, 2 reactions)"}},
+		{"every problem at once", []string{"config", "check", "--config", bad}, 2, []string{
+			"vips.v.address: not an IP prefix",
+			`vips.v.interface: "eth0|x" has characters that are not allowed`,
+			`reactions.r.steps[0]: unknown vip "nope"`,
+		}},
+		{"backend options and schedules once the rest is valid", []string{"config", "check", "--config", writeFile(t, dir, "b2.yaml", `
+node: rm1
+nodes: {rm1: {}}
+vips: {v: {address: 192.0.2.1/24, backend: fake, options: {bogus: 1}}}
+schedules: {reconcile: "every now and then"}
+`)}, 2, []string{"schedules.reconcile", "field bogus not found"}},
+		{"missing config file", []string{"config", "check", "--config", filepath.Join(dir, "nope.yaml")}, 2, []string{"read config"}},
+		{"bad flag", []string{"fire", "--colour", "red"}, 2, []string{"flag provided but not defined"}},
+		{"genesys needs --out", []string{"genesys"}, 2, []string{"usage: vipagent genesys"}},
+		{"failover needs an action", []string{"failover", "toggle"}, 2, []string{"usage: vipagent failover"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := vipagent(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
+			}
+			for _, want := range tt.out {
+				if !strings.Contains(out+errOut, want) {
+					t.Errorf("output lacks %q:\n%s%s", want, out, errOut)
+				}
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCLIGenesysAndDemo(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "genesys")
+	code, stdout, errOut := vipagent(t, "genesys", "--out", out)
+	if code != 0 {
+		t.Fatalf("genesys: exit %d\n%s%s", code, stdout, errOut)
+	}
+	for _, f := range []string{"GUIDE.md", "genesys-objects.yaml", "genesys-objects.json", "VIPAgent_ThirdPartyServer.template.xml", "VIPAgent_Reaction.template.xml"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("genesys did not write %s: %v", f, err)
+		}
+	}
+	code, stdout, errOut = vipagent(t, "demo")
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s%s", code, stdout, errOut)
+	}
+	for _, want := range []string{
+		"step 0: disable rm-vip on rm1 [fake]: changed (present -> absent)",
+		"(duplicate: answered from the journal, nothing executed)",
+		"unchanged (absent -> absent)",
+		": unmatched",
+		"replay of: ",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
