@@ -416,8 +416,8 @@ func TestRefused(t *testing.T) {
 		{"no condition and no alertname", strings.Replace(strings.Replace(firing, `"alertname": "RMProcessDown",
         "condition": "RM1_Down",
         "instance"`, `"instance"`, 1), "", "", 1), "", 400, "an alarm needs condition"},
-		{"wrong content type", firing, "text/plain", 400, "Content-Type must be application/json"},
-		{"too large", `{"version":"4","receiver":"` + strings.Repeat("x", 70<<10) + `"}`, "", 400, "body larger than"},
+		{"wrong content type", firing, "text/plain", 415, "Content-Type must be application/json"},
+		{"too large", `{"version":"4","receiver":"` + strings.Repeat("x", 70<<10) + `"}`, "", 413, "body larger than"},
 	}
 	s := newStack(t, "ignore")
 	for _, tt := range tests {
