@@ -408,6 +408,13 @@ func TestAuthorisation(t *testing.T) {
 		{"GET", "/v1/vips/rm-vip", "", "read"},
 		{"POST", "/v1/vips/rm-vip/disable", `{}`, "admin"},
 		{"POST", "/v1/failover", `{"action":"disable"}`, "trigger"},
+		{"GET", "/v1/events/nope", "", "read"},
+		{"POST", "/v1/events/nope/replay", "", "trigger"},
+		{"POST", "/v1/vips/rm-vip/enable", `{}`, "admin"},
+		{"GET", "/v1/reports", "", "read"},
+		{"POST", "/v1/reports/nope/retry", "", "admin"},
+		{"POST", "/v1/alertmanager", `{"version":"4","status":"firing","alerts":[]}`, "trigger"},
+		{"GET", "/metrics", "", "read"},
 	}
 	tokens := map[string]string{
 		"trigger": "trigger-token-0123456789", "read": "read-token-0123456789ab", "admin": "admin-token-0123456789a",
