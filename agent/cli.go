@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -434,6 +435,24 @@ func apiError(code int, body []byte) error {
 	return exitf(ec, "agent answered %d: %s", code, msg)
 }
 
+// fetch does one request that must answer 200. With --json it prints the
+// answer as it came and returns printed=true; otherwise it decodes it into
+// dst for the caller to print.
+func (cl *client) fetch(ctx context.Context, method, path string, body, dst any) (printed bool, err error) {
+	code, resp, err := cl.do(ctx, method, path, body)
+	if err != nil {
+		return false, err
+	}
+	if code != http.StatusOK {
+		return false, apiError(code, resp)
+	}
+	if cl.c.json {
+		cl.env.Stdout.Write(resp)
+		return true, nil
+	}
+	return false, json.Unmarshal(resp, dst)
+}
+
 // printResult prints an event result (or a 202) and returns the exit error.
 func (cl *client) printResult(code int, body []byte) error {
 	if code == http.StatusAccepted {
@@ -657,19 +676,8 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	}
 	defer cl.close()
 	if pos[0] == "show" {
-		code, resp, err := cl.do(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(pos[1]), nil)
-		if err != nil {
-			return err
-		}
-		if code != http.StatusOK {
-			return apiError(code, resp)
-		}
-		if c.json {
-			env.Stdout.Write(resp)
-			return nil
-		}
 		var ev reactions.Event
-		if err := json.Unmarshal(resp, &ev); err != nil {
+		if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(pos[1]), nil, &ev); err != nil || printed {
 			return err
 		}
 		printEvent(env.Stdout, &ev)
@@ -679,21 +687,10 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	if *status != "" {
 		q.Set("status", *status)
 	}
-	code, resp, err := cl.do(ctx, http.MethodGet, "/v1/events?"+q.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	if code != http.StatusOK {
-		return apiError(code, resp)
-	}
-	if c.json {
-		env.Stdout.Write(resp)
-		return nil
-	}
 	var list struct {
 		Events []reactions.Event `json:"events"`
 	}
-	if err := json.Unmarshal(resp, &list); err != nil {
+	if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/events?"+q.Encode(), nil, &list); err != nil || printed {
 		return err
 	}
 	if len(list.Events) == 0 {
@@ -754,28 +751,19 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 		if len(pos) == 2 {
 			path += "/" + url.PathEscape(pos[1])
 		}
-		code, resp, err := cl.do(ctx, http.MethodGet, path, nil)
-		if err != nil {
-			return err
-		}
-		if code != http.StatusOK {
-			return apiError(code, resp)
-		}
-		if c.json {
-			env.Stdout.Write(resp)
-			return nil
-		}
 		var list struct {
-			VIPs []vipView `json:"vips"`
+			VIPs []httpapi.VIPView `json:"vips"`
+		}
+		var one httpapi.VIPView
+		dst := any(&list)
+		if len(pos) == 2 {
+			dst = &one
+		}
+		if printed, err := cl.fetch(ctx, http.MethodGet, path, nil, dst); err != nil || printed {
+			return err
 		}
 		if len(pos) == 2 {
-			var v vipView
-			if err := json.Unmarshal(resp, &v); err != nil {
-				return err
-			}
-			list.VIPs = []vipView{v}
-		} else if err := json.Unmarshal(resp, &list); err != nil {
-			return err
+			list.VIPs = []httpapi.VIPView{one}
 		}
 		for _, v := range list.VIPs {
 			st := "unknown (" + v.Error + ")"
@@ -800,17 +788,6 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 		return cl.printResult(code, resp)
 	}
 	return exitf(ExitUsage, "usage: vipagent vip status [NAME] | enable NAME [--force] | disable NAME")
-}
-
-type vipView struct {
-	Name       string              `json:"name"`
-	Address    string              `json:"address"`
-	Interface  string              `json:"interface"`
-	Backend    string              `json:"backend"`
-	Node       string              `json:"node"`
-	State      *reactions.VIPState `json:"state"`
-	Error      string              `json:"error"`
-	LastAction *journal.LastAction `json:"last_action"`
 }
 
 func cmdConfig(args []string, env Env) error {

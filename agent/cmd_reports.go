@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -33,21 +32,10 @@ func cmdReports(ctx context.Context, args []string, env Env) error {
 	}
 	defer cl.close()
 	if pos[0] == "retry" {
-		code, resp, err := cl.do(ctx, http.MethodPost, "/v1/reports/"+url.PathEscape(pos[1])+"/retry", nil)
-		if err != nil {
-			return err
-		}
-		if code != http.StatusOK {
-			return apiError(code, resp)
-		}
-		if c.json {
-			env.Stdout.Write(resp)
-			return nil
-		}
 		var out struct {
 			Report report.View `json:"report"`
 		}
-		if err := json.Unmarshal(resp, &out); err != nil {
+		if printed, err := cl.fetch(ctx, http.MethodPost, "/v1/reports/"+url.PathEscape(pos[1])+"/retry", nil, &out); err != nil || printed {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "report %s to %s is pending again and will be sent now\n", out.Report.ID, out.Report.Target)
@@ -57,21 +45,10 @@ func cmdReports(ctx context.Context, args []string, env Env) error {
 	if *state != "" {
 		q.Set("state", *state)
 	}
-	code, resp, err := cl.do(ctx, http.MethodGet, "/v1/reports?"+q.Encode(), nil)
-	if err != nil {
-		return err
-	}
-	if code != http.StatusOK {
-		return apiError(code, resp)
-	}
-	if c.json {
-		env.Stdout.Write(resp)
-		return nil
-	}
 	var list struct {
 		Reports []report.View `json:"reports"`
 	}
-	if err := json.Unmarshal(resp, &list); err != nil {
+	if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/reports?"+q.Encode(), nil, &list); err != nil || printed {
 		return err
 	}
 	if len(list.Reports) == 0 {

@@ -23,6 +23,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/vipagent/vipagent/reactions/command"
+	"github.com/vipagent/vipagent/reactions/vip/netnsrun"
 )
 
 // Interface is the name of every node's lab interface.
@@ -201,36 +202,9 @@ func (l *Lab) Namespace(t testing.TB, ns string) netns.NsHandle {
 	return h
 }
 
-// RunIn runs f on an OS thread switched into ns and waits for it. Programs
-// that f starts inherit the namespace; goroutines that f starts do not.
-// When the thread cannot be switched back it is left locked, and the
-// runtime throws it away instead of reusing it in the wrong namespace.
-func RunIn(ns netns.NsHandle, f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("current namespace: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("enter namespace: %w", err)
-			return
-		}
-		ferr := f()
-		if err := netns.Set(orig); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("restore namespace: %w", err))
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
-}
+// RunIn runs f on an OS thread switched into ns and waits for it; see
+// netnsrun.Run.
+func RunIn(ns netns.NsHandle, f func() error) error { return netnsrun.Run(ns, f) }
 
 // Addresses lists the addresses on the lab interface of namespace ns as
 // `ip -o addr show` prints them, e.g. "192.0.2.100/24"; an address whose

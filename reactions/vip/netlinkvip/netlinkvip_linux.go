@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip"
+	"github.com/vipagent/vipagent/reactions/vip/netnsrun"
 )
 
 // netlinkTimeout bounds one netlink request; the kernel answers in
@@ -648,38 +648,13 @@ func (b *Backend) answer(frame []byte, own net.HardwareAddr) net.HardwareAddr {
 	return f.Source
 }
 
-// inNamespace runs f on an OS thread switched into ns (when ns is open) so
-// that the sockets f opens belong to ns; they stay there afterwards. A
-// thread that cannot be switched back is left locked, and the runtime
-// throws it away when the goroutine ends.
+// inNamespace runs f inside ns when ns is open, so that the sockets f
+// opens belong to ns; otherwise in the current namespace.
 func inNamespace(ns netns.NsHandle, f func() error) error {
 	if !ns.IsOpen() {
 		return f()
 	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("current namespace: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(ns); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("enter namespace: %w", err)
-			return
-		}
-		ferr := f()
-		if err := netns.Set(orig); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("restore namespace: %w", err))
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
+	return netnsrun.Run(ns, f)
 }
 
 func mustAssemble(prog []bpf.Instruction) []bpf.RawInstruction {
