@@ -95,3 +95,31 @@ func TestCLIGenesysAndDemo(t *testing.T) {
 		}
 	}
 }
+
+func TestLogFile(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "logs", "vipagent.log")
+	cfg := writeFile(t, dir, "c.yaml", `
+node: rm1
+data_dir: `+filepath.Join(dir, "data")+`
+nodes: {rm1: {}}
+vips: {rm-vip: {address: 192.0.2.100/24, interface: eth0, backend: fake, options: {initial: present}}}
+reactions: [{name: stop, match: {condition: RM1_Stopped}, steps: [{disable: rm-vip}]}]
+log: {file: `+logFile+`, max_size_mb: 1, max_files: 2, format: json}
+`)
+	code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--direct", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("fire: exit %d\n%s%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatalf("no log file: %v", err)
+	}
+	// The same JSON lines as stderr, each about the event carrying its ID.
+	if !strings.Contains(string(data), `"event_id":"rm1-`) || !strings.Contains(string(data), `"message":"step done"`) {
+		t.Errorf("log file:\n%s", data)
+	}
+	if !strings.Contains(errOut, `"message":"step done"`) {
+		t.Errorf("stderr lacks the log lines:\n%s", errOut)
+	}
+}
