@@ -27,16 +27,20 @@ var errClosed = fmt.Errorf("%w: journal closed", reactions.ErrUnavailable)
 
 // group runs fn in a write transaction shared with other queued writes and
 // returns once that transaction is durably committed.
-func (j *Journal) group(fn func(*bolt.Tx) error) (err error) {
-	req := &commitReq{fn: fn, errc: make(chan error, 1)}
+func (j *Journal) group(fn func(*bolt.Tx) error) error { return <-j.enqueue(fn) }
+
+// enqueue queues fn for the next commit; the channel yields its outcome.
+// Writes commit in the order they were queued.
+func (j *Journal) enqueue(fn func(*bolt.Tx) error) (errc chan error) {
+	errc = make(chan error, 1)
 	defer func() {
-		// Sending on the channel after Close panics; report it as closed.
+		// Sending on the queue after Close panics; report it as closed.
 		if recover() != nil {
-			err = errClosed
+			errc <- errClosed
 		}
 	}()
-	j.commits <- req
-	return <-req.errc
+	j.commits <- &commitReq{fn: fn, errc: errc}
+	return errc
 }
 
 func (j *Journal) committer() {

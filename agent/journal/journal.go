@@ -197,18 +197,36 @@ func (j *Journal) Get(id string) (*reactions.Event, error) {
 }
 
 // Update rewrites an event that is not final yet (status, runs).
-func (j *Journal) Update(ev *reactions.Event) error {
-	err := j.db.Update(func(tx *bolt.Tx) error {
-		seq, err := seqOf(tx, ev.ID)
+func (j *Journal) Update(ev *reactions.Event) error { return <-j.UpdateAsync(ev) }
+
+// UpdateAsync queues the rewrite of an event and returns at once; the
+// channel yields the commit's outcome. Writes queued after it (such as the
+// event's Finish) commit after it, so a late "running" mark can never
+// overwrite a final result.
+func (j *Journal) UpdateAsync(ev *reactions.Event) <-chan error {
+	id := ev.ID
+	b, err := json.Marshal(ev)
+	if err != nil {
+		errc := make(chan error, 1)
+		errc <- fmt.Errorf("journal update %s: %w", id, err)
+		return errc
+	}
+	out := make(chan error, 1)
+	res := j.enqueue(func(tx *bolt.Tx) error {
+		seq, err := seqOf(tx, id)
 		if err != nil {
 			return err
 		}
-		return putEvent(tx, seq, ev)
+		return tx.Bucket(bucketEvents).Put(u64(seq), b)
 	})
-	if err != nil {
-		return fmt.Errorf("journal update %s: %w", ev.ID, wrapStorage(err))
-	}
-	return nil
+	go func() {
+		if err := <-res; err != nil {
+			out <- fmt.Errorf("journal update %s: %w", id, wrapStorage(err))
+			return
+		}
+		out <- nil
+	}()
+	return out
 }
 
 // Finish stores an event's final result, the last action per VIP, and the

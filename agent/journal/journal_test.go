@@ -169,3 +169,30 @@ func TestPruneKeepsPendingReportsAndUnfinished(t *testing.T) {
 		t.Errorf("old finished event kept: %v", err)
 	}
 }
+
+// A "running" mark queued before the result never overwrites it, even when
+// nobody waited for the mark.
+func TestUpdateAsyncCommitsBeforeLaterWrites(t *testing.T) {
+	j := open(t, filepath.Join(t.TempDir(), "j.db"), Options{})
+	for i := range 50 {
+		ev, _, err := j.Accept(&reactions.Event{Alarm: reactions.Alarm{Condition: "c"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Status, ev.Runs = reactions.StatusRunning, 1
+		started := j.UpdateAsync(ev)
+		done := *ev
+		done.Status = reactions.StatusSucceeded
+		done.Result = &reactions.Result{Status: reactions.StatusSucceeded}
+		if err := j.Finish(&done); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-started; err != nil {
+			t.Fatal(err)
+		}
+		got, err := j.Get(ev.ID)
+		if err != nil || got.Status != reactions.StatusSucceeded || got.Runs != 1 {
+			t.Fatalf("event %d: %+v %v", i, got, err)
+		}
+	}
+}

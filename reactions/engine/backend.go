@@ -29,3 +29,12 @@ type Backend interface {
 type Verifier interface {
 	Verify(ctx context.Context, want bool) (reactions.VIPState, error)
 }
+
+// ReleasedEnabler is implemented by backends whose duplicate-address probe
+// can be shortened when the previous holder's agent has just verified, in
+// the same event, that it removed the VIP: the probe then only has to catch
+// a third host. The engine calls EnableReleased instead of Enable(ctx,
+// false) in that case, so the probe's wait does not lengthen every move.
+type ReleasedEnabler interface {
+	EnableReleased(ctx context.Context) error
+}

@@ -25,6 +25,9 @@ type Journal interface {
 	Accept(ev *reactions.Event) (*reactions.Event, bool, error)
 	Get(id string) (*reactions.Event, error)
 	Update(ev *reactions.Event) error
+	// UpdateAsync queues the rewrite and returns at once; writes queued
+	// after it commit after it.
+	UpdateAsync(ev *reactions.Event) <-chan error
 	Finish(ev *reactions.Event) error
 	Unfinished() ([]*reactions.Event, error)
 }
@@ -345,14 +348,8 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 	if ev.Runs > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("the agent stopped during run %d of this event; run %d resumed it after restart (steps observe first, so work already done shows as unchanged)", ev.Runs, ev.Runs+1))
 	}
-	var started chan error
+	var started <-chan error
 	finish := func(status reactions.Status) {
-		if started != nil {
-			if err := <-started; err != nil {
-				log.Error().Err(err).Msg("journal the start of the event")
-			}
-			started = nil
-		}
 		res.Status = status
 		res.FinishedAt = e.cfg.Now().UTC()
 		ev.Status = status
@@ -361,6 +358,11 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 			// The event stays unfinished in the journal and is run again
 			// at the next start; say so loudly.
 			log.Error().Err(err).Msg("journal the result")
+		}
+		if started != nil {
+			if err := <-started; err != nil {
+				log.Error().Err(err).Msg("journal the start of the event")
+			}
 		}
 		if e.cfg.Observer != nil {
 			e.cfg.Observer.EventDone(ev)
@@ -390,10 +392,9 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 	ev.Runs++
 	// Marking the event running only feeds the "interrupted" note after a
 	// crash (the event is re-run either way), so the first step does not
-	// wait for that write; the result is written after it.
-	started = make(chan error, 1)
-	running := *ev
-	go func() { started <- e.cfg.Journal.Update(&running) }()
+	// wait for that write. The journal commits it before the result, which
+	// is queued later.
+	started = e.cfg.Journal.UpdateAsync(ev)
 	log.Info().Str("reaction", plan.Reaction).Int("steps", len(plan.Steps)).Msg("event running")
 	for i, s := range plan.Steps {
 		sr := e.step(ev, i, s, res.Steps, log)
@@ -478,7 +479,7 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 	case s.Action == reactions.ActionRun:
 		e.runCommand(ctx, ev, s, &sr)
 	default:
-		e.vipStep(ctx, s, &sr)
+		e.vipStep(ctx, s, prior, &sr)
 	}
 	sr.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	if sr.Outcome == reactions.OutcomeFailed && ctx.Err() != nil {
@@ -541,7 +542,7 @@ func (e *Engine) conditionsHold(s reactions.Step, prior []reactions.StepResult) 
 }
 
 // vipStep observes, acts only when needed and verifies.
-func (e *Engine) vipStep(ctx context.Context, s reactions.Step, sr *reactions.StepResult) {
+func (e *Engine) vipStep(ctx context.Context, s reactions.Step, prior []reactions.StepResult, sr *reactions.StepResult) {
 	v, ok := e.cfg.VIPs[s.VIP]
 	if !ok {
 		sr.Outcome = reactions.OutcomeFailed
@@ -549,9 +550,10 @@ func (e *Engine) vipStep(ctx context.Context, s reactions.Step, sr *reactions.St
 		return
 	}
 	want := s.Action == reactions.ActionEnable
+	released := want && !s.Force && releasedElsewhere(s.VIP, s.Node, prior)
 	for attempt := 1; ; attempt++ {
 		sr.Attempts = attempt
-		err := e.vipAttempt(ctx, v.Backend, want, s.Force, sr)
+		err := e.vipAttempt(ctx, v.Backend, want, s.Force, released, sr)
 		if err == nil {
 			if attempt > 1 {
 				// Keep what went wrong before: a retry that finds the VIP
@@ -578,7 +580,26 @@ func (e *Engine) vipStep(ctx context.Context, s reactions.Step, sr *reactions.St
 	}
 }
 
-func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force bool, sr *reactions.StepResult) error {
+// releasedElsewhere reports whether an earlier step of this event verified
+// that a node other than node removed vip (a disable there ended changed or
+// unchanged, and nothing enabled it since).
+func releasedElsewhere(vip, node string, prior []reactions.StepResult) bool {
+	released := false
+	for _, p := range prior {
+		if p.VIP != vip || (p.Action == reactions.ActionDisable && p.Node == node) {
+			continue
+		}
+		switch {
+		case p.Action == reactions.ActionDisable && p.Outcome.OK():
+			released = true
+		case p.Action == reactions.ActionEnable && p.Outcome != reactions.OutcomeSkipped:
+			released = false
+		}
+	}
+	return released
+}
+
+func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force, released bool, sr *reactions.StepResult) error {
 	before, err := b.Observe(ctx)
 	if err != nil {
 		return fmt.Errorf("observe: %w", err)
@@ -589,9 +610,13 @@ func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force bool, sr
 		sr.After = &before
 		return nil
 	}
-	if want {
+	re, quick := b.(ReleasedEnabler)
+	switch {
+	case want && released && quick:
+		err = re.EnableReleased(ctx)
+	case want:
 		err = b.Enable(ctx, force)
-	} else {
+	default:
 		err = b.Disable(ctx)
 	}
 	if err != nil {

@@ -566,3 +566,64 @@ func TestInFlightBound(t *testing.T) {
 	}
 	_ = slices.Sort[[]string]
 }
+
+// quickBackend records whether the short (released) probe path was used.
+type quickBackend struct {
+	*fake.Backend
+	mu    sync.Mutex
+	calls []string
+}
+
+func (q *quickBackend) Enable(ctx context.Context, force bool) error {
+	q.mu.Lock()
+	q.calls = append(q.calls, fmt.Sprintf("enable force=%v", force))
+	q.mu.Unlock()
+	return q.Backend.Enable(ctx, force)
+}
+
+func (q *quickBackend) EnableReleased(ctx context.Context) error {
+	q.mu.Lock()
+	q.calls = append(q.calls, "enable released")
+	q.mu.Unlock()
+	return q.Backend.Enable(ctx, false)
+}
+
+func TestShortProbeOnlyAfterVerifiedRelease(t *testing.T) {
+	changed := func(reactions.Step) (reactions.StepResult, error) {
+		return reactions.StepResult{Outcome: reactions.OutcomeChanged, PeerEvent: "rm1-1"}, nil
+	}
+	unreachable := func(reactions.Step) (reactions.StepResult, error) {
+		return reactions.StepResult{}, fmt.Errorf("%w: refused", reactions.ErrUnreachable)
+	}
+	tests := []struct {
+		name   string
+		answer func(reactions.Step) (reactions.StepResult, error)
+		force  bool
+		want   []string
+	}{
+		{"peer verified the release", changed, false, []string{"enable released"}},
+		{"peer unreachable: full probe", unreachable, false, []string{"enable force=false"}},
+		{"forced: no probe at all", changed, true, []string{"enable force=true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := &quickBackend{Backend: fakeVIP(t, nil)}
+			peers := &recordingPeers{t: t, answer: map[string]func(reactions.Step) (reactions.StepResult, error){"rm1 disable rm-vip": tt.answer}}
+			h := newHarness(t, q, func(c *engine.Config) {
+				c.Node = "rm2"
+				c.Peers = peers
+				c.Rules = rules.Rules{{Name: "move", Match: rules.Match{Condition: []string{"X"}}, Steps: []reactions.Step{
+					{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm1"},
+					{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm2", Force: tt.force, When: []reactions.Condition{reactions.WhenReleased}},
+				}}}
+			})
+			ev, _ := h.fire(reactions.Alarm{Condition: "X"})
+			if ev.Status != reactions.StatusSucceeded {
+				t.Fatalf("status %s: %s", ev.Status, ev.Result.Error)
+			}
+			if diff := cmp.Diff(tt.want, q.calls); diff != "" {
+				t.Errorf("enable path (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

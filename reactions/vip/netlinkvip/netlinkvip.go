@@ -24,23 +24,31 @@ type Options struct {
 	// GARPInterval is the time between announcements (default "200ms").
 	GARPInterval string `yaml:"garp_interval"`
 	// ProbeTimeout is how long Enable waits for another host to answer its
-	// duplicate address probe (default "5ms"). It is part of the outage of
-	// every move that is not forced, so the default is short: on a LAN a
-	// host that holds the address answers an ARP probe in well under a
-	// millisecond. Raise it on slow or congested networks.
+	// duplicate address probe (default "100ms") when nothing is known about
+	// the previous holder, e.g. after its node was unreachable. Raise it on
+	// slow or congested networks.
 	ProbeTimeout string `yaml:"probe_timeout"`
+	// ReleasedProbeTimeout replaces ProbeTimeout when the previous holder's
+	// agent has just verified that it removed the VIP (default "1ms"): the
+	// probe then only has to catch a third host, and it is part of the
+	// outage of every move. On a LAN a holder answers an ARP probe in well
+	// under a millisecond.
+	ReleasedProbeTimeout string `yaml:"released_probe_timeout"`
 }
 
 type settings struct {
 	garpCount    int
 	garpInterval time.Duration
 	probeTimeout time.Duration
+	// releasedProbeTimeout is used by EnableReleased.
+	releasedProbeTimeout time.Duration
 }
 
 const (
-	defaultGARPCount    = 3
-	defaultGARPInterval = 200 * time.Millisecond
-	defaultProbeTimeout = 5 * time.Millisecond
+	defaultGARPCount            = 3
+	defaultGARPInterval         = 200 * time.Millisecond
+	defaultProbeTimeout         = 100 * time.Millisecond
+	defaultReleasedProbeTimeout = time.Millisecond
 )
 
 func parseOptions(spec vip.Spec, raw map[string]any) (settings, error) {
@@ -48,7 +56,8 @@ func parseOptions(spec vip.Spec, raw map[string]any) (settings, error) {
 	if err := vip.DecodeOptions(raw, &o); err != nil {
 		return settings{}, err
 	}
-	s := settings{garpCount: defaultGARPCount, garpInterval: defaultGARPInterval, probeTimeout: defaultProbeTimeout}
+	s := settings{garpCount: defaultGARPCount, garpInterval: defaultGARPInterval,
+		probeTimeout: defaultProbeTimeout, releasedProbeTimeout: defaultReleasedProbeTimeout}
 	var errs []error
 	if !spec.Prefix.IsValid() {
 		errs = append(errs, errors.New("address: not an IP prefix"))
@@ -75,6 +84,13 @@ func parseOptions(spec vip.Spec, raw map[string]any) (settings, error) {
 			errs = append(errs, fmt.Errorf("options.probe_timeout: %q is not a positive duration", o.ProbeTimeout))
 		}
 		s.probeTimeout = d
+	}
+	if o.ReleasedProbeTimeout != "" {
+		d, err := time.ParseDuration(o.ReleasedProbeTimeout)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("options.released_probe_timeout: %q is not a positive duration", o.ReleasedProbeTimeout))
+		}
+		s.releasedProbeTimeout = d
 	}
 	return s, errors.Join(errs...)
 }

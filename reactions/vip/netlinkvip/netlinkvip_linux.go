@@ -212,6 +212,17 @@ func (b *Backend) Observe(ctx context.Context) (reactions.VIPState, error) {
 // sends the first announcement before returning; the others follow in the
 // background until Disable or Close.
 func (b *Backend) Enable(ctx context.Context, force bool) error {
+	return b.enable(ctx, force, b.set.probeTimeout)
+}
+
+// EnableReleased enables the VIP right after another node's agent verified
+// that it removed it: the duplicate probe only has to catch a third host,
+// so it waits released_probe_timeout instead of probe_timeout.
+func (b *Backend) EnableReleased(ctx context.Context) error {
+	return b.enable(ctx, false, b.set.releasedProbeTimeout)
+}
+
+func (b *Backend) enable(ctx context.Context, force bool, probeTimeout time.Duration) error {
 	b.actMu.Lock()
 	defer b.actMu.Unlock()
 	if err := ctx.Err(); err != nil {
@@ -228,7 +239,7 @@ func (b *Backend) Enable(ctx context.Context, force bool) error {
 	// replace; this enable announces afresh anyway.
 	b.stopAnnouncing()
 	if !force {
-		mac, err := b.probe(ctx, ifi)
+		mac, err := b.probe(ctx, ifi, probeTimeout)
 		if err != nil {
 			return fmt.Errorf("enable vip %s on %s: probe: %w", b.addr, b.spec.Interface, err)
 		}
@@ -499,7 +510,7 @@ func ndpFrame(m ndp.Message, mac net.HardwareAddr, src, dst netip.Addr) ([]byte,
 // 5227 ARP probe (sender 0.0.0.0); IPv6 sends a duplicate address detection
 // Neighbour Solicitation from :: to the VIP's solicited-node group. The
 // probe is repeated halfway through the wait, in case one was lost.
-func (b *Backend) probe(ctx context.Context, ifi *net.Interface) (net.HardwareAddr, error) {
+func (b *Backend) probe(ctx context.Context, ifi *net.Interface, timeout time.Duration) (net.HardwareAddr, error) {
 	req, err := b.probeFrame(ifi.HardwareAddr)
 	if err != nil {
 		return nil, err
@@ -537,8 +548,8 @@ func (b *Backend) probe(ctx context.Context, ifi *net.Interface) (net.HardwareAd
 	defer stop()
 
 	start := time.Now()
-	end := start.Add(b.set.probeTimeout)
-	resend := start.Add(b.set.probeTimeout / 2)
+	end := start.Add(timeout)
+	resend := start.Add(timeout / 2)
 	if err := sendAll(conn, [][]byte{req}); err != nil {
 		return nil, err
 	}

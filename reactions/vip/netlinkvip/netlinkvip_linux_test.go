@@ -258,3 +258,31 @@ func TestDisableRemovesHandMadeAddress(t *testing.T) {
 	}
 	checkState(t, lab, lab.RM1, b, netip.MustParsePrefix("192.0.2.100/32"), false)
 }
+
+// TestReleasedEnableStillProbes: the short probe used after a verified
+// release still refuses when the VIP is in fact still held, and its wait is
+// the released_probe_timeout, not the probe_timeout.
+func TestReleasedEnableStillProbes(t *testing.T) {
+	lab := netlab.Up(t)
+	rm1 := newBackend(t, lab, lab.RM1, netlab.VIP4, nil)
+	rm2 := newBackend(t, lab, lab.RM2, netlab.VIP4, map[string]any{"probe_timeout": "5s", "released_probe_timeout": "100ms"})
+	ctx := context.Background()
+	if err := rm1.Enable(ctx, true); err != nil {
+		t.Fatalf("Enable on rm1: %v", err)
+	}
+	err := rm2.EnableReleased(ctx)
+	if !errors.Is(err, reactions.ErrDuplicateAddress) || !strings.Contains(err.Error(), lab.RM1.MAC.String()) {
+		t.Fatalf("EnableReleased while rm1 holds the VIP: %v", err)
+	}
+	if err := rm1.Disable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := rm2.EnableReleased(ctx); err != nil {
+		t.Fatalf("EnableReleased after rm1's disable: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("EnableReleased waited %s: it used probe_timeout", d)
+	}
+	checkState(t, lab, lab.RM2, rm2, netlab.VIP4, true)
+}

@@ -30,6 +30,10 @@ func (b *Backend) Enable(ctx context.Context, force bool) error {
 	return fmt.Errorf("netlink backend: %w", errors.ErrUnsupported)
 }
 
+func (b *Backend) EnableReleased(ctx context.Context) error {
+	return fmt.Errorf("netlink backend: %w", errors.ErrUnsupported)
+}
+
 func (b *Backend) Disable(ctx context.Context) error {
 	return fmt.Errorf("netlink backend: %w", errors.ErrUnsupported)
 }

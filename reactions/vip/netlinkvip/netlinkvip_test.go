@@ -26,12 +26,12 @@ func TestParseOptions(t *testing.T) {
 		want    settings
 		wantErr []string
 	}{
-		{name: "defaults", spec: spec, want: settings{garpCount: 3, garpInterval: 200 * time.Millisecond, probeTimeout: 5 * time.Millisecond}},
+		{name: "defaults", spec: spec, want: settings{garpCount: 3, garpInterval: 200 * time.Millisecond, probeTimeout: 100 * time.Millisecond, releasedProbeTimeout: time.Millisecond}},
 		{
 			name: "all set",
 			spec: spec,
 			raw:  map[string]any{"garp_count": 0, "garp_interval": "1s", "probe_timeout": "20ms"},
-			want: settings{garpCount: 0, garpInterval: time.Second, probeTimeout: 20 * time.Millisecond},
+			want: settings{garpCount: 0, garpInterval: time.Second, probeTimeout: 20 * time.Millisecond, releasedProbeTimeout: time.Millisecond},
 		},
 		{name: "unknown key", spec: spec, raw: map[string]any{"garp_cont": 2}, wantErr: []string{"garp_cont"}},
 		{
