@@ -597,7 +597,7 @@ func TestWrappersExistAndMatchGuide(t *testing.T) {
 // with the config next to them, and return its exit status.
 func TestShellWrappersRunTheBinary(t *testing.T) {
 	if runtime.GOOS == "windows" {
-		t.Skip("the .sh wrappers run on Linux RM hosts")
+		t.Skip("the .sh wrappers are for Linux RM hosts: nothing to run on windows")
 	}
 	tests := []struct {
 		script string

@@ -10,9 +10,9 @@ package netsh
 // observer too.
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"github.com/vipagent/vipagent/reactions/vip/internal/fakeexec"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -53,40 +53,8 @@ func newLab(t *testing.T, script string) *lab {
 	dir := t.TempDir()
 	l := &lab{dir: dir, log: filepath.Join(dir, "argv.log"), state: filepath.Join(dir, "state")}
 	body := strings.NewReplacer("$LOG", l.log, "$STATE", l.state).Replace(script)
-	writeExec(t, filepath.Join(dir, "netsh"), body)
+	fakeexec.Write(t, dir, "netsh", body)
 	return l
-}
-
-func writeExec(t *testing.T, path, body string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// calls returns the argv of every run the fake logged.
-func readCalls(t *testing.T, log string) [][]string {
-	t.Helper()
-	f, err := os.Open(log)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var calls [][]string
-	var cur []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if sc.Text() == "--" {
-			calls = append(calls, cur)
-			cur = nil
-			continue
-		}
-		cur = append(cur, sc.Text())
-	}
-	return calls
 }
 
 // fileObserver reads the fake's state file: "<address> <dad state>" lines.
@@ -125,12 +93,6 @@ func newBackend(t *testing.T, l *lab, prefix string, opts map[string]any) *Backe
 	return b
 }
 
-func ctxFor(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 func TestEnableDisableArgv(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -163,7 +125,7 @@ func TestEnableDisableArgv(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLab(t, fakeNetsh)
 			b := newBackend(t, l, tt.prefix, tt.opts)
-			ctx := ctxFor(t, 10*time.Second)
+			ctx := fakeexec.Context(t, 10*time.Second)
 
 			if err := b.Enable(ctx, false); err != nil {
 				t.Fatalf("Enable: %v", err)
@@ -180,7 +142,7 @@ func TestEnableDisableArgv(t *testing.T) {
 				t.Fatalf("Verify(false) = %+v, %v; want absent", st, err)
 			}
 			want := [][]string{tt.wantAdd, tt.wantDelete}
-			if diff := cmp.Diff(want, readCalls(t, l.log)); diff != "" {
+			if diff := cmp.Diff(want, fakeexec.Calls(t, l.log)); diff != "" {
 				t.Errorf("netsh calls (-want +got):\n%s", diff)
 			}
 		})
@@ -195,14 +157,14 @@ func TestObserveOnlyRunsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBackend(t, l, "192.0.2.10/24", nil)
-	st, err := b.Observe(ctxFor(t, 5*time.Second))
+	st, err := b.Observe(fakeexec.Context(t, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !st.Present {
 		t.Fatalf("Observe = %+v, want present", st)
 	}
-	if calls := readCalls(t, l.log); len(calls) != 0 {
+	if calls := fakeexec.Calls(t, l.log); len(calls) != 0 {
 		t.Errorf("Observe ran netsh: %q", calls)
 	}
 }
@@ -210,7 +172,7 @@ func TestObserveOnlyRunsNothing(t *testing.T) {
 func TestFailingNetsh(t *testing.T) {
 	l := newLab(t, "#!/bin/bash\necho 'The filename, directory name, or volume label syntax is incorrect.'\nexit 1\n")
 	b := newBackend(t, l, "192.0.2.10/24", nil)
-	err := b.Enable(ctxFor(t, 5*time.Second), false)
+	err := b.Enable(fakeexec.Context(t, 5*time.Second), false)
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) {
 		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
@@ -232,7 +194,7 @@ func TestHangingNetshIsKilledAtTheDeadline(t *testing.T) {
 	b := newBackend(t, l, "192.0.2.10/24", nil)
 
 	start := time.Now()
-	err := b.Disable(ctxFor(t, 300*time.Millisecond))
+	err := b.Disable(fakeexec.Context(t, 300*time.Millisecond))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Disable error = %v, want DeadlineExceeded", err)
 	}
@@ -280,7 +242,7 @@ func TestVerifyWaitsForTentative(t *testing.T) {
 	b := newBackend(t, l, "192.0.2.10/24", nil)
 	obs, n := sequenceObserver(dadTentative, dadTentative, dadTentative, dadPreferred)
 	b.observe = obs
-	st, err := b.Verify(ctxFor(t, 5*time.Second), true)
+	st, err := b.Verify(fakeexec.Context(t, 5*time.Second), true)
 	if err != nil || !st.Present {
 		t.Fatalf("Verify = %+v, %v; want present", st, err)
 	}
@@ -296,7 +258,7 @@ func TestVerifyFailsOnDuplicate(t *testing.T) {
 	l := newLab(t, fakeNetsh)
 	b := newBackend(t, l, "192.0.2.10/24", nil)
 	b.observe, _ = sequenceObserver(dadTentative, dadDuplicate)
-	st, err := b.Verify(ctxFor(t, 5*time.Second), true)
+	st, err := b.Verify(fakeexec.Context(t, 5*time.Second), true)
 	if !errors.Is(err, reactions.ErrDuplicateAddress) {
 		t.Fatalf("Verify error = %v, want ErrDuplicateAddress", err)
 	}
@@ -309,7 +271,7 @@ func TestVerifyTentativeUntilDeadline(t *testing.T) {
 	l := newLab(t, fakeNetsh)
 	b := newBackend(t, l, "192.0.2.10/24", nil)
 	b.observe, _ = sequenceObserver(dadTentative)
-	_, err := b.Verify(ctxFor(t, 350*time.Millisecond), true)
+	_, err := b.Verify(fakeexec.Context(t, 350*time.Millisecond), true)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "tentative") {
 		t.Fatalf("Verify error = %v, want DeadlineExceeded naming the tentative state", err)
 	}
@@ -323,18 +285,18 @@ func TestEnableReplacesDuplicate(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBackend(t, l, "192.0.2.10/24", nil)
-	st, err := b.Observe(ctxFor(t, 5*time.Second))
+	st, err := b.Observe(fakeexec.Context(t, 5*time.Second))
 	if err != nil || st.Present {
 		t.Fatalf("Observe = %+v, %v; want absent (duplicate)", st, err)
 	}
-	if err := b.Enable(ctxFor(t, 5*time.Second), false); err != nil {
+	if err := b.Enable(fakeexec.Context(t, 5*time.Second), false); err != nil {
 		t.Fatalf("Enable: %v", err)
 	}
 	want := [][]string{
 		{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.10"},
 		{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
 	}
-	if diff := cmp.Diff(want, readCalls(t, l.log)); diff != "" {
+	if diff := cmp.Diff(want, fakeexec.Calls(t, l.log)); diff != "" {
 		t.Errorf("netsh calls (-want +got):\n%s", diff)
 	}
 }
@@ -349,15 +311,15 @@ func TestArping(t *testing.T) {
 				exit = "1"
 			}
 			arping := filepath.Join(l.dir, "arping")
-			writeExec(t, arping, "#!/bin/bash\n{ for a in \"$@\"; do printf '%s\\n' \"$a\"; done; printf -- '--\\n'; } >> "+arpLog+"\necho 'arping: 3 packets sent'\nexit "+exit+"\n")
+			fakeexec.Write(t, filepath.Dir(arping), filepath.Base(arping), "#!/bin/bash\n{ for a in \"$@\"; do printf '%s\\n' \"$a\"; done; printf -- '--\\n'; } >> "+arpLog+"\necho 'arping: 3 packets sent'\nexit "+exit+"\n")
 			b := newBackend(t, l, "192.0.2.10/24", map[string]any{
 				"arping":               []any{arping, "-c", "3", "-i", "${interface_for_arping}", "-S", "${vip}", "${gateway}"},
 				"interface_for_arping": `\Device\NPF_{85FEBE1C-9EEF-4E61-974B-1158DB270F6E}`,
 				"gateway":              "192.0.2.1",
 			})
-			err := b.Enable(ctxFor(t, 5*time.Second), false)
+			err := b.Enable(fakeexec.Context(t, 5*time.Second), false)
 			wantArgv := []string{"-c", "3", "-i", `\Device\NPF_{85FEBE1C-9EEF-4E61-974B-1158DB270F6E}`, "-S", "192.0.2.10", "192.0.2.1"}
-			if diff := cmp.Diff([][]string{wantArgv}, readCalls(t, arpLog)); diff != "" {
+			if diff := cmp.Diff([][]string{wantArgv}, fakeexec.Calls(t, arpLog)); diff != "" {
 				t.Errorf("arping calls (-want +got):\n%s", diff)
 			}
 			if !fail {
@@ -370,7 +332,7 @@ func TestArping(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode != 1 || ee.Argv[0] != arping || !strings.Contains(ee.Output, "3 packets sent") {
 				t.Fatalf("Enable error = %v, want arping's ExecError with exit code 1 and its output", err)
 			}
-			if st, _ := b.Observe(ctxFor(t, time.Second)); !st.Present {
+			if st, _ := b.Observe(fakeexec.Context(t, time.Second)); !st.Present {
 				t.Errorf("after a failed arping the address should stay configured, got %+v", st)
 			}
 		})
@@ -433,7 +395,7 @@ func TestSettled(t *testing.T) {
 func TestObserveSystemLoopback(t *testing.T) {
 	o, err := observeSystem(context.Background(), "lo", netip.MustParseAddr("127.0.0.1"))
 	if err != nil {
-		t.Skipf("no loopback interface named lo: %v", err)
+		t.Skipf("no loopback interface named lo in this network namespace: %v", err)
 	}
 	if !o.held() {
 		t.Errorf("lo does not hold 127.0.0.1: %+v", o)

@@ -9,9 +9,9 @@ package nlb
 // command worked, which the backend must not take for a failure.
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"github.com/vipagent/vipagent/reactions/vip/internal/fakeexec"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -60,51 +60,12 @@ esac
 exit 1
 `
 
-func writeExec(t *testing.T, dir, name, body string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(strings.ReplaceAll(body, "$DIR", dir)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func readCalls(t *testing.T, log string) [][]string {
-	t.Helper()
-	f, err := os.Open(log)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var calls [][]string
-	var cur []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if sc.Text() == "--" {
-			calls = append(calls, cur)
-			cur = nil
-			continue
-		}
-		cur = append(cur, sc.Text())
-	}
-	return calls
-}
-
 var spec = vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix("192.0.2.10/24"), Interface: "Ethernet 2"}
-
-func ctxFor(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func newFake(t *testing.T, body, state string, opts map[string]any) (*Backend, string) {
 	t.Helper()
 	dir := t.TempDir()
-	p := writeExec(t, dir, "nlb", body)
+	p := fakeexec.Write(t, dir, "nlb", body)
 	if state != "" {
 		if err := os.WriteFile(filepath.Join(dir, "state"), []byte(state+"\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -162,7 +123,7 @@ func TestMoveInAndOut(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b, dir := newFake(t, fakeNLB, "stopped", tt.opts)
 			log := filepath.Join(dir, "argv.log")
-			ctx := ctxFor(t, 10*time.Second)
+			ctx := fakeexec.Context(t, 10*time.Second)
 
 			if err := b.Enable(ctx, false); err != nil {
 				t.Fatalf("Enable: %v", err)
@@ -171,7 +132,7 @@ func TestMoveInAndOut(t *testing.T) {
 			if err != nil || !st.Present || !strings.Contains(st.Detail, "converged as DEFAULT") {
 				t.Fatalf("Verify(true) = %+v, %v; want present, converged as DEFAULT", st, err)
 			}
-			if diff := cmp.Diff(tt.wantEnable, readCalls(t, log)); diff != "" {
+			if diff := cmp.Diff(tt.wantEnable, fakeexec.Calls(t, log)); diff != "" {
 				t.Errorf("enable calls (-want +got):\n%s", diff)
 			}
 			if err := os.Remove(log); err != nil {
@@ -185,7 +146,7 @@ func TestMoveInAndOut(t *testing.T) {
 			if err != nil || st.Present {
 				t.Fatalf("Verify(false) = %+v, %v; want absent", st, err)
 			}
-			if diff := cmp.Diff(tt.wantDisable, readCalls(t, log)); diff != "" {
+			if diff := cmp.Diff(tt.wantDisable, fakeexec.Calls(t, log)); diff != "" {
 				t.Errorf("disable calls (-want +got):\n%s", diff)
 			}
 		})
@@ -196,11 +157,11 @@ func TestMoveInAndOut(t *testing.T) {
 // but the query runs.
 func TestObserveOnlyQueries(t *testing.T) {
 	b, dir := newFake(t, fakeNLB, "default", nil)
-	st, err := b.Observe(ctxFor(t, 5*time.Second))
+	st, err := b.Observe(fakeexec.Context(t, 5*time.Second))
 	if err != nil || !st.Present {
 		t.Fatalf("Observe = %+v, %v; want present", st, err)
 	}
-	if diff := cmp.Diff([][]string{{"query", "192.0.2.10", "local"}}, readCalls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+	if diff := cmp.Diff([][]string{{"query", "192.0.2.10", "local"}}, fakeexec.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
@@ -209,7 +170,7 @@ func TestObserveOnlyQueries(t *testing.T) {
 // (an error, another language) fails with its argv, exit code and output.
 func TestUnreadableOutput(t *testing.T) {
 	b, _ := newFake(t, "#!/bin/bash\necho 'NLB ist auf diesem System nicht installiert.'\nexit 1\n", "", nil)
-	_, err := b.Observe(ctxFor(t, 5*time.Second))
+	_, err := b.Observe(fakeexec.Context(t, 5*time.Second))
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) || !errors.Is(err, errUnrecognised) {
 		t.Fatalf("Observe error = %v, want an ExecError wrapping errUnrecognised", err)
@@ -225,7 +186,7 @@ func TestUnreadableOutput(t *testing.T) {
 func TestEnableThatDoesNotTake(t *testing.T) {
 	body := strings.Replace(fakeNLB, `echo converging > "$DIR/state"; echo "Cluster operations started."`, `echo "Cluster mode cannot be started: bad parameters."`, 1)
 	b, _ := newFake(t, body, "stopped", nil)
-	err := b.Enable(ctxFor(t, 5*time.Second), false)
+	err := b.Enable(fakeexec.Context(t, 5*time.Second), false)
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) {
 		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
@@ -250,7 +211,7 @@ func TestHangingQueryIsKilledAtTheDeadline(t *testing.T) {
 	pidFile := filepath.Join(dir, "child.pid")
 	b, _ := newFake(t, "#!/bin/bash\nsleep 300 &\necho $! > "+pidFile+"\nwait\n", "", nil)
 	start := time.Now()
-	_, err := b.Observe(ctxFor(t, 300*time.Millisecond))
+	_, err := b.Observe(fakeexec.Context(t, 300*time.Millisecond))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Observe error = %v, want DeadlineExceeded", err)
 	}

@@ -8,9 +8,9 @@ package script
 // interface.
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"github.com/vipagent/vipagent/reactions/vip/internal/fakeexec"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -37,51 +37,12 @@ status)  if [ -f "$DIR/state" ]; then echo "VIP $2 is here"; exit 0; fi; echo "V
 esac
 `
 
-func writeScript(t *testing.T, dir, name, body string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(strings.ReplaceAll(body, "$DIR", dir)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func readCalls(t *testing.T, log string) [][]string {
-	t.Helper()
-	f, err := os.Open(log)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var calls [][]string
-	var cur []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if sc.Text() == "--" {
-			calls = append(calls, cur)
-			cur = nil
-			continue
-		}
-		cur = append(cur, sc.Text())
-	}
-	return calls
-}
-
 var spec = vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix("192.0.2.10/24"), Interface: "Ethernet 2"}
-
-func ctxFor(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func newTakeover(t *testing.T) (*Backend, string) {
 	t.Helper()
 	dir := t.TempDir()
-	writeScript(t, dir, "IPTakeOver.sh", takeover)
+	fakeexec.Write(t, dir, "IPTakeOver.sh", takeover)
 	b, err := New(spec, map[string]any{
 		"dir":     dir,
 		"enable":  []any{"IPTakeOver.sh", "enable", "${vip}", "${mask}", "${interface}"},
@@ -96,7 +57,7 @@ func newTakeover(t *testing.T) (*Backend, string) {
 
 func TestEnableObserveDisable(t *testing.T) {
 	b, dir := newTakeover(t)
-	ctx := ctxFor(t, 10*time.Second)
+	ctx := fakeexec.Context(t, 10*time.Second)
 
 	st, err := b.Observe(ctx)
 	if err != nil || st.Present {
@@ -126,7 +87,7 @@ func TestEnableObserveDisable(t *testing.T) {
 		{"disable", "192.0.2.10/24", "24", "rm-vip"},
 		{"status", "192.0.2.10"},
 	}
-	if diff := cmp.Diff(want, readCalls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+	if diff := cmp.Diff(want, fakeexec.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
 		t.Errorf("script calls (-want +got):\n%s", diff)
 	}
 }
@@ -138,23 +99,23 @@ func TestObserveOnlyRunsOnlyObserve(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "state"), []byte("present\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err := b.Observe(ctxFor(t, 5*time.Second))
+	st, err := b.Observe(fakeexec.Context(t, 5*time.Second))
 	if err != nil || !st.Present {
 		t.Fatalf("Observe = %+v, %v; want present", st, err)
 	}
-	if diff := cmp.Diff([][]string{{"status", "192.0.2.10"}}, readCalls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+	if diff := cmp.Diff([][]string{{"status", "192.0.2.10"}}, fakeexec.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
 		t.Errorf("script calls (-want +got):\n%s", diff)
 	}
 }
 
 func TestObserveOtherExitIsAnError(t *testing.T) {
 	dir := t.TempDir()
-	p := writeScript(t, dir, "check.sh", "#!/bin/bash\necho 'cannot reach WMI'\nexit 2\n")
+	p := fakeexec.Write(t, dir, "check.sh", "#!/bin/bash\necho 'cannot reach WMI'\nexit 2\n")
 	b, err := New(spec, map[string]any{"enable": []any{p}, "disable": []any{p}, "observe": []any{p, "${vip}"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.Observe(ctxFor(t, 5*time.Second))
+	_, err = b.Observe(fakeexec.Context(t, 5*time.Second))
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) || ee.ExitCode != 2 || ee.Output != "cannot reach WMI\n" {
 		t.Fatalf("Observe error = %v, want an ExecError with exit code 2 and the output", err)
@@ -163,12 +124,12 @@ func TestObserveOtherExitIsAnError(t *testing.T) {
 
 func TestFailingEnable(t *testing.T) {
 	dir := t.TempDir()
-	p := writeScript(t, dir, "IPTakeOver.sh", "#!/bin/bash\necho 'netsh failed: The object already exists.'\nexit 1\n")
+	p := fakeexec.Write(t, dir, "IPTakeOver.sh", "#!/bin/bash\necho 'netsh failed: The object already exists.'\nexit 1\n")
 	b, err := New(spec, map[string]any{"enable": []any{p, "enable", "${vip}"}, "disable": []any{p, "disable"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Enable(ctxFor(t, 5*time.Second), false)
+	err = b.Enable(fakeexec.Context(t, 5*time.Second), false)
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) {
 		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
@@ -182,13 +143,13 @@ func TestFailingEnable(t *testing.T) {
 func TestHangingScriptIsKilledAtTheDeadline(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "child.pid")
-	p := writeScript(t, dir, "hang.sh", "#!/bin/bash\nsleep 300 &\necho $! > "+pidFile+"\nwait\n")
+	p := fakeexec.Write(t, dir, "hang.sh", "#!/bin/bash\nsleep 300 &\necho $! > "+pidFile+"\nwait\n")
 	b, err := New(spec, map[string]any{"enable": []any{p}, "disable": []any{p}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err = b.Disable(ctxFor(t, 300*time.Millisecond))
+	err = b.Disable(fakeexec.Context(t, 300*time.Millisecond))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Disable error = %v, want DeadlineExceeded", err)
 	}
@@ -216,7 +177,7 @@ func TestHangingScriptIsKilledAtTheDeadline(t *testing.T) {
 // Without an observe script the backend looks at the interface itself.
 func TestObserveAddressWithoutScript(t *testing.T) {
 	dir := t.TempDir()
-	p := writeScript(t, dir, "x.sh", "#!/bin/bash\nexit 0\n")
+	p := fakeexec.Write(t, dir, "x.sh", "#!/bin/bash\nexit 0\n")
 	opts := map[string]any{"enable": []any{p}, "disable": []any{p}}
 	tests := []struct {
 		spec vip.Spec
@@ -233,7 +194,7 @@ func TestObserveAddressWithoutScript(t *testing.T) {
 		}
 		st, err := b.Observe(context.Background())
 		if err != nil {
-			t.Skipf("cannot read interfaces here: %v", err)
+			t.Skipf("cannot read the interfaces of this network namespace: %v", err)
 		}
 		if st.Present != tt.want {
 			t.Errorf("Observe(%s on %q) = %+v, want present=%v", tt.spec.Prefix, tt.spec.Interface, st, tt.want)

@@ -1,0 +1,59 @@
+// Package fakeexec helps tests drive the command backends against small
+// fake programs: it writes them, reads the argv they log, and bounds a
+// test's calls with a deadline.
+package fakeexec
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Write writes an executable script named name into dir, with every "$DIR"
+// in body replaced by dir, and returns its path.
+func Write(t testing.TB, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(body, "$DIR", dir)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Calls reads the argv of every run a fake logged to log: one argument per
+// line, each run ended by a line "--". A missing log means no run.
+func Calls(t testing.TB, log string) [][]string {
+	t.Helper()
+	f, err := os.Open(log)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var calls [][]string
+	var cur []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if sc.Text() == "--" {
+			calls = append(calls, cur)
+			cur = nil
+			continue
+		}
+		cur = append(cur, sc.Text())
+	}
+	return calls
+}
+
+// Context is a context that ends after d or with the test.
+func Context(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
