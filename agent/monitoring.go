@@ -6,6 +6,7 @@ import (
 
 	"github.com/vipagent/vipagent/agent/alertmanager"
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/metrics"
 	"github.com/vipagent/vipagent/agent/reconcile"
 	"github.com/vipagent/vipagent/agent/schedule"
@@ -67,17 +68,10 @@ func (m *Main) openMonitoring() error {
 	return nil
 }
 
-// alertmanagerIntake is the Alertmanager receiver's door to the engine,
-// built like the API's own intake: refused while shutting down, validated,
-// journaled by the engine before anything runs.
+// alertmanagerIntake is the Alertmanager receiver's door to the engine: the
+// API's own intake, reading the engine once it exists.
 func (m *Main) alertmanagerIntake(a reactions.Alarm, src reactions.Source, args map[string]string) (*reactions.Event, bool, error) {
-	if m.draining.Load() {
-		return nil, false, fmt.Errorf("%w: agent is shutting down", reactions.ErrUnavailable)
-	}
-	if err := a.Validate(); err != nil {
-		return nil, false, err
-	}
-	return m.Engine.Submit(&reactions.Event{Key: a.ID, Source: src, Alarm: a, GenesysArgs: args})
+	return httpapi.Intake(m.Config, m.Engine, m.draining.Load(), a, src, args)
 }
 
 // newReconciler builds the reconcile job's reconciler; call it once the

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/engine"
 )
 
 func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
@@ -70,16 +72,23 @@ func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 // Intake validates an alarm and hands it to the engine, which journals it
 // before anything else happens.
 func (s *server) Intake(a reactions.Alarm, src reactions.Source, args map[string]string) (*reactions.Event, bool, error) {
-	if s.Draining() {
-		return nil, false, reactions.ErrUnavailable
+	return Intake(s.Config, s.Engine, s.Draining(), a, src, args)
+}
+
+// Intake is the one door alarms go through, whatever brought them (this
+// API, the Alertmanager receiver): refused while the agent shuts down,
+// validated, then journaled by the engine before anything runs.
+func Intake(cfg *config.Config, eng *engine.Engine, draining bool, a reactions.Alarm, src reactions.Source, args map[string]string) (*reactions.Event, bool, error) {
+	if draining {
+		return nil, false, fmt.Errorf("%w: agent is shutting down", reactions.ErrUnavailable)
 	}
 	if err := a.Validate(); err != nil {
 		return nil, false, err
 	}
-	if err := checkCallback(a.CallbackURL, s.Config.CallbackHosts); err != nil {
+	if err := checkCallback(a.CallbackURL, cfg.CallbackHosts); err != nil {
 		return nil, false, err
 	}
-	return s.Engine.Submit(&reactions.Event{Key: a.ID, Source: src, Alarm: a, GenesysArgs: args})
+	return eng.Submit(&reactions.Event{Key: a.ID, Source: src, Alarm: a, GenesysArgs: args})
 }
 
 func (s *server) handleListEvents(w http.ResponseWriter, r *http.Request) {
