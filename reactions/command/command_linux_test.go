@@ -3,10 +3,9 @@ package command
 import (
 	"context"
 	"errors"
-	"fmt"
+	"github.com/vipagent/vipagent/reactions/internal/fakeexec"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,30 +45,8 @@ func TestRunKillsProcessGroup(t *testing.T) {
 		t.Errorf("Run returned after %v, want just after the %v deadline", elapsed, deadline)
 	}
 
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatalf("the script never started its child: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// SIGKILL is delivered at once, but give the kernel a moment to finish
-	// the exit; a zombie is dead (a container's init may never reap it).
-	until := time.Now().Add(time.Second)
-	for {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return
-		}
-		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
-			return
-		}
-		if time.Now().After(until) {
-			t.Fatalf("grandchild %d survived: %s", pid, stat)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	// SIGKILL is delivered at once; give the kernel a moment to finish the exit.
+	fakeexec.WaitGone(t, pidFile, time.Second)
 }
 
 func TestRunPinsCLocale(t *testing.T) {

@@ -6,10 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vipagent/vipagent/reactions/internal/fakeexec"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -219,34 +219,5 @@ func TestHungCommandKilled(t *testing.T) {
 	if elapsed > deadline+500*time.Millisecond {
 		t.Errorf("Enable returned after %v, deadline %v", elapsed, deadline)
 	}
-	waitGone(t, pidFile)
-}
-
-// waitGone reads a PID from file and waits until that process is gone (or
-// a zombie, which is dead: a container's init may not reap it).
-func waitGone(t *testing.T, pidFile string) {
-	t.Helper()
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatalf("the fake never started its child: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return
-		}
-		// The state follows the parenthesised command name.
-		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still alive: %s", pid, stat)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	fakeexec.WaitGone(t, pidFile, 2*time.Second)
 }

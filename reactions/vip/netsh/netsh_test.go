@@ -12,13 +12,12 @@ package netsh
 import (
 	"context"
 	"errors"
-	"github.com/vipagent/vipagent/reactions/vip/internal/fakeexec"
+	"github.com/vipagent/vipagent/reactions/internal/fakeexec"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -201,29 +200,7 @@ func TestHangingNetshIsKilledAtTheDeadline(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Disable returned after %v, want soon after the 300ms deadline", d)
 	}
-	data, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	waitGone(t, pid)
-}
-
-// waitGone waits until pid no longer runs (gone, or a zombie nobody reaped).
-func waitGone(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || strings.Contains(string(stat), ") Z ") {
-			return
-		}
-		if err := syscall.Kill(pid, 0); err != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Errorf("the fake's child %d still runs after the deadline", pid)
+	fakeexec.WaitGone(t, pidFile, 3*time.Second)
 }
 
 // sequenceObserver reports the address configured, with DAD states taken

@@ -11,13 +11,11 @@ package nlb
 import (
 	"context"
 	"errors"
-	"github.com/vipagent/vipagent/reactions/vip/internal/fakeexec"
+	"github.com/vipagent/vipagent/reactions/internal/fakeexec"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -218,22 +216,7 @@ func TestHangingQueryIsKilledAtTheDeadline(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Observe returned after %v, want soon after the 300ms deadline", d)
 	}
-	data, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil || strings.Contains(string(stat), ") Z ") || syscall.Kill(pid, 0) != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the fake's child %d still runs after the deadline", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	fakeexec.WaitGone(t, pidFile, 3*time.Second)
 }
 
 func TestParseQuery(t *testing.T) {
