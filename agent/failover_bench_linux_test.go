@@ -28,7 +28,7 @@ import (
 	"golang.org/x/net/ipv4"
 
 	"github.com/vipagent/vipagent/reactions"
-	"github.com/vipagent/vipagent/reactions/vip/netlab"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
 // Environment of BenchmarkFailover (scripts/bench-failover.sh sets them).
@@ -121,9 +121,9 @@ func BenchmarkFailover(b *testing.B) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	lab := netlab.Up(b)
+	lab := viptest.Up(b)
 	fb := &failoverBench{b: b, ctx: ctx, lab: lab, dir: b.TempDir()}
-	fb.mustExec(lab.RM1.Name, "ip", "addr", "add", netlab.VIP4.String(), "dev", netlab.Interface)
+	fb.mustExec(lab.RM1.Name, "ip", "addr", "add", viptest.VIP4.String(), "dev", viptest.Interface)
 	fb.startProber()
 	fb.startAgents(options)
 	fb.prepareIPaddr2()
@@ -161,7 +161,7 @@ type method struct {
 type failoverBench struct {
 	b     *testing.B
 	ctx   context.Context
-	lab   *netlab.Lab
+	lab   *viptest.Lab
 	dir   string
 	token string
 	// parts break vipagent's forward moves down, from the journals.
@@ -196,7 +196,7 @@ func (fb *failoverBench) trial(m method, i int) (time.Duration, int) {
 		b.Fatalf("interrupted: %v", err)
 	}
 	// The client must be talking to rm1, with rm1's MAC cached.
-	if got := lab.NeighbourMAC(b, lab.Client.Name, netlab.VIP4.Addr()); got != lab.RM1.MAC.String() {
+	if got := lab.NeighbourMAC(b, lab.Client.Name, viptest.VIP4.Addr()); got != lab.RM1.MAC.String() {
 		b.Fatalf("%s trial %d: client has %q cached for the VIP, want rm1's %s", m.name, i, got, lab.RM1.MAC)
 	}
 	if !fb.probe.answeredSince(time.Now().Add(-20 * time.Millisecond)) {
@@ -212,7 +212,7 @@ func (fb *failoverBench) trial(m method, i int) (time.Duration, int) {
 	if err != nil {
 		b.Fatalf("%s trial %d: %v", m.name, i, err)
 	}
-	if got, ok := lab.WaitNeighbourMAC(b, lab.Client.Name, netlab.VIP4.Addr(), lab.RM2.MAC, time.Second); !ok {
+	if got, ok := lab.WaitNeighbourMAC(b, lab.Client.Name, viptest.VIP4.Addr(), lab.RM2.MAC, time.Second); !ok {
 		b.Fatalf("%s trial %d: client answered but has %q cached for the VIP, want rm2's %s", m.name, i, got, lab.RM2.MAC)
 	}
 
@@ -226,9 +226,9 @@ func (fb *failoverBench) trial(m method, i int) (time.Duration, int) {
 }
 
 // requireOn fails unless the VIP is on node `on` and not on `off`.
-func (fb *failoverBench) requireOn(name string, i int, on, off netlab.Node) {
+func (fb *failoverBench) requireOn(name string, i int, on, off viptest.Node) {
 	b := fb.b
-	if !fb.lab.HasAddress(b, on.Name, netlab.VIP4) || fb.lab.HasAddress(b, off.Name, netlab.VIP4) {
+	if !fb.lab.HasAddress(b, on.Name, viptest.VIP4) || fb.lab.HasAddress(b, off.Name, viptest.VIP4) {
 		b.Fatalf("%s trial %d: the move did not happen: %s has %v, %s has %v", name, i,
 			on.Name, fb.lab.Addresses(b, on.Name), off.Name, fb.lab.Addresses(b, off.Name))
 	}
@@ -236,10 +236,10 @@ func (fb *failoverBench) requireOn(name string, i int, on, off netlab.Node) {
 
 // waitClientOn waits until the client has n's MAC cached for the VIP and
 // gets replies again.
-func (fb *failoverBench) waitClientOn(n netlab.Node, what string) {
+func (fb *failoverBench) waitClientOn(n viptest.Node, what string) {
 	b := fb.b
 	since := time.Now()
-	if got, ok := fb.lab.WaitNeighbourMAC(b, fb.lab.Client.Name, netlab.VIP4.Addr(), n.MAC, resumeWithin); !ok {
+	if got, ok := fb.lab.WaitNeighbourMAC(b, fb.lab.Client.Name, viptest.VIP4.Addr(), n.MAC, resumeWithin); !ok {
 		b.Fatalf("%s: client has %q cached for the VIP, want %s's %s", what, got, n.Name, n.MAC)
 	}
 	deadline := time.Now().Add(resumeWithin)
@@ -273,7 +273,7 @@ func (fb *failoverBench) startAgents(options string) {
 	fb.http = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			var c net.Conn
-			err := netlab.RunIn(clientNS, func() error {
+			err := viptest.RunIn(clientNS, func() error {
 				var err error
 				c, err = dialer.DialContext(ctx, network, addr)
 				return err
@@ -282,7 +282,7 @@ func (fb *failoverBench) startAgents(options string) {
 		},
 	}}
 	b.Cleanup(fb.http.CloseIdleConnections)
-	for _, n := range []netlab.Node{lab.RM1, lab.RM2} {
+	for _, n := range []viptest.Node{lab.RM1, lab.RM2} {
 		node := strings.TrimPrefix(n.Name, lab.Prefix)
 		dir := filepath.Join(fb.dir, node)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -290,7 +290,7 @@ func (fb *failoverBench) startAgents(options string) {
 		}
 		cfg := filepath.Join(dir, "vipagent.yaml")
 		body := fmt.Sprintf(failoverConfig, node, n.Addr4.Addr(), filepath.Join(dir, "data"), fb.token,
-			lab.RM1.Addr4.Addr(), lab.RM2.Addr4.Addr(), netlab.VIP4, netlab.Interface, options)
+			lab.RM1.Addr4.Addr(), lab.RM2.Addr4.Addr(), viptest.VIP4, viptest.Interface, options)
 		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 			b.Fatal(err)
 		}
@@ -298,7 +298,7 @@ func (fb *failoverBench) startAgents(options string) {
 	}
 }
 
-func (fb *failoverBench) startAgent(n netlab.Node, cfg string) {
+func (fb *failoverBench) startAgent(n viptest.Node, cfg string) {
 	b := fb.b
 	cmd := exec.Command("ip", "netns", "exec", n.Name, binary, "serve", "--config", cfg)
 	var stderr syncBuffer
@@ -411,7 +411,7 @@ func (fb *failoverBench) vipagentBack(trial int) error {
 // fire runs `vipagent fire` in the client's namespace against the agent of
 // node n, as an SCS alarm reaction would, and checks that both steps moved
 // the VIP.
-func (fb *failoverBench) fire(n netlab.Node, condition, id string) (reactions.Result, error) {
+func (fb *failoverBench) fire(n viptest.Node, condition, id string) (reactions.Result, error) {
 	ctx, cancel := context.WithTimeout(fb.ctx, moveTimeout)
 	defer cancel()
 	url := "http://" + net.JoinHostPort(n.Addr4.Addr().String(), benchPort)
@@ -439,28 +439,28 @@ func (fb *failoverBench) fire(n netlab.Node, condition, id string) (reactions.Re
 
 // ipaddr2Env is the environment of IPaddr2 on node n. Each node gets its
 // own state directory (send_arp's pid file), as separate hosts would.
-func (fb *failoverBench) ipaddr2Env(n netlab.Node) []string {
+func (fb *failoverBench) ipaddr2Env(n viptest.Node) []string {
 	return []string{
 		"env",
 		"OCF_ROOT=/usr/lib/ocf",
 		"OCF_RESOURCE_INSTANCE=bench-vip",
 		"HA_RSCTMP=" + filepath.Join(fb.dir, "ocf-"+strings.TrimPrefix(n.Name, fb.lab.Prefix)),
-		"OCF_RESKEY_ip=" + netlab.VIP4.Addr().String(),
-		"OCF_RESKEY_cidr_netmask=" + strconv.Itoa(netlab.VIP4.Bits()),
-		"OCF_RESKEY_nic=" + netlab.Interface,
+		"OCF_RESKEY_ip=" + viptest.VIP4.Addr().String(),
+		"OCF_RESKEY_cidr_netmask=" + strconv.Itoa(viptest.VIP4.Bits()),
+		"OCF_RESKEY_nic=" + viptest.Interface,
 		ipaddr2,
 	}
 }
 
 func (fb *failoverBench) prepareIPaddr2() {
-	for _, n := range []netlab.Node{fb.lab.RM1, fb.lab.RM2} {
+	for _, n := range []viptest.Node{fb.lab.RM1, fb.lab.RM2} {
 		if err := os.MkdirAll(filepath.Join(fb.dir, "ocf-"+strings.TrimPrefix(n.Name, fb.lab.Prefix)), 0o700); err != nil {
 			fb.b.Fatal(err)
 		}
 	}
 	// Stopping kills the send_arp that a start left announcing.
 	fb.b.Cleanup(func() {
-		for _, n := range []netlab.Node{fb.lab.RM1, fb.lab.RM2} {
+		for _, n := range []viptest.Node{fb.lab.RM1, fb.lab.RM2} {
 			// Not fb.ctx: it is cancelled by now, or by Ctrl-C.
 			if err := fb.ipaddr2(context.Background(), n, "stop"); err != nil {
 				fb.b.Errorf("cleanup: %v", err)
@@ -469,7 +469,7 @@ func (fb *failoverBench) prepareIPaddr2() {
 	})
 }
 
-func (fb *failoverBench) ipaddr2Move(from, to netlab.Node) error {
+func (fb *failoverBench) ipaddr2Move(from, to viptest.Node) error {
 	if err := fb.ipaddr2(fb.ctx, from, "stop"); err != nil {
 		return err
 	}
@@ -479,7 +479,7 @@ func (fb *failoverBench) ipaddr2Move(from, to netlab.Node) error {
 // ipaddr2 runs IPaddr2 in node n. Its output goes to a file, not a pipe:
 // start leaves send_arp running in the background with IPaddr2's output
 // inherited, and a pipe would stay open until send_arp ends.
-func (fb *failoverBench) ipaddr2(ctx context.Context, n netlab.Node, action string) error {
+func (fb *failoverBench) ipaddr2(ctx context.Context, n viptest.Node, action string) error {
 	log, err := os.CreateTemp(fb.dir, "ipaddr2-*.log")
 	if err != nil {
 		return err
@@ -503,15 +503,15 @@ func (fb *failoverBench) ipaddr2Back(int) error    { return fb.ipaddr2Move(fb.la
 
 // --- raw commands ---
 
-func (fb *failoverBench) rawMove(from, to netlab.Node) error {
-	addr := netlab.VIP4.String()
+func (fb *failoverBench) rawMove(from, to viptest.Node) error {
+	addr := viptest.VIP4.String()
 	for _, c := range []struct {
 		ns   string
 		argv []string
 	}{
-		{from.Name, []string{"ip", "addr", "del", addr, "dev", netlab.Interface}},
-		{to.Name, []string{"ip", "addr", "add", addr, "dev", netlab.Interface}},
-		{to.Name, []string{"arping", "-U", "-c1", "-I", netlab.Interface, netlab.VIP4.Addr().String()}},
+		{from.Name, []string{"ip", "addr", "del", addr, "dev", viptest.Interface}},
+		{to.Name, []string{"ip", "addr", "add", addr, "dev", viptest.Interface}},
+		{to.Name, []string{"arping", "-U", "-c1", "-I", viptest.Interface, viptest.VIP4.Addr().String()}},
 	} {
 		if out, err := fb.lab.Exec(c.ns, c.argv...); err != nil {
 			return fmt.Errorf("in %s: %w\n%s", c.ns, err, out)
@@ -529,7 +529,7 @@ func (fb *failoverBench) report(methods []method, trials int, outages map[string
 	b := fb.b
 	var out strings.Builder
 	fmt.Fprintf(&out, "\nVIP %s moved rm1 -> rm2, %d trials per method, client probing every %s (netlink options %s)\n",
-		netlab.VIP4, trials, probeEvery, options)
+		viptest.VIP4, trials, probeEvery, options)
 	fmt.Fprintf(&out, "%-10s %10s %10s %10s %12s\n", "method", "median ms", "p95 ms", "max ms", "lost/trial")
 	medians := map[string]float64{}
 	for _, m := range methods {
@@ -605,7 +605,7 @@ type reply struct {
 func (fb *failoverBench) startProber() {
 	b := fb.b
 	var conn *icmp.PacketConn
-	err := netlab.RunIn(fb.lab.Namespace(b, fb.lab.Client.Name), func() error {
+	err := viptest.RunIn(fb.lab.Namespace(b, fb.lab.Client.Name), func() error {
 		var err error
 		conn, err = icmp.ListenPacket("ip4:icmp", fb.lab.Client.Addr4.Addr().String())
 		return err
@@ -617,7 +617,7 @@ func (fb *failoverBench) startProber() {
 	rand.Read(idb[:])
 	p := &prober{conn: conn, id: int(byteorder.BigEndian.Uint16(idb[:])), stop: make(chan struct{})}
 	p.wg.Add(2)
-	go p.send(&net.IPAddr{IP: netlab.VIP4.Addr().AsSlice()})
+	go p.send(&net.IPAddr{IP: viptest.VIP4.Addr().AsSlice()})
 	go p.receive()
 	b.Cleanup(func() {
 		close(p.stop)

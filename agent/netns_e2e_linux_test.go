@@ -17,7 +17,7 @@ import (
 
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
-	"github.com/vipagent/vipagent/reactions/vip/netlab"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
 const pairToken = "peer-token-0123456789abcdef"
@@ -58,10 +58,10 @@ type udpSink struct {
 	n    atomic.Int64
 }
 
-func listenUDPIn(t *testing.T, lab *netlab.Lab, ns string) *udpSink {
+func listenUDPIn(t *testing.T, lab *viptest.Lab, ns string) *udpSink {
 	t.Helper()
 	s := &udpSink{}
-	err := netlab.RunIn(lab.Namespace(t, ns), func() error {
+	err := viptest.RunIn(lab.Namespace(t, ns), func() error {
 		c, err := net.ListenUDP("udp4", &net.UDPAddr{Port: 9999})
 		s.conn = c
 		return err
@@ -85,11 +85,11 @@ func listenUDPIn(t *testing.T, lab *netlab.Lab, ns string) *udpSink {
 // Two real agents, one in rm1's namespace and one in rm2's, move a real VIP
 // while a client in a third namespace keeps sending UDP to it.
 func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
-	netlab.RequireRoot(t)
-	lab := netlab.Up(t)
+	viptest.RequireRoot(t)
+	lab := viptest.Up(t)
 	dir := t.TempDir()
 	ip1, ip2 := lab.RM1.Addr4.Addr().String(), lab.RM2.Addr4.Addr().String()
-	start := func(node netlab.Node, name, listen string) (*exec.Cmd, *bytes.Buffer) {
+	start := func(node viptest.Node, name, listen string) (*exec.Cmd, *bytes.Buffer) {
 		cfg := filepath.Join(dir, name+".yaml")
 		body := fmt.Sprintf(pairConfig, name, listen, filepath.Join(dir, name), ip1, ip2)
 		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
@@ -127,14 +127,14 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 	if out, err := cli("vip", "enable", "rm-vip", "--agent", "http://"+ip1+":8470", "--token", pairToken); err != nil {
 		t.Fatalf("enable on rm1: %v\n%s", err, out)
 	}
-	vip := netlab.VIP4
+	vip := viptest.VIP4
 	if !lab.HasAddress(t, lab.RM1.Name, vip) || lab.HasAddress(t, lab.RM2.Name, vip) {
 		t.Fatalf("VIP not on rm1 only: rm1 %v rm2 %v", lab.Addresses(t, lab.RM1.Name), lab.Addresses(t, lab.RM2.Name))
 	}
 
 	sink1, sink2 := listenUDPIn(t, lab, lab.RM1.Name), listenUDPIn(t, lab, lab.RM2.Name)
 	var client *net.UDPConn
-	if err := netlab.RunIn(lab.Namespace(t, lab.Client.Name), func() error {
+	if err := viptest.RunIn(lab.Namespace(t, lab.Client.Name), func() error {
 		c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: vip.Addr().AsSlice(), Port: 9999})
 		client = c
 		return err
@@ -161,7 +161,7 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 	defer func() { close(stop); wg.Wait() }()
 	waitFor(t, 5*time.Second, func() bool { return sink1.n.Load() > 20 })
 
-	move := func(condition, agentIP string, from, to netlab.Node, sinkTo *udpSink) {
+	move := func(condition, agentIP string, from, to viptest.Node, sinkTo *udpSink) {
 		t.Helper()
 		out, err := cli("fire", "--condition", condition, "--agent", "http://"+agentIP+":8470", "--token", pairToken, "--json")
 		if err != nil {

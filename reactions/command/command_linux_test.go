@@ -3,7 +3,7 @@ package command
 import (
 	"context"
 	"errors"
-	"github.com/vipagent/vipagent/reactions/internal/fakeexec"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,7 +46,7 @@ func TestRunKillsProcessGroup(t *testing.T) {
 	}
 
 	// SIGKILL is delivered at once; give the kernel a moment to finish the exit.
-	fakeexec.WaitGone(t, pidFile, time.Second)
+	viptest.WaitGone(t, pidFile, time.Second)
 }
 
 func TestRunPinsCLocale(t *testing.T) {

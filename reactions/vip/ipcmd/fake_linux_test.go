@@ -6,7 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vipagent/vipagent/reactions/internal/fakeexec"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -219,5 +219,5 @@ func TestHungCommandKilled(t *testing.T) {
 	if elapsed > deadline+500*time.Millisecond {
 		t.Errorf("Enable returned after %v, deadline %v", elapsed, deadline)
 	}
-	fakeexec.WaitGone(t, pidFile, 2*time.Second)
+	viptest.WaitGone(t, pidFile, 2*time.Second)
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip"
-	"github.com/vipagent/vipagent/reactions/vip/netlab"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
 // labBackend is a real ip backend whose every call runs inside a lab
@@ -19,17 +19,17 @@ import (
 // that starts them.
 type labBackend struct {
 	t   *testing.T
-	lab *netlab.Lab
+	lab *viptest.Lab
 	ns  string
 	b   *Backend
 }
 
-func newLabBackend(t *testing.T, lab *netlab.Lab, node netlab.Node, p netip.Prefix, raw map[string]any) *labBackend {
+func newLabBackend(t *testing.T, lab *viptest.Lab, node viptest.Node, p netip.Prefix, raw map[string]any) *labBackend {
 	t.Helper()
 	if _, err := exec.LookPath("arping"); err != nil {
 		t.Fatalf("arping (Debian package iputils-arping) not installed: %v", err)
 	}
-	b, err := New(vip.Spec{Name: "rm", Prefix: p, Interface: netlab.Interface}, raw)
+	b, err := New(vip.Spec{Name: "rm", Prefix: p, Interface: viptest.Interface}, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func (l *labBackend) in(f func(ctx context.Context) error) error {
 	h := l.lab.Namespace(l.t, l.ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return netlab.RunIn(h, func() error { return f(ctx) })
+	return viptest.RunIn(h, func() error { return f(ctx) })
 }
 
 func (l *labBackend) enable(force bool) error {
@@ -76,10 +76,10 @@ func (l *labBackend) check(p netip.Prefix, want bool) {
 }
 
 func TestLabEnableDisable(t *testing.T) {
-	for _, p := range []netip.Prefix{netlab.VIP4, netlab.VIP6} {
+	for _, p := range []netip.Prefix{viptest.VIP4, viptest.VIP6} {
 		t.Run(p.String(), func(t *testing.T) {
 			t.Parallel()
-			lab := netlab.Up(t)
+			lab := viptest.Up(t)
 			b := newLabBackend(t, lab, lab.RM1, p, map[string]any{"garp_count": 1})
 			b.check(p, false)
 			if err := b.enable(false); err != nil {
@@ -106,11 +106,11 @@ func TestLabEnableDisable(t *testing.T) {
 // neighbour cache when the VIP moves from rm1 to rm2.
 func TestLabArpingMovesClient(t *testing.T) {
 	t.Parallel()
-	lab := netlab.Up(t)
+	lab := viptest.Up(t)
 	raw := map[string]any{"garp_count": 1}
-	rm1 := newLabBackend(t, lab, lab.RM1, netlab.VIP4, raw)
-	rm2 := newLabBackend(t, lab, lab.RM2, netlab.VIP4, raw)
-	vipAddr := netlab.VIP4.Addr()
+	rm1 := newLabBackend(t, lab, lab.RM1, viptest.VIP4, raw)
+	rm2 := newLabBackend(t, lab, lab.RM2, viptest.VIP4, raw)
+	vipAddr := viptest.VIP4.Addr()
 
 	if err := rm1.enable(false); err != nil {
 		t.Fatalf("Enable on rm1: %v", err)
@@ -131,10 +131,10 @@ func TestLabArpingMovesClient(t *testing.T) {
 }
 
 func TestLabDuplicateGuard(t *testing.T) {
-	for _, p := range []netip.Prefix{netlab.VIP4, netlab.VIP6} {
+	for _, p := range []netip.Prefix{viptest.VIP4, viptest.VIP6} {
 		t.Run(p.String(), func(t *testing.T) {
 			t.Parallel()
-			lab := netlab.Up(t)
+			lab := viptest.Up(t)
 			raw := map[string]any{"garp_count": 1}
 			rm1 := newLabBackend(t, lab, lab.RM1, p, raw)
 			rm2 := newLabBackend(t, lab, lab.RM2, p, raw)

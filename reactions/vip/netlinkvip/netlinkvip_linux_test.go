@@ -10,7 +10,7 @@ import (
 
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip"
-	"github.com/vipagent/vipagent/reactions/vip/netlab"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
 var families = []struct {
@@ -18,13 +18,13 @@ var families = []struct {
 	vip  netip.Prefix
 	ping []string
 }{
-	{name: "ipv4", vip: netlab.VIP4, ping: []string{"ping", "-c", "1", "-W", "1"}},
-	{name: "ipv6", vip: netlab.VIP6, ping: []string{"ping", "-6", "-c", "1", "-W", "1"}},
+	{name: "ipv4", vip: viptest.VIP4, ping: []string{"ping", "-c", "1", "-W", "1"}},
+	{name: "ipv6", vip: viptest.VIP6, ping: []string{"ping", "-6", "-c", "1", "-W", "1"}},
 }
 
-func newBackend(t *testing.T, lab *netlab.Lab, node netlab.Node, p netip.Prefix, raw map[string]any) *Backend {
+func newBackend(t *testing.T, lab *viptest.Lab, node viptest.Node, p netip.Prefix, raw map[string]any) *Backend {
 	t.Helper()
-	spec := vip.Spec{Name: "rm", Prefix: p, Interface: netlab.Interface}
+	spec := vip.Spec{Name: "rm", Prefix: p, Interface: viptest.Interface}
 	b, err := NewInNamespace(spec, raw, lab.Namespace(t, node.Name))
 	if err != nil {
 		t.Fatalf("NewInNamespace: %v", err)
@@ -47,7 +47,7 @@ func observe(t *testing.T, b *Backend) reactions.VIPState {
 }
 
 // checkState compares the backend's view and ip's view with want.
-func checkState(t *testing.T, lab *netlab.Lab, node netlab.Node, b *Backend, p netip.Prefix, want bool) {
+func checkState(t *testing.T, lab *viptest.Lab, node viptest.Node, b *Backend, p netip.Prefix, want bool) {
 	t.Helper()
 	st := observe(t, b)
 	if st.Present != want {
@@ -62,7 +62,7 @@ func TestEnableDisable(t *testing.T) {
 	for _, fam := range families {
 		t.Run(fam.name, func(t *testing.T) {
 			t.Parallel()
-			lab := netlab.Up(t)
+			lab := viptest.Up(t)
 			b := newBackend(t, lab, lab.RM1, fam.vip, map[string]any{"probe_timeout": "50ms"})
 			ctx := context.Background()
 
@@ -103,7 +103,7 @@ func TestAnnounceMovesClient(t *testing.T) {
 	for _, fam := range families {
 		t.Run(fam.name, func(t *testing.T) {
 			t.Parallel()
-			lab := netlab.Up(t)
+			lab := viptest.Up(t)
 			raw := map[string]any{"garp_interval": "10s", "probe_timeout": "100ms"}
 			rm1 := newBackend(t, lab, lab.RM1, fam.vip, raw)
 			rm2 := newBackend(t, lab, lab.RM2, fam.vip, raw)
@@ -136,7 +136,7 @@ func TestDuplicateGuard(t *testing.T) {
 	for _, fam := range families {
 		t.Run(fam.name, func(t *testing.T) {
 			t.Parallel()
-			lab := netlab.Up(t)
+			lab := viptest.Up(t)
 			rm1 := newBackend(t, lab, lab.RM1, fam.vip, nil)
 			rm2 := newBackend(t, lab, lab.RM2, fam.vip, nil)
 			ctx := context.Background()
@@ -166,8 +166,8 @@ func TestDuplicateGuard(t *testing.T) {
 }
 
 func TestEnableHonoursContext(t *testing.T) {
-	lab := netlab.Up(t)
-	b := newBackend(t, lab, lab.RM1, netlab.VIP4, map[string]any{"probe_timeout": "10s"})
+	lab := viptest.Up(t)
+	b := newBackend(t, lab, lab.RM1, viptest.VIP4, map[string]any{"probe_timeout": "10s"})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -179,21 +179,21 @@ func TestEnableHonoursContext(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Enable returned after %v; the deadline was 100ms", d)
 	}
-	checkState(t, lab, lab.RM1, b, netlab.VIP4, false)
+	checkState(t, lab, lab.RM1, b, viptest.VIP4, false)
 
 	cancelled, cancel2 := context.WithCancel(context.Background())
 	cancel2()
 	if err := b.Enable(cancelled, true); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Enable with a cancelled context = %v, want Canceled", err)
 	}
-	checkState(t, lab, lab.RM1, b, netlab.VIP4, false)
+	checkState(t, lab, lab.RM1, b, viptest.VIP4, false)
 }
 
 // TestCloseStopsAnnouncements leaves a long announcement train running;
 // Close must stop it promptly (and TestMain's goleak finds any leftover).
 func TestCloseStopsAnnouncements(t *testing.T) {
-	lab := netlab.Up(t)
-	spec := vip.Spec{Name: "rm", Prefix: netlab.VIP4, Interface: netlab.Interface}
+	lab := viptest.Up(t)
+	spec := vip.Spec{Name: "rm", Prefix: viptest.VIP4, Interface: viptest.Interface}
 	b, err := NewInNamespace(spec, map[string]any{"garp_count": 100, "garp_interval": "20ms"}, lab.Namespace(t, lab.RM1.Name))
 	if err != nil {
 		t.Fatal(err)
@@ -225,9 +225,9 @@ func TestCloseStopsAnnouncements(t *testing.T) {
 // VIP as sender as a claim, so it fails if rm1 goes on announcing, or if
 // rm2's cached socket kept an announcement from before.
 func TestDisableStopsAnnouncements(t *testing.T) {
-	lab := netlab.Up(t)
-	rm1 := newBackend(t, lab, lab.RM1, netlab.VIP4, map[string]any{"garp_count": 100, "garp_interval": "10ms"})
-	rm2 := newBackend(t, lab, lab.RM2, netlab.VIP4, map[string]any{"probe_timeout": "100ms"})
+	lab := viptest.Up(t)
+	rm1 := newBackend(t, lab, lab.RM1, viptest.VIP4, map[string]any{"garp_count": 100, "garp_interval": "10ms"})
+	rm2 := newBackend(t, lab, lab.RM2, viptest.VIP4, map[string]any{"probe_timeout": "100ms"})
 	ctx := context.Background()
 	if err := rm1.Enable(ctx, true); err != nil {
 		t.Fatalf("Enable on rm1: %v", err)
@@ -247,9 +247,9 @@ func TestDisableStopsAnnouncements(t *testing.T) {
 // TestDisableRemovesHandMadeAddress: a person added the VIP by hand with
 // another prefix length; disable still takes it off.
 func TestDisableRemovesHandMadeAddress(t *testing.T) {
-	lab := netlab.Up(t)
-	b := newBackend(t, lab, lab.RM1, netlab.VIP4, nil)
-	lab.MustExec(t, lab.RM1.Name, "ip", "addr", "add", "192.0.2.100/32", "dev", netlab.Interface)
+	lab := viptest.Up(t)
+	b := newBackend(t, lab, lab.RM1, viptest.VIP4, nil)
+	lab.MustExec(t, lab.RM1.Name, "ip", "addr", "add", "192.0.2.100/32", "dev", viptest.Interface)
 	if st := observe(t, b); !st.Present {
 		t.Fatalf("Observe: VIP added by hand not seen: %s", st.Detail)
 	}
@@ -263,9 +263,9 @@ func TestDisableRemovesHandMadeAddress(t *testing.T) {
 // release still refuses when the VIP is in fact still held, and its wait is
 // the released_probe_timeout, not the probe_timeout.
 func TestReleasedEnableStillProbes(t *testing.T) {
-	lab := netlab.Up(t)
-	rm1 := newBackend(t, lab, lab.RM1, netlab.VIP4, nil)
-	rm2 := newBackend(t, lab, lab.RM2, netlab.VIP4, map[string]any{"probe_timeout": "5s", "released_probe_timeout": "100ms"})
+	lab := viptest.Up(t)
+	rm1 := newBackend(t, lab, lab.RM1, viptest.VIP4, nil)
+	rm2 := newBackend(t, lab, lab.RM2, viptest.VIP4, map[string]any{"probe_timeout": "5s", "released_probe_timeout": "100ms"})
 	ctx := context.Background()
 	if err := rm1.Enable(ctx, true); err != nil {
 		t.Fatalf("Enable on rm1: %v", err)
@@ -284,5 +284,5 @@ func TestReleasedEnableStillProbes(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("EnableReleased waited %s: it used probe_timeout", d)
 	}
-	checkState(t, lab, lab.RM2, rm2, netlab.VIP4, true)
+	checkState(t, lab, lab.RM2, rm2, viptest.VIP4, true)
 }

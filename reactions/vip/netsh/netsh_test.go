@@ -12,7 +12,7 @@ package netsh
 import (
 	"context"
 	"errors"
-	"github.com/vipagent/vipagent/reactions/internal/fakeexec"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -52,7 +52,7 @@ func newLab(t *testing.T, script string) *lab {
 	dir := t.TempDir()
 	l := &lab{dir: dir, log: filepath.Join(dir, "argv.log"), state: filepath.Join(dir, "state")}
 	body := strings.NewReplacer("$LOG", l.log, "$STATE", l.state).Replace(script)
-	fakeexec.Write(t, dir, "netsh", body)
+	viptest.Write(t, dir, "netsh", body)
 	return l
 }
 
@@ -124,7 +124,7 @@ func TestEnableDisableArgv(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLab(t, fakeNetsh)
 			b := newBackend(t, l, tt.prefix, tt.opts)
-			ctx := fakeexec.Context(t, 10*time.Second)
+			ctx := viptest.Context(t, 10*time.Second)
 
 			if err := b.Enable(ctx, false); err != nil {
 				t.Fatalf("Enable: %v", err)
@@ -141,7 +141,7 @@ func TestEnableDisableArgv(t *testing.T) {
 				t.Fatalf("Verify(false) = %+v, %v; want absent", st, err)
 			}
 			want := [][]string{tt.wantAdd, tt.wantDelete}
-			if diff := cmp.Diff(want, fakeexec.Calls(t, l.log)); diff != "" {
+			if diff := cmp.Diff(want, viptest.Calls(t, l.log)); diff != "" {
 				t.Errorf("netsh calls (-want +got):\n%s", diff)
 			}
 		})
@@ -156,14 +156,14 @@ func TestObserveOnlyRunsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBackend(t, l, "192.0.2.10/24", nil)
-	st, err := b.Observe(fakeexec.Context(t, 5*time.Second))
+	st, err := b.Observe(viptest.Context(t, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !st.Present {
 		t.Fatalf("Observe = %+v, want present", st)
 	}
-	if calls := fakeexec.Calls(t, l.log); len(calls) != 0 {
+	if calls := viptest.Calls(t, l.log); len(calls) != 0 {
 		t.Errorf("Observe ran netsh: %q", calls)
 	}
 }
@@ -171,7 +171,7 @@ func TestObserveOnlyRunsNothing(t *testing.T) {
 func TestFailingNetsh(t *testing.T) {
 	l := newLab(t, "#!/bin/bash\necho 'The filename, directory name, or volume label syntax is incorrect.'\nexit 1\n")
 	b := newBackend(t, l, "192.0.2.10/24", nil)
-	err := b.Enable(fakeexec.Context(t, 5*time.Second), false)
+	err := b.Enable(viptest.Context(t, 5*time.Second), false)
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) {
 		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
@@ -193,14 +193,14 @@ func TestHangingNetshIsKilledAtTheDeadline(t *testing.T) {
 	b := newBackend(t, l, "192.0.2.10/24", nil)
 
 	start := time.Now()
-	err := b.Disable(fakeexec.Context(t, 300*time.Millisecond))
+	err := b.Disable(viptest.Context(t, 300*time.Millisecond))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Disable error = %v, want DeadlineExceeded", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Disable returned after %v, want soon after the 300ms deadline", d)
 	}
-	fakeexec.WaitGone(t, pidFile, 3*time.Second)
+	viptest.WaitGone(t, pidFile, 3*time.Second)
 }
 
 // sequenceObserver reports the address configured, with DAD states taken
@@ -219,7 +219,7 @@ func TestVerifyWaitsForTentative(t *testing.T) {
 	b := newBackend(t, l, "192.0.2.10/24", nil)
 	obs, n := sequenceObserver(dadTentative, dadTentative, dadTentative, dadPreferred)
 	b.observe = obs
-	st, err := b.Verify(fakeexec.Context(t, 5*time.Second), true)
+	st, err := b.Verify(viptest.Context(t, 5*time.Second), true)
 	if err != nil || !st.Present {
 		t.Fatalf("Verify = %+v, %v; want present", st, err)
 	}
@@ -235,7 +235,7 @@ func TestVerifyFailsOnDuplicate(t *testing.T) {
 	l := newLab(t, fakeNetsh)
 	b := newBackend(t, l, "192.0.2.10/24", nil)
 	b.observe, _ = sequenceObserver(dadTentative, dadDuplicate)
-	st, err := b.Verify(fakeexec.Context(t, 5*time.Second), true)
+	st, err := b.Verify(viptest.Context(t, 5*time.Second), true)
 	if !errors.Is(err, reactions.ErrDuplicateAddress) {
 		t.Fatalf("Verify error = %v, want ErrDuplicateAddress", err)
 	}
@@ -248,7 +248,7 @@ func TestVerifyTentativeUntilDeadline(t *testing.T) {
 	l := newLab(t, fakeNetsh)
 	b := newBackend(t, l, "192.0.2.10/24", nil)
 	b.observe, _ = sequenceObserver(dadTentative)
-	_, err := b.Verify(fakeexec.Context(t, 350*time.Millisecond), true)
+	_, err := b.Verify(viptest.Context(t, 350*time.Millisecond), true)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "tentative") {
 		t.Fatalf("Verify error = %v, want DeadlineExceeded naming the tentative state", err)
 	}
@@ -262,18 +262,18 @@ func TestEnableReplacesDuplicate(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newBackend(t, l, "192.0.2.10/24", nil)
-	st, err := b.Observe(fakeexec.Context(t, 5*time.Second))
+	st, err := b.Observe(viptest.Context(t, 5*time.Second))
 	if err != nil || st.Present {
 		t.Fatalf("Observe = %+v, %v; want absent (duplicate)", st, err)
 	}
-	if err := b.Enable(fakeexec.Context(t, 5*time.Second), false); err != nil {
+	if err := b.Enable(viptest.Context(t, 5*time.Second), false); err != nil {
 		t.Fatalf("Enable: %v", err)
 	}
 	want := [][]string{
 		{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.10"},
 		{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
 	}
-	if diff := cmp.Diff(want, fakeexec.Calls(t, l.log)); diff != "" {
+	if diff := cmp.Diff(want, viptest.Calls(t, l.log)); diff != "" {
 		t.Errorf("netsh calls (-want +got):\n%s", diff)
 	}
 }
@@ -288,15 +288,15 @@ func TestArping(t *testing.T) {
 				exit = "1"
 			}
 			arping := filepath.Join(l.dir, "arping")
-			fakeexec.Write(t, filepath.Dir(arping), filepath.Base(arping), "#!/bin/bash\n{ for a in \"$@\"; do printf '%s\\n' \"$a\"; done; printf -- '--\\n'; } >> "+arpLog+"\necho 'arping: 3 packets sent'\nexit "+exit+"\n")
+			viptest.Write(t, filepath.Dir(arping), filepath.Base(arping), "#!/bin/bash\n{ for a in \"$@\"; do printf '%s\\n' \"$a\"; done; printf -- '--\\n'; } >> "+arpLog+"\necho 'arping: 3 packets sent'\nexit "+exit+"\n")
 			b := newBackend(t, l, "192.0.2.10/24", map[string]any{
 				"arping":               []any{arping, "-c", "3", "-i", "${interface_for_arping}", "-S", "${vip}", "${gateway}"},
 				"interface_for_arping": `\Device\NPF_{85FEBE1C-9EEF-4E61-974B-1158DB270F6E}`,
 				"gateway":              "192.0.2.1",
 			})
-			err := b.Enable(fakeexec.Context(t, 5*time.Second), false)
+			err := b.Enable(viptest.Context(t, 5*time.Second), false)
 			wantArgv := []string{"-c", "3", "-i", `\Device\NPF_{85FEBE1C-9EEF-4E61-974B-1158DB270F6E}`, "-S", "192.0.2.10", "192.0.2.1"}
-			if diff := cmp.Diff([][]string{wantArgv}, fakeexec.Calls(t, arpLog)); diff != "" {
+			if diff := cmp.Diff([][]string{wantArgv}, viptest.Calls(t, arpLog)); diff != "" {
 				t.Errorf("arping calls (-want +got):\n%s", diff)
 			}
 			if !fail {
@@ -309,7 +309,7 @@ func TestArping(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode != 1 || ee.Argv[0] != arping || !strings.Contains(ee.Output, "3 packets sent") {
 				t.Fatalf("Enable error = %v, want arping's ExecError with exit code 1 and its output", err)
 			}
-			if st, _ := b.Observe(fakeexec.Context(t, time.Second)); !st.Present {
+			if st, _ := b.Observe(viptest.Context(t, time.Second)); !st.Present {
 				t.Errorf("after a failed arping the address should stay configured, got %+v", st)
 			}
 		})

@@ -11,7 +11,7 @@ package nlb
 import (
 	"context"
 	"errors"
-	"github.com/vipagent/vipagent/reactions/internal/fakeexec"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -63,7 +63,7 @@ var spec = vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix("192.0.2.10/24
 func newFake(t *testing.T, body, state string, opts map[string]any) (*Backend, string) {
 	t.Helper()
 	dir := t.TempDir()
-	p := fakeexec.Write(t, dir, "nlb", body)
+	p := viptest.Write(t, dir, "nlb", body)
 	if state != "" {
 		if err := os.WriteFile(filepath.Join(dir, "state"), []byte(state+"\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -121,7 +121,7 @@ func TestMoveInAndOut(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b, dir := newFake(t, fakeNLB, "stopped", tt.opts)
 			log := filepath.Join(dir, "argv.log")
-			ctx := fakeexec.Context(t, 10*time.Second)
+			ctx := viptest.Context(t, 10*time.Second)
 
 			if err := b.Enable(ctx, false); err != nil {
 				t.Fatalf("Enable: %v", err)
@@ -130,7 +130,7 @@ func TestMoveInAndOut(t *testing.T) {
 			if err != nil || !st.Present || !strings.Contains(st.Detail, "converged as DEFAULT") {
 				t.Fatalf("Verify(true) = %+v, %v; want present, converged as DEFAULT", st, err)
 			}
-			if diff := cmp.Diff(tt.wantEnable, fakeexec.Calls(t, log)); diff != "" {
+			if diff := cmp.Diff(tt.wantEnable, viptest.Calls(t, log)); diff != "" {
 				t.Errorf("enable calls (-want +got):\n%s", diff)
 			}
 			if err := os.Remove(log); err != nil {
@@ -144,7 +144,7 @@ func TestMoveInAndOut(t *testing.T) {
 			if err != nil || st.Present {
 				t.Fatalf("Verify(false) = %+v, %v; want absent", st, err)
 			}
-			if diff := cmp.Diff(tt.wantDisable, fakeexec.Calls(t, log)); diff != "" {
+			if diff := cmp.Diff(tt.wantDisable, viptest.Calls(t, log)); diff != "" {
 				t.Errorf("disable calls (-want +got):\n%s", diff)
 			}
 		})
@@ -155,11 +155,11 @@ func TestMoveInAndOut(t *testing.T) {
 // but the query runs.
 func TestObserveOnlyQueries(t *testing.T) {
 	b, dir := newFake(t, fakeNLB, "default", nil)
-	st, err := b.Observe(fakeexec.Context(t, 5*time.Second))
+	st, err := b.Observe(viptest.Context(t, 5*time.Second))
 	if err != nil || !st.Present {
 		t.Fatalf("Observe = %+v, %v; want present", st, err)
 	}
-	if diff := cmp.Diff([][]string{{"query", "192.0.2.10", "local"}}, fakeexec.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+	if diff := cmp.Diff([][]string{{"query", "192.0.2.10", "local"}}, viptest.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
@@ -168,7 +168,7 @@ func TestObserveOnlyQueries(t *testing.T) {
 // (an error, another language) fails with its argv, exit code and output.
 func TestUnreadableOutput(t *testing.T) {
 	b, _ := newFake(t, "#!/bin/bash\necho 'NLB ist auf diesem System nicht installiert.'\nexit 1\n", "", nil)
-	_, err := b.Observe(fakeexec.Context(t, 5*time.Second))
+	_, err := b.Observe(viptest.Context(t, 5*time.Second))
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) || !errors.Is(err, errUnrecognised) {
 		t.Fatalf("Observe error = %v, want an ExecError wrapping errUnrecognised", err)
@@ -184,7 +184,7 @@ func TestUnreadableOutput(t *testing.T) {
 func TestEnableThatDoesNotTake(t *testing.T) {
 	body := strings.Replace(fakeNLB, `echo converging > "$DIR/state"; echo "Cluster operations started."`, `echo "Cluster mode cannot be started: bad parameters."`, 1)
 	b, _ := newFake(t, body, "stopped", nil)
-	err := b.Enable(fakeexec.Context(t, 5*time.Second), false)
+	err := b.Enable(viptest.Context(t, 5*time.Second), false)
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) {
 		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
@@ -209,14 +209,14 @@ func TestHangingQueryIsKilledAtTheDeadline(t *testing.T) {
 	pidFile := filepath.Join(dir, "child.pid")
 	b, _ := newFake(t, "#!/bin/bash\nsleep 300 &\necho $! > "+pidFile+"\nwait\n", "", nil)
 	start := time.Now()
-	_, err := b.Observe(fakeexec.Context(t, 300*time.Millisecond))
+	_, err := b.Observe(viptest.Context(t, 300*time.Millisecond))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Observe error = %v, want DeadlineExceeded", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Observe returned after %v, want soon after the 300ms deadline", d)
 	}
-	fakeexec.WaitGone(t, pidFile, 3*time.Second)
+	viptest.WaitGone(t, pidFile, 3*time.Second)
 }
 
 func TestParseQuery(t *testing.T) {

@@ -10,7 +10,7 @@ package script
 import (
 	"context"
 	"errors"
-	"github.com/vipagent/vipagent/reactions/internal/fakeexec"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -39,7 +39,7 @@ var spec = vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix("192.0.2.10/24
 func newTakeover(t *testing.T) (*Backend, string) {
 	t.Helper()
 	dir := t.TempDir()
-	fakeexec.Write(t, dir, "IPTakeOver.sh", takeover)
+	viptest.Write(t, dir, "IPTakeOver.sh", takeover)
 	b, err := New(spec, map[string]any{
 		"dir":     dir,
 		"enable":  []any{"IPTakeOver.sh", "enable", "${vip}", "${mask}", "${interface}"},
@@ -54,7 +54,7 @@ func newTakeover(t *testing.T) (*Backend, string) {
 
 func TestEnableObserveDisable(t *testing.T) {
 	b, dir := newTakeover(t)
-	ctx := fakeexec.Context(t, 10*time.Second)
+	ctx := viptest.Context(t, 10*time.Second)
 
 	st, err := b.Observe(ctx)
 	if err != nil || st.Present {
@@ -84,7 +84,7 @@ func TestEnableObserveDisable(t *testing.T) {
 		{"disable", "192.0.2.10/24", "24", "rm-vip"},
 		{"status", "192.0.2.10"},
 	}
-	if diff := cmp.Diff(want, fakeexec.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+	if diff := cmp.Diff(want, viptest.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
 		t.Errorf("script calls (-want +got):\n%s", diff)
 	}
 }
@@ -96,23 +96,23 @@ func TestObserveOnlyRunsOnlyObserve(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "state"), []byte("present\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err := b.Observe(fakeexec.Context(t, 5*time.Second))
+	st, err := b.Observe(viptest.Context(t, 5*time.Second))
 	if err != nil || !st.Present {
 		t.Fatalf("Observe = %+v, %v; want present", st, err)
 	}
-	if diff := cmp.Diff([][]string{{"status", "192.0.2.10"}}, fakeexec.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+	if diff := cmp.Diff([][]string{{"status", "192.0.2.10"}}, viptest.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
 		t.Errorf("script calls (-want +got):\n%s", diff)
 	}
 }
 
 func TestObserveOtherExitIsAnError(t *testing.T) {
 	dir := t.TempDir()
-	p := fakeexec.Write(t, dir, "check.sh", "#!/bin/bash\necho 'cannot reach WMI'\nexit 2\n")
+	p := viptest.Write(t, dir, "check.sh", "#!/bin/bash\necho 'cannot reach WMI'\nexit 2\n")
 	b, err := New(spec, map[string]any{"enable": []any{p}, "disable": []any{p}, "observe": []any{p, "${vip}"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.Observe(fakeexec.Context(t, 5*time.Second))
+	_, err = b.Observe(viptest.Context(t, 5*time.Second))
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) || ee.ExitCode != 2 || ee.Output != "cannot reach WMI\n" {
 		t.Fatalf("Observe error = %v, want an ExecError with exit code 2 and the output", err)
@@ -121,12 +121,12 @@ func TestObserveOtherExitIsAnError(t *testing.T) {
 
 func TestFailingEnable(t *testing.T) {
 	dir := t.TempDir()
-	p := fakeexec.Write(t, dir, "IPTakeOver.sh", "#!/bin/bash\necho 'netsh failed: The object already exists.'\nexit 1\n")
+	p := viptest.Write(t, dir, "IPTakeOver.sh", "#!/bin/bash\necho 'netsh failed: The object already exists.'\nexit 1\n")
 	b, err := New(spec, map[string]any{"enable": []any{p, "enable", "${vip}"}, "disable": []any{p, "disable"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Enable(fakeexec.Context(t, 5*time.Second), false)
+	err = b.Enable(viptest.Context(t, 5*time.Second), false)
 	var ee *reactions.ExecError
 	if !errors.As(err, &ee) {
 		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
@@ -140,26 +140,26 @@ func TestFailingEnable(t *testing.T) {
 func TestHangingScriptIsKilledAtTheDeadline(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "child.pid")
-	p := fakeexec.Write(t, dir, "hang.sh", "#!/bin/bash\nsleep 300 &\necho $! > "+pidFile+"\nwait\n")
+	p := viptest.Write(t, dir, "hang.sh", "#!/bin/bash\nsleep 300 &\necho $! > "+pidFile+"\nwait\n")
 	b, err := New(spec, map[string]any{"enable": []any{p}, "disable": []any{p}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err = b.Disable(fakeexec.Context(t, 300*time.Millisecond))
+	err = b.Disable(viptest.Context(t, 300*time.Millisecond))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Disable error = %v, want DeadlineExceeded", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Disable returned after %v, want soon after the 300ms deadline", d)
 	}
-	fakeexec.WaitGone(t, pidFile, 3*time.Second)
+	viptest.WaitGone(t, pidFile, 3*time.Second)
 }
 
 // Without an observe script the backend looks at the interface itself.
 func TestObserveAddressWithoutScript(t *testing.T) {
 	dir := t.TempDir()
-	p := fakeexec.Write(t, dir, "x.sh", "#!/bin/bash\nexit 0\n")
+	p := viptest.Write(t, dir, "x.sh", "#!/bin/bash\nexit 0\n")
 	opts := map[string]any{"enable": []any{p}, "disable": []any{p}}
 	tests := []struct {
 		spec vip.Spec

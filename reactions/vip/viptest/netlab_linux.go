@@ -1,4 +1,4 @@
-package netlab
+package viptest
 
 import (
 	"context"
@@ -22,7 +22,6 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
-	"github.com/vipagent/vipagent/reactions/command"
 	"github.com/vipagent/vipagent/reactions/vip/netnsrun"
 )
 
@@ -128,8 +127,21 @@ func Up(t testing.TB) *Lab {
 func runScript(verb, prefix string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
 	defer cancel()
-	res, err := command.Run(ctx, []string{"bash", ScriptPath(), verb, prefix}, command.Options{})
-	return res.Output, err
+	return run(ctx, "bash", ScriptPath(), verb, prefix)
+}
+
+// run runs argv with LC_ALL=C and returns its combined output; an error
+// carries argv and the output. (Not reactions/command: its own tests use
+// this package.)
+func run(ctx context.Context, argv ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.WaitDelay = time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%q: %w: %s", argv, err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
 }
 
 func interfaceMAC(ns string) (net.HardwareAddr, error) {
@@ -177,8 +189,7 @@ func removeStale() {
 func (l *Lab) Exec(ns string, argv ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), execTimeout)
 	defer cancel()
-	res, err := command.Run(ctx, append([]string{"ip", "netns", "exec", ns}, argv...), command.Options{})
-	return res.Output, err
+	return run(ctx, append([]string{"ip", "netns", "exec", ns}, argv...)...)
 }
 
 // MustExec is Exec that fails the test on error.

@@ -1,7 +1,4 @@
-// Package fakeexec helps tests drive the command backends against small
-// fake programs: it writes them, reads the argv they log, and bounds a
-// test's calls with a deadline.
-package fakeexec
+package viptest
 
 import (
 	"bufio"
