@@ -1,13 +1,11 @@
-// Package agent is vipagent's composition root: it opens everything the
-// process needs in one place (logger, journal, backends, peers, engine,
-// HTTP API, scheduler, reporter) and closes it in reverse order. Only the
-// main package imports it.
+// Package agent is vipagent's composition root: Open builds everything the
+// process needs in one place, in dependency order (logger, journal, report
+// outbox, metrics, backends, peers, engine, HTTP API, scheduler); Serve
+// starts it; Close undoes it in reverse. Only the cli package imports it.
 package agent
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -23,11 +20,10 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/metrics"
 	"github.com/vipagent/vipagent/agent/peer"
 	"github.com/vipagent/vipagent/agent/report"
-	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
-	"github.com/vipagent/vipagent/reactions/rules"
 )
 
 // Main is one running agent: built by Open, served by Serve, torn down by
@@ -40,18 +36,13 @@ type Main struct {
 	Handler http.Handler
 
 	logCloser io.Closer
-	peers     *peer.Client
 	outbox    *report.Outbox
+	metrics   *metrics.Metrics
 	backends  map[string]engine.Backend
-	// Filled by openReporting (reporting.go) and openMonitoring
-	// (monitoring.go) before the engine and the API are built.
-	routes   []httpapi.Route
-	metrics  http.Handler
-	observer engine.Observer
+	peers     *peer.Client
 	// jobs start with Serve and stop (in reverse order) in Close, before
 	// the journal closes.
 	jobs     []job
-	draining atomic.Bool
 	server   *http.Server
 	listener net.Listener
 	serveErr chan error
@@ -68,24 +59,16 @@ type Options struct {
 	Logger *zerolog.Logger
 }
 
-// Open builds an agent from a validated configuration. On error, whatever
-// was opened is closed again.
+// Open builds an agent from a validated configuration, each part from the
+// parts built before it. On error, whatever was opened is closed again.
 func Open(cfg *config.Config, o Options) (_ *Main, err error) {
-	m := &Main{Config: cfg, backends: map[string]engine.Backend{}}
+	m := &Main{Config: cfg}
 	defer func() {
 		if err != nil {
 			m.closeResources()
 		}
 	}()
-	if o.Stderr == nil {
-		o.Stderr = os.Stderr
-	}
-	if o.Logger != nil {
-		m.Logger, m.logCloser = *o.Logger, io.NopCloser(nil)
-	} else {
-		m.Logger, m.logCloser = newLogger(cfg.Log, o.Stderr)
-	}
-	m.Logger = m.Logger.With().Str("node", cfg.Node).Logger()
+	m.Logger, m.logCloser = openLogger(cfg, o)
 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -97,130 +80,64 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.openReporting(); err != nil {
-		return nil, err
-	}
-	if err := m.openMonitoring(); err != nil {
-		return nil, err
-	}
+	m.outbox = report.New(m.Journal, cfg, m.Logger)
+	m.metrics = metrics.New(m.Journal, m.Logger)
+	m.outbox.OnDelivery(m.metrics.Delivery)
 
-	vips := map[string]engine.VIP{}
-	for _, name := range config.SortedKeys(cfg.VIPs) {
-		v := cfg.VIPs[name]
-		b, err := newBackend(name, v, cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		m.backends[name] = b
-		vips[name] = engine.VIP{Backend: b, Kind: v.Backend, Timeout: v.Timeout.D()}
-	}
-
-	peers := map[string]peer.Node{}
-	rmAddr := map[string]string{}
-	for name, n := range cfg.Nodes {
-		rmAddr[name] = n.RMAddress
-		if name != cfg.Node {
-			peers[name] = peer.Node{URL: n.URL, Token: n.Token.Value()}
-		}
-	}
-	tlsClient, err := clientTLS(cfg.TLS)
+	vips, err := m.openBackends()
 	if err != nil {
 		return nil, err
 	}
-	m.peers = peer.New(peers, tlsClient)
-	commands := map[string]engine.Command{}
-	for name, c := range cfg.Commands {
-		commands[name] = engine.Command{Argv: c.Argv, Dir: c.Dir, Timeout: c.Timeout.D()}
+	if m.peers, err = newPeers(cfg); err != nil {
+		return nil, err
 	}
 	m.Engine = engine.New(engine.Config{
-		Node:        cfg.Node,
-		VIPs:        vips,
-		Commands:    commands,
-		Rules:       Rules(cfg),
-		RMAddress:   rmAddr,
-		StepTimeout: cfg.StepTimeout.D(),
-		MaxInFlight: cfg.Limits.MaxInFlight,
-		Supersede:   cfg.Limits.Supersede,
-		Retries:     cfg.Limits.Retries,
-		Journal:     m.Journal,
-		Peers:       m.peers,
-		Observer:    m.observer,
-		Logger:      m.Logger,
+		Node:          cfg.Node,
+		VIPs:          vips,
+		Commands:      commands(cfg),
+		Rules:         Rules(cfg),
+		RMAddress:     rmAddresses(cfg),
+		StepTimeout:   cfg.StepTimeout.D(),
+		MaxInFlight:   cfg.Limits.MaxInFlight,
+		Supersede:     cfg.Limits.Supersede,
+		Retries:       cfg.Limits.Retries,
+		CallbackHosts: cfg.CallbackHosts,
+		Journal:       m.Journal,
+		Results:       m.outbox,
+		Peers:         m.peers,
+		Observer:      m.metrics,
+		Logger:        m.Logger,
 	})
 	m.Handler = httpapi.NewServer(httpapi.Deps{
-		Config:   cfg,
-		Engine:   m.Engine,
-		Journal:  m.Journal,
-		Logger:   m.Logger,
-		Draining: m.draining.Load,
-		Metrics:  m.metrics,
-		Extra:    m.routes,
+		Config:  cfg,
+		Engine:  m.Engine,
+		Journal: m.Journal,
+		Logger:  m.Logger,
+		Metrics: m.metrics.Handler(),
+		Reports: m.outbox,
 	})
+	sched, err := m.newScheduler()
+	if err != nil {
+		return nil, err
+	}
+	m.jobs = []job{m.reportDelivery(), sched}
 	return m, nil
 }
 
-// Rules turns the configured reactions into the engine's rules.
-func Rules(c *config.Config) rules.Rules {
-	var rs rules.Rules
-	for _, r := range c.Reactions {
-		rule := rules.Rule{Name: r.Name, Match: rules.Match{
-			Condition: r.Match.Condition, EventID: r.Match.EventID, Application: r.Match.Application,
-			Host: r.Match.Host, Severity: r.Match.Severity,
-		}}
-		if len(r.Match.Labels) > 0 {
-			rule.Match.Labels = map[string][]string{}
-			for k, v := range r.Match.Labels {
-				rule.Match.Labels[k] = v
-			}
+func openLogger(cfg *config.Config, o Options) (zerolog.Logger, io.Closer) {
+	var (
+		log    zerolog.Logger
+		closer io.Closer = io.NopCloser(nil)
+	)
+	if o.Logger != nil {
+		log = *o.Logger
+	} else {
+		if o.Stderr == nil {
+			o.Stderr = os.Stderr
 		}
-		for _, s := range r.Steps {
-			step := reactions.Step{Node: s.On, Force: s.Force, Timeout: s.Timeout.D()}
-			switch {
-			case s.Enable != "":
-				step.Action, step.VIP = reactions.ActionEnable, s.Enable
-			case s.Disable != "":
-				step.Action, step.VIP = reactions.ActionDisable, s.Disable
-			default:
-				step.Action, step.Command = reactions.ActionRun, s.Run
-			}
-			if step.Node == "" {
-				step.Node = c.Node
-			}
-			for _, w := range s.When {
-				step.When = append(step.When, reactions.Condition(w))
-			}
-			rule.Steps = append(rule.Steps, step)
-		}
-		rs = append(rs, rule)
+		log, closer = newLogger(cfg.Log, o.Stderr)
 	}
-	return rs
-}
-
-func clientTLS(t config.TLS) (*tls.Config, error) {
-	if t.CA == "" && t.Cert == "" {
-		return nil, nil
-	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if t.CA != "" {
-		pem, err := os.ReadFile(t.CA)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca: no certificates in %s", t.CA)
-		}
-		c.RootCAs = pool
-	}
-	if t.Cert != "" {
-		// The same certificate identifies this agent to its peers (mTLS).
-		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
-		if err != nil {
-			return nil, fmt.Errorf("tls: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
+	return log.With().Str("node", cfg.Node).Logger(), closer
 }
 
 // Serve recovers interrupted events, then listens. It returns once the
@@ -276,38 +193,25 @@ func (m *Main) Serve(ctx context.Context) error {
 	return nil
 }
 
+// Wait blocks until ctx ends (nil) or the HTTP server stops by itself (its
+// error). Close still shuts everything down afterwards.
+func (m *Main) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-m.serveErr:
+		m.serveErr <- err // for Close
+		return err
+	}
+}
+
 // Addr is the address the agent listens on.
 func (m *Main) Addr() string { return m.listener.Addr().String() }
-
-func serverTLS(t config.TLS) (*tls.Config, error) {
-	if t.Cert == "" {
-		return nil, nil
-	}
-	cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
-	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
-	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	if t.ClientCA != "" {
-		pem, err := os.ReadFile(t.ClientCA)
-		if err != nil {
-			return nil, fmt.Errorf("tls.client_ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.client_ca: no certificates in %s", t.ClientCA)
-		}
-		c.ClientCAs = pool
-		c.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return c, nil
-}
 
 // Close shuts down gracefully: intake answers 503, running steps may finish
 // within the grace period, then the scheduler stops, the journal is flushed
 // and closed. Safe to call more than once.
 func (m *Main) Close(ctx context.Context) error {
-	m.draining.Store(true)
 	var errs []error
 	if m.Engine != nil {
 		if err := m.Engine.Close(ctx); err != nil {
@@ -355,12 +259,4 @@ func (m *Main) closeResources() error {
 		m.logCloser = nil
 	}
 	return errors.Join(errs...)
-}
-
-// job is a background part of the agent that runs while it serves.
-type job struct {
-	name  string
-	start func(ctx context.Context) error
-	// stop returns once the job has stopped.
-	stop func(ctx context.Context) error
 }

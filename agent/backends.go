@@ -2,6 +2,8 @@ package agent
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/schedule"
@@ -9,6 +11,22 @@ import (
 	"github.com/vipagent/vipagent/reactions/vip"
 	"github.com/vipagent/vipagent/reactions/vip/fake"
 )
+
+// openBackends builds every VIP's backend, in name order.
+func (m *Main) openBackends() (map[string]engine.VIP, error) {
+	m.backends = map[string]engine.Backend{}
+	vips := map[string]engine.VIP{}
+	for _, name := range slices.Sorted(maps.Keys(m.Config.VIPs)) {
+		v := m.Config.VIPs[name]
+		b, err := newBackend(name, v, m.Config.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		m.backends[name] = b
+		vips[name] = engine.VIP{Backend: b, Kind: v.Backend, Timeout: v.Timeout.D()}
+	}
+	return vips, nil
+}
 
 // closer is a backend that holds resources (sockets, announcing goroutines).
 type closer interface{ Close() error }
@@ -33,10 +51,10 @@ func newBackend(name string, v config.VIP, dataDir string) (engine.Backend, erro
 	return b, nil
 }
 
-// checkBackends builds every VIP's backend without a data directory, so that
+// Check builds every VIP's backend without a data directory, so that
 // `config check` reports bad options without touching state; it also parses
 // the schedules, which the config package cannot.
-func checkBackends(c *config.Config) []string {
+func Check(c *config.Config) []string {
 	var probs []string
 	for _, s := range []struct{ name, spec string }{
 		{"reconcile", c.Schedules.Reconcile}, {"drain_outbox", c.Schedules.DrainOutbox}, {"prune", c.Schedules.Prune},
@@ -45,7 +63,7 @@ func checkBackends(c *config.Config) []string {
 			probs = append(probs, fmt.Sprintf("schedules.%s: %q is not a cron schedule (try \"@every 30s\" or \"off\"): %v", s.name, s.spec, err))
 		}
 	}
-	for _, name := range config.SortedKeys(c.VIPs) {
+	for _, name := range slices.Sorted(maps.Keys(c.VIPs)) {
 		b, err := newBackend(name, c.VIPs[name], "")
 		if err != nil {
 			probs = append(probs, err.Error())

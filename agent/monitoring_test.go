@@ -73,11 +73,7 @@ func (a *monAgent) fake(t *testing.T) *fake.Backend {
 
 func (a *monAgent) metricsOf(t *testing.T) *metrics.Metrics {
 	t.Helper()
-	met, ok := a.observer.(*metrics.Metrics)
-	if !ok {
-		t.Fatalf("observer is %T", a.observer)
-	}
-	return met
+	return a.metrics
 }
 
 // monListen reserves a loopback address for an agent.
@@ -214,8 +210,8 @@ func TestReconcileTwoAgents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rm1, rm2 := monPair(t, tt.autoFix, tt.on1, tt.on2)
-			r1 := rm1.newReconciler(rm1.metricsOf(t))
-			r2 := rm2.newReconciler(rm2.metricsOf(t))
+			r1 := rm1.newReconciler()
+			r2 := rm2.newReconciler()
 			monRun(t, r1)
 			monRun(t, r2)
 			// rm2 confirms the drift too, but leaves it to the owner.
@@ -281,7 +277,7 @@ func TestReconcilePeerDown(t *testing.T) {
 	addrs := map[string]string{"rm1": ln1.Addr().String(), "rm2": gone.Addr().String()}
 	gone.Close() // rm2's agent is not running: connections are refused
 	rm1 := monStart(t, "rm1", ln1, addrs, true, false)
-	r1 := rm1.newReconciler(rm1.metricsOf(t))
+	r1 := rm1.newReconciler()
 	monRun(t, r1)
 	st := monRun(t, r1)
 	if st.Kind != reconcile.KindUnknown || st.EventID != "" || len(st.Unknown) != 1 {

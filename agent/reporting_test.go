@@ -1,4 +1,4 @@
-package agent
+package agent_test
 
 import (
 	"bytes"
@@ -18,6 +18,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/cli"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/report"
 )
@@ -99,7 +101,7 @@ callback_hosts: [%q]
 		t.Fatal(err)
 	}
 	log := zerolog.Nop()
-	m, err := Open(cfg, Options{Logger: &log})
+	m, err := agent.Open(cfg, agent.Options{Logger: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,14 +157,13 @@ callback_hosts: [%q]
 
 	// The sink refused with 422: the CLI lists the report as rejected.
 	var out bytes.Buffer
-	env := Env{Getenv: getenv, Stdin: strings.NewReader(""), Stdout: &out, Stderr: io.Discard}
-	cli := func(args ...string) error {
+	run := func(args ...string) error {
 		out.Reset()
-		return cmdReports(ctx, append(args, "--config", cfgPath, "--agent", base), env)
+		return cli.Run(ctx, append(append([]string{"reports"}, args...), "--config", cfgPath, "--agent", base), getenv, strings.NewReader(""), &out, io.Discard)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if err := cli("list", "--state", "rejected"); err != nil {
+		if err := run("list", "--state", "rejected"); err != nil {
 			t.Fatalf("reports list: %v", err)
 		}
 		if strings.Contains(out.String(), sinkID) || time.Now().After(deadline) {
@@ -175,7 +176,7 @@ callback_hosts: [%q]
 	}
 
 	sink.set(http.StatusAccepted)
-	if err := cli("retry", sinkID); err != nil {
+	if err := run("retry", sinkID); err != nil {
 		t.Fatalf("reports retry: %v", err)
 	}
 	if diff := cmp.Diff([]string{sinkID}, sink.wait(1)); diff != "" {
@@ -187,7 +188,7 @@ callback_hosts: [%q]
 	var states []string
 	// The receiver has the report a moment before the agent records it.
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if err := cli("list", "--json"); err != nil {
+		if err := run("list", "--json"); err != nil {
 			t.Fatal(err)
 		}
 		var list struct {
@@ -208,13 +209,13 @@ callback_hosts: [%q]
 		t.Errorf("reports (-want +got):\n%s", diff)
 	}
 
-	if err := cli("retry", sinkID); err == nil || ExitCode(err) != ExitFailed || !strings.Contains(err.Error(), "409") {
+	if err := run("retry", sinkID); err == nil || cli.ExitCode(err) != cli.ExitFailed || !strings.Contains(err.Error(), "409") {
 		t.Errorf("retry of a delivered report: %v", err)
 	}
-	if err := cli("list", "--state", "bogus"); err == nil || ExitCode(err) != ExitUsage {
+	if err := run("list", "--state", "bogus"); err == nil || cli.ExitCode(err) != cli.ExitUsage {
 		t.Errorf("list --state bogus: %v", err)
 	}
-	if err := cli("frobnicate"); ExitCode(err) != ExitUsage {
+	if err := run("frobnicate"); cli.ExitCode(err) != cli.ExitUsage {
 		t.Errorf("unknown subcommand: %v", err)
 	}
 }

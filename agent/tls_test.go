@@ -130,7 +130,7 @@ reactions:
 	mk("rm1", addr1)
 	m2 := mk("rm2", addr2)
 	// rm2's own VIP starts present too: make it absent so the move shows.
-	ev, _, err := m2.Engine.Submit(&reactions.Event{Plan: &reactions.Plan{Steps: []reactions.Step{{Action: reactions.ActionDisable, VIP: "rm-vip"}}}})
+	ev, _, err := m2.Engine.Submit(&reactions.Event{Alarm: reactions.Alarm{Condition: "manual-disable"}, Plan: &reactions.Plan{Steps: []reactions.Step{{Action: reactions.ActionDisable, VIP: "rm-vip"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

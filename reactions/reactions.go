@@ -246,3 +246,11 @@ var (
 func Invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
+
+// Replay makes the event that re-runs ev: same alarm and plan, no
+// idempotency key (a replay always runs), linked to the original.
+func (ev *Event) Replay() *Event {
+	a := ev.Alarm
+	a.ID = ""
+	return &Event{Source: SourceReplay, Alarm: a, Plan: ev.Plan, ReplayOf: ev.ID, GenesysArgs: ev.GenesysArgs}
+}

@@ -1,4 +1,4 @@
-// Package alertmanager receives Prometheus Alertmanager's webhook
+// Package alertmanager decodes Prometheus Alertmanager's webhook
 // notifications (payload version 4) and turns every alert into an alarm
 // for the reaction rules.
 //
@@ -20,13 +20,10 @@ package alertmanager
 
 import (
 	"fmt"
-	"net/http"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/vipagent/vipagent/agent/config"
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/strictjson"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -77,7 +74,7 @@ const maxAlerts = 1000
 // and a start time on every alert. Errors wrap reactions.ErrInvalid.
 func Decode(data []byte) (*Message, error) {
 	var m Message
-	if err := httpapi.DecodeStrict(data, &m); err != nil {
+	if err := strictjson.Decode(data, &m); err != nil {
 		return nil, err
 	}
 	if m.Version != Version {
@@ -115,19 +112,11 @@ type Options struct {
 	// Resolved is "ignore" (resolved alerts are acknowledged and dropped)
 	// or "match" (they go to the rules with alertmanager_status=resolved).
 	Resolved string
-	// MaxBodyBytes bounds the request body.
-	MaxBodyBytes int64
-	Logger       zerolog.Logger
 }
 
 // OptionsFrom takes the receiver's options from the configuration.
-func OptionsFrom(c *config.Config, log zerolog.Logger) Options {
-	return Options{
-		ConditionLabel: c.Alertmanager.ConditionLabel,
-		Resolved:       c.Alertmanager.Resolved,
-		MaxBodyBytes:   c.Limits.MaxBodyBytes,
-		Logger:         log,
-	}
+func OptionsFrom(c *config.Config) Options {
+	return Options{ConditionLabel: c.Alertmanager.ConditionLabel, Resolved: c.Alertmanager.Resolved}
 }
 
 // Alarm turns one alert into an alarm; the alarm is not validated yet.
@@ -175,9 +164,29 @@ func Key(a Alert) string {
 	return fmt.Sprintf("am:%s:%s:%d", a.Fingerprint, a.Status, a.StartsAt.Unix())
 }
 
-// Intake journals an alarm as an event from src and starts it; it returns
-// once the event is stored (or found to repeat a stored one).
-type Intake func(a reactions.Alarm, src reactions.Source, genesysArgs map[string]string) (*reactions.Event, bool, error)
+// Pending is an alert turned into an alarm, checked and ready to journal.
+type Pending struct {
+	Fingerprint string
+	Alarm       reactions.Alarm
+}
+
+// Alarms turns a notification into alarms. Every alarm is checked before
+// any is returned, so that a payload is taken whole or not at all; resolved
+// alerts are dropped (and counted) unless Resolved is "match".
+func (o Options) Alarms(msg *Message) (alarms []Pending, ignored int, err error) {
+	for i, a := range msg.Alerts {
+		if a.Status == StatusResolved && o.Resolved != "match" {
+			ignored++
+			continue
+		}
+		al := o.Alarm(a)
+		if err := al.Validate(); err != nil {
+			return nil, 0, fmt.Errorf("alerts[%d] (fingerprint %s): %w", i, a.Fingerprint, err)
+		}
+		alarms = append(alarms, Pending{a.Fingerprint, al})
+	}
+	return alarms, ignored, nil
+}
 
 // EventRef is what the response says of one journaled alert.
 type EventRef struct {
@@ -194,84 +203,4 @@ type Response struct {
 	Ignored int `json:"ignored"`
 	// Truncated repeats the alerts Alertmanager left out of the payload.
 	Truncated uint64 `json:"truncated,omitempty"`
-}
-
-// Route returns POST /v1/alertmanager (role trigger). It answers once every
-// alert is journaled, without waiting for execution: 200 with the events,
-// 400 for a payload that will never be accepted (Alertmanager does not
-// retry it), 503 when the journal could not store the events (Alertmanager
-// retries; alerts already stored are then duplicates and run once).
-func Route(intake Intake, o Options) httpapi.Route {
-	h := &handler{intake: intake, opts: o, log: o.Logger.With().Str("component", "alertmanager").Logger()}
-	return httpapi.Route{Method: http.MethodPost, Pattern: "/alertmanager", Role: config.RoleTrigger, Handler: h.serve}
-}
-
-type handler struct {
-	intake Intake
-	opts   Options
-	log    zerolog.Logger
-}
-
-func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
-	data, err := h.read(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	msg, err := Decode(data)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	// Every alarm is checked before any is journaled: a payload is taken
-	// whole or not at all.
-	type pending struct {
-		fingerprint string
-		alarm       reactions.Alarm
-	}
-	var alarms []pending
-	ignored := 0
-	for i, a := range msg.Alerts {
-		if a.Status == StatusResolved && h.opts.Resolved != "match" {
-			ignored++
-			continue
-		}
-		al := h.opts.Alarm(a)
-		if err := al.Validate(); err != nil {
-			h.fail(w, r, fmt.Errorf("alerts[%d] (fingerprint %s): %w", i, a.Fingerprint, err))
-			return
-		}
-		alarms = append(alarms, pending{a.Fingerprint, al})
-	}
-	if msg.TruncatedAlerts > 0 {
-		h.log.Warn().Uint64("truncated", msg.TruncatedAlerts).Str("group_key", msg.GroupKey).
-			Msg("Alertmanager left alerts out of this notification (webhook_config max_alerts); they are not seen here")
-	}
-	resp := Response{Events: []EventRef{}, Ignored: ignored, Truncated: msg.TruncatedAlerts}
-	for _, p := range alarms {
-		ev, dup, err := h.intake(p.alarm, reactions.SourceAlertmanager, nil)
-		if err != nil {
-			h.fail(w, r, fmt.Errorf("journal alert %s: %w", p.fingerprint, err))
-			return
-		}
-		resp.Events = append(resp.Events, EventRef{Fingerprint: p.fingerprint, EventID: ev.ID, Duplicate: dup, Status: ev.Status})
-	}
-	h.log.Info().Str("receiver", msg.Receiver).Str("group_key", msg.GroupKey).Int("events", len(resp.Events)).
-		Int("ignored", ignored).Msg("alertmanager notification journaled")
-	httpapi.WriteJSON(w, http.StatusOK, resp)
-}
-
-func (h *handler) read(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	limit := h.opts.MaxBodyBytes
-	if limit <= 0 {
-		limit = 1 << 20
-	}
-	return httpapi.ReadJSON(w, r, limit)
-}
-
-// fail answers through the API's one error mapping: 400 for payloads that
-// will never be accepted (Alertmanager does not retry a 4xx), 503 when the
-// journal could not store the events (it retries a 5xx).
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	httpapi.WriteError(w, r, h.log, err)
 }

@@ -70,16 +70,7 @@ func newStack(t *testing.T, resolved string) *stack {
 	cfg.Node = "rm1"
 	cfg.Nodes = map[string]config.Node{"rm1": {}}
 	cfg.Alertmanager.Resolved = resolved
-	intake := func(a reactions.Alarm, src reactions.Source, args map[string]string) (*reactions.Event, bool, error) {
-		if err := a.Validate(); err != nil {
-			return nil, false, err
-		}
-		return s.engine.Submit(&reactions.Event{Key: a.ID, Source: src, Alarm: a, GenesysArgs: args})
-	}
-	h := httpapi.NewServer(httpapi.Deps{
-		Config: &cfg, Engine: s.engine, Journal: j, Logger: zerolog.Nop(),
-		Extra: []httpapi.Route{alertmanager.Route(intake, alertmanager.OptionsFrom(&cfg, zerolog.Nop()))},
-	})
+	h := httpapi.NewServer(httpapi.Deps{Config: &cfg, Engine: s.engine, Journal: j, Logger: zerolog.Nop()})
 	srv := httptest.NewServer(h)
 	s.url = srv.URL + "/v1/alertmanager"
 	t.Cleanup(func() {

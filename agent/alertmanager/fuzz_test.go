@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -24,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"version":"4","alerts":[{"status":"firing","labels":{"condition":"X"},"fingerprint":"f","startsAt":"2026-01-01T00:00:00Z"}]}`))
 	f.Add([]byte(`{"version":"3"}`))
 	f.Add([]byte(`{"alerts":null}`))
-	o := Options{ConditionLabel: "condition", Resolved: "match", Logger: zerolog.Nop()}
+	o := Options{ConditionLabel: "condition", Resolved: "match"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msg, err := Decode(data)
 		if err != nil {

@@ -6,9 +6,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,28 +167,4 @@ func (s *server) limitInFlight(next http.Handler) http.Handler {
 			s.writeError(w, r, fmt.Errorf("%w: too many requests in flight", reactions.ErrUnavailable))
 		}
 	})
-}
-
-// checkCallback allows a callback URL only to configured hosts.
-func checkCallback(raw string, allowed []string) error {
-	if raw == "" {
-		return nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return reactions.Invalid("callback_url: not an http(s) URL")
-	}
-	if u.User != nil {
-		return reactions.Invalid("callback_url: credentials in the URL are not allowed")
-	}
-	host := u.Hostname()
-	for _, a := range allowed {
-		if a == u.Host || a == host {
-			return nil
-		}
-		if h, _, err := net.SplitHostPort(a); err == nil && h == host && a == u.Host {
-			return nil
-		}
-	}
-	return reactions.Invalid("callback_url: host %q is not in callback_hosts", u.Host)
 }

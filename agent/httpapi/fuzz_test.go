@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/strictjson"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -22,7 +23,7 @@ func FuzzDecodeAlarm(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var req httpapi.AlarmRequest
-		err := httpapi.DecodeStrict(body, &req)
+		err := strictjson.Decode(body, &req)
 		if err == nil {
 			err = req.Alarm.Validate()
 		}

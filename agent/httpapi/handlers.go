@@ -1,8 +1,9 @@
 package httpapi
 
 import (
-	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
-	"github.com/vipagent/vipagent/reactions/engine"
+	"github.com/vipagent/vipagent/reactions/rules"
 )
 
 func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
@@ -19,7 +20,7 @@ func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	if s.Draining() {
+	if s.Engine.Draining() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "shutting down", "node": s.Config.Node})
 		return
 	}
@@ -57,38 +58,12 @@ func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := checkArgs(req.GenesysArgs); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ev, dup, err := s.Intake(req.Alarm, src, req.GenesysArgs)
+	ev, dup, err := s.Engine.Submit(&reactions.Event{Key: req.ID, Source: src, Alarm: req.Alarm, GenesysArgs: req.GenesysArgs})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.respondEvent(w, r, ev, dup, wait)
-}
-
-// Intake validates an alarm and hands it to the engine, which journals it
-// before anything else happens.
-func (s *server) Intake(a reactions.Alarm, src reactions.Source, args map[string]string) (*reactions.Event, bool, error) {
-	return Intake(s.Config, s.Engine, s.Draining(), a, src, args)
-}
-
-// Intake is the one door alarms go through, whatever brought them (this
-// API, the Alertmanager receiver): refused while the agent shuts down,
-// validated, then journaled by the engine before anything runs.
-func Intake(cfg *config.Config, eng *engine.Engine, draining bool, a reactions.Alarm, src reactions.Source, args map[string]string) (*reactions.Event, bool, error) {
-	if draining {
-		return nil, false, fmt.Errorf("%w: agent is shutting down", reactions.ErrUnavailable)
-	}
-	if err := a.Validate(); err != nil {
-		return nil, false, err
-	}
-	if err := checkCallback(a.CallbackURL, cfg.CallbackHosts); err != nil {
-		return nil, false, err
-	}
-	return eng.Submit(&reactions.Event{Key: a.ID, Source: src, Alarm: a, GenesysArgs: args})
 }
 
 func (s *server) handleListEvents(w http.ResponseWriter, r *http.Request) {
@@ -141,24 +116,12 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Engine.DryRun(r.Context(), orig))
 		return
 	}
-	if s.Draining() {
-		s.writeError(w, r, reactions.ErrUnavailable)
-		return
-	}
-	ev, _, err := s.Engine.Submit(ReplayOf(orig))
+	ev, _, err := s.Engine.Submit(orig.Replay())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.respondEvent(w, r, ev, false, wait)
-}
-
-// ReplayOf makes the event that re-runs orig: same alarm and plan, no
-// idempotency key (a replay always runs), linked to the original.
-func ReplayOf(orig *reactions.Event) *reactions.Event {
-	a := orig.Alarm
-	a.ID = ""
-	return &reactions.Event{Source: reactions.SourceReplay, Alarm: a, Plan: orig.Plan, ReplayOf: orig.ID, GenesysArgs: orig.GenesysArgs}
 }
 
 // VIPView is what GET /v1/vips shows of one VIP.
@@ -254,14 +217,6 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := reactions.Alarm{ID: req.ID, Condition: "manual-" + string(action), Text: req.Reason}
-	if err := a.Validate(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if s.Draining() {
-		s.writeError(w, r, reactions.ErrUnavailable)
-		return
-	}
 	src := reactions.SourceManual
 	if req.Origin != "" {
 		src = reactions.SourcePeer
@@ -276,20 +231,6 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.respondEvent(w, r, ev, dup, wait)
-}
-
-// checkArgs bounds the Genesys arguments a caller may have journaled.
-func checkArgs(args map[string]string) error {
-	if len(args) > 16 {
-		return reactions.Invalid("genesys_args: too many")
-	}
-	for k, v := range args {
-		probe := reactions.Alarm{Condition: "x", Labels: map[string]string{k: v}}
-		if err := probe.Validate(); err != nil {
-			return reactions.Invalid("genesys_args: %q: not a plain name and value", k)
-		}
-	}
-	return nil
 }
 
 // FailoverRequest is the body of POST /v1/failover, what `vipagent
@@ -314,17 +255,9 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := checkArgs(req.GenesysArgs); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	plan, err := FailoverPlan(s.Config, req.Action, req.MemberID)
+	plan, err := failoverOf(s.Config).Plan(req.Action, req.MemberID)
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	if s.Draining() {
-		s.writeError(w, r, reactions.ErrUnavailable)
 		return
 	}
 	a := reactions.Alarm{Condition: "failover-" + req.Action}
@@ -339,35 +272,16 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 	s.respondEvent(w, r, ev, dup, wait)
 }
 
-// FailoverPlan is the plan of a failover call.
-func FailoverPlan(c *config.Config, action string, member int) (reactions.Plan, error) {
-	var act reactions.Action
-	switch action {
-	case "enable":
-		act = reactions.ActionEnable
-	case "disable":
-		act = reactions.ActionDisable
-	default:
-		return reactions.Plan{}, reactions.Invalid("action: must be enable or disable")
-	}
-	node := c.Node
-	if member != 0 {
-		n, ok := c.NodeByMember(member)
-		if !ok {
-			return reactions.Plan{}, reactions.Invalid("member_id: no node has member_id %d (nodes.*.member_id)", member)
+// failoverOf is the pair as RM's failoverscript convention sees it.
+func failoverOf(c *config.Config) rules.Failover {
+	f := rules.Failover{Node: c.Node, Members: map[int]string{}, VIPs: c.Failover.VIPs, Force: c.Failover.Force}
+	for name, n := range c.Nodes {
+		if n.MemberID != 0 {
+			f.Members[n.MemberID] = name
 		}
-		node = n
 	}
-	vips := c.Failover.VIPs
-	if len(vips) == 0 {
-		vips = config.SortedKeys(c.VIPs)
+	if len(f.VIPs) == 0 {
+		f.VIPs = slices.Sorted(maps.Keys(c.VIPs))
 	}
-	if len(vips) == 0 {
-		return reactions.Plan{}, reactions.Invalid("no vips configured")
-	}
-	plan := reactions.Plan{Reaction: "failover-" + action}
-	for _, v := range vips {
-		plan.Steps = append(plan.Steps, reactions.Step{Action: act, VIP: v, Node: node, Force: c.Failover.Force && act == reactions.ActionEnable})
-	}
-	return plan, nil
+	return f
 }

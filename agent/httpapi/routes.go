@@ -12,6 +12,7 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 )
 
+// routes is every route of the API, each with the role it needs.
 func (s *server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
@@ -40,8 +41,10 @@ func (s *server) routes() http.Handler {
 			r.With(s.require(config.RoleRead)).Get("/vips/{name}", s.handleGetVIP)
 			r.With(s.require(config.RoleAdmin)).Post("/vips/{name}/{action:enable|disable}", s.handleVIPAction)
 			r.With(s.require(config.RoleTrigger)).Post("/failover", s.handleFailover)
-			for _, x := range s.Extra {
-				r.With(s.require(x.Role)).Method(x.Method, x.Pattern, x.Handler)
+			r.With(s.require(config.RoleTrigger)).Post("/alertmanager", s.handleAlertmanager)
+			if s.Reports != nil {
+				r.With(s.require(config.RoleRead)).Get("/reports", s.handleListReports)
+				r.With(s.require(config.RoleAdmin)).Post("/reports/{id}/retry", s.handleRetryReport)
 			}
 		})
 	})

@@ -14,12 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/report"
+	"github.com/vipagent/vipagent/agent/strictjson"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
 )
@@ -32,18 +33,14 @@ type Deps struct {
 	Logger  zerolog.Logger
 	// Metrics serves /metrics; nil leaves the route out.
 	Metrics http.Handler
-	// Extra mounts more routes (reports, alertmanager) under /v1.
-	Extra []Route
-	// Draining reports whether the agent is shutting down (503 on intake).
-	Draining func() bool
+	// Reports serves /v1/reports; nil leaves those routes out.
+	Reports Reports
 }
 
-// Route is a route added by another package.
-type Route struct {
-	Method  string
-	Pattern string
-	Role    string
-	Handler http.HandlerFunc
+// Reports is the report outbox as the API sees it.
+type Reports interface {
+	List(state string, limit int) ([]report.View, error)
+	Retry(id string) (journal.Report, error)
 }
 
 type server struct {
@@ -54,9 +51,6 @@ type server struct {
 
 // NewServer returns the API's handler.
 func NewServer(d Deps) http.Handler {
-	if d.Draining == nil {
-		d.Draining = func() bool { return false }
-	}
 	s := &server{Deps: d, log: d.Logger.With().Str("component", "http").Logger()}
 	return s.routes()
 }
@@ -100,7 +94,7 @@ func (s *server) decodeJSON(w http.ResponseWriter, r *http.Request, dst any, all
 		}
 		return reactions.Invalid("empty body: a JSON object is required")
 	}
-	return DecodeStrict(data, dst)
+	return strictjson.Decode(data, dst)
 }
 
 // ReadJSON reads a request body that must be JSON and at most limit bytes;
@@ -118,26 +112,6 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, reactions.Invalid("read body: %v", err)
 	}
 	return data, nil
-}
-
-// DecodeStrict decodes one JSON value, refusing unknown fields and
-// trailing data.
-func DecodeStrict(data []byte, dst any) error {
-	if !utf8.Valid(data) {
-		return reactions.Invalid("body is not valid UTF-8")
-	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return reactions.Invalid("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return reactions.Invalid("malformed JSON: more than one value in the body")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return reactions.Invalid("malformed JSON: trailing data after the object")
-	}
-	return nil
 }
 
 var (

@@ -47,9 +47,6 @@ type Options struct {
 	LockTimeout time.Duration
 	// Node names this agent; it prefixes event IDs.
 	Node string
-	// Outbox decides which reports a finished event produces; they are
-	// written in the same transaction as the result.
-	Outbox func(ev *reactions.Event) []Report
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -60,11 +57,10 @@ type Journal struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	db     *bolt.DB
-	node   string
-	outbox func(*reactions.Event) []Report
-	now    func() time.Time
-	path   string
+	db   *bolt.DB
+	node string
+	now  func() time.Time
+	path string
 }
 
 // Open opens (creating if needed) the journal at path.
@@ -99,7 +95,7 @@ func Open(path string, o Options) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	j := &Journal{db: db, node: o.Node, outbox: o.Outbox, now: o.Now, path: path,
+	j := &Journal{db: db, node: o.Node, now: o.Now, path: path,
 		commits: make(chan *commitReq, 1024), done: make(chan struct{})}
 	go j.committer()
 	return j, nil
@@ -229,13 +225,14 @@ func (j *Journal) UpdateAsync(ev *reactions.Event) <-chan error {
 	return out
 }
 
-// Finish stores an event's final result, the last action per VIP, and the
-// reports it produces, in one transaction.
-func (j *Journal) Finish(ev *reactions.Event) error {
-	var reports []Report
-	if j.outbox != nil {
-		reports = j.outbox(ev)
-	}
+// Finish stores an event's final result and the last action per VIP, in
+// one transaction.
+func (j *Journal) Finish(ev *reactions.Event) error { return j.FinishWithReports(ev, nil) }
+
+// FinishWithReports is Finish that also stores the reports the result
+// produces, in the same transaction; when it returns nil they are all on
+// disk.
+func (j *Journal) FinishWithReports(ev *reactions.Event, reports []Report) error {
 	err := j.group(func(tx *bolt.Tx) error {
 		seq, err := seqOf(tx, ev.ID)
 		if err != nil {
@@ -487,7 +484,3 @@ func wrapStorage(err error) error {
 	}
 	return fmt.Errorf("%w: %v", reactions.ErrUnavailable, err)
 }
-
-// SetOutbox sets the policy that turns a finished event into reports; call
-// it before any event runs.
-func (j *Journal) SetOutbox(f func(ev *reactions.Event) []Report) { j.outbox = f }

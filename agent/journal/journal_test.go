@@ -76,19 +76,20 @@ func TestSurvivesReopenAndLocks(t *testing.T) {
 }
 
 func TestFinishWritesResultLastActionAndReports(t *testing.T) {
-	j := open(t, filepath.Join(t.TempDir(), "j.db"), Options{Outbox: func(ev *reactions.Event) []Report {
-		return []Report{{ID: ev.ID + "/sink", Target: "sink", URL: "http://198.51.100.1/", EventID: ev.ID, Body: []byte(`{}`)}}
-	}})
+	j := open(t, filepath.Join(t.TempDir(), "j.db"), Options{})
 	ev, _, _ := j.Accept(&reactions.Event{Alarm: reactions.Alarm{Condition: "c"}})
+	reports := func() []Report {
+		return []Report{{ID: ev.ID + "/sink", Target: "sink", URL: "http://198.51.100.1/", EventID: ev.ID, Body: []byte(`{}`)}}
+	}
 	ev.Status = reactions.StatusSucceeded
 	ev.Result = &reactions.Result{EventID: ev.ID, Status: reactions.StatusSucceeded, Steps: []reactions.StepResult{
 		{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm1", Outcome: reactions.OutcomeChanged},
 	}}
-	if err := j.Finish(ev); err != nil {
+	if err := j.FinishWithReports(ev, reports()); err != nil {
 		t.Fatal(err)
 	}
 	// Finishing again (a re-run after a crash) does not duplicate the report.
-	if err := j.Finish(ev); err != nil {
+	if err := j.FinishWithReports(ev, reports()); err != nil {
 		t.Fatal(err)
 	}
 	rs, err := j.Reports(ReportFilter{})
@@ -137,20 +138,21 @@ func TestPruneKeepsPendingReportsAndUnfinished(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	pending := ""
-	j := open(t, filepath.Join(t.TempDir(), "j.db"), Options{Now: clock, Outbox: func(ev *reactions.Event) []Report {
+	j := open(t, filepath.Join(t.TempDir(), "j.db"), Options{Now: clock})
+	reportsOf := func(ev *reactions.Event) []Report {
 		if ev.Alarm.Condition != "report-me" {
 			return nil
 		}
 		pending = ev.ID
 		return []Report{{ID: ev.ID + "/x", EventID: ev.ID, Target: "x", Body: []byte(`{}`)}}
-	}})
+	}
 	old := now.Add(-48 * time.Hour)
 	var finished []string
 	for _, c := range []string{"a", "report-me", "b"} {
 		ev, _, _ := j.Accept(&reactions.Event{ReceivedAt: old, Alarm: reactions.Alarm{Condition: c}})
 		ev.Status = reactions.StatusSucceeded
 		ev.Result = &reactions.Result{Status: reactions.StatusSucceeded}
-		if err := j.Finish(ev); err != nil {
+		if err := j.FinishWithReports(ev, reportsOf(ev)); err != nil {
 			t.Fatal(err)
 		}
 		finished = append(finished, ev.ID)

@@ -82,7 +82,7 @@ func newEnv(t *testing.T, cfg *config.Config, opts ...Option) *testEnv {
 // of the agent does.
 func (e *testEnv) open() {
 	e.t.Helper()
-	j, err := journal.Open(e.path, journal.Options{Node: "rm1", Outbox: Policy(e.cfg), Now: e.clk.Now})
+	j, err := journal.Open(e.path, journal.Options{Node: "rm1", Now: e.clk.Now})
 	if err != nil {
 		e.t.Fatalf("open journal: %v", err)
 	}
@@ -113,8 +113,8 @@ func (s syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-// finish journals a finished event the way the engine does, which makes
-// the journal store its reports.
+// finish journals a finished event the way the engine does: through the
+// outbox, which stores its reports with it.
 func (e *testEnv) finish(status reactions.Status, a reactions.Alarm) *reactions.Event {
 	e.t.Helper()
 	ev, _, err := e.J.Accept(&reactions.Event{Node: "rm1", Source: reactions.SourceHTTP, Alarm: a, ReceivedAt: e.clk.Now()})
@@ -133,7 +133,7 @@ func (e *testEnv) finish(status reactions.Status, a reactions.Alarm) *reactions.
 			Exec:   &reactions.Exec{Argv: []string{"ip", "addr", "del", "192.0.2.100/24", "dev", "eth0"}},
 		}},
 	}
-	if err := e.J.Finish(ev); err != nil {
+	if err := e.O.Finish(ev); err != nil {
 		e.t.Fatalf("finish: %v", err)
 	}
 	return ev

@@ -50,18 +50,13 @@ const (
 	// drainBytes of an answer are read so the connection can be reused;
 	// a longer answer closes it instead.
 	drainBytes = 64 << 10
-	// expectFor is how long Run keeps looking for reports announced by
-	// Notify: Finish commits them right after the policy returns, unless
-	// it fails (and then the event runs again at the next start).
-	expectFor = 5 * time.Second
-	// expectPoll is how soon Run looks again for announced reports.
-	expectPoll = 10 * time.Millisecond
 )
 
 // Outbox delivers the journal's pending reports.
 type Outbox struct {
 	j        *journal.Journal
 	cfg      *config.Config
+	policy   func(*reactions.Event) []journal.Report
 	log      zerolog.Logger
 	client   *http.Client
 	now      func() time.Time
@@ -73,10 +68,6 @@ type Outbox struct {
 	// twice at once.
 	drainMu sync.Mutex
 	wake    chan struct{}
-	mu      sync.Mutex
-	// expect holds reports announced by Notify, and since when, until the
-	// journal shows them.
-	expect map[string]time.Time
 	// onDelivery is told the result of every delivery attempt (metrics).
 	onDelivery atomic.Pointer[func(result string)]
 }
@@ -106,9 +97,10 @@ func New(j *journal.Journal, cfg *config.Config, logger zerolog.Logger, opts ...
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 4
 	o := &Outbox{
-		j:   j,
-		cfg: cfg,
-		log: logger.With().Str("component", "report").Logger(),
+		j:      j,
+		cfg:    cfg,
+		policy: Policy(cfg),
+		log:    logger.With().Str("component", "report").Logger(),
 		client: &http.Client{
 			Transport: tr,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -120,7 +112,6 @@ func New(j *journal.Journal, cfg *config.Config, logger zerolog.Logger, opts ...
 		interval: DefaultInterval,
 		maxAge:   cfg.Schedules.ReportMaxAge.D(),
 		wake:     make(chan struct{}, 1),
-		expect:   map[string]time.Time{},
 	}
 	if o.maxAge <= 0 {
 		o.maxAge = DefaultMaxAge
@@ -134,27 +125,32 @@ func New(j *journal.Journal, cfg *config.Config, logger zerolog.Logger, opts ...
 // Close lets go of idle connections to the targets.
 func (o *Outbox) Close() { o.client.CloseIdleConnections() }
 
-// Notify wakes Run without blocking. ids are reports about to be
-// committed (the journal calls the policy just before its transaction):
-// Run looks for them until they appear, so they go out at once rather
-// than at the next interval.
-func (o *Outbox) Notify(ids ...string) {
-	if len(ids) > 0 {
-		o.mu.Lock()
-		now := o.now()
-		for _, id := range ids {
-			o.expect[id] = now
-		}
-		o.mu.Unlock()
+// Finish commits an event's result together with the reports it produces
+// (one transaction), then wakes Run: the reports are deliverable the
+// moment the commit returns. After a restart, delivery starts from the
+// journal's pending reports. The engine finishes events through it.
+func (o *Outbox) Finish(ev *reactions.Event) error {
+	rs := o.policy(ev)
+	if err := o.j.FinishWithReports(ev, rs); err != nil {
+		return err
 	}
+	if len(rs) > 0 {
+		o.notify()
+	}
+	return nil
+}
+
+// notify wakes Run without blocking.
+func (o *Outbox) notify() {
 	select {
 	case o.wake <- struct{}{}:
 	default:
 	}
 }
 
-// Run drains the outbox until ctx ends: at once, whenever Notify is
-// called, when the earliest retry is due, and at least every interval.
+// Run drains the outbox until ctx ends: at once, whenever reports are
+// committed or retried, when the earliest retry is due, and at least every
+// interval.
 func (o *Outbox) Run(ctx context.Context) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -165,9 +161,6 @@ func (o *Outbox) Run(ctx context.Context) {
 		case <-o.wake:
 		case <-timer.C:
 		}
-		// Look for announced reports before draining: those found now are
-		// seen by this drain; the others get another look soon.
-		waiting := o.settle()
 		o.drainMu.Lock()
 		_, next, err := o.drain(ctx)
 		o.drainMu.Unlock()
@@ -178,36 +171,8 @@ func (o *Outbox) Run(ctx context.Context) {
 		if !next.IsZero() {
 			wait = min(wait, max(next.Sub(o.now()), 0))
 		}
-		if waiting {
-			wait = min(wait, expectPoll)
-		}
 		timer.Reset(wait)
 	}
-}
-
-// settle forgets announced reports that the journal now holds (or that
-// never came) and reports whether some are still awaited.
-func (o *Outbox) settle() bool {
-	o.mu.Lock()
-	awaited := make(map[string]time.Time, len(o.expect))
-	for id, since := range o.expect {
-		awaited[id] = since
-	}
-	o.mu.Unlock()
-	now := o.now()
-	var done []string
-	for id, since := range awaited {
-		_, err := o.j.GetReport(id)
-		if !errors.Is(err, reactions.ErrNotFound) || now.Sub(since) > expectFor {
-			done = append(done, id)
-		}
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, id := range done {
-		delete(o.expect, id)
-	}
-	return len(o.expect) > 0
 }
 
 // Drain delivers every due pending report, in order per target: a report
@@ -533,7 +498,7 @@ func (o *Outbox) Retry(id string) (journal.Report, error) {
 		return journal.Report{}, fmt.Errorf("retry report %s: %w", id, err)
 	}
 	o.log.Info().Str("report_id", id).Str("target", r.Target).Msg("report set to be sent again")
-	o.Notify()
+	o.notify()
 	return r, nil
 }
 

@@ -509,15 +509,6 @@ func TestRunIsPrompt(t *testing.T) {
 	snk := newSink(t)
 	cfg := loadConfig(t, fmt.Sprintf("node: rm1\nnodes: {rm1: {}}\nreports: [{name: sink, url: %q}]\n", snk.URL()), nil)
 	e := newEnv(t, cfg, WithClock(time.Now), WithInterval(time.Hour))
-	// As the agent does: the policy announces reports to the outbox.
-	policy := Policy(cfg)
-	e.J.SetOutbox(func(ev *reactions.Event) []journal.Report {
-		rs := policy(ev)
-		for _, r := range rs {
-			e.O.Notify(r.ID)
-		}
-		return rs
-	})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() { defer close(done); e.O.Run(ctx) }()

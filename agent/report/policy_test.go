@@ -113,7 +113,7 @@ func TestPolicyFinishTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev.Result.Notes = append(ev.Result.Notes, "finished again")
-	if err := e.J.Finish(ev); err != nil {
+	if err := e.O.Finish(ev); err != nil {
 		t.Fatal(err)
 	}
 	again, err := e.J.LatestReports("", 0)

@@ -32,6 +32,12 @@ type Journal interface {
 	Unfinished() ([]*reactions.Event, error)
 }
 
+// Results is where finished events go: committed durably, with whatever
+// they report, before the engine wakes their waiters.
+type Results interface {
+	Finish(ev *reactions.Event) error
+}
+
 // Peers carries a step to another node's agent and returns its result.
 // An unreachable node is an error wrapping reactions.ErrUnreachable.
 type Peers interface {
@@ -76,8 +82,12 @@ type Config struct {
 	// waiting for it (latest intent wins).
 	Supersede bool
 	// Retries is how often a failed (not timed-out) VIP step is tried again.
-	Retries  int
-	Journal  Journal
+	Retries int
+	// CallbackHosts are the hosts an alarm's callback_url may name.
+	CallbackHosts []string
+	Journal       Journal
+	// Results receives finished events; nil means Journal.Finish.
+	Results  Results
 	Peers    Peers
 	Observer Observer
 	Logger   zerolog.Logger
@@ -111,6 +121,9 @@ func New(cfg Config) *Engine {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 1024
 	}
+	if cfg.Results == nil {
+		cfg.Results = cfg.Journal
+	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Engine{
 		cfg:     cfg,
@@ -135,10 +148,15 @@ func (e *Engine) VIPNames() []string {
 	return names
 }
 
-// Submit journals ev and starts it. It returns once the event is durably
-// stored (or found to be a duplicate of a stored one); use Wait for the
-// result.
+// Submit is the one intake of every door (alarms, Alertmanager, manual
+// actions, replays, failover, reconcile's drift): it checks ev, refuses it
+// while the engine shuts down or is full, journals it and starts it. It
+// returns once the event is durably stored (or found to be a duplicate of a
+// stored one); use Wait for the result.
 func (e *Engine) Submit(ev *reactions.Event) (*reactions.Event, bool, error) {
+	if err := ev.Check(e.cfg.CallbackHosts); err != nil {
+		return nil, false, err
+	}
 	if ev.Node == "" {
 		ev.Node = e.cfg.Node
 	}
@@ -213,6 +231,13 @@ func (e *Engine) Wait(ctx context.Context, id string) (*reactions.Event, error) 
 		}
 	}
 	return e.cfg.Journal.Get(id)
+}
+
+// Draining reports whether the engine has stopped taking events.
+func (e *Engine) Draining() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
 }
 
 // Recover runs every event the journal holds unfinished: an agent stopped
@@ -354,7 +379,7 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 		res.FinishedAt = e.cfg.Now().UTC()
 		ev.Status = status
 		ev.Result = res
-		if err := e.cfg.Journal.Finish(ev); err != nil {
+		if err := e.cfg.Results.Finish(ev); err != nil {
 			// The event stays unfinished in the journal and is run again
 			// at the next start; say so loudly.
 			log.Error().Err(err).Msg("journal the result")
@@ -640,7 +665,7 @@ func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force, release
 	}
 	sr.After = &after
 	if after.Present != want {
-		return fmt.Errorf("verify: %s reported success but the VIP is %s", sr.Action, presence(after.Present))
+		return fmt.Errorf("verify: %s reported success but the VIP is %s", sr.Action, reactions.Presence(after.Present))
 	}
 	sr.Outcome = reactions.OutcomeChanged
 	return nil
@@ -648,13 +673,6 @@ func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force, release
 
 // afterFailureObserve bounds the look at a VIP after a failed act.
 const afterFailureObserve = 5 * time.Second
-
-func presence(p bool) string {
-	if p {
-		return "present"
-	}
-	return "absent"
-}
 
 // runCommand starts a configured program with the alarm's fields filled in.
 func (e *Engine) runCommand(ctx context.Context, ev *reactions.Event, s reactions.Step, sr *reactions.StepResult) {

@@ -9,15 +9,15 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// After the first signal, restore the default: a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
-	if err := agent.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+	if err := cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "vipagent:", err)
-		os.Exit(agent.ExitCode(err))
+		os.Exit(cli.ExitCode(err))
 	}
 }

@@ -265,16 +265,9 @@ func (b *Backend) Verify(ctx context.Context, want bool) (reactions.VIPState, er
 	st := last.vipState(b.spec.Prefix, b.spec.Interface)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			return st, fmt.Errorf("%s did not become %s on %q (%s): %w", b.spec.Prefix, presence(want), b.spec.Interface, st.Detail, err)
+			return st, fmt.Errorf("%s did not become %s on %q (%s): %w", b.spec.Prefix, reactions.Presence(want), b.spec.Interface, st.Detail, err)
 		}
 		return st, fmt.Errorf("verify %s on %q: %w", b.spec.Prefix, b.spec.Interface, err)
 	}
 	return st, nil
-}
-
-func presence(want bool) string {
-	if want {
-		return "present"
-	}
-	return "absent"
 }

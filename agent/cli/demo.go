@@ -1,4 +1,4 @@
-package agent
+package cli
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/config"
 )
 
@@ -37,7 +38,7 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 	cfg.DataDir = dir
 	cfg.Listen = "127.0.0.1:0"
 	log := zerolog.New(zerolog.ConsoleWriter{Out: env.Stderr, TimeFormat: "15:04:05.000"}).Level(zerolog.WarnLevel)
-	m, err := Open(cfg, Options{Logger: &log})
+	m, err := agent.Open(cfg, agent.Options{Logger: &log})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,254 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/journal"
+)
+
+// client talks to the local agent, or runs the same request in-process on
+// the journal when no agent answers.
+type client struct {
+	env    Env
+	c      common
+	cfg    *config.Config
+	base   string
+	token  string
+	direct *agent.Main
+	// explicit is set when --agent or $VIPAGENT_AGENT named the agent.
+	explicit bool
+}
+
+func newClient(c common, env Env) (*client, error) {
+	cfg, err := loadConfig(c, env)
+	if err != nil {
+		return nil, err
+	}
+	cl := &client{env: env, c: c, cfg: cfg, base: c.agent, token: c.token}
+	if cl.base == "" {
+		cl.base = env.Getenv("VIPAGENT_AGENT")
+	}
+	// An agent named explicitly is the one wanted: no falling back to an
+	// in-process run on whatever this config's journal is.
+	cl.explicit = cl.base != ""
+	if cl.base == "" {
+		cl.base = agentURL(cfg)
+	}
+	if cl.token == "" {
+		cl.token = env.Getenv("VIPAGENT_TOKEN")
+	}
+	if cl.token == "" {
+		cl.token = pickToken(cfg)
+	}
+	return cl, nil
+}
+
+func agentURL(cfg *config.Config) string {
+	host, port, _ := net.SplitHostPort(cfg.Listen)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	scheme := "http"
+	if cfg.TLS.Cert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// pickToken uses the strongest configured token: the CLI runs on the agent's
+// host with the agent's configuration.
+func pickToken(cfg *config.Config) string {
+	best := ""
+	for _, want := range []string{config.RoleAdmin, config.RoleTrigger} {
+		for _, t := range cfg.Auth.Tokens {
+			if t.Role == want && best == "" {
+				best = t.Token.Value()
+			}
+		}
+	}
+	return best
+}
+
+// do sends one request. With --direct, or when nothing answers at the
+// agent's address, the request is served in-process.
+func (cl *client) do(ctx context.Context, method, path string, body any) (int, []byte, error) {
+	var data []byte
+	if body != nil {
+		var err error
+		if data, err = json.Marshal(body); err != nil {
+			return 0, nil, err
+		}
+	}
+	if !cl.c.direct && cl.direct == nil {
+		code, resp, err := cl.send(ctx, &http.Client{Timeout: 2 * time.Minute}, cl.base, method, path, data)
+		if err == nil {
+			return code, resp, nil
+		}
+		if !noAnswer(err) {
+			return 0, nil, exitf(ExitFailed, "agent at %s: %v", cl.base, err)
+		}
+		if cl.explicit {
+			return 0, nil, exitf(ExitNoAgent, "no agent answered at %s (%v); not running in-process because the agent was named explicitly (use --direct for that)", cl.base, rootCause(err))
+		}
+		fmt.Fprintf(cl.env.Stderr, "vipagent: no agent answered at %s (%v); running in-process on %s\n", cl.base, rootCause(err), cl.cfg.DataDir)
+	}
+	if cl.direct == nil {
+		m, err := agent.Open(cl.cfg, agent.Options{LockTimeout: 300 * time.Millisecond, Stderr: cl.env.Stderr})
+		if err != nil {
+			if errors.Is(err, journal.ErrLocked) {
+				return 0, nil, exitf(ExitNoAgent, "no agent answered at %s and another process holds the journal in %s: is the agent hung? (%v)", cl.base, cl.cfg.DataDir, err)
+			}
+			return 0, nil, exitf(ExitNoAgent, "no agent answered and running in-process failed: %v", err)
+		}
+		cl.direct = m
+	}
+	hc := &http.Client{Transport: handlerTransport{cl.direct.Handler}}
+	return cl.send(ctx, hc, "http://in-process", method, path, data)
+}
+
+func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path string, data []byte) (int, []byte, error) {
+	var rd io.Reader
+	if data != nil {
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if data != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if cl.token != "" {
+		req.Header.Set("Authorization", "Bearer "+cl.token)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	return resp.StatusCode, out, err
+}
+
+// close ends the in-process agent, if one was started, after its events
+// finished.
+func (cl *client) close() {
+	if cl.direct != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), cl.cfg.Limits.ShutdownGrace.D())
+		defer cancel()
+		cl.direct.Close(ctx)
+		cl.direct = nil
+	}
+}
+
+// noAnswer reports whether err means nothing listens at the address.
+func noAnswer(err error) bool {
+	var ne *net.OpError
+	if errors.As(err, &ne) && ne.Op == "dial" {
+		return true
+	}
+	var ue *url.Error
+	return errors.As(err, &ue) && ue.Timeout()
+}
+
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// handlerTransport serves requests with the in-process agent's handler, so
+// that an in-process run answers exactly as the agent would over HTTP.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	w := &bufferedResponse{header: http.Header{}}
+	t.h.ServeHTTP(w, req)
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return &http.Response{
+		Status:        fmt.Sprintf("%d %s", w.code, http.StatusText(w.code)),
+		StatusCode:    w.code,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        w.header,
+		Body:          io.NopCloser(&w.body),
+		ContentLength: int64(w.body.Len()),
+		Request:       req,
+	}, nil
+}
+
+// bufferedResponse is the http.ResponseWriter of an in-process request.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (w *bufferedResponse) Header() http.Header { return w.header }
+
+func (w *bufferedResponse) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+
+func (w *bufferedResponse) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(b)
+}
+
+// apiError turns an error answer into an ExitError.
+func apiError(code int, body []byte) error {
+	var e struct {
+		Error string `json:"error"`
+	}
+	msg := strings.TrimSpace(string(body))
+	if json.Unmarshal(body, &e) == nil && e.Error != "" {
+		msg = e.Error
+	}
+	ec := ExitFailed
+	switch {
+	case code == http.StatusBadRequest || code == http.StatusNotFound || code == http.StatusUnsupportedMediaType || code == http.StatusRequestEntityTooLarge:
+		ec = ExitUsage
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		ec = ExitUsage
+	}
+	return exitf(ec, "agent answered %d: %s", code, msg)
+}
+
+// fetch does one request that must answer 200. With --json it prints the
+// answer as it came and returns printed=true; otherwise it decodes it into
+// dst for the caller to print.
+func (cl *client) fetch(ctx context.Context, method, path string, body, dst any) (printed bool, err error) {
+	code, resp, err := cl.do(ctx, method, path, body)
+	if err != nil {
+		return false, err
+	}
+	if code != http.StatusOK {
+		return false, apiError(code, resp)
+	}
+	if cl.c.json {
+		cl.env.Stdout.Write(resp)
+		return true, nil
+	}
+	return false, json.Unmarshal(resp, dst)
+}

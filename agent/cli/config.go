@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/config"
+)
+
+func cmdConfig(args []string, env Env) error {
+	var c common
+	fs := newFlags("config", env, &c)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || pos[0] != "check" {
+		return exitf(ExitUsage, "usage: vipagent config check [--config FILE]")
+	}
+	cfg, err := config.Load(c.config, env.Getenv)
+	if err != nil {
+		var probs config.Problems
+		if errors.As(err, &probs) && cfg != nil {
+			probs = append(probs, agent.Check(cfg)...)
+			err = probs
+		}
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if probs := agent.Check(cfg); len(probs) > 0 {
+		return &ExitError{Code: ExitUsage, Err: config.Problems(probs)}
+	}
+	if err := agent.CheckExposure(cfg); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	name := c.config
+	if name == "" {
+		name = "built-in configuration"
+	}
+	fmt.Fprintf(env.Stdout, "%s: ok (node %s, %d vips, %d reactions)\n", name, cfg.Node, len(cfg.VIPs), len(cfg.Reactions))
+	return nil
+}

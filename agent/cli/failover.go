@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+func cmdFailover(ctx context.Context, args []string, gargs map[string]string, env Env) error {
+	var c common
+	fs := newFlags("failover", env, &c)
+	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for the result")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 || (pos[0] != "enable" && pos[0] != "disable") {
+		return exitf(ExitUsage, "usage: vipagent failover enable|disable [MEMBERID]")
+	}
+	cl, err := newClient(c, env)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	req := map[string]any{"action": pos[0], "genesys_args": gargs}
+	if len(pos) == 2 {
+		id, err := strconv.Atoi(pos[1])
+		if err != nil || id < 1 {
+			return exitf(ExitUsage, "failover: MEMBERID must be a positive number, got %q", pos[1])
+		}
+		req["member_id"] = id
+	}
+	code, resp, err := cl.do(ctx, http.MethodPost, "/v1/failover?wait="+wait.String(), req)
+	if err != nil {
+		return err
+	}
+	return cl.printResult(code, resp)
+}

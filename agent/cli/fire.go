@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/vipagent/vipagent/reactions"
+)
+
+func cmdFire(ctx context.Context, args []string, gargs map[string]string, env Env) error {
+	var c common
+	fs := newFlags("fire", env, &c)
+	var a reactions.Alarm
+	labels := labelsFlag{}
+	fs.StringVar(&a.Condition, "condition", "", "alarm condition name")
+	fs.StringVar(&a.EventID, "event-id", "", "Genesys log event ID")
+	fs.StringVar(&a.Application, "application", "", "application name")
+	fs.StringVar(&a.Host, "host", "", "host name")
+	fs.StringVar(&a.Severity, "severity", "", "severity")
+	fs.StringVar(&a.Text, "text", "", "text")
+	fs.StringVar(&a.ID, "id", "", "idempotency key: a repeated key executes nothing")
+	fs.Var(labels, "label", "label key=value (repeatable)")
+	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return exitf(ExitUsage, "fire: unexpected argument %q", pos[0])
+	}
+	if len(labels) > 0 {
+		a.Labels = labels
+	}
+	if err := a.Validate(); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	cl, err := newClient(c, env)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	body := struct {
+		reactions.Alarm
+		GenesysArgs map[string]string `json:"genesys_args,omitempty"`
+	}{a, gargs}
+	code, resp, err := cl.do(ctx, http.MethodPost, "/v1/alarms?source=cli&wait="+wait.String(), body)
+	if err != nil {
+		return err
+	}
+	return cl.printResult(code, resp)
+}

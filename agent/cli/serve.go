@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"context"
+	"errors"
+
+	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/config"
+)
+
+func cmdServe(ctx context.Context, args []string, gargs map[string]string, env Env) error {
+	var c common
+	fs := newFlags("serve", env, &c)
+	listen := fs.String("listen", "", "listen address (default: the config's listen, "+config.DefaultListen+")")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c, env)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if err := agent.CheckExposure(cfg); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	m, err := agent.Open(cfg, agent.Options{Stderr: env.Stderr})
+	if err != nil {
+		return err
+	}
+	if len(gargs) > 0 {
+		m.Logger.Info().Interface("genesys_args", gargs).Msg("started with Genesys arguments")
+	}
+	if c.config == "" {
+		m.Logger.Info().Msg("using the built-in configuration (fake backend): see vipagent --help")
+	}
+	if err := m.Serve(ctx); err != nil {
+		m.Close(context.Background())
+		return err
+	}
+	serveErr := m.Wait(ctx)
+	if serveErr == nil {
+		m.Logger.Info().Msg("stopping: intake closed, letting running steps finish")
+	}
+	gctx, cancel := context.WithTimeout(context.Background(), cfg.Limits.ShutdownGrace.D())
+	defer cancel()
+	err = m.Close(gctx)
+	m.Logger.Info().Err(err).Msg("stopped")
+	return errors.Join(serveErr, err)
+}

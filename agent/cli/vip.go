@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/reactions"
+)
+
+func cmdVIP(ctx context.Context, args []string, env Env) error {
+	var c common
+	fs := newFlags("vip", env, &c)
+	force := fs.Bool("force", false, "enable even if another host answers for the address")
+	reason := fs.String("reason", "", "why (journaled)")
+	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return exitf(ExitUsage, "usage: vipagent vip status [NAME] | enable NAME [--force] | disable NAME")
+	}
+	cl, err := newClient(c, env)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
+	switch {
+	case pos[0] == "status" && len(pos) <= 2:
+		path := "/v1/vips"
+		if len(pos) == 2 {
+			path += "/" + url.PathEscape(pos[1])
+		}
+		var list struct {
+			VIPs []httpapi.VIPView `json:"vips"`
+		}
+		var one httpapi.VIPView
+		dst := any(&list)
+		if len(pos) == 2 {
+			dst = &one
+		}
+		if printed, err := cl.fetch(ctx, http.MethodGet, path, nil, dst); err != nil || printed {
+			return err
+		}
+		if len(pos) == 2 {
+			list.VIPs = []httpapi.VIPView{one}
+		}
+		for _, v := range list.VIPs {
+			st := "unknown (" + v.Error + ")"
+			if v.State != nil {
+				st = reactions.Presence(v.State.Present)
+			}
+			fmt.Fprintf(env.Stdout, "%s  %s on %s [%s]: %s on node %s\n", v.Name, v.Address, v.Interface, v.Backend, st, v.Node)
+			if v.State != nil && v.State.Detail != "" {
+				fmt.Fprintf(env.Stdout, "  %s\n", v.State.Detail)
+			}
+			if v.LastAction != nil {
+				fmt.Fprintf(env.Stdout, "  last action: %s %s (event %s)\n", v.LastAction.Step.Action, v.LastAction.Step.Outcome, v.LastAction.EventID)
+			}
+		}
+		return nil
+	case (pos[0] == "enable" || pos[0] == "disable") && len(pos) == 2:
+		body := map[string]any{"force": *force, "reason": *reason}
+		code, resp, err := cl.do(ctx, http.MethodPost, "/v1/vips/"+url.PathEscape(pos[1])+"/"+pos[0]+"?wait="+wait.String(), body)
+		if err != nil {
+			return err
+		}
+		return cl.printResult(code, resp)
+	}
+	return exitf(ExitUsage, "usage: vipagent vip status [NAME] | enable NAME [--force] | disable NAME")
+}
