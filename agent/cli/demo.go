@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -62,7 +63,7 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		var r struct {
 			EventID string `json:"event_id"`
 		}
-		if err := jsonUnmarshal(resp, &r); err != nil {
+		if err := json.Unmarshal(resp, &r); err != nil {
 			return "", err
 		}
 		_ = cl.printResult(code, resp)

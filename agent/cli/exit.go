@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -56,5 +55,3 @@ func exitForStatus(st reactions.Status) int {
 	}
 	return ExitFailed
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -21,6 +21,7 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/sign"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -464,7 +465,7 @@ func TestSignedWebhooks(t *testing.T) {
 	secret := []byte("webhook-secret-0123456789")
 	body := []byte(`{"condition":"Nobody","id":"sig-1"}`)
 	now := strconv.FormatInt(time.Now().Unix(), 10)
-	good := httpapi.Sign(secret, now, body)
+	good := sign.Sign(secret, now, body)
 	send := func(ts, sig string, b []byte) (int, []byte) {
 		code, _, resp := a.do("POST", "/v1/alarms", "application/json", b, httpapi.HeaderTimestamp, ts, httpapi.HeaderSignature, sig)
 		return code, resp
@@ -479,7 +480,7 @@ func TestSignedWebhooks(t *testing.T) {
 	}{
 		{"bad signature", now, "sha256=" + strings.Repeat("0", 64), body, 401, "bad signature"},
 		{"tampered body", now, good, []byte(`{"condition":"RM1_Stopped","id":"sig-1"}`), 401, "bad signature"},
-		{"stale timestamp", stale, httpapi.Sign(secret, stale, body), body, 401, "stale"},
+		{"stale timestamp", stale, sign.Sign(secret, stale, body), body, 401, "stale"},
 		{"not a timestamp", "yesterday", good, body, 401, "Unix seconds"},
 		{"good", now, good, body, 422, ""},
 		{"replayed", now, good, body, 401, "already used"},
@@ -494,7 +495,7 @@ func TestSignedWebhooks(t *testing.T) {
 		t.Errorf("%d events stored, want only the good one", n)
 	}
 	// A signature grants trigger, not read.
-	code, _, _ := a.do("GET", "/v1/events", "", nil, httpapi.HeaderTimestamp, now, httpapi.HeaderSignature, httpapi.Sign(secret, now, nil))
+	code, _, _ := a.do("GET", "/v1/events", "", nil, httpapi.HeaderTimestamp, now, httpapi.HeaderSignature, sign.Sign(secret, now, nil))
 	if code != 403 {
 		t.Errorf("signed GET /v1/events: %d, want 403", code)
 	}

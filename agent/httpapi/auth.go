@@ -27,10 +27,6 @@ const (
 	HeaderSignature = sign.HeaderSignature
 )
 
-// Sign returns the signature header value for body at ts:
-// "sha256=" + hex(HMAC-SHA256(secret, ts + "." + body)).
-func Sign(secret []byte, ts string, body []byte) string { return sign.Sign(secret, ts, body) }
-
 // authenticate finds the caller's role: a bearer token, or a signed
 // webhook (role trigger). With no tokens and no webhook secret configured,
 // every caller is admin: that is only allowed on loopback (see agent).
@@ -118,7 +114,7 @@ func (s *server) verifySigned(w http.ResponseWriter, r *http.Request) error {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-	want := Sign([]byte(s.Config.Auth.WebhookSecret.Value()), ts, body)
+	want := sign.Sign([]byte(s.Config.Auth.WebhookSecret.Value()), ts, body)
 	got := r.Header.Get(HeaderSignature)
 	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		return fmt.Errorf("%w: bad signature", errUnauthorized)

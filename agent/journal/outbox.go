@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -86,20 +87,39 @@ func (j *Journal) AddReports(rs []Report) error {
 
 // ReportFilter narrows Reports.
 type ReportFilter struct {
+	// State selects reports in that state ("" for all).
 	State string
+	// Limit bounds how many are returned (0 for all).
 	Limit int
 	// Due selects pending reports whose NextAttempt is not after it.
 	Due time.Time
+	// NewestFirst reverses the order.
+	NewestFirst bool
 }
 
-// Reports returns reports in the order they were produced.
+// Reports returns reports in the order they were produced (newest first
+// with NewestFirst). Delivered and rejected reports stay in the outbox
+// until pruned; when only pending ones are wanted, a cheap byte check skips
+// decoding the others, so a drain costs little however many reports were
+// delivered before.
 func (j *Journal) Reports(f ReportFilter) ([]Report, error) {
+	if !f.Due.IsZero() {
+		f.State = ReportPending
+	}
+	var needle []byte
+	if f.State != "" {
+		needle = []byte(`"state":"` + f.State + `"`)
+	}
 	var out []Report
 	err := j.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if f.Limit > 0 && len(out) >= f.Limit {
-				break
+		first, next := c.First, c.Next
+		if f.NewestFirst {
+			first, next = c.Last, c.Prev
+		}
+		for k, v := first(); k != nil && (f.Limit <= 0 || len(out) < f.Limit); k, v = next() {
+			if needle != nil && !bytes.Contains(v, needle) {
+				continue
 			}
 			var r Report
 			if err := json.Unmarshal(v, &r); err != nil {
@@ -108,7 +128,7 @@ func (j *Journal) Reports(f ReportFilter) ([]Report, error) {
 			if f.State != "" && r.State != f.State {
 				continue
 			}
-			if !f.Due.IsZero() && (r.State != ReportPending || r.NextAttempt.After(f.Due)) {
+			if !f.Due.IsZero() && r.NextAttempt.After(f.Due) {
 				continue
 			}
 			out = append(out, r)

@@ -22,7 +22,7 @@ import (
 // Journal is what the scrape-time gauges read.
 type Journal interface {
 	Stats() (journal.Stats, error)
-	PendingReports() ([]journal.Report, error)
+	Reports(journal.ReportFilter) ([]journal.Report, error)
 }
 
 // Metrics holds the agent's metrics. It implements engine.Observer.
@@ -144,7 +144,7 @@ func (c *journalCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descEvents, prometheus.GaugeValue, float64(st.Events))
 		ch <- prometheus.MustNewConstMetric(descBytes, prometheus.GaugeValue, float64(st.Bytes))
 	}
-	pending, err := c.j.PendingReports()
+	pending, err := c.j.Reports(journal.ReportFilter{State: journal.ReportPending})
 	if err != nil {
 		err = fmt.Errorf("journal reports: %w", err)
 		ch <- prometheus.NewInvalidMetric(descPend, err)

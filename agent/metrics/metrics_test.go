@@ -154,7 +154,7 @@ func TestJournalGauges(t *testing.T) {
 type brokenJournal struct{}
 
 func (brokenJournal) Stats() (journal.Stats, error) { return journal.Stats{}, errors.New("disk gone") }
-func (brokenJournal) PendingReports() ([]journal.Report, error) {
+func (brokenJournal) Reports(journal.ReportFilter) ([]journal.Report, error) {
 	return nil, errors.New("disk gone")
 }
 

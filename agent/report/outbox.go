@@ -189,7 +189,7 @@ func (o *Outbox) Drain(ctx context.Context) (delivered int, err error) {
 // drain is Drain; next is when the earliest report held back is due (zero
 // when none is).
 func (o *Outbox) drain(ctx context.Context) (delivered int, next time.Time, err error) {
-	pending, err := o.j.PendingReports()
+	pending, err := o.j.Reports(journal.ReportFilter{State: journal.ReportPending})
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("read pending reports: %w", err)
 	}
@@ -542,7 +542,7 @@ func (o *Outbox) List(state string, limit int) ([]View, error) {
 	if state != "" && !validState(state) {
 		return nil, reactions.Invalid("state: must be one of %s", strings.Join(States, ", "))
 	}
-	rs, err := o.j.LatestReports(state, limit)
+	rs, err := o.j.Reports(journal.ReportFilter{State: state, Limit: limit, NewestFirst: true})
 	if err != nil {
 		return nil, fmt.Errorf("list reports: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -108,7 +109,7 @@ func TestPolicyFinishTwice(t *testing.T) {
 	cfg := loadConfig(t, policyConfig, nil)
 	e := newEnv(t, cfg)
 	ev := e.finish(reactions.StatusFailed, reactions.Alarm{Condition: "RM1_Stopped"})
-	first, err := e.J.LatestReports("", 0)
+	first, err := e.J.Reports(journal.ReportFilter{NewestFirst: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestPolicyFinishTwice(t *testing.T) {
 	if err := e.O.Finish(ev); err != nil {
 		t.Fatal(err)
 	}
-	again, err := e.J.LatestReports("", 0)
+	again, err := e.J.Reports(journal.ReportFilter{NewestFirst: true})
 	if err != nil {
 		t.Fatal(err)
 	}
