@@ -2,22 +2,107 @@ package reactions
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// Argument templates let a configured command receive alarm fields as whole
-// argv elements (never through a shell): {condition}, {event_id},
-// {application}, {host}, {severity}, {text}, {id} (the vipagent event ID),
-// {node}, {vip} and {label:NAME}. "{{" and "}}" stand for literal braces.
+// Placeholders. Every configured argument list — a `run` command's argv and
+// the command backends' argument templates — writes placeholders one way:
+// ${name}. "$$" stands for a literal "$"; braces without "$" are literal,
+// so Windows device names such as \Device\NPF_{85FEBE1C-...} need no
+// escaping. A placeholder always expands inside one argv element (no shell
+// sees it), never in argv[0] (the sender of an alarm must not choose the
+// program), and a value holding NUL or a line break is refused.
+//
+// Commands may use the alarm's fields: ${condition}, ${event_id},
+// ${application}, ${host}, ${severity}, ${text}, ${id} (the vipagent event
+// ID), ${node}, ${vip} and ${label:NAME}. The backends' names are listed
+// where they are documented.
+
+// Expand fills the ${name} placeholders of t; lookup says what a name
+// stands for, and whether it is known.
+func Expand(t string, lookup func(name string) (string, bool)) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c == '$' && i+1 < len(t) && t[i+1] == '$':
+			b.WriteByte('$')
+			i++
+		case c == '$' && i+1 < len(t) && t[i+1] == '{':
+			end := strings.IndexByte(t[i:], '}')
+			if end < 0 {
+				return "", fmt.Errorf("unclosed ${ in %q", t)
+			}
+			name := t[i+2 : i+end]
+			v, ok := lookup(name)
+			if !ok {
+				return "", fmt.Errorf("unknown placeholder ${%s} in %q", name, t)
+			}
+			if strings.ContainsAny(v, "\x00\r\n") {
+				return "", fmt.Errorf("placeholder ${%s} holds NUL or a line break", name)
+			}
+			b.WriteString(v)
+			i += end
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+// ExpandMap is Expand with the values of a map, whose names an unknown
+// placeholder's error lists.
+func ExpandMap(t string, values map[string]string) (string, error) {
+	out, err := Expand(t, func(name string) (string, bool) {
+		v, ok := values[name]
+		return v, ok
+	})
+	if err != nil && strings.HasPrefix(err.Error(), "unknown placeholder") {
+		names := make([]string, 0, len(values))
+		for n := range values {
+			names = append(names, "${"+n+"}")
+		}
+		slices.Sort(names)
+		return "", fmt.Errorf("%w (known: %s)", err, strings.Join(names, " "))
+	}
+	return out, err
+}
+
+// HasPlaceholder reports whether t holds a ${...} placeholder.
+func HasPlaceholder(t string) bool {
+	return strings.Contains(strings.ReplaceAll(t, "$$", ""), "${")
+}
 
 var argFields = map[string]bool{
 	"condition": true, "event_id": true, "application": true, "host": true,
 	"severity": true, "text": true, "id": true, "node": true, "vip": true,
 }
 
+func knownArg(name string) bool {
+	return argFields[name] || (strings.HasPrefix(name, "label:") && len(name) > len("label:"))
+}
+
+// CheckArgv reports whether a command's argv uses only known placeholders,
+// and none in its program.
+func CheckArgv(argv []string) error {
+	if len(argv) == 0 {
+		return fmt.Errorf("empty")
+	}
+	if HasPlaceholder(argv[0]) {
+		return fmt.Errorf("argv[0]: the program cannot be a placeholder (%q)", argv[0])
+	}
+	for i, a := range argv {
+		if _, err := Expand(a, func(name string) (string, bool) { return "", knownArg(name) }); err != nil {
+			return fmt.Errorf("argv[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // CheckArgTemplate reports whether t uses only known placeholders.
 func CheckArgTemplate(t string) error {
-	_, err := expand(t, func(string) string { return "" })
+	_, err := Expand(t, func(name string) (string, bool) { return "", knownArg(name) })
 	return err
 }
 
@@ -27,73 +112,37 @@ type ArgValues struct {
 	VIP   string
 }
 
-// ExpandArg fills the placeholders of t. Values that contain NUL or line
-// breaks are refused: they can never reach a program's argv.
+// ExpandArg fills the placeholders of t with the event's values.
 func ExpandArg(t string, v ArgValues) (string, error) {
 	a := v.Event.Alarm
-	var bad error
-	out, err := expand(t, func(name string) string {
-		var val string
+	out, err := Expand(t, func(name string) (string, bool) {
 		switch name {
 		case "condition":
-			val = a.Condition
+			return a.Condition, true
 		case "event_id":
-			val = a.EventID
+			return a.EventID, true
 		case "application":
-			val = a.Application
+			return a.Application, true
 		case "host":
-			val = a.Host
+			return a.Host, true
 		case "severity":
-			val = a.Severity
+			return a.Severity, true
 		case "text":
-			val = a.Text
+			return a.Text, true
 		case "id":
-			val = v.Event.ID
+			return v.Event.ID, true
 		case "node":
-			val = v.Event.Node
+			return v.Event.Node, true
 		case "vip":
-			val = v.VIP
-		default:
-			val = a.Labels[strings.TrimPrefix(name, "label:")]
+			return v.VIP, true
 		}
-		if strings.ContainsAny(val, "\x00\r\n") {
-			bad = Invalid("argument {%s} contains NUL or a line break", name)
+		if label, ok := strings.CutPrefix(name, "label:"); ok && label != "" {
+			return a.Labels[label], true
 		}
-		return val
+		return "", false
 	})
 	if err != nil {
-		return "", err
+		return "", Invalid("%v", err)
 	}
-	return out, bad
-}
-
-func expand(t string, get func(string) string) (string, error) {
-	var b strings.Builder
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		switch {
-		case c == '{' && i+1 < len(t) && t[i+1] == '{':
-			b.WriteByte('{')
-			i++
-		case c == '}' && i+1 < len(t) && t[i+1] == '}':
-			b.WriteByte('}')
-			i++
-		case c == '{':
-			end := strings.IndexByte(t[i:], '}')
-			if end < 0 {
-				return "", fmt.Errorf("unclosed { in %q", t)
-			}
-			name := t[i+1 : i+end]
-			if !argFields[name] && !(strings.HasPrefix(name, "label:") && len(name) > len("label:")) {
-				return "", fmt.Errorf("unknown placeholder {%s} in %q", name, t)
-			}
-			b.WriteString(get(name))
-			i += end
-		case c == '}':
-			return "", fmt.Errorf("stray } in %q", t)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String(), nil
+	return out, nil
 }

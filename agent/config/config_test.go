@@ -22,7 +22,7 @@ nodes:
 vips:
   rm-vip: {address: 192.0.2.100/24, interface: eth0, backend: fake}
 commands:
-  notify: {argv: [/bin/echo, "{condition}", "{label:site}"], timeout: 5s}
+  notify: {argv: [/bin/echo, "${condition}", "${label:site}"], timeout: 5s}
 reactions:
   - name: stop
     match: {condition: [RM1_Stopped, RM1_Unexpected_Stop]}
@@ -101,7 +101,7 @@ func TestValidateOneProblemEach(t *testing.T) {
 		{"step on unknown node", "on: rm2", "on: rm3", `reactions.stop.steps[1].on: "rm3" is not one of nodes`},
 		{"unknown condition", "when: [vip_released]", "when: [sometimes]", `reactions.stop.steps[1].when: unknown condition "sometimes"`},
 		{"unknown command", "- run: notify", "- run: nothing", `reactions.stop.steps[2].run: unknown command "nothing"`},
-		{"bad placeholder", `"{label:site}"`, `"{password}"`, "commands.notify.argv[2]: unknown placeholder {password}"},
+		{"bad placeholder", `"${label:site}"`, `"${password}"`, "commands.notify.argv[2]: unknown placeholder ${password}"},
 		{"empty match", "match: {condition: [RM1_Stopped, RM1_Unexpected_Stop]}", "match: {}", "reactions.stop.match: empty"},
 		{"force on disable", "- disable: rm-vip", "- disable: rm-vip\n        force: true", "reactions.stop.steps[0].force: only for enable"},
 		{"negative timeout", "timeout: 5s", "timeout: -5s", "commands.notify.timeout: must not be negative"},

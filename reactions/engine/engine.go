@@ -683,15 +683,20 @@ func (e *Engine) runCommand(ctx context.Context, ev *reactions.Event, s reaction
 		sr.Error = fmt.Sprintf("command %q is not configured", s.Command)
 		return
 	}
-	argv := make([]string, len(c.Argv))
-	for i, a := range c.Argv {
+	if err := reactions.CheckArgv(c.Argv); err != nil {
+		sr.Outcome = reactions.OutcomeFailed
+		sr.Error = fmt.Sprintf("command %q: %v", s.Command, err)
+		return
+	}
+	argv := []string{c.Argv[0]}
+	for i, a := range c.Argv[1:] {
 		v, err := reactions.ExpandArg(a, reactions.ArgValues{Event: ev, VIP: s.VIP})
 		if err != nil {
 			sr.Outcome = reactions.OutcomeFailed
-			sr.Error = fmt.Sprintf("argument %d: %v", i, err)
+			sr.Error = fmt.Sprintf("argument %d: %v", i+1, err)
 			return
 		}
-		argv[i] = v
+		argv = append(argv, v)
 	}
 	x, err := command.Run(ctx, argv, command.Options{Dir: c.Dir})
 	sr.Exec = &x

@@ -429,7 +429,7 @@ func TestRunCommandWithAlarmFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, fakeVIP(t, nil), func(c *engine.Config) {
-		c.Commands = map[string]engine.Command{"notify": {Argv: []string{script, "{condition}", "{host}", "x{label:site}y", "$(reboot)"}}}
+		c.Commands = map[string]engine.Command{"notify": {Argv: []string{script, "${condition}", "${host}", "x${label:site}y", "$(reboot)"}}}
 		c.Rules = rules.Rules{{Name: "n", Match: rules.Match{Condition: []string{"*"}}, Steps: []reactions.Step{{Action: reactions.ActionRun, Command: "notify"}}}}
 	})
 	ev, _ := h.fire(reactions.Alarm{Condition: "RM1 Stopped; rm -rf /", Host: "rm1", Labels: map[string]string{"site": "par"}})

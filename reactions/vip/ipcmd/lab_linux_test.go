@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -26,9 +25,7 @@ type labBackend struct {
 
 func newLabBackend(t *testing.T, lab *viptest.Lab, node viptest.Node, p netip.Prefix, raw map[string]any) *labBackend {
 	t.Helper()
-	if _, err := exec.LookPath("arping"); err != nil {
-		t.Fatalf("arping (Debian package iputils-arping) not installed: %v", err)
-	}
+	viptest.RequireProgram(t, "arping", "iputils-arping")
 	b, err := New(vip.Spec{Name: "rm", Prefix: p, Interface: viptest.Interface}, raw)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +112,7 @@ func TestLabArpingMovesClient(t *testing.T) {
 	if err := rm1.enable(false); err != nil {
 		t.Fatalf("Enable on rm1: %v", err)
 	}
-	lab.MustExec(t, lab.Client.Name, "ping", "-c", "1", "-W", "1", vipAddr.String())
+	lab.Ping(t, lab.Client.Name, vipAddr)
 	if got := lab.NeighbourMAC(t, lab.Client.Name, vipAddr); got != lab.RM1.MAC.String() {
 		t.Fatalf("client caches %s at %q, want rm1's %s", vipAddr, got, lab.RM1.MAC)
 	}

@@ -16,10 +16,9 @@ import (
 var families = []struct {
 	name string
 	vip  netip.Prefix
-	ping []string
 }{
-	{name: "ipv4", vip: viptest.VIP4, ping: []string{"ping", "-c", "1", "-W", "1"}},
-	{name: "ipv6", vip: viptest.VIP6, ping: []string{"ping", "-6", "-c", "1", "-W", "1"}},
+	{name: "ipv4", vip: viptest.VIP4},
+	{name: "ipv6", vip: viptest.VIP6},
 }
 
 func newBackend(t *testing.T, lab *viptest.Lab, node viptest.Node, p netip.Prefix, raw map[string]any) *Backend {
@@ -113,7 +112,7 @@ func TestAnnounceMovesClient(t *testing.T) {
 			if err := rm1.Enable(ctx, false); err != nil {
 				t.Fatalf("Enable on rm1: %v", err)
 			}
-			lab.MustExec(t, lab.Client.Name, append(fam.ping, vipAddr.String())...)
+			lab.Ping(t, lab.Client.Name, vipAddr)
 			if got := lab.NeighbourMAC(t, lab.Client.Name, vipAddr); got != lab.RM1.MAC.String() {
 				t.Fatalf("client caches %s at %q, want rm1's %s", vipAddr, got, lab.RM1.MAC)
 			}
@@ -127,7 +126,7 @@ func TestAnnounceMovesClient(t *testing.T) {
 			if got, ok := lab.WaitNeighbourMAC(t, lab.Client.Name, vipAddr, lab.RM2.MAC, time.Second); !ok {
 				t.Fatalf("client still caches %s at %q, want rm2's %s", vipAddr, got, lab.RM2.MAC)
 			}
-			lab.MustExec(t, lab.Client.Name, append(fam.ping, vipAddr.String())...)
+			lab.Ping(t, lab.Client.Name, vipAddr)
 		})
 	}
 }

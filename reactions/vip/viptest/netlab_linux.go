@@ -21,6 +21,9 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 
 	"github.com/vipagent/vipagent/reactions/vip/netnsrun"
 )
@@ -83,6 +86,20 @@ func RequireRoot(t testing.TB) {
 		t.Fatalf("%s: %s", SkipMessage, reason)
 	}
 	t.Skipf("%s: %s", SkipMessage, reason)
+}
+
+// RequireProgram skips the test when program is not installed, naming the
+// Debian package that brings it, unless CI=true, where it fails instead.
+func RequireProgram(t testing.TB, program, debianPackage string) {
+	t.Helper()
+	if _, err := exec.LookPath(program); err == nil {
+		return
+	}
+	msg := fmt.Sprintf("%s not installed (Debian package %s); set CI=true to make this a failure", program, debianPackage)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 }
 
 // ScriptPath is the absolute path of scripts/lab.sh in this source tree.
@@ -275,5 +292,56 @@ func (l *Lab) WaitNeighbourMAC(t testing.TB, ns string, ip netip.Addr, mac net.H
 			return got, false
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Ping sends one ICMP echo (v4 or v6) from the namespace ns to ip and fails
+// the test unless the reply comes within a second. It is Go, not the ping
+// program; like ping, it makes the kernel in ns resolve ip's neighbour
+// entry.
+func (l *Lab) Ping(t testing.TB, ns string, ip netip.Addr) {
+	t.Helper()
+	if err := RunIn(l.Namespace(t, ns), func() error { return echo(ip, time.Second) }); err != nil {
+		t.Fatalf("ping %s from %s: %v", ip, ns, err)
+	}
+}
+
+func echo(ip netip.Addr, within time.Duration) error {
+	network, listen, proto := "ip4:icmp", "0.0.0.0", 1
+	var request, reply icmp.Type = ipv4.ICMPTypeEcho, ipv4.ICMPTypeEchoReply
+	if ip.Is6() {
+		network, listen, proto = "ip6:ipv6-icmp", "::", 58
+		request, reply = ipv6.ICMPTypeEchoRequest, ipv6.ICMPTypeEchoReply
+	}
+	c, err := icmp.ListenPacket(network, listen)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id, seqNo := os.Getpid()&0xffff, int(seq.Add(1)&0xffff)
+	// The kernel fills in the ICMPv6 checksum on raw sockets.
+	b, err := (&icmp.Message{Type: request, Body: &icmp.Echo{ID: id, Seq: seqNo, Data: []byte("vipagent lab")}}).Marshal(nil)
+	if err != nil {
+		return err
+	}
+	if _, err := c.WriteTo(b, &net.IPAddr{IP: ip.AsSlice()}); err != nil {
+		return err
+	}
+	if err := c.SetReadDeadline(time.Now().Add(within)); err != nil {
+		return err
+	}
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := c.ReadFrom(buf)
+		if err != nil {
+			return fmt.Errorf("no echo reply: %w", err)
+		}
+		m, err := icmp.ParseMessage(proto, buf[:n])
+		if err != nil || m.Type != reply {
+			continue
+		}
+		if e, ok := m.Body.(*icmp.Echo); ok && e.ID == id && e.Seq == seqNo && from.String() == ip.String() {
+			return nil
+		}
 	}
 }
