@@ -7,6 +7,7 @@ package reactions
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -97,12 +98,15 @@ const (
 	StatusTimeout    Status = "timeout"
 	StatusUnmatched  Status = "unmatched"
 	StatusSuperseded Status = "superseded"
+	// StatusExpired: the caller's deadline passed before the event could
+	// start; nothing was done.
+	StatusExpired Status = "expired"
 )
 
 // Final reports whether no more work will be done for an event in s.
 func (s Status) Final() bool {
 	switch s {
-	case StatusSucceeded, StatusFailed, StatusTimeout, StatusUnmatched, StatusSuperseded:
+	case StatusSucceeded, StatusFailed, StatusTimeout, StatusUnmatched, StatusSuperseded, StatusExpired:
 		return true
 	}
 	return false
@@ -130,7 +134,14 @@ type Event struct {
 	Origin string `json:"origin,omitempty"`
 	// GenesysArgs are the standard arguments LCA put on the command line.
 	GenesysArgs map[string]string `json:"genesys_args,omitempty"`
-	Status      Status            `json:"status"`
+	// Deadline, when set, is the caller's: no step starts after it, and an
+	// event that could not start before it ends expired (peers' requests).
+	Deadline time.Time `json:"deadline,omitempty"`
+	// IntentAt is when the move this event belongs to was asked for: for a
+	// peer's request, the origin event's; zero means ReceivedAt. The newest
+	// intent for a VIP wins (see Intent).
+	IntentAt time.Time `json:"intent_at,omitempty"`
+	Status   Status    `json:"status"`
 	// Runs counts how often execution started; more than one means the
 	// agent stopped mid-run and recovery ran the event again.
 	Runs   int     `json:"runs,omitempty"`
@@ -165,6 +176,10 @@ const (
 	OutcomeSkipped   Outcome = "skipped"
 	// OutcomePlanned is used by dry runs: the step would run.
 	OutcomePlanned Outcome = "planned"
+	// OutcomeUnknown: the step was sent to another node, which did not
+	// answer before the deadline; it may or may not have acted there. The
+	// next observation (reconcile) decides.
+	OutcomeUnknown Outcome = "unknown"
 )
 
 // OK reports whether the step left the VIP as asked.
@@ -191,6 +206,9 @@ type StepResult struct {
 	PeerEvent string `json:"peer_event,omitempty"`
 	// Unreachable is set when the step's node could not be reached.
 	Unreachable bool `json:"unreachable,omitempty"`
+	// Superseded is set when the step's node had seen a newer intent for
+	// the VIP and did not run the step.
+	Superseded bool `json:"superseded,omitempty"`
 	// Reason says why a step was skipped.
 	Reason string `json:"reason,omitempty"`
 }
@@ -240,6 +258,11 @@ var (
 	// ErrDuplicateAddress marks an enable refused because another host
 	// already answers for the VIP.
 	ErrDuplicateAddress = errors.New("address already in use by another host")
+	// ErrSuperseded: a newer intent for the VIP was seen, so the step was
+	// not run (the later intent wins).
+	ErrSuperseded = errors.New("superseded by a newer intent for the vip")
+	// ErrExpired: the request's deadline passed before it could start.
+	ErrExpired = errors.New("deadline passed before the step could start")
 )
 
 // Invalid returns an ErrInvalid error with a message for users.
@@ -253,4 +276,29 @@ func (ev *Event) Replay() *Event {
 	a := ev.Alarm
 	a.ID = ""
 	return &Event{Source: SourceReplay, Alarm: a, Plan: ev.Plan, ReplayOf: ev.ID, GenesysArgs: ev.GenesysArgs}
+}
+
+// Intent identifies the move an event belongs to, for "the newest intent
+// for a VIP wins": when it was asked for and the event that asked (a peer's
+// request carries its origin's). Intents are ordered by time, then by ID.
+type Intent struct {
+	At time.Time `json:"at"`
+	ID string    `json:"id"`
+}
+
+// Intent is the intent ev acts for.
+func (ev *Event) Intent() Intent {
+	if ev.IntentAt.IsZero() || ev.Origin == "" {
+		return Intent{At: ev.ReceivedAt, ID: ev.ID}
+	}
+	id, _, _ := strings.Cut(ev.Origin, "#")
+	return Intent{At: ev.IntentAt, ID: id}
+}
+
+// After reports whether i is newer than j.
+func (i Intent) After(j Intent) bool {
+	if !i.At.Equal(j.At) {
+		return i.At.After(j.At)
+	}
+	return i.ID > j.ID
 }

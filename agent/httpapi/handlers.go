@@ -180,6 +180,9 @@ func (s *server) handleGetVIP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.vipView(r, name, last))
 }
 
+// maxStepTimeout bounds a manual or peer step's timeout and deadline.
+const maxStepTimeout = 10 * time.Minute
+
 // VIPActionRequest is the optional body of POST /v1/vips/{name}/enable|disable.
 type VIPActionRequest struct {
 	// ID is an idempotency key; peers send "<their event>#<step>".
@@ -190,6 +193,12 @@ type VIPActionRequest struct {
 	Origin string `json:"origin,omitempty"`
 	// TimeoutMS bounds the step; 0 means the VIP's default.
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+	// Deadline is when the caller stops listening (peers send it): the
+	// step never starts after it, and the event ends expired instead.
+	Deadline time.Time `json:"deadline,omitzero"`
+	// IntentAt is when the origin's move was asked for (peers send it):
+	// the newest intent for a VIP wins.
+	IntentAt time.Time `json:"intent_at,omitzero"`
 }
 
 func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
@@ -212,8 +221,16 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reactions.Invalid("force: only for enable"))
 		return
 	}
-	if req.TimeoutMS < 0 || req.TimeoutMS > int64(10*time.Minute/time.Millisecond) {
-		s.writeError(w, r, reactions.Invalid("timeout_ms: out of range"))
+	if req.TimeoutMS < 0 || req.TimeoutMS > int64(maxStepTimeout/time.Millisecond) {
+		s.writeError(w, r, reactions.Invalid("timeout_ms: must be between 0 and %d", maxStepTimeout.Milliseconds()))
+		return
+	}
+	if !req.Deadline.IsZero() && req.Deadline.After(time.Now().Add(maxStepTimeout)) {
+		s.writeError(w, r, reactions.Invalid("deadline: more than %s ahead (are both nodes' clocks in sync?)", maxStepTimeout))
+		return
+	}
+	if (!req.Deadline.IsZero() || !req.IntentAt.IsZero()) && req.Origin == "" {
+		s.writeError(w, r, reactions.Invalid("deadline, intent_at: only with origin (peer requests)"))
 		return
 	}
 	a := reactions.Alarm{ID: req.ID, Condition: "manual-" + string(action), Text: req.Reason}
@@ -223,7 +240,7 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	}
 	step := reactions.Step{Action: action, VIP: name, Node: s.Config.Node, Force: req.Force, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond}
 	ev, dup, err := s.Engine.Submit(&reactions.Event{
-		Key: req.ID, Source: src, Alarm: a, Origin: req.Origin,
+		Key: req.ID, Source: src, Alarm: a, Origin: req.Origin, Deadline: req.Deadline, IntentAt: req.IntentAt,
 		Plan: &reactions.Plan{Reaction: "manual-" + string(action), Steps: []reactions.Step{step}},
 	})
 	if err != nil {

@@ -161,6 +161,8 @@ func StatusForResult(st reactions.Status) int {
 		return http.StatusGatewayTimeout
 	case reactions.StatusSuperseded:
 		return http.StatusConflict
+	case reactions.StatusExpired:
+		return http.StatusGone
 	}
 	return http.StatusAccepted
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/engine"
 )
 
 // Node is how to reach one peer.
@@ -41,7 +42,10 @@ func New(nodes map[string]Node, tlsConfig *tls.Config) *Client {
 }
 
 // Do sends step to its node and returns the step result the node recorded.
-func (c *Client) Do(ctx context.Context, node string, step reactions.Step, origin string) (reactions.StepResult, error) {
+// The request carries the time after which the caller no longer listens:
+// the node never starts the step after it (it answers expired). A node
+// that had seen a newer intent for the VIP answers superseded.
+func (c *Client) Do(ctx context.Context, node string, step reactions.Step, pr engine.PeerRequest) (reactions.StepResult, error) {
 	n, ok := c.nodes[node]
 	if !ok || n.URL == "" {
 		return reactions.StepResult{}, fmt.Errorf("node %s: no url configured", node)
@@ -68,10 +72,15 @@ func (c *Client) Do(ctx context.Context, node string, step reactions.Step, origi
 	if timeout <= 0 {
 		timeout = time.Second
 	}
-	body, _ := json.Marshal(map[string]any{
-		"id": origin, "origin": origin, "force": step.Force,
+	fields := map[string]any{
+		"id": pr.Origin, "origin": pr.Origin, "force": step.Force,
 		"timeout_ms": timeout.Milliseconds(),
-	})
+		"deadline":   time.Now().Add(wait).UTC().Format(time.RFC3339Nano),
+	}
+	if !pr.IntentAt.IsZero() {
+		fields["intent_at"] = pr.IntentAt.UTC().Format(time.RFC3339Nano)
+	}
+	body, _ := json.Marshal(fields)
 	u := strings.TrimRight(n.URL, "/") + "/v1/vips/" + url.PathEscape(step.VIP) + "/" + string(step.Action) +
 		"?wait=" + url.QueryEscape(wait.Round(time.Millisecond).String())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
@@ -105,6 +114,12 @@ func (c *Client) Do(ctx context.Context, node string, step reactions.Step, origi
 	}
 	sr := res.Steps[0]
 	sr.PeerEvent = res.EventID
+	switch res.Status {
+	case reactions.StatusSuperseded:
+		return sr, fmt.Errorf("node %s: %w: %s", node, reactions.ErrSuperseded, res.Error)
+	case reactions.StatusExpired:
+		return sr, fmt.Errorf("node %s: %w: %s", node, reactions.ErrExpired, res.Error)
+	}
 	return sr, nil
 }
 

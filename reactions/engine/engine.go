@@ -36,9 +36,20 @@ type Results interface {
 }
 
 // Peers carries a step to another node's agent and returns its result.
-// An unreachable node is an error wrapping reactions.ErrUnreachable.
+// The request carries ctx's deadline: the node never starts the step after
+// it. An unreachable node is an error wrapping reactions.ErrUnreachable; a
+// node that had seen a newer intent for the VIP answers
+// reactions.ErrSuperseded.
 type Peers interface {
-	Do(ctx context.Context, node string, step reactions.Step, origin string) (reactions.StepResult, error)
+	Do(ctx context.Context, node string, step reactions.Step, req PeerRequest) (reactions.StepResult, error)
+}
+
+// PeerRequest says on whose behalf a step is sent to another node.
+type PeerRequest struct {
+	// Origin is "<event>#<step>": the other node's idempotency key.
+	Origin string
+	// IntentAt is when the origin's move was asked for.
+	IntentAt time.Time
 }
 
 // VIP is a VIP this node can act on.
@@ -97,8 +108,12 @@ type Engine struct {
 	log   zerolog.Logger
 	locks *vipLocks
 
-	mu       sync.Mutex
-	waiters  map[string]chan struct{}
+	mu      sync.Mutex
+	waiters map[string]chan struct{}
+	// intents holds the newest intent seen per VIP, from this node's
+	// events and from peers' requests: an older intent's steps on that VIP
+	// are not run (the later intent wins).
+	intents  map[string]reactions.Intent
 	inFlight int
 	closed   bool
 	wg       sync.WaitGroup
@@ -127,6 +142,7 @@ func New(cfg Config) *Engine {
 		log:     cfg.Logger.With().Str("component", "engine").Logger(),
 		locks:   newVIPLocks(),
 		waiters: map[string]chan struct{}{},
+		intents: map[string]reactions.Intent{},
 		base:    base,
 		cancel:  cancel,
 	}
@@ -205,6 +221,7 @@ func (e *Engine) start(ev *reactions.Event) {
 	e.mu.Unlock()
 	var ticket *ticket
 	if matched {
+		e.noteIntent(ev.Intent(), plan.vips())
 		ticket = e.locks.enqueue(ev.ID, plan.vips(), e.cfg.Supersede)
 	}
 	// The run works on its own copy: the caller keeps the accepted event.
@@ -228,6 +245,38 @@ func (e *Engine) Wait(ctx context.Context, id string) (*reactions.Event, error) 
 		}
 	}
 	return e.cfg.Journal.Get(id)
+}
+
+// noteIntent records ev's intent for its VIPs and reports whether it is
+// the newest for all of them.
+func (e *Engine) noteIntent(in reactions.Intent, vips []string) bool {
+	if !e.cfg.Supersede {
+		return true
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	newest := true
+	for _, v := range vips {
+		cur, ok := e.intents[v]
+		switch {
+		case !ok || in.After(cur):
+			e.intents[v] = in
+		case cur != in:
+			newest = false
+		}
+	}
+	return newest
+}
+
+// supersededOn reports the newer intent that replaced in for vip, if any.
+func (e *Engine) supersededOn(in reactions.Intent, vip string) (reactions.Intent, bool) {
+	if !e.cfg.Supersede || vip == "" {
+		return reactions.Intent{}, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	cur, ok := e.intents[vip]
+	return cur, ok && cur.After(in)
 }
 
 // Draining reports whether the engine has stopped taking events.

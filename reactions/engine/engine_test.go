@@ -339,7 +339,7 @@ type recordingPeers struct {
 	calls  []string
 }
 
-func (p *recordingPeers) Do(ctx context.Context, node string, s reactions.Step, origin string) (reactions.StepResult, error) {
+func (p *recordingPeers) Do(ctx context.Context, node string, s reactions.Step, _ engine.PeerRequest) (reactions.StepResult, error) {
 	key := fmt.Sprintf("%s %s %s", node, s.Action, s.VIP)
 	p.mu.Lock()
 	p.calls = append(p.calls, key)

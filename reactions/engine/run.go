@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -57,7 +58,8 @@ func (e *Engine) stepTimeout(s reactions.Step) time.Duration {
 		if c, ok := e.cfg.Commands[s.Command]; ok && c.Timeout > 0 {
 			return c.Timeout
 		}
-	} else if v, ok := e.cfg.VIPs[s.VIP]; ok && v.Timeout > 0 && s.Node == e.cfg.Node {
+	} else if v, ok := e.cfg.VIPs[s.VIP]; ok && v.Timeout > 0 {
+		// Also for a step on another node: the VIP's timeout is the pair's.
 		return v.Timeout
 	}
 	return e.cfg.StepTimeout
@@ -131,15 +133,21 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 	if !t.wait() {
 		res.StartedAt = e.cfg.Now().UTC()
 		res.Error = "superseded by a newer event for the same VIP before it started (latest intent wins)"
-		for i, s := range plan.Steps {
-			res.Steps = append(res.Steps, reactions.StepResult{Index: i, Action: s.Action, VIP: s.VIP, Node: s.Node, Command: s.Command, Outcome: reactions.OutcomeSkipped, Reason: "superseded"})
-		}
+		res.Steps = skipAll(plan.Steps, 0, "superseded")
 		finish(reactions.StatusSuperseded)
 		return
 	}
-	defer e.locks.done(t)
+	// The VIP lock protects this node's own changes; it is let go while a
+	// step runs on another node (see runSteps), so t changes.
+	defer func() { e.locks.done(t) }()
 
 	res.StartedAt = e.cfg.Now().UTC()
+	if e.expired(ev) {
+		res.Error = fmt.Sprintf("the caller's deadline (%s) passed before the event could start; nothing was done", ev.Deadline.Format(time.RFC3339Nano))
+		res.Steps = skipAll(plan.Steps, 0, "expired")
+		finish(reactions.StatusExpired)
+		return
+	}
 	ev.Status = reactions.StatusRunning
 	ev.Runs++
 	// Marking the event running only feeds the "interrupted" note after a
@@ -148,16 +156,67 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 	// is queued later.
 	started = e.cfg.Journal.UpdateAsync(ev)
 	log.Info().Str("reaction", plan.Reaction).Int("steps", len(plan.Steps)).Msg("event running")
+	var status reactions.Status
+	t, status, res.Error = e.runSteps(ev, plan, t, res, log)
+	finish(status)
+}
+
+// runSteps runs the plan's steps in order and returns the ticket it holds
+// at the end and the event's status. Before each step it checks that the
+// caller's deadline has not passed and that no newer intent replaced this
+// one for the step's VIP. A step on another node runs without the VIP
+// lock, so that two nodes moving the VIP in opposite directions at once
+// never wait on each other; the lock is taken again (behind whatever was
+// queued meanwhile) for the steps after it.
+func (e *Engine) runSteps(ev *reactions.Event, plan planned, t *ticket, res *reactions.Result, log zerolog.Logger) (*ticket, reactions.Status, string) {
+	intent := ev.Intent()
 	for i, s := range plan.Steps {
+		if e.expired(ev) {
+			res.Steps = append(res.Steps, skipAll(plan.Steps[i:], i, "expired")...)
+			return t, reactions.StatusExpired, fmt.Sprintf("the caller's deadline (%s) passed before step %d could start", ev.Deadline.Format(time.RFC3339Nano), i)
+		}
+		if newer, ok := e.supersededOn(intent, s.VIP); ok {
+			res.Steps = append(res.Steps, skipAll(plan.Steps[i:], i, "superseded by event "+newer.ID+" (the later intent wins)")...)
+			return t, reactions.StatusSuperseded, fmt.Sprintf("superseded by event %s, a newer intent for vip %s, before step %d", newer.ID, s.VIP, i)
+		}
+		remote := s.Node != e.cfg.Node
+		if remote {
+			e.locks.done(t)
+			t = nil
+		}
 		sr := e.step(ev, i, s, res.Steps, log)
 		res.Steps = append(res.Steps, sr)
 		if e.cfg.Observer != nil && sr.Outcome != reactions.OutcomeSkipped {
 			e.cfg.Observer.StepDone(e.kindOf(s), sr)
 		}
+		if sr.Superseded {
+			res.Steps = append(res.Steps, skipAll(plan.Steps[i+1:], i+1, "superseded on node "+s.Node)...)
+			return t, reactions.StatusSuperseded, fmt.Sprintf("step %d: %s", i, sr.Reason)
+		}
+		if remote && i+1 < len(plan.Steps) {
+			t = e.locks.enqueue(ev.ID, plan.vips(), false)
+			if !t.wait() {
+				res.Steps = append(res.Steps, skipAll(plan.Steps[i+1:], i+1, "superseded")...)
+				return t, reactions.StatusSuperseded, "superseded by a newer event for the same VIP (latest intent wins)"
+			}
+		}
 	}
 	status, msg := verdict(res.Steps, plan.Steps)
-	res.Error = msg
-	finish(status)
+	return t, status, msg
+}
+
+// expired reports whether ev's caller's deadline has passed.
+func (e *Engine) expired(ev *reactions.Event) bool {
+	return !ev.Deadline.IsZero() && !e.cfg.Now().Before(ev.Deadline)
+}
+
+// skipAll records steps that did not run, numbered from first.
+func skipAll(steps []reactions.Step, first int, why string) []reactions.StepResult {
+	out := make([]reactions.StepResult, 0, len(steps))
+	for i, s := range steps {
+		out = append(out, reactions.StepResult{Index: first + i, Action: s.Action, VIP: s.VIP, Node: s.Node, Command: s.Command, Outcome: reactions.OutcomeSkipped, Reason: why})
+	}
+	return out
 }
 
 func (e *Engine) kindOf(s reactions.Step) string {
@@ -186,14 +245,14 @@ func (e *Engine) wake(id string) {
 // (and the enable's duplicate-address probe) took that failure into account.
 func verdict(rs []reactions.StepResult, steps []reactions.Step) (reactions.Status, string) {
 	for i, r := range rs {
-		if r.Outcome != reactions.OutcomeFailed && r.Outcome != reactions.OutcomeTimeout {
+		if r.Outcome != reactions.OutcomeFailed && r.Outcome != reactions.OutcomeTimeout && r.Outcome != reactions.OutcomeUnknown {
 			continue
 		}
 		if r.Unreachable && r.Action == reactions.ActionDisable && toleratedLater(rs, steps, i) {
 			continue
 		}
 		msg := fmt.Sprintf("step %d (%s %s on %s) %s: %s", i, r.Action, r.VIP+r.Command, r.Node, r.Outcome, r.Error)
-		if r.Outcome == reactions.OutcomeTimeout {
+		if r.Outcome == reactions.OutcomeTimeout || r.Outcome == reactions.OutcomeUnknown {
 			return reactions.StatusTimeout, msg
 		}
 		return reactions.StatusFailed, msg

@@ -25,6 +25,12 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 	}
 	ctx, cancel := context.WithTimeout(e.base, s.Timeout)
 	defer cancel()
+	if !ev.Deadline.IsZero() {
+		// The caller stops listening then: nothing of ours runs past it.
+		var cancelDL context.CancelFunc
+		ctx, cancelDL = context.WithDeadline(ctx, ev.Deadline)
+		defer cancelDL()
+	}
 	start := time.Now()
 	switch {
 	case s.Node != e.cfg.Node:
@@ -35,7 +41,7 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 		e.vipStep(ctx, s, prior, &sr)
 	}
 	sr.DurationMS = float64(time.Since(start).Microseconds()) / 1000
-	if sr.Outcome == reactions.OutcomeFailed && ctx.Err() != nil {
+	if sr.Outcome == reactions.OutcomeFailed && ctx.Err() != nil && !sr.Unreachable {
 		sr.Outcome = reactions.OutcomeTimeout
 		if sr.Error == "" {
 			sr.Error = ctx.Err().Error()
@@ -244,14 +250,26 @@ func (e *Engine) peerStep(ctx context.Context, ev *reactions.Event, i int, s rea
 		sr.Error = fmt.Sprintf("node %s is not this node and no peers are configured", s.Node)
 		return
 	}
-	got, err := e.cfg.Peers.Do(ctx, s.Node, s, fmt.Sprintf("%s#%d", ev.ID, i))
-	if err != nil {
+	in := ev.Intent()
+	got, err := e.cfg.Peers.Do(ctx, s.Node, s, PeerRequest{Origin: fmt.Sprintf("%s#%d", in.ID, i), IntentAt: in.At})
+	if got.PeerEvent != "" {
+		sr.PeerEvent = got.PeerEvent
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, reactions.ErrSuperseded):
+		sr.Outcome, sr.Superseded, sr.Reason = reactions.OutcomeSkipped, true, err.Error()
+		return
+	case ctx.Err() != nil || errors.Is(err, reactions.ErrExpired):
+		// We stopped listening: the node may have acted or not. Neither
+		// success nor failure; the next observation decides.
+		sr.Outcome = reactions.OutcomeUnknown
+		sr.Error = fmt.Sprintf("no answer from node %s within the step's deadline; it may or may not have acted (reconcile observes and converges): %v", s.Node, err)
+		return
+	default:
 		sr.Outcome = reactions.OutcomeFailed
 		sr.Error = err.Error()
 		sr.Unreachable = errors.Is(err, reactions.ErrUnreachable)
-		if got.PeerEvent != "" {
-			sr.PeerEvent = got.PeerEvent
-		}
 		return
 	}
 	idx, start := sr.Index, sr.StartedAt
