@@ -118,6 +118,7 @@ func (m *Main) newReconciler() *reconcile.Reconciler {
 		},
 		Peers:       m.peers,
 		LastActions: m.Journal.LastActions,
+		LastIntents: m.Journal.LastIntents,
 		Submit:      m.Engine.Submit,
 		OnDrift:     func(k reconcile.Kind) { m.metrics.Drift(string(k)) },
 		Logger:      m.Logger,

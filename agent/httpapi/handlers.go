@@ -135,9 +135,12 @@ type VIPView struct {
 	Error      string              `json:"error,omitempty"`
 	ObservedAt time.Time           `json:"observed_at"`
 	LastAction *journal.LastAction `json:"last_action,omitempty"`
+	// Intent is the newest move this node's journal knows was asked for
+	// the VIP (reconcile compares both nodes').
+	Intent *reactions.VIPIntent `json:"intent,omitempty"`
 }
 
-func (s *server) vipView(r *http.Request, name string, last map[string]journal.LastAction) VIPView {
+func (s *server) vipView(r *http.Request, name string, last map[string]journal.LastAction, intents map[string]reactions.VIPIntent) VIPView {
 	c := s.Config.VIPs[name]
 	v := VIPView{Name: name, Address: c.Address, Interface: c.Interface, Backend: c.Backend, Node: s.Config.Node}
 	st, _, err := s.Engine.Observe(r.Context(), name)
@@ -150,18 +153,31 @@ func (s *server) vipView(r *http.Request, name string, last map[string]journal.L
 	if la, ok := last[name]; ok {
 		v.LastAction = &la
 	}
+	if in, ok := intents[name]; ok {
+		v.Intent = &in
+	}
 	return v
 }
 
-func (s *server) handleListVIPs(w http.ResponseWriter, r *http.Request) {
+// lastOf reads the journal's last action and newest intent per VIP.
+func (s *server) lastOf() (map[string]journal.LastAction, map[string]reactions.VIPIntent, error) {
 	last, err := s.Journal.LastActions()
+	if err != nil {
+		return nil, nil, err
+	}
+	intents, err := s.Journal.LastIntents()
+	return last, intents, err
+}
+
+func (s *server) handleListVIPs(w http.ResponseWriter, r *http.Request) {
+	last, intents, err := s.lastOf()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	out := []VIPView{}
 	for _, name := range s.Engine.VIPNames() {
-		out = append(out, s.vipView(r, name, last))
+		out = append(out, s.vipView(r, name, last, intents))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"vips": out})
 }
@@ -172,12 +188,12 @@ func (s *server) handleGetVIP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reactions.ErrNotFound)
 		return
 	}
-	last, err := s.Journal.LastActions()
+	last, intents, err := s.lastOf()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.vipView(r, name, last))
+	writeJSON(w, http.StatusOK, s.vipView(r, name, last, intents))
 }
 
 // maxStepTimeout bounds a manual or peer step's timeout and deadline.

@@ -35,6 +35,7 @@ var (
 	bucketVIPs   = []byte("vips")    // VIP name -> last StepResult JSON
 	bucketOutbox = []byte("outbox")  // seq -> Report JSON
 	bucketRIDs   = []byte("reports") // report ID -> outbox seq
+	bucketIntent = []byte("intents") // VIP name -> latest VIPIntent JSON
 )
 
 // ErrLocked is returned by Open when another process holds the journal.
@@ -84,7 +85,7 @@ func Open(path string, o Options) (*Journal, error) {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs} {
+		for _, b := range [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -256,6 +257,9 @@ func (j *Journal) FinishWithReports(ev *reactions.Event, reports []Report) error
 				}
 			}
 		}
+		if err := putIntents(tx, reactions.IntentsOf(ev)); err != nil {
+			return err
+		}
 		for i := range reports {
 			if err := putReport(tx, &reports[i], j.now()); err != nil {
 				return err
@@ -285,6 +289,43 @@ func (j *Journal) LastActions() (map[string]LastAction, error) {
 				return err
 			}
 			out[string(k)] = la
+			return nil
+		})
+	})
+	return out, err
+}
+
+// putIntents keeps the newest intent per VIP.
+func putIntents(tx *bolt.Tx, intents map[string]reactions.VIPIntent) error {
+	b := tx.Bucket(bucketIntent)
+	for vip, in := range intents {
+		if old := b.Get([]byte(vip)); old != nil {
+			var cur reactions.VIPIntent
+			if json.Unmarshal(old, &cur) == nil && cur.At.After(in.At) {
+				continue
+			}
+		}
+		v, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(vip), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LastIntents returns the newest intent journaled per VIP.
+func (j *Journal) LastIntents() (map[string]reactions.VIPIntent, error) {
+	out := map[string]reactions.VIPIntent{}
+	err := j.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIntent).ForEach(func(k, v []byte) error {
+			var in reactions.VIPIntent
+			if err := json.Unmarshal(v, &in); err != nil {
+				return err
+			}
+			out[string(k)] = in
 			return nil
 		})
 	})

@@ -20,6 +20,9 @@ type VIP struct {
 	// journal, nil when there is none; LastEvent is its event.
 	LastAction *reactions.StepResult
 	LastEvent  string
+	// Intent is the newest move the peer's journal knows was asked for
+	// the VIP, nil when there is none.
+	Intent *reactions.VIPIntent
 }
 
 // Observe returns the state of vip on node as that node's agent observes it.
@@ -69,6 +72,7 @@ func (c *Client) VIP(ctx context.Context, node, vip string) (VIP, error) {
 			EventID string               `json:"event_id"`
 			Step    reactions.StepResult `json:"step"`
 		} `json:"last_action"`
+		Intent *reactions.VIPIntent `json:"intent"`
 	}
 	if err := json.Unmarshal(data, &view); err != nil {
 		return VIP{}, fmt.Errorf("node %s: decode vip %s: %w", node, vip, err)
@@ -76,7 +80,7 @@ func (c *Client) VIP(ctx context.Context, node, vip string) (VIP, error) {
 	if view.State == nil {
 		return VIP{}, fmt.Errorf("node %s could not observe vip %s: %s", node, vip, view.Error)
 	}
-	out := VIP{State: *view.State}
+	out := VIP{State: *view.State, Intent: view.Intent}
 	if view.LastAction != nil {
 		step := view.LastAction.Step
 		out.LastAction, out.LastEvent = &step, view.LastAction.EventID

@@ -105,6 +105,9 @@ type Config struct {
 	Peers Peers
 	// LastActions returns this node's journaled last step per VIP.
 	LastActions func() (map[string]journal.LastAction, error)
+	// LastIntents returns this node's journaled newest intent per VIP;
+	// nil means none.
+	LastIntents func() (map[string]reactions.VIPIntent, error)
 	// Submit journals an event and starts it (the engine's Submit).
 	Submit func(ev *reactions.Event) (*reactions.Event, bool, error)
 	// OnDrift is told about every drift journaled (metrics); may be nil.
@@ -166,9 +169,9 @@ func New(cfg Config) *Reconciler {
 func (r *Reconciler) Run(ctx context.Context) ([]State, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	local, err := r.cfg.LastActions()
+	local, err := r.local()
 	if err != nil {
-		return nil, fmt.Errorf("reconcile: read last actions: %w", err)
+		return nil, err
 	}
 	var out []State
 	var errs []error
@@ -192,13 +195,34 @@ func (r *Reconciler) Run(ctx context.Context) ([]State, error) {
 
 // observation is one node's view of a VIP.
 type observation struct {
-	node  string
-	state reactions.VIPState
-	last  *reactions.StepResult
-	err   error
+	node   string
+	state  reactions.VIPState
+	last   *reactions.StepResult
+	intent *reactions.VIPIntent
+	err    error
 }
 
-func (r *Reconciler) observe(ctx context.Context, name string, local map[string]journal.LastAction) []observation {
+// journaled is what this node's journal says of every VIP.
+type journaled struct {
+	lasts   map[string]journal.LastAction
+	intents map[string]reactions.VIPIntent
+}
+
+func (r *Reconciler) local() (journaled, error) {
+	var j journaled
+	var err error
+	if j.lasts, err = r.cfg.LastActions(); err != nil {
+		return j, fmt.Errorf("reconcile: read last actions: %w", err)
+	}
+	if r.cfg.LastIntents != nil {
+		if j.intents, err = r.cfg.LastIntents(); err != nil {
+			return j, fmt.Errorf("reconcile: read intents: %w", err)
+		}
+	}
+	return j, nil
+}
+
+func (r *Reconciler) observe(ctx context.Context, name string, local journaled) []observation {
 	obs := make([]observation, len(r.cfg.Nodes))
 	var wg sync.WaitGroup
 	for i, node := range r.cfg.Nodes {
@@ -210,16 +234,19 @@ func (r *Reconciler) observe(ctx context.Context, name string, local map[string]
 			o := observation{node: node}
 			if node == r.cfg.Node {
 				o.state, o.err = r.cfg.Local(octx, name)
-				if la, ok := local[name]; ok {
+				if la, ok := local.lasts[name]; ok {
 					step := la.Step
 					o.last = &step
+				}
+				if in, ok := local.intents[name]; ok {
+					o.intent = &in
 				}
 			} else if r.cfg.Peers == nil {
 				o.err = fmt.Errorf("node %s: %w: no peers configured", node, reactions.ErrUnreachable)
 			} else {
 				var v peer.VIP
 				v, o.err = r.cfg.Peers.VIP(octx, node, name)
-				o.state, o.last = v.State, v.LastAction
+				o.state, o.last, o.intent = v.State, v.LastAction, v.Intent
 			}
 			obs[i] = o
 		}()
@@ -228,11 +255,14 @@ func (r *Reconciler) observe(ctx context.Context, name string, local map[string]
 	return obs
 }
 
-func (r *Reconciler) reconcile(ctx context.Context, name string, local map[string]journal.LastAction) (State, error) {
+func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled) (State, error) {
 	v := r.cfg.VIPs[name]
 	log := r.log.With().Str("vip", name).Logger()
 	st := State{VIP: name}
-	var lasts []reactions.StepResult
+	var (
+		lasts   []reactions.StepResult
+		intents []reactions.VIPIntent
+	)
 	for _, o := range r.observe(ctx, name, local) {
 		switch {
 		case errors.Is(o.err, reactions.ErrNotFound):
@@ -249,9 +279,12 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local map[strin
 		if o.last != nil {
 			lasts = append(lasts, *o.last)
 		}
+		if o.intent != nil {
+			intents = append(intents, *o.intent)
+		}
 	}
 	slices.Sort(st.Holders)
-	st.Owner, st.Why = DesiredOwner(lasts, v.Owner)
+	st.Owner, st.Why = DesiredOwner(lasts, intents, r.cfg.Nodes, v.Owner)
 	st.Kind = Classify(st.Holders, st.Unknown, st.Owner)
 	st.Reporter = r.reporter(st.Owner, v.Owner)
 
@@ -309,36 +342,63 @@ func (r *Reconciler) reporter(desired, configured string) string {
 	return nodes[0]
 }
 
-// DesiredOwner decides which node should hold a VIP from the last actions
-// known (one per journal) and the configured owner; see the package
-// documentation. It returns "" for nobody, and why.
-func DesiredOwner(lasts []reactions.StepResult, configured string) (string, string) {
-	var ok []reactions.StepResult
+// DesiredOwner decides which node should hold a VIP of the pair nodes
+// from the moves both journals know: the successful actions (lasts) and
+// the intents (what events asked, whatever came of it), and the configured
+// owner; see the package documentation. It returns "" for nobody, and why.
+func DesiredOwner(lasts []reactions.StepResult, intents []reactions.VIPIntent, nodes []string, configured string) (string, string) {
+	cands := slices.Clone(intents)
 	for _, s := range lasts {
-		if s.Outcome.OK() && s.Node != "" && (s.Action == reactions.ActionEnable || s.Action == reactions.ActionDisable) {
-			ok = append(ok, s)
+		if !s.Outcome.OK() || s.Node == "" {
+			continue
+		}
+		switch s.Action {
+		case reactions.ActionEnable:
+			cands = append(cands, reactions.VIPIntent{At: s.StartedAt, On: s.Node})
+		case reactions.ActionDisable:
+			cands = append(cands, reactions.VIPIntent{At: s.StartedAt, Off: []string{s.Node}})
 		}
 	}
-	if len(ok) == 0 {
+	if len(cands) == 0 {
 		if configured == "" {
-			return "", "no successful action journaled and no owner configured"
+			return "", "no move journaled and no owner configured"
 		}
-		return configured, "configured owner (no successful action journaled)"
+		return configured, "configured owner (no move journaled)"
 	}
-	slices.SortStableFunc(ok, func(a, b reactions.StepResult) int { return b.StartedAt.Compare(a.StartedAt) })
-	latest := ok[0]
-	if latest.Action == reactions.ActionEnable {
-		return latest.Node, fmt.Sprintf("last successful action: enable on %s at %s", latest.Node, latest.StartedAt.Format(time.RFC3339))
+	slices.SortStableFunc(cands, func(a, b reactions.VIPIntent) int { return b.At.Compare(a.At) })
+	latest := cands[0]
+	what := describe(latest)
+	if latest.On != "" {
+		return latest.On, "newest move: " + what
 	}
-	for _, s := range ok[1:] {
-		if s.Action == reactions.ActionEnable && s.Node != latest.Node {
-			return s.Node, fmt.Sprintf("last successful enable on %s at %s (disabled on %s since)", s.Node, s.StartedAt.Format(time.RFC3339), latest.Node)
+	for _, c := range cands[1:] {
+		if c.On != "" && !slices.Contains(latest.Off, c.On) {
+			return c.On, fmt.Sprintf("newest move: %s; before it: %s", what, describe(c))
 		}
 	}
-	if configured != "" && configured != latest.Node {
-		return configured, fmt.Sprintf("configured owner (last successful action: disable on %s)", latest.Node)
+	if configured != "" && !slices.Contains(latest.Off, configured) {
+		return configured, fmt.Sprintf("configured owner (newest move: %s)", what)
 	}
-	return "", fmt.Sprintf("released on purpose: last successful action was disable on %s at %s", latest.Node, latest.StartedAt.Format(time.RFC3339))
+	// One holder, never none: the pair's other node takes it.
+	for _, n := range slices.Sorted(slices.Values(nodes)) {
+		if !slices.Contains(latest.Off, n) {
+			return n, fmt.Sprintf("the pair's other node (newest move: %s)", what)
+		}
+	}
+	return "", fmt.Sprintf("released everywhere: newest move: %s", what)
+}
+
+func describe(in reactions.VIPIntent) string {
+	var s string
+	if in.On != "" {
+		s = "to " + in.On
+	} else {
+		s = "off " + strings.Join(in.Off, ", ")
+	}
+	if in.EventID != "" {
+		s += " (event " + in.EventID + ")"
+	}
+	return s + " at " + in.At.Format(time.RFC3339Nano)
 }
 
 // Classify names the drift of a VIP held by holders, with some nodes not

@@ -47,19 +47,51 @@ func TestDesiredOwner(t *testing.T) {
 		// Genesys: the new active RM enabled itself, then SCS's reaction
 		// disabled the stopped one.
 		{"disable after the other's enable keeps the other", []reactions.StepResult{step(dis, "rm1", ch, 2), step(en, "rm2", ch, 1)}, "rm1", "rm2"},
-		{"disable on the configured owner: released on purpose", []reactions.StepResult{step(dis, "rm1", ch, 2)}, "rm1", ""},
+		{"disable on the configured owner: the pair's other node takes it", []reactions.StepResult{step(dis, "rm1", ch, 2)}, "rm1", "rm2"},
 		{"disable on another node: configured owner", []reactions.StepResult{step(dis, "rm2", ch, 2)}, "rm1", "rm1"},
 		{"the owner's own earlier enable does not outlive its disable", []reactions.StepResult{step(en, "rm1", ch, 1), step(dis, "rm1", ch, 2)}, "rm2", "rm2"},
 		{"run steps and empty nodes are ignored", []reactions.StepResult{{Action: reactions.ActionRun, Node: "rm2", Outcome: ch, StartedAt: t0}, {Action: en, Outcome: ch, StartedAt: t0}}, "rm1", "rm1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, why := reconcile.DesiredOwner(tt.lasts, tt.configured)
+			got, why := reconcile.DesiredOwner(tt.lasts, nil, []string{"rm1", "rm2"}, tt.configured)
 			if got != tt.want {
 				t.Errorf("DesiredOwner = %q (%s), want %q", got, why, tt.want)
 			}
 			if why == "" {
 				t.Error("no reason given")
+			}
+		})
+	}
+}
+
+// Intents count whatever came of them: the newest move asked decides.
+func TestDesiredOwnerIntents(t *testing.T) {
+	at := func(minute int) time.Time { return t0.Add(time.Duration(minute) * time.Minute) }
+	tests := []struct {
+		name    string
+		lasts   []reactions.StepResult
+		intents []reactions.VIPIntent
+		want    string
+	}{
+		{"an enable that could not run still names the owner",
+			[]reactions.StepResult{step(reactions.ActionEnable, "rm1", reactions.OutcomeChanged, 1)},
+			[]reactions.VIPIntent{{EventID: "rm2-e", At: at(2), On: "rm2"}}, "rm2"},
+		{"an older intent loses to a newer successful action",
+			[]reactions.StepResult{step(reactions.ActionEnable, "rm1", reactions.OutcomeChanged, 3)},
+			[]reactions.VIPIntent{{EventID: "rm2-e", At: at(2), On: "rm2"}}, "rm1"},
+		{"off one node: the newest earlier move elsewhere",
+			nil,
+			[]reactions.VIPIntent{{At: at(1), On: "rm2"}, {At: at(2), Off: []string{"rm1"}}}, "rm2"},
+		{"off everywhere: nobody",
+			nil,
+			[]reactions.VIPIntent{{At: at(2), Off: []string{"rm1", "rm2"}}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, why := reconcile.DesiredOwner(tt.lasts, tt.intents, []string{"rm1", "rm2"}, "rm1")
+			if got != tt.want {
+				t.Errorf("DesiredOwner = %q (%s), want %q", got, why, tt.want)
 			}
 		})
 	}
