@@ -355,7 +355,7 @@ func warnings(cfg *config.Config, o Objects, vipNames []string) []string {
 		}
 	}
 	if env := envSecrets(cfg); len(env) > 0 {
-		w = append(w, fmt.Sprintf("%s use env: references: RM runs failoverscript in its own environment, "+
+		w = append(w, fmt.Sprintf("env: references in %s: RM runs failoverscript in its own environment, "+
 			"which may lack LCA's variables; on RM hosts prefer file:PATH.", strings.Join(env, ", ")))
 	}
 	for _, c := range o.AlarmConditions {

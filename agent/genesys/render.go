@@ -129,6 +129,7 @@ func Generate(cfg *config.Config) (map[string][]byte, error) {
 func Render(o Objects) (map[string][]byte, error) {
 	tmpl, err := template.New("genesys").Funcs(template.FuncMap{
 		"xml": xmlEscape, "cell": markdownCell, "wrap": wrapText,
+		"base": hostBase, "q": commandWord, "psq": psQuote,
 	}).ParseFS(templates.Genesys, "genesys/*.tmpl", "wrappers/*.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parse genesys templates: %w", err)
@@ -201,6 +202,25 @@ func encodeObjects(o Objects, files map[string][]byte) error {
 	files[YAMLFile] = ys.Bytes()
 	return nil
 }
+
+// hostBase is the last element of a path on the RM hosts, whichever their
+// separator.
+func hostBase(p string) string { return p[strings.LastIndexAny(p, `/\`)+1:] }
+
+// commandWord quotes s for a command line typed in cmd.exe (windows) or sh,
+// only when it needs it.
+func commandWord(windows bool, s string) string {
+	switch {
+	case windows && strings.ContainsAny(s, " &()^%!"):
+		return `"` + s + `"`
+	case !windows && strings.ContainsAny(s, " \t'\"$`\\;&|<>()*?[]#~"):
+		return shQuote(s)
+	}
+	return s
+}
+
+// psQuote quotes s as a PowerShell literal string.
+func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // wrapText breaks s into lines of at most 72 characters, at spaces.
 func wrapText(s string) []string {
