@@ -807,3 +807,84 @@ func TestShellWrappersRunTheBinary(t *testing.T) {
 		})
 	}
 }
+
+// install-linux.sh installs the binary under the executable name the
+// wrappers call, from the wrappers generated for it, into a directory with
+// spaces, and refuses wrappers made for another name.
+func TestLinuxInstaller(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("install-linux.sh installs on Linux RM hosts")
+	}
+	if _, err := exec.LookPath("install"); err != nil {
+		t.Skip("install(1) from coreutils is missing")
+	}
+	installer := filepath.Join(scriptsDir(t), "install-linux.sh")
+	tests := []struct {
+		name, exe, wrappers string // wrappers "" means generate them for exe
+		wantExit            int
+	}{
+		{"default name, shipped wrappers", "vipagent", scriptsDir(t), 0},
+		{"other name, generated wrappers", "vip agent", "", 0},
+		{"other name, shipped wrappers", "vipagentd", scriptsDir(t), 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			dir := filepath.Join(tmp, "install dir")
+			wr := tc.wrappers
+			if wr == "" {
+				wr = filepath.Join(tmp, "generated")
+				g := config.Genesys{InstallDir: dir, Executable: tc.exe}
+				files, err := Render(Objects{Platform: "linux", Wrappers: wrappers(g, false)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := Write(wr, files); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The stand-in binary records the config check the installer ends with.
+			bin := filepath.Join(tmp, "build", "vipagent")
+			fake := "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/argv\"\n"
+			cfg := filepath.Join(tmp, "rm1.yaml")
+			for path, data := range map[string]string{bin: fake, cfg: "node: rm1\n"} {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(data), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, err := exec.Command("sh", installer, "-d", dir, "-n", tc.exe, "-w", wr, bin, cfg).CombinedOutput()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.wantExit {
+				t.Fatalf("installer exit %d, want %d; output:\n%s", code, tc.wantExit, out)
+			}
+			if tc.wantExit != 0 {
+				if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("refused installation created %s: %v", dir, err)
+				}
+				return
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "argv"))
+			if err != nil {
+				t.Fatalf("the installed binary %q did not run: %v", tc.exe, err)
+			}
+			want := []string{"config", "check", "--config", filepath.Join(dir, "vipagent.yaml")}
+			if diff := cmp.Diff(want, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")); diff != "" {
+				t.Errorf("config check argv (-want +got):\n%s", diff)
+			}
+			for _, w := range []string{"IPTakeOver.sh", "INIT_IPTakeOver.sh", "NLB.sh", "INIT.sh", "vipagent.yaml"} {
+				if _, err := os.Stat(filepath.Join(dir, w)); err != nil {
+					t.Errorf("not installed: %v", err)
+				}
+			}
+		})
+	}
+}
