@@ -293,8 +293,12 @@ func TestSecretsResolvedWhereUsed(t *testing.T) {
 				if err == nil || err.Error() != tc.want {
 					t.Fatalf("Resolve() error = %v\nwant %s", err, tc.want)
 				}
-				if !errors.Is(err, ErrSecretUnavailable) || v != "" || s.Value() != "" {
+				if !errors.Is(err, ErrSecretUnavailable) || v != "" {
 					t.Errorf("Resolve() = %q, %v: want no value and ErrSecretUnavailable", v, err)
+				}
+				// Compared or signed with, an unresolved secret fails closed.
+				if len(s.Value()) < minTokenLen || s.Value() == tc.env["OPS"] {
+					t.Errorf("Value() of an unresolved secret = %q, want a long random value", s.Value())
 				}
 				problems = []string{tc.want}
 			}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -63,6 +64,7 @@ func (s *Secret) load(path string, getenv func(string) string, minLen int) strin
 	s.value, s.err = "", nil
 	unavailable := func(format string, args ...any) {
 		s.err = &SecretError{Path: path, Ref: s.Ref, Reason: fmt.Sprintf(format, args...)}
+		s.value = unknowable()
 	}
 	switch {
 	case s.Ref == "":
@@ -96,7 +98,6 @@ func (s *Secret) load(path string, getenv func(string) string, minLen int) strin
 		return ""
 	}
 	if s.err == nil && len(s.value) < minLen {
-		s.value = ""
 		unavailable("gives a value shorter than %d characters", minLen)
 	}
 	return ""
@@ -104,8 +105,8 @@ func (s *Secret) load(path string, getenv func(string) string, minLen int) strin
 
 // Resolve returns the secret's value. A secret that is not configured
 // resolves to "" without error (check IsSet); one whose reference could not
-// be resolved returns a *SecretError naming its config path, its reference
-// and how to provide it.
+// be resolved returns "" and a *SecretError naming its config path, its
+// reference and how to provide it.
 func (s Secret) Resolve() (string, error) {
 	if s.err != nil {
 		return "", s.err
@@ -113,10 +114,16 @@ func (s Secret) Resolve() (string, error) {
 	return s.value, nil
 }
 
-// Value is the resolved secret, or "" when it is not configured or could not
-// be resolved: use Resolve wherever a missing secret must be an error. Never
-// log it.
+// Value is the resolved secret, "" when none is configured. A secret whose
+// reference could not be resolved has a random value nobody knows instead,
+// never "": a bearer token compared with it or a signature checked with it
+// fails closed. Use Resolve wherever the missing secret must be reported.
+// Never log it.
 func (s Secret) Value() string { return s.value }
+
+// unknowable is the value of an unresolvable secret: 26 random base32
+// characters (130 bits).
+func unknowable() string { return rand.Text() }
 
 // IsSet reports whether a secret was configured.
 func (s Secret) IsSet() bool { return s.Ref != "" }

@@ -189,7 +189,7 @@ func interfaceRefused(backend, name string) string {
 		if len(name) > 15 || strings.ContainsAny(name, " /:") {
 			return "is not a Linux interface name (at most 15 characters, no spaces, '/' or ':'; see `ip link`)"
 		}
-	case "netsh":
+	case "netsh", "nlb":
 		// Windows refuses \ / : * ? " < > | in a connection name.
 		if strings.ContainsAny(name, `\/:*?"<>|`) {
 			return "is not a Windows connection name (no \\ / : * ? \" < > |; use the name `ipconfig /all` shows, e.g. \"Ethernet 2\")"
