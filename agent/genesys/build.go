@@ -170,7 +170,7 @@ func (o *Objects) addNode(cfg *config.Config, n string, members []int) {
 	o.Applications = append(o.Applications, Application{
 		Name: AgentApplicationName(g.ApplicationPrefix, n), Role: RoleAgent, Node: n,
 		Template: AgentTemplateName(g.ApplicationPrefix),
-		Host:     node.Host, WorkingDirectory: g.InstallDir, CommandLine: g.ExecutablePath(),
+		Host:     node.Host, WorkingDirectory: g.InstallDir, CommandLine: g.CommandLine(),
 		CommandLineArguments: joinArgs("serve", "--config", g.ConfigPath()),
 		Port:                 agentPort(cfg, n), AutoRestart: true,
 	})
@@ -185,7 +185,7 @@ func (o *Objects) addNode(cfg *config.Config, n string, members []int) {
 		// the VIP must go, and it needs no peer link to get there.
 		o.Applications = append(o.Applications, Application{
 			Name: app, Role: RoleReaction, Node: n, Template: ReactionTemplateName(g.ApplicationPrefix),
-			Host: node.Host, WorkingDirectory: g.InstallDir, CommandLine: g.ExecutablePath(),
+			Host: node.Host, WorkingDirectory: g.InstallDir, CommandLine: g.CommandLine(),
 			CommandLineArguments: joinArgs("fire", "--condition", c.name, "--config", g.ConfigPath()),
 			AutoRestart:          false, Condition: c.name,
 		})

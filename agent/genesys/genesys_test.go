@@ -26,7 +26,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 // netshYAML is a Windows pair with the VIP on netsh: the case the Genesys
 // IP takeover procedure describes, installed in a directory with spaces
-// under a binary name with a space.
+// under another binary name.
 const netshYAML = `
 node: rm1
 listen: 127.0.0.1:8470
@@ -56,7 +56,7 @@ vips:
     owner: rm2
 genesys:
   install_dir: 'C:\Program Files\GCTI\vip agent'
-  executable: vip agent.exe
+  executable: vipagent-gvp.exe
 reactions:
   - name: rm-stopped
     match:

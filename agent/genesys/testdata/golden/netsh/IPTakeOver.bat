@@ -4,5 +4,5 @@ rem Drop-in for Genesys' IPTakeOver.bat: RM's [cluster] failoverscript with
 rem IP address takeover. RM runs it with enable or disable and a member ID;
 rem vipagent makes that member the only holder of the VIP, or releases it
 rem here.
-"%~dp0vip agent.exe" failover --config "%~dp0vipagent.yaml" %*
+"%~dp0vipagent-gvp.exe" failover --config "%~dp0vipagent.yaml" %*
 exit /b %ERRORLEVEL%
