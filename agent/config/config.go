@@ -335,6 +335,12 @@ func (c *Config) NodeByMember(id int) (string, bool) {
 	return "", false
 }
 
+// OtherNodes returns every node but the given one, in name order: the
+// members `failover enable X` releases the VIP on before enabling it on X.
+func (c *Config) OtherNodes(node string) []string {
+	return slices.DeleteFunc(sortedKeys(c.Nodes), func(n string) bool { return n == node })
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

@@ -330,3 +330,30 @@ func TestParseMAC(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeByMemberAndOtherNodes(t *testing.T) {
+	c, err := Load("", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		member int
+		node   string
+		ok     bool
+		others []string
+	}{
+		{1, "rm1", true, []string{"rm2"}},
+		{2, "rm2", true, []string{"rm1"}},
+		{3, "", false, []string{"rm1", "rm2"}},
+		{0, "", false, []string{"rm1", "rm2"}},
+	}
+	for _, tc := range tests {
+		node, ok := c.NodeByMember(tc.member)
+		if node != tc.node || ok != tc.ok {
+			t.Errorf("NodeByMember(%d) = %q, %v; want %q, %v", tc.member, node, ok, tc.node, tc.ok)
+		}
+		if diff := cmp.Diff(tc.others, c.OtherNodes(node)); diff != "" {
+			t.Errorf("OtherNodes(%q) (-want +got):\n%s", node, diff)
+		}
+	}
+}
