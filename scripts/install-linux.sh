@@ -1,40 +1,68 @@
 #!/bin/sh
 # Copies the vipagent binary and its wrapper scripts into the install
 # directory of an RM host (default /opt/vipagent; set genesys.install_dir to
-# the same). An existing vipagent.yaml is never overwritten; CONFIG, when
-# given and none exists yet, is copied as vipagent.yaml, the name the
-# wrappers pass to vipagent.
+# the same). The binary is installed as NAME (default vipagent; set
+# genesys.executable to the same). The wrappers come from WRAPPERS: the
+# directory `vipagent genesys --out` wrote them to, made for your config;
+# the default, this script's directory, holds the ones generated for the
+# defaults, which call "vipagent". An existing vipagent.yaml is never
+# overwritten; CONFIG, when given and none exists yet, is copied as
+# vipagent.yaml, the name the default wrappers pass to vipagent.
 #
 # With --systemd it also writes /etc/systemd/system/vipagent.service, for
 # hosts where LCA does not start the agent. Do not use both: on a Genesys
 # host register the agent as a Third Party Server (GUIDE.md) instead.
 #
-# usage: install-linux.sh [--systemd] [-d DIR] BINARY [CONFIG]
+# usage: install-linux.sh [--systemd] [-d DIR] [-n NAME] [-w WRAPPERS] BINARY [CONFIG]
 set -eu
 
+usage() {
+	echo "usage: $0 [--systemd] [-d DIR] [-n NAME] [-w WRAPPERS] BINARY [CONFIG]" >&2
+	exit 2
+}
 dir=/opt/vipagent
+name=vipagent
+wrappers=$(dirname "$0")
 systemd=no
 while [ $# -gt 0 ]; do
 	case $1 in
 	--systemd) systemd=yes; shift ;;
-	-d) dir=$2; shift 2 ;;
-	-*) echo "usage: $0 [--systemd] [-d DIR] BINARY [CONFIG]" >&2; exit 2 ;;
+	-d) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
+	-n) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
+	-w) [ $# -ge 2 ] || usage; wrappers=$2; shift 2 ;;
+	-*) usage ;;
 	*) break ;;
 	esac
 done
-[ $# -ge 1 ] || { echo "usage: $0 [--systemd] [-d DIR] BINARY [CONFIG]" >&2; exit 2; }
-here=$(dirname "$0")
+[ $# -ge 1 ] || usage
+case $name in
+*/* | '') echo "$0: -n takes a file name, not a path: $name" >&2; exit 2 ;;
+esac
+
+# A wrapper runs the binary beside it by name: refuse wrappers made for
+# another name rather than install a failoverscript that cannot start.
+for w in IPTakeOver.sh INIT_IPTakeOver.sh NLB.sh INIT.sh; do
+	if ! grep -qF -e "/$name\"" -e "'$name'" "$wrappers/$w"; then
+		echo "$0: $wrappers/$w does not run $name: generate the wrappers with genesys.executable: $name" >&2
+		echo "(vipagent genesys --config CONFIG --out DIR) and pass -w DIR" >&2
+		exit 2
+	fi
+done
 
 install -d -m 0755 "$dir"
-install -m 0755 "$1" "$dir/vipagent"
+install -m 0755 "$1" "$dir/$name"
 for w in IPTakeOver.sh INIT_IPTakeOver.sh NLB.sh INIT.sh; do
-	install -m 0755 "$here/$w" "$dir/$w"
+	install -m 0755 "$wrappers/$w" "$dir/$w"
 done
 if [ $# -ge 2 ] && [ ! -e "$dir/vipagent.yaml" ]; then
 	install -m 0600 "$2" "$dir/vipagent.yaml"
 fi
 
 if [ "$systemd" = yes ]; then
+	# systemd expands % specifiers everywhere, and in ExecStart also $
+	# and "..." quoting.
+	unit_path() { printf '%s' "$1" | sed -e 's/%/%%/g'; }
+	unit_word() { printf '"%s"' "$(unit_path "$1" | sed -e 's/\$/$$/g' -e 's/\\/\\\\/g' -e 's/"/\\"/g')"; }
 	cat >/etc/systemd/system/vipagent.service <<UNIT
 [Unit]
 Description=vipagent: moves the Genesys RM virtual IP
@@ -42,8 +70,8 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-WorkingDirectory=$dir
-ExecStart=$dir/vipagent serve --config $dir/vipagent.yaml
+WorkingDirectory=$(unit_path "$dir")
+ExecStart=$(unit_word "$dir/$name") serve --config $(unit_word "$dir/vipagent.yaml")
 Restart=always
 
 [Install]
@@ -53,4 +81,4 @@ UNIT
 	echo "wrote /etc/systemd/system/vipagent.service; start it with: systemctl enable --now vipagent"
 fi
 
-exec "$dir/vipagent" config check --config "$dir/vipagent.yaml"
+exec "$dir/$name" config check --config "$dir/vipagent.yaml"

@@ -1,32 +1,62 @@
 <#
 .SYNOPSIS
-  Copies vipagent.exe and its wrapper scripts into the install directory of
-  an RM host (default C:\GCTI\vipagent, the genesys.install_dir default).
+  Copies vipagent's binary and its wrapper scripts into the install
+  directory of an RM host (default C:\GCTI\vipagent, the genesys.install_dir
+  default).
 
 .DESCRIPTION
-  Only copies files. An existing vipagent.yaml is never overwritten; when
-  -Config is given and none exists yet, it is copied as vipagent.yaml, the
-  name the wrappers pass to vipagent. Then follow GUIDE.md from
-  `vipagent genesys` to register the agent in Genesys.
+  Only copies files. The binary is installed as -Executable (default
+  vipagent.exe; set genesys.executable to the same). The wrappers come from
+  -Wrappers: the directory `vipagent genesys --out` wrote them to, made for
+  your config; the default, this script's directory, holds the ones
+  generated for the defaults, which call vipagent.exe. Wrappers made for
+  another executable name are refused. An existing vipagent.yaml is never
+  overwritten; when -Config is given and none exists yet, it is copied as
+  vipagent.yaml, the name the default wrappers pass to vipagent. Then follow
+  GUIDE.md from `vipagent genesys` to register the agent in Genesys.
 
 .EXAMPLE
   .\install-windows.ps1 -Binary .\vipagent.exe -Config .\rm1.yaml
+
+.EXAMPLE
+  .\install-windows.ps1 -Binary .\vipagent.exe -Executable 'vip agent.exe' -InstallDir 'C:\Program Files\vipagent' -Wrappers .\genesys -Config .\rm1.yaml
 #>
 param(
     [string]$InstallDir = 'C:\GCTI\vipagent',
     [string]$Binary = (Join-Path $PSScriptRoot 'vipagent.exe'),
+    [string]$Executable = 'vipagent.exe',
+    [string]$Wrappers = $PSScriptRoot,
     [string]$Config = ''
 )
 $ErrorActionPreference = 'Stop'
 
+if ($Executable -eq '' -or $Executable.IndexOfAny([char[]]'\/') -ge 0) {
+    Write-Error "-Executable takes a file name, not a path: '$Executable'"
+    exit 2
+}
+$names = 'IPTakeOver.bat', 'INIT_IPTakeOver.bat', 'NLB.bat', 'INIT.bat'
+# A wrapper runs the binary beside it by name ("%~dp0NAME", % doubled):
+# refuse wrappers made for another name rather than install a
+# failoverscript that cannot start.
+$call = '"%~dp0' + $Executable.Replace('%', '%%') + '"'
+foreach ($w in $names) {
+    $text = Get-Content -Raw -LiteralPath (Join-Path $Wrappers $w)
+    if (-not $text.Contains($call)) {
+        Write-Error ("$Wrappers\$w does not run $Executable`: generate the wrappers with genesys.executable: " +
+            "$Executable (vipagent genesys --config CONFIG --out DIR) and pass -Wrappers DIR")
+        exit 2
+    }
+}
+
 New-Item -ItemType Directory -Force -Path $InstallDir | Out-Null
-Copy-Item -Force -Path $Binary -Destination (Join-Path $InstallDir 'vipagent.exe')
-foreach ($w in 'IPTakeOver.bat', 'INIT_IPTakeOver.bat', 'NLB.bat', 'INIT.bat') {
-    Copy-Item -Force -Path (Join-Path $PSScriptRoot $w) -Destination $InstallDir
+$exe = Join-Path $InstallDir $Executable
+Copy-Item -Force -LiteralPath $Binary -Destination $exe
+foreach ($w in $names) {
+    Copy-Item -Force -LiteralPath (Join-Path $Wrappers $w) -Destination $InstallDir
 }
 $target = Join-Path $InstallDir 'vipagent.yaml'
-if ($Config -ne '' -and -not (Test-Path $target)) {
-    Copy-Item -Path $Config -Destination $target
+if ($Config -ne '' -and -not (Test-Path -LiteralPath $target)) {
+    Copy-Item -LiteralPath $Config -Destination $target
 }
-& (Join-Path $InstallDir 'vipagent.exe') config check --config $target
+& $exe config check --config $target
 exit $LASTEXITCODE

@@ -5,8 +5,9 @@ package templates
 import "embed"
 
 // Genesys holds the templates `vipagent genesys` renders (package
-// agent/genesys): the step-by-step guide and the application template
-// descriptions.
+// agent/genesys): the step-by-step guide, the application template
+// descriptions (genesys/) and the wrapper scripts RM and people run
+// (wrappers/, one template per script language).
 //
-//go:embed genesys/*
+//go:embed genesys/* wrappers/*
 var Genesys embed.FS

@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
-	"net/url"
 	"os"
 	"regexp"
 	"slices"
@@ -19,7 +17,6 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-	"golang.org/x/net/http/httpguts"
 
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -67,6 +64,8 @@ type Node struct {
 	// URL is the base URL of the node's agent API, e.g. http://10.0.0.2:8470.
 	URL string `yaml:"url"`
 	// Token is what this agent sends to that node's agent (peer calls).
+	// On RM hosts prefer file:PATH: RM runs the failover hook in its own
+	// environment, without LCA's variables.
 	Token Secret `yaml:"token"`
 	// MemberID is the RM's [cluster] mymemberid on that node.
 	MemberID int `yaml:"member_id"`
@@ -77,6 +76,11 @@ type Node struct {
 	Host string `yaml:"host"`
 	// RMApplication is the Genesys application name of the node's RM.
 	RMApplication string `yaml:"rm_application"`
+	// NICs are the MAC addresses of the NICs the VIP's interface maps to on
+	// this node (usually one), as `ipconfig /all` or `ip link` prints them.
+	// They become the RM's [gvp] options nic.eth0, nic.eth1, ... and nics,
+	// which Genesys requires for IP address takeover.
+	NICs []string `yaml:"nics"`
 }
 
 // VIP is one virtual IP this pair moves.
@@ -259,7 +263,9 @@ func Defaults() Config {
 }
 
 // Load reads a configuration file; path "" means the built-in default.
-// Decoding errors come back at once; semantic problems come from Validate.
+// Decoding errors come back at once; semantic problems come from Validate
+// (Problems, with the config returned too). A secret reference that cannot
+// be resolved is not an error here: see Secret.Resolve and SecretProblems.
 func Load(path string, getenv func(string) string) (*Config, error) {
 	data := DefaultYAML()
 	if path != "" {
@@ -319,312 +325,6 @@ func ValidName(s string) bool { return nameRE.MatchString(s) }
 // ValidInterface reports whether s is fit to be an interface name.
 func ValidInterface(s string) bool { return ifnameRE.MatchString(s) && !strings.HasSuffix(s, " ") }
 
-// knownBackends are checked here; their options are checked by the backends.
-var knownBackends = []string{"fake", "netlink", "ip", "netsh", "nlb", "script"}
-
-// Validate resolves secrets and reports every problem at once.
-func (c *Config) Validate(getenv func(string) string) error {
-	var p Problems
-	add := func(path, format string, args ...any) {
-		p = append(p, path+": "+fmt.Sprintf(format, args...))
-	}
-	if c.Node == "" {
-		add("node", "required")
-	} else if _, ok := c.Nodes[c.Node]; !ok {
-		add("node", "%q is not one of nodes", c.Node)
-	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		add("listen", "not host:port: %v", err)
-	}
-	if c.DataDir == "" {
-		add("data_dir", "required")
-	}
-	if c.StepTimeout <= 0 {
-		add("step_timeout", "must be positive")
-	}
-	for _, name := range sortedKeys(c.Nodes) {
-		n := c.Nodes[name]
-		path := "nodes." + name
-		if !ValidName(name) {
-			add(path, "name must be letters, digits, '.', '_' or '-'")
-		}
-		if n.URL != "" {
-			if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				add(path+".url", "not an http(s) URL")
-			}
-		} else if name != c.Node {
-			add(path+".url", "required for a peer node")
-		}
-		if n.RMAddress != "" {
-			if _, _, err := net.SplitHostPort(n.RMAddress); err != nil {
-				add(path+".rm_address", "not host:port")
-			}
-		}
-		if n.MemberID < 0 {
-			add(path+".member_id", "must not be negative")
-		}
-		if err := n.Token.resolve(getenv); err != nil {
-			add(path+".token", "%v", err)
-		}
-		c.Nodes[name] = n
-	}
-	for _, name := range sortedKeys(c.VIPs) {
-		v := c.VIPs[name]
-		path := "vips." + name
-		if !ValidName(name) {
-			add(path, "name must be letters, digits, '.', '_' or '-'")
-		}
-		if pr, err := netip.ParsePrefix(v.Address); err != nil {
-			add(path+".address", "not an IP prefix such as 192.0.2.100/24")
-		} else if pr.Addr().Zone() != "" {
-			add(path+".address", "zones are not allowed")
-		}
-		if v.Interface != "" && !ValidInterface(v.Interface) {
-			add(path+".interface", "%q has characters that are not allowed in an interface name", v.Interface)
-		}
-		if !slices.Contains(knownBackends, v.Backend) {
-			add(path+".backend", "must be one of %s", strings.Join(knownBackends, ", "))
-		}
-		if (v.Backend == "netlink" || v.Backend == "ip" || v.Backend == "netsh") && v.Interface == "" {
-			add(path+".interface", "required for the %s backend", v.Backend)
-		}
-		if v.Owner != "" {
-			if _, ok := c.Nodes[v.Owner]; !ok {
-				add(path+".owner", "%q is not one of nodes", v.Owner)
-			}
-		}
-		if v.Timeout < 0 {
-			add(path+".timeout", "must not be negative")
-		}
-	}
-	for _, name := range sortedKeys(c.Commands) {
-		cmd := c.Commands[name]
-		path := "commands." + name
-		if !ValidName(name) {
-			add(path, "name must be letters, digits, '.', '_' or '-'")
-		}
-		if len(cmd.Argv) == 0 || cmd.Argv[0] == "" {
-			add(path+".argv", "required: the program and its arguments")
-		}
-		for i, a := range cmd.Argv {
-			if strings.ContainsAny(a, "\x00\n\r") {
-				add(fmt.Sprintf("%s.argv[%d]", path, i), "NUL and newlines are not allowed")
-			}
-			if err := CheckTemplate(a); err != nil {
-				add(fmt.Sprintf("%s.argv[%d]", path, i), "%v", err)
-			}
-		}
-		if cmd.Timeout < 0 {
-			add(path+".timeout", "must not be negative")
-		}
-	}
-	seen := map[string]bool{}
-	for i, r := range c.Reactions {
-		path := fmt.Sprintf("reactions[%d]", i)
-		if r.Name == "" {
-			add(path+".name", "required")
-		} else {
-			path = "reactions." + r.Name
-			if !ValidName(r.Name) {
-				add(path+".name", "must be letters, digits, '.', '_' or '-'")
-			}
-			if seen[r.Name] {
-				add(path, "name used twice")
-			}
-			seen[r.Name] = true
-		}
-		c.validateMatch(path+".match", r.Match, add)
-		if len(r.Steps) == 0 {
-			add(path+".steps", "at least one step is required")
-		}
-		for j, s := range r.Steps {
-			c.validateStep(fmt.Sprintf("%s.steps[%d]", path, j), s, add)
-		}
-	}
-	targets := map[string]bool{}
-	for i := range c.Reports {
-		r := &c.Reports[i]
-		path := fmt.Sprintf("reports[%d]", i)
-		if r.Name == "" {
-			r.Name = fmt.Sprintf("report-%d", i+1)
-		}
-		switch {
-		case !ValidName(r.Name):
-			add(path+".name", "must be letters, digits, '.', '_' or '-'")
-		case r.Name == "callback":
-			add(path+".name", "\"callback\" is reserved for per-alarm callback_url reports")
-		case targets[r.Name]:
-			add(path+".name", "%q used twice", r.Name)
-		}
-		targets[r.Name] = true
-		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add(path+".url", "not an http(s) URL")
-		}
-		for _, st := range r.Statuses {
-			if !reactions.Status(st).Final() {
-				add(path+".statuses", "%q is not a final status", st)
-			}
-		}
-		for k, v := range r.Headers {
-			if !httpguts.ValidHeaderFieldName(k) {
-				add(path+".headers", "%q is not a valid header name", k)
-			} else if !httpguts.ValidHeaderFieldValue(v) {
-				add(path+".headers."+k, "not a valid header value (control characters?)")
-			}
-		}
-		if err := r.Secret.resolve(getenv); err != nil {
-			add(path+".secret", "%v", err)
-		}
-	}
-	for i, h := range c.CallbackHosts {
-		if h == "" || strings.ContainsAny(h, "/ \t") {
-			add(fmt.Sprintf("callback_hosts[%d]", i), "must be a host name or host:port")
-		}
-	}
-	for i := range c.Auth.Tokens {
-		t := &c.Auth.Tokens[i]
-		path := fmt.Sprintf("auth.tokens[%d]", i)
-		if t.Name == "" {
-			t.Name = fmt.Sprintf("token-%d", i+1)
-		}
-		if t.Role != RoleRead && t.Role != RoleTrigger && t.Role != RoleAdmin {
-			add(path+".role", "must be read, trigger or admin")
-		}
-		if !t.Token.IsSet() {
-			add(path+".token", "required (env:NAME, file:PATH or a value)")
-		} else if err := t.Token.resolve(getenv); err != nil {
-			add(path+".token", "%v", err)
-		} else if len(t.Token.Value()) < 16 {
-			add(path+".token", "must be at least 16 characters")
-		}
-	}
-	if err := c.Auth.WebhookSecret.resolve(getenv); err != nil {
-		add("auth.webhook_secret", "%v", err)
-	}
-	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
-		add("tls", "cert and key go together")
-	}
-	if c.Limits.MaxBodyBytes <= 0 {
-		add("limits.max_body_bytes", "must be positive")
-	}
-	if c.Limits.Retries < 0 || c.Limits.Retries > 10 {
-		add("limits.retries", "must be from 0 to 10")
-	}
-	if c.Limits.MaxInFlight <= 0 {
-		add("limits.max_in_flight", "must be positive")
-	}
-	if c.Alertmanager.Resolved != "ignore" && c.Alertmanager.Resolved != "match" {
-		add("alertmanager.resolved", "must be ignore or match")
-	}
-	for _, v := range c.Failover.VIPs {
-		if _, ok := c.VIPs[v]; !ok {
-			add("failover.vips", "%q is not one of vips", v)
-		}
-	}
-	switch c.Log.Format {
-	case "json", "console", "auto":
-	default:
-		add("log.format", "must be json, console or auto")
-	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		add("log.level", "must be debug, info, warn or error")
-	}
-	for _, prob := range c.Genesys.validate(c) {
-		p = append(p, "genesys."+prob)
-	}
-	if len(p) > 0 {
-		return p
-	}
-	return nil
-}
-
-func (c *Config) validateMatch(path string, m Match, add func(string, string, ...any)) {
-	if len(m.Condition)+len(m.EventID)+len(m.Application)+len(m.Host)+len(m.Severity)+len(m.Labels) == 0 {
-		add(path, "empty: a rule must match on at least one field (use condition: \"*\" to match everything)")
-	}
-	for _, f := range []struct {
-		name string
-		vals StringList
-	}{{"condition", m.Condition}, {"event_id", m.EventID}, {"application", m.Application}, {"host", m.Host}, {"severity", m.Severity}} {
-		for _, v := range f.vals {
-			if v == "" {
-				add(path+"."+f.name, "empty value")
-			}
-		}
-	}
-}
-
-func (c *Config) validateStep(path string, s Step, add func(string, string, ...any)) {
-	n := 0
-	for _, v := range []string{s.Enable, s.Disable, s.Run} {
-		if v != "" {
-			n++
-		}
-	}
-	if n != 1 {
-		add(path, "exactly one of enable, disable, run is required")
-		return
-	}
-	switch {
-	case s.Enable != "" || s.Disable != "":
-		name := s.Enable + s.Disable
-		if _, ok := c.VIPs[name]; !ok {
-			add(path, "unknown vip %q", name)
-		}
-	case s.Run != "":
-		if _, ok := c.Commands[s.Run]; !ok {
-			add(path+".run", "unknown command %q", s.Run)
-		}
-		if s.Force {
-			add(path+".force", "only for enable")
-		}
-	}
-	if s.Disable != "" && s.Force {
-		add(path+".force", "only for enable: removing a VIP is always allowed")
-	}
-	if s.On != "" {
-		if _, ok := c.Nodes[s.On]; !ok {
-			add(path+".on", "%q is not one of nodes", s.On)
-		}
-	}
-	for _, w := range s.When {
-		switch reactions.Condition(w) {
-		case reactions.WhenPreviousSucceeded, reactions.WhenAlways, reactions.WhenReleased:
-		case reactions.WhenRMAnswers:
-			node := s.On
-			if node == "" {
-				node = c.Node
-			}
-			if c.Nodes[node].RMAddress == "" {
-				add(path+".when", "rm_answers needs nodes.%s.rm_address", node)
-			}
-		default:
-			add(path+".when", "unknown condition %q (previous_succeeded, always, vip_released, rm_answers)", w)
-		}
-	}
-	if s.Timeout < 0 {
-		add(path+".timeout", "must not be negative")
-	}
-}
-
-// StepTimeoutFor is the deadline of a step: its own, else its VIP's or
-// command's, else the global default.
-func (c *Config) StepTimeoutFor(s reactions.Step) time.Duration {
-	if s.Timeout > 0 {
-		return s.Timeout
-	}
-	if s.Action == reactions.ActionRun {
-		if cmd, ok := c.Commands[s.Command]; ok && cmd.Timeout > 0 {
-			return cmd.Timeout.D()
-		}
-	} else if v, ok := c.VIPs[s.VIP]; ok && v.Timeout > 0 {
-		return v.Timeout.D()
-	}
-	return c.StepTimeout.D()
-}
-
 // NodeByMember returns the node whose RM has the given member ID.
 func (c *Config) NodeByMember(id int) (string, bool) {
 	for _, name := range sortedKeys(c.Nodes) {
@@ -633,6 +333,12 @@ func (c *Config) NodeByMember(id int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// OtherNodes returns every node but the given one, in name order: the
+// members `failover enable X` releases the VIP on before enabling it on X.
+func (c *Config) OtherNodes(node string) []string {
+	return slices.DeleteFunc(sortedKeys(c.Nodes), func(n string) bool { return n == node })
 }
 
 func sortedKeys[V any](m map[string]V) []string {

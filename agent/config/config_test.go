@@ -35,6 +35,8 @@ reactions:
         when: always
 `
 
+// The built-in default describes the pair: rm1 (this node, member 1) and
+// rm2 (member 2, no url), with reactions for both RMs' alarms.
 func TestBuiltInDefaultIsValid(t *testing.T) {
 	c, err := Load("", noEnv)
 	if err != nil {
@@ -43,12 +45,24 @@ func TestBuiltInDefaultIsValid(t *testing.T) {
 	if c.Node != "rm1" || c.VIPs["rm-vip"].Address != "192.0.2.100/24" || c.VIPs["rm-vip"].Backend != "fake" {
 		t.Errorf("built-in config is not node rm1 with rm-vip 192.0.2.100/24 on fake: %+v", c)
 	}
+	members := map[string]int{}
+	for name, n := range c.Nodes {
+		members[name] = n.MemberID
+	}
+	if diff := cmp.Diff(map[string]int{"rm1": 1, "rm2": 2}, members); diff != "" {
+		t.Errorf("built-in nodes and member IDs (-want +got):\n%s", diff)
+	}
 	var conds []string
 	for _, r := range c.Reactions {
 		conds = append(conds, r.Match.Condition...)
 	}
-	if diff := cmp.Diff([]string{"RM1_Stopped", "RM1_Unexpected_Stop"}, conds); diff != "" {
+	want := []string{"RM1_Stopped", "RM1_Unexpected_Stop", "RM2_Stopped", "RM2_Unexpected_Stop"}
+	if diff := cmp.Diff(want, conds); diff != "" {
 		t.Errorf("built-in reactions (-want +got):\n%s", diff)
+	}
+	wantWarn := []string{"nodes.rm2.url: not set: steps on rm2 fail (rm2 has no url) until it is"}
+	if diff := cmp.Diff(wantWarn, c.Warnings()); diff != "" {
+		t.Errorf("built-in warnings (-want +got):\n%s", diff)
 	}
 }
 
@@ -95,7 +109,6 @@ func TestValidateOneProblemEach(t *testing.T) {
 		{"interface with shell metacharacters", "interface: eth0", `interface: "eth0; rm -rf /"`, "vips.rm-vip.interface"},
 		{"interface with newline", "interface: eth0", `interface: "eth0\nx"`, "vips.rm-vip.interface"},
 		{"unknown backend", "backend: fake", "backend: magic", "vips.rm-vip.backend: must be one of"},
-		{"peer without url", `url: "http://198.51.100.2:8470", `, "", "nodes.rm2.url: required for a peer node"},
 		{"bad peer url", "http://198.51.100.2:8470", "ftp://x", "nodes.rm2.url: not an http(s) URL"},
 		{"step with unknown vip", "- disable: rm-vip", "- disable: nope", `reactions.stop.steps[0]: unknown vip "nope"`},
 		{"step on unknown node", "on: rm2", "on: rm3", `reactions.stop.steps[1].on: "rm3" is not one of nodes`},
@@ -108,7 +121,15 @@ func TestValidateOneProblemEach(t *testing.T) {
 		{"rm_answers without address", "when: [vip_released]", "when: [rm_answers]", "rm_answers needs nodes.rm2.rm_address"},
 		{"report header with newline", "reactions:", "reports: [{url: 'http://198.51.100.5/', headers: {'X-A': \"a\\nb\"}}]\nreactions:", "reports[0].headers.X-A: not a valid header value"},
 		{"reserved report name", "reactions:", "reports: [{name: callback, url: 'http://198.51.100.5/'}]\nreactions:", `reports[0].name: "callback" is reserved`},
-		{"token from unset env", `token: "0123456789abcdef0123"`, `token: "env:NO_SUCH_VAR"`, "nodes.rm2.token: environment variable NO_SUCH_VAR is empty or unset"},
+		{"env: without a name", `token: "0123456789abcdef0123"`, `token: "env:"`, `nodes.rm2.token: "env:" is not env:NAME with a variable name`},
+		{"file: without a path", `token: "0123456789abcdef0123"`, `token: "file:"`, `nodes.rm2.token: "file:" is not file:PATH with a path`},
+		{"duplicate member_id", "member_id: 2", "member_id: 1", "nodes.rm2.member_id: 1 is also the member_id of rm1: `failover enable 1` would not know which node is meant"},
+		{"bad MAC", "member_id: 2,", "member_id: 2, nics: [00-0F-1F-6D-EB],", `nodes.rm2.nics[0]: "00-0F-1F-6D-EB" is not a MAC address such as 00-0F-1F-6D-EB-CA`},
+		{"MAC twice", "member_id: 2,", "member_id: 2, nics: [00-0F-1F-6D-EB-CA, 00-0F-1F-6D-EB-CA],", "nodes.rm2.nics[1]: 00-0F-1F-6D-EB-CA is listed twice"},
+		{"Linux interface with a space", "interface: eth0, backend: fake", `interface: "Ethernet 2", backend: netlink`, `vips.rm-vip.interface: "Ethernet 2" is not a Linux interface name`},
+		{"Linux interface too long", "interface: eth0, backend: fake", `interface: "enp0s31f6-vip-long", backend: ip`, `vips.rm-vip.interface: "enp0s31f6-vip-long" is not a Linux interface name`},
+		{"Windows interface with a colon", "interface: eth0, backend: fake", `interface: "LAN:1", backend: netsh`, `vips.rm-vip.interface: "LAN:1" is not a Windows connection name`},
+		{"short literal auth token", "reactions:", "auth: {tokens: [{role: admin, token: short}]}\nreactions:", "auth.tokens[0].token: must be at least 16 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,7 +179,6 @@ func TestValidateReportsEverythingAtOnce(t *testing.T) {
 	}
 	want := []string{
 		`node: "rm9" is not one of nodes`,
-		"nodes.rm1.url: required for a peer node",
 		"vips.rm-vip.address: not an IP prefix such as 192.0.2.100/24",
 		"vips.rm-vip.backend: must be one of fake, netlink, ip, netsh, nlb, script",
 		`reactions.stop.steps[2].run: unknown command "nothing"`,
@@ -202,5 +222,138 @@ auth:
 func TestLoadMissingFile(t *testing.T) {
 	if _, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), noEnv); err == nil || !strings.Contains(err.Error(), "read config") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// A secret reference that is well formed but cannot be resolved does not
+// fail loading: RM runs the failover hook without LCA's environment, and a
+// local command must not fail for a peer's token. Resolve, PeerToken and
+// SecretProblems name the path, the reference and the remedy.
+func TestSecretsResolvedWhereUsed(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	tests := []struct {
+		name, old, new, path string
+		env                  map[string]string
+		want                 string // Resolve's error; "" for a value
+	}{
+		{"peer token from unset env", `token: "0123456789abcdef0123"`, `token: "env:RM2_TOKEN"`, "nodes.rm2.token", nil,
+			"nodes.rm2.token: env:RM2_TOKEN is not set in this process's environment (RM runs the failover hook " +
+				"in its own environment; use file:/path instead)"},
+		{"peer token from env", `token: "0123456789abcdef0123"`, `token: "env:RM2_TOKEN"`, "nodes.rm2.token",
+			map[string]string{"RM2_TOKEN": "peer-token"}, ""},
+		{"peer token from a missing file", `token: "0123456789abcdef0123"`, `token: "file:` + missing + `"`, "nodes.rm2.token", nil,
+			"nodes.rm2.token: file:" + missing + " cannot be read: open " + missing + ": no such file or directory " +
+				"(the file must be readable by every account that runs vipagent: LCA's, and RM's for the failover hook)"},
+		{"peer token from an empty file", `token: "0123456789abcdef0123"`, `token: "file:` + empty + `"`, "nodes.rm2.token", nil,
+			"nodes.rm2.token: file:" + empty + " is an empty file"},
+		{"short auth token from env", "reactions:", "auth: {tokens: [{role: admin, token: 'env:OPS'}]}\nreactions:", "auth.tokens[0].token",
+			map[string]string{"OPS": "short"}, "auth.tokens[0].token: env:OPS gives a value shorter than 16 characters"},
+		{"webhook secret from unset env", "reactions:", "auth: {webhook_secret: 'env:HOOK'}\nreactions:", "auth.webhook_secret", nil,
+			"auth.webhook_secret: env:HOOK is not set in this process's environment (RM runs the failover hook " +
+				"in its own environment; use file:/path instead)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			y := strings.Replace(validYAML, tc.old, tc.new, 1)
+			if y == validYAML {
+				t.Fatalf("replacement %q not found", tc.old)
+			}
+			file := filepath.Join(t.TempDir(), "vipagent.yaml")
+			if err := os.WriteFile(file, []byte(y), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load(file, func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatalf("Load failed for a well-formed secret reference: %v", err)
+			}
+			var s Secret
+			switch tc.path {
+			case "nodes.rm2.token":
+				s = c.Nodes["rm2"].Token
+				if _, perr := c.PeerToken("rm2"); (perr == nil) != (tc.want == "") {
+					t.Errorf("PeerToken(rm2) error = %v", perr)
+				}
+			case "auth.tokens[0].token":
+				s = c.Auth.Tokens[0].Token
+			case "auth.webhook_secret":
+				s = c.Auth.WebhookSecret
+			}
+			v, err := s.Resolve()
+			var problems []string
+			if tc.want == "" {
+				if err != nil || v == "" {
+					t.Fatalf("Resolve() = %q, %v; want a value", v, err)
+				}
+			} else {
+				if err == nil || err.Error() != tc.want {
+					t.Fatalf("Resolve() error = %v\nwant %s", err, tc.want)
+				}
+				if !errors.Is(err, ErrSecretUnavailable) || v != "" {
+					t.Errorf("Resolve() = %q, %v: want no value and ErrSecretUnavailable", v, err)
+				}
+				// Compared or signed with, an unresolved secret fails closed.
+				if len(s.Value()) < minTokenLen || s.Value() == tc.env["OPS"] {
+					t.Errorf("Value() of an unresolved secret = %q, want a long random value", s.Value())
+				}
+				problems = []string{tc.want}
+			}
+			if diff := cmp.Diff(problems, []string(c.SecretProblems())); diff != "" {
+				t.Errorf("SecretProblems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseMAC(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+	}{
+		{"00-0F-1F-6D-EB-CA", "00:0f:1f:6d:eb:ca"},
+		{"00:0f:1f:6d:eb:ca", "00:0f:1f:6d:eb:ca"},
+		{"000f.1f6d.ebca", "00:0f:1f:6d:eb:ca"},
+		{"00-0F-1F-6D-EB", ""},
+		{"00:00:00:00:fe:80:00:00:00:00:00:00:02:00:5e:10:00:00:00:01", ""},
+		{"eth0", ""},
+	} {
+		hw, err := ParseMAC(tc.in)
+		got := ""
+		if err == nil {
+			got = hw.String()
+		}
+		if got != tc.want {
+			t.Errorf("ParseMAC(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestNodeByMemberAndOtherNodes(t *testing.T) {
+	c, err := Load("", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		member int
+		node   string
+		ok     bool
+		others []string
+	}{
+		{1, "rm1", true, []string{"rm2"}},
+		{2, "rm2", true, []string{"rm1"}},
+		{3, "", false, []string{"rm1", "rm2"}},
+		{0, "", false, []string{"rm1", "rm2"}},
+	}
+	for _, tc := range tests {
+		node, ok := c.NodeByMember(tc.member)
+		if node != tc.node || ok != tc.ok {
+			t.Errorf("NodeByMember(%d) = %q, %v; want %q, %v", tc.member, node, ok, tc.node, tc.ok)
+		}
+		if diff := cmp.Diff(tc.others, c.OtherNodes(node)); diff != "" {
+			t.Errorf("OtherNodes(%q) (-want +got):\n%s", node, diff)
+		}
 	}
 }

@@ -25,8 +25,9 @@ type Genesys struct {
 	// hosts (.sh wrappers, "vipagent"); anything else means Windows (.bat
 	// wrappers, "vipagent.exe").
 	InstallDir string `yaml:"install_dir"`
-	// Executable is the binary's file name in InstallDir; empty means
-	// vipagent.exe on Windows and vipagent on Linux.
+	// Executable is the binary's file name in InstallDir, without spaces;
+	// empty means vipagent.exe on Windows and vipagent on Linux. It is the
+	// applications' Command Line and what the wrappers and installers use.
 	Executable string `yaml:"executable"`
 	// ConfigFile is the agent's config on the RM hosts, absolute or relative
 	// to InstallDir; empty means vipagent.yaml next to the binary, which is
@@ -92,6 +93,17 @@ func (g Genesys) HostPath(name string) string {
 	return strings.TrimRight(g.InstallDir, `/\`) + sep + name
 }
 
+// CommandLine is what the applications' Command Line field holds: the
+// binary relative to their Working Directory (InstallDir), as Genesys sets
+// up its own servers (confserv.exe, ./confserv), so that no path with
+// spaces has to survive LCA's command line.
+func (g Genesys) CommandLine() string {
+	if g.Windows() {
+		return g.ExecutableName()
+	}
+	return "./" + g.ExecutableName()
+}
+
 // ExecutablePath is the binary's full path on the RM hosts.
 func (g Genesys) ExecutablePath() string { return g.HostPath(g.ExecutableName()) }
 
@@ -132,8 +144,13 @@ func (g Genesys) validate(*Config) []string {
 			add("%s: quotes, newlines and NUL are not allowed", f.name)
 		}
 	}
-	if strings.ContainsAny(g.Executable, `/\`) {
+	switch {
+	case strings.ContainsAny(g.Executable, `/\`):
 		add("executable: a file name in install_dir, not a path")
+	case strings.ContainsAny(g.Executable, " \t"):
+		// LCA takes the Command Line field as it is: a name with a space
+		// cannot be told from a name and an argument.
+		add("executable: spaces are not allowed (the applications' Command Line is this name)")
 	}
 	if !ValidName(g.ApplicationPrefix) {
 		add("application_prefix: must be letters, digits, '.', '_' or '-'")

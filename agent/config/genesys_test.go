@@ -12,24 +12,25 @@ func TestGenesysPaths(t *testing.T) {
 		g                        Genesys
 		windows                  bool
 		exe, config, initWrapper string
+		commandLine              string
 	}{
 		{"defaults", DefaultGenesys(), true,
-			`C:\GCTI\vipagent\vipagent.exe`, `C:\GCTI\vipagent\vipagent.yaml`, `C:\GCTI\vipagent\INIT.bat`},
+			`C:\GCTI\vipagent\vipagent.exe`, `C:\GCTI\vipagent\vipagent.yaml`, `C:\GCTI\vipagent\INIT.bat`, "vipagent.exe"},
 		{"windows trailing separator, relative config", Genesys{InstallDir: `D:\vip\`, ConfigFile: "site.yaml"}, true,
-			`D:\vip\vipagent.exe`, `D:\vip\site.yaml`, `D:\vip\INIT.bat`},
+			`D:\vip\vipagent.exe`, `D:\vip\site.yaml`, `D:\vip\INIT.bat`, "vipagent.exe"},
 		{"windows absolute config", Genesys{InstallDir: `D:\vip`, ConfigFile: `E:\cfg\vip.yaml`, Executable: "va.exe"}, true,
-			`D:\vip\va.exe`, `E:\cfg\vip.yaml`, `D:\vip\INIT.bat`},
+			`D:\vip\va.exe`, `E:\cfg\vip.yaml`, `D:\vip\INIT.bat`, "va.exe"},
 		{"linux", Genesys{InstallDir: "/opt/vipagent/"}, false,
-			"/opt/vipagent/vipagent", "/opt/vipagent/vipagent.yaml", "/opt/vipagent/INIT.bat"},
+			"/opt/vipagent/vipagent", "/opt/vipagent/vipagent.yaml", "/opt/vipagent/INIT.bat", "./vipagent"},
 		{"linux absolute config", Genesys{InstallDir: "/opt/vipagent", ConfigFile: "/etc/vipagent.yaml"}, false,
-			"/opt/vipagent/vipagent", "/etc/vipagent.yaml", "/opt/vipagent/INIT.bat"},
+			"/opt/vipagent/vipagent", "/etc/vipagent.yaml", "/opt/vipagent/INIT.bat", "./vipagent"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := []any{tc.g.Windows(), tc.g.ExecutablePath(), tc.g.ConfigPath(), tc.g.HostPath("INIT.bat")}
-			want := []any{tc.windows, tc.exe, tc.config, tc.initWrapper}
+			got := []any{tc.g.Windows(), tc.g.ExecutablePath(), tc.g.ConfigPath(), tc.g.HostPath("INIT.bat"), tc.g.CommandLine()}
+			want := []any{tc.windows, tc.exe, tc.config, tc.initWrapper, tc.commandLine}
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("Windows, ExecutablePath, ConfigPath, HostPath (-want +got):\n%s", diff)
+				t.Errorf("Windows, ExecutablePath, ConfigPath, HostPath, CommandLine (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -42,6 +43,9 @@ func TestGenesysValidate(t *testing.T) {
 		want []string
 	}{
 		{"defaults", func(*Genesys) {}, nil},
+		{"executable with a space", func(g *Genesys) { g.Executable = "vip agent.exe" }, []string{
+			"executable: spaces are not allowed (the applications' Command Line is this name)",
+		}},
 		{"bad values", func(g *Genesys) {
 			g.StoppedDetect = ""
 			g.UnexpectedCancel = "00 05060"

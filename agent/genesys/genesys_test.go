@@ -25,7 +25,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // netshYAML is a Windows pair with the VIP on netsh: the case the Genesys
-// IP takeover procedure describes.
+// IP takeover procedure describes, installed in a directory with spaces
+// under another binary name.
 const netshYAML = `
 node: rm1
 listen: 127.0.0.1:8470
@@ -37,18 +38,25 @@ nodes:
     host: rm1-host
     rm_application: RM_1
     rm_address: 198.51.100.11:5060
+    token: file:C:\GCTI\secrets\rm1.token
+    nics: [00-0f-1f-6d-eb-ca]
   rm2:
     url: http://198.51.100.12:8470
     member_id: 2
     host: rm2-host
     rm_application: RM_2
     rm_address: 198.51.100.12:5060
+    token: file:C:\GCTI\secrets\rm2.token
+    nics: ["00:0F:1F:6D:EB:CB", 00-0F-1F-6D-EB-CC]
 vips:
   rm-vip:
     address: 192.0.2.100/24
     interface: Ethernet 2
     backend: netsh
     owner: rm2
+genesys:
+  install_dir: 'C:\Program Files\GCTI\vip agent'
+  executable: vipagent-gvp.exe
 reactions:
   - name: rm-stopped
     match:
@@ -57,8 +65,9 @@ reactions:
       - disable: rm-vip
 `
 
-// nlbYAML is a Windows pair on NLB, installed in a directory with a space,
-// one RM without rm_address and a reaction missing for rm2.
+// nlbYAML is a Windows pair on NLB, installed in a directory with a space
+// under another binary name, one RM without rm_address or nics, a peer
+// token from the environment and a reaction missing for rm2.
 const nlbYAML = `
 node: rm2
 listen: 0.0.0.0:9470
@@ -71,6 +80,8 @@ nodes:
     host: RMHOST1
     rm_application: GVP_RM_A
     rm_address: 198.51.100.21:5060
+    token: env:RM1_TOKEN
+    nics: [00-15-5D-01-02-03]
   rm2:
     member_id: 2
     host: RMHOST2
@@ -78,11 +89,13 @@ nodes:
 vips:
   sip-vip:
     address: 192.0.2.200/24
+    interface: SIP VIP
     backend: nlb
 failover:
   vips: [sip-vip]
 genesys:
   install_dir: 'C:\Program Files\vipagent'
+  executable: vipagent-rm.exe
   severity: Major
   cancel_timeout: 30m
   stopped_detect: 00-05091
@@ -95,7 +108,8 @@ reactions:
         on: rm1
 `
 
-// linuxYAML is a Linux pair on netlink.
+// linuxYAML is a Linux pair on netlink, installed in a directory with a
+// space under another binary name, its config elsewhere.
 const linuxYAML = `
 node: rm1
 data_dir: /var/lib/vipagent
@@ -105,19 +119,22 @@ nodes:
     host: lx-rm1
     rm_application: RM_LX1
     rm_address: "[2001:db8::11]:5060"
+    nics: ["52:54:00:12:34:56"]
   rm2:
     url: http://198.51.100.32:8470
     member_id: 2
     host: lx-rm2
     rm_application: RM_LX2
     rm_address: 198.51.100.32:5060
+    nics: ["52:54:00:AB:CD:EF"]
 vips:
   rm-vip:
     address: 192.0.2.50/24
     interface: eth0
     backend: netlink
 genesys:
-  install_dir: /opt/vipagent
+  install_dir: /opt/genesys vip
+  executable: vipagentd
   config_file: /etc/vipagent/vipagent.yaml
 reactions:
   - name: all
@@ -131,6 +148,7 @@ var cases = []struct{ name, yaml string }{
 	{"netsh", netshYAML},
 	{"nlb", nlbYAML},
 	{"linux", linuxYAML},
+	{"default", string(config.DefaultYAML())},
 }
 
 func load(t *testing.T, data string) *config.Config {
@@ -314,7 +332,8 @@ func TestConditionsWireUp(t *testing.T) {
 	if diff := cmp.Diff([]string{"RM1_Stopped", "RM1_Unexpected_Stop"}, []string{stopped, unexpected}); diff != "" {
 		t.Errorf("ConditionNames(rm1) (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(defaults, []string{stopped, unexpected}); diff != "" {
+	stopped2, unexpected2 := ConditionNames("rm2")
+	if diff := cmp.Diff(defaults, []string{stopped, unexpected, stopped2, unexpected2}); diff != "" {
 		t.Errorf("names differ from the built-in reactions (-want +got):\n%s", diff)
 	}
 
@@ -343,7 +362,7 @@ func TestConditionsWireUp(t *testing.T) {
 		if !ok {
 			t.Fatalf("script %s starts %s, which is not generated", s.Name, s.Application)
 		}
-		wantArgs := "fire --condition " + c.Name + ` --config C:\GCTI\vipagent\vipagent.yaml`
+		wantArgs := "fire --condition " + c.Name + ` --config "C:\Program Files\GCTI\vip agent\vipagent.yaml"`
 		if a.CommandLineArguments != wantArgs || a.AutoRestart || a.Host != cfg.Nodes[c.Node].Host {
 			t.Errorf("%s: reaction app %+v, want arguments %q, auto restart off, on the RM's host", c.Name, a, wantArgs)
 		}
@@ -355,22 +374,36 @@ func TestRMOptions(t *testing.T) {
 		name string
 		yaml string
 		node string
-		want []string // name=value
+		want []string // section.name=value
 	}{
 		{"netsh", netshYAML, "rm2", []string{
-			"ha-mode=active-standby", "hotstandby=true", "mymemberid=2", "members=1 2",
-			"member.1=198.51.100.11:9801", "member.2=198.51.100.12:9801", "virtual-ip=192.0.2.100",
-			`failoverscript=C:\GCTI\vipagent\IPTakeOver.bat`, "heartbeattimer=8000",
+			"cluster.ha-mode=active-standby", "cluster.hotstandby=true", "cluster.mymemberid=2", "cluster.members=1 2",
+			"cluster.member.1=198.51.100.11:9801", "cluster.member.2=198.51.100.12:9801", "cluster.virtual-ip=192.0.2.100",
+			`cluster.failoverscript=C:\Program Files\GCTI\vip agent\IPTakeOver.bat`, "cluster.heartbeattimer=8000",
+			"gvp.nic.eth0=00-0F-1F-6D-EB-CB", "gvp.nic.eth1=00-0F-1F-6D-EB-CC", "gvp.nics=0 1",
 		}},
-		{"nlb", nlbYAML, "rm1", []string{
-			"ha-mode=active-standby", "hotstandby=true", "mymemberid=1", "members=1 2",
-			"member.1=198.51.100.21:9801", "member.2=", "virtual-ip=192.0.2.200",
-			`failoverscript=C:\Program Files\vipagent\NLB.bat`, "heartbeattimer=2000",
+		{"nlb with nics", nlbYAML, "rm1", []string{
+			"cluster.ha-mode=active-standby", "cluster.hotstandby=true", "cluster.mymemberid=1", "cluster.members=1 2",
+			"cluster.member.1=198.51.100.21:9801", "cluster.member.2=", "cluster.virtual-ip=192.0.2.200",
+			`cluster.failoverscript=C:\Program Files\vipagent\NLB.bat`, "cluster.heartbeattimer=2000",
+			"gvp.nic.eth0=00-15-5D-01-02-03", "gvp.nics=0",
+		}},
+		{"nlb without nics: no [gvp]", nlbYAML, "rm2", []string{
+			"cluster.ha-mode=active-standby", "cluster.hotstandby=true", "cluster.mymemberid=2", "cluster.members=1 2",
+			"cluster.member.1=198.51.100.21:9801", "cluster.member.2=", "cluster.virtual-ip=192.0.2.200",
+			`cluster.failoverscript=C:\Program Files\vipagent\NLB.bat`, "cluster.heartbeattimer=2000",
 		}},
 		{"linux", linuxYAML, "rm1", []string{
-			"ha-mode=active-standby", "hotstandby=true", "mymemberid=1", "members=1 2",
-			"member.1=[2001:db8::11]:9801", "member.2=198.51.100.32:9801", "virtual-ip=192.0.2.50",
-			"failoverscript=/opt/vipagent/IPTakeOver.sh", "heartbeattimer=8000",
+			"cluster.ha-mode=active-standby", "cluster.hotstandby=true", "cluster.mymemberid=1", "cluster.members=1 2",
+			"cluster.member.1=[2001:db8::11]:9801", "cluster.member.2=198.51.100.32:9801", "cluster.virtual-ip=192.0.2.50",
+			"cluster.failoverscript=/opt/genesys vip/IPTakeOver.sh", "cluster.heartbeattimer=8000",
+			"gvp.nic.eth0=52:54:00:12:34:56", "gvp.nics=0",
+		}},
+		{"default: fake, MAC by hand", string(config.DefaultYAML()), "rm2", []string{
+			"cluster.ha-mode=active-standby", "cluster.hotstandby=true", "cluster.mymemberid=2", "cluster.members=1 2",
+			"cluster.member.1=", "cluster.member.2=", "cluster.virtual-ip=192.0.2.100",
+			`cluster.failoverscript=C:\GCTI\vipagent\IPTakeOver.bat`, "cluster.heartbeattimer=8000",
+			"gvp.nic.eth0=", "gvp.nics=0",
 		}},
 	}
 	for _, tc := range tests {
@@ -384,98 +417,135 @@ func TestRMOptions(t *testing.T) {
 				t.Fatalf("no RM options for %s", tc.node)
 			}
 			var got []string
-			for _, opt := range o.ResourceManagers[i].Options {
-				got = append(got, opt.Name+"="+opt.Value)
-				if opt.Note == "" {
-					t.Errorf("option %s has no note", opt.Name)
+			for _, sec := range o.ResourceManagers[i].Sections {
+				for _, opt := range sec.Options {
+					got = append(got, sec.Name+"."+opt.Name+"="+opt.Value)
+					if opt.Note == "" {
+						t.Errorf("option %s has no note", opt.Name)
+					}
 				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("[cluster] options (-want +got):\n%s", diff)
+				t.Errorf("RM options (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
 func TestWarnings(t *testing.T) {
-	o, err := Build(load(t, nlbYAML))
-	if err != nil {
-		t.Fatal(err)
+	oneMember := strings.Replace(linuxYAML, "  rm2:\n    url: http://198.51.100.32:8470\n", "  rmx:\n    url: http://198.51.100.32:8470\n", 1)
+	oneMember = oneMember[:strings.Index(oneMember, "  rmx:")] + oneMember[strings.Index(oneMember, "vips:"):]
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"netsh", netshYAML, nil},
+		{"nlb", nlbYAML, []string{
+			"env: references in nodes.rm1.token: RM runs failoverscript in its own environment, which may lack " +
+				"LCA's variables; on RM hosts prefer file:PATH.",
+			"no reaction rule matches condition RM2_Stopped: the alarm would be recorded but nothing done.",
+			"no reaction rule matches condition RM2_Unexpected_Stop: the alarm would be recorded but nothing done.",
+		}},
+		{"linux", linuxYAML, nil},
+		{"default", string(config.DefaultYAML()), []string{
+			"vips.rm-vip uses the fake backend: nothing moves on a real host.",
+		}},
+		{"one member", oneMember, []string{
+			"only node rm1 is configured: RM's members lists one member and no other RM can take the VIP over; " +
+				"add the other RM as a second node, with its own member_id, to describe the pair.",
+		}},
 	}
-	want := []string{
-		"no reaction rule matches condition RM2_Stopped: the alarm would be recorded but nothing done.",
-		"no reaction rule matches condition RM2_Unexpected_Stop: the alarm would be recorded but nothing done.",
-	}
-	if diff := cmp.Diff(want, o.Warnings); diff != "" {
-		t.Errorf("warnings (-want +got):\n%s", diff)
-	}
-	o, err = Build(load(t, linuxYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = []string{"the applications use /etc/vipagent/vipagent.yaml but the wrapper scripts (failoverscript) read " +
-		"/opt/vipagent/vipagent.yaml: keep one config, e.g. by linking one to the other."}
-	if diff := cmp.Diff(want, o.Warnings); diff != "" {
-		t.Errorf("warnings (-want +got):\n%s", diff)
-	}
-	o, err = Build(load(t, netshYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(o.Warnings) != 0 {
-		t.Errorf("netsh config: unexpected warnings %q", o.Warnings)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := Build(load(t, tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, o.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
 func TestBuildRefusesIncompleteConfig(t *testing.T) {
 	tests := []struct {
 		name string
+		yaml string
 		edit func(c *config.Config)
 		want []string
 	}{
-		{"node without rm_application", func(c *config.Config) {
+		{"node without rm_application", "", func(c *config.Config) {
 			n := c.Nodes["rm1"]
 			n.RMApplication = ""
 			c.Nodes["rm1"] = n
 		}, []string{
 			"nodes.rm1.rm_application: required to generate Genesys objects (the Genesys application name of the node's RM)",
 		}},
-		{"everything missing", func(c *config.Config) {
+		{"everything missing", "", func(c *config.Config) {
 			c.Nodes["rm1"] = config.Node{}
 			c.VIPs = nil
 		}, []string{
+			"vips: at least one VIP is required to generate Genesys objects",
 			"nodes.rm1.rm_application: required to generate Genesys objects (the Genesys application name of the node's RM)",
 			"nodes.rm1.host: required to generate Genesys objects (the Genesys Host object of the node)",
 			"nodes.rm1.member_id: required to generate Genesys objects (the RM's mymemberid, 1 or 2)",
-			"vips: at least one VIP is required to generate Genesys objects",
 		}},
-		{"same member and condition names", func(c *config.Config) {
-			c.Nodes["rm1"] = config.Node{MemberID: 1, Host: "h1", RMApplication: "RM_1"}
-			c.Nodes["RM1"] = config.Node{MemberID: 1, Host: "h2", RMApplication: "RM_2", URL: "http://198.51.100.2:8470"}
+		{"no nodes", "", func(c *config.Config) { c.Nodes = nil }, []string{
+			"nodes: at least one node is required to generate Genesys objects",
+		}},
+		{"same condition names", "", func(c *config.Config) {
+			c.Nodes["RM1"] = config.Node{MemberID: 3, Host: "h3", RMApplication: "RM_3"}
 		}, []string{
-			"nodes.rm1.member_id: 1 is also the member_id of RM1",
 			"nodes.rm1: gives the same alarm condition names as node RM1 (names are upper-cased)",
+		}},
+		{"takeover without MAC, windows", netshYAML, func(c *config.Config) {
+			n := c.Nodes["rm2"]
+			n.NICs = nil
+			c.Nodes["rm2"] = n
+		}, []string{
+			"nodes.rm2.nics: required for IP address takeover (the netsh backend): the MAC of the NIC the VIP's " +
+				"interface maps to, as `ipconfig /all` (Physical Address) prints it on rm2, e.g. nics: [00-0F-1F-6D-EB-CA]; " +
+				"it becomes the RM's [gvp] nic.eth0",
+		}},
+		{"takeover without MAC, linux", linuxYAML, func(c *config.Config) {
+			n := c.Nodes["rm1"]
+			n.NICs = nil
+			c.Nodes["rm1"] = n
+		}, []string{
+			"nodes.rm1.nics: required for IP address takeover (the netlink backend): the MAC of the NIC the VIP's " +
+				"interface maps to, as `ip link` prints it on rm1, e.g. nics: [\"00:0f:1f:6d:eb:ca\"]; it becomes the RM's [gvp] nic.eth0",
+		}},
+		{"linux backend, windows hosts", linuxYAML, func(c *config.Config) { c.Genesys.InstallDir = `C:\vipagent` }, []string{
+			`vips.rm-vip.backend: netlink runs on Linux, but genesys.install_dir "C:\\vipagent" is a Windows path ` +
+				"(use netsh or nlb, or a Linux install_dir such as /opt/vipagent)",
+		}},
+		{"windows backend, linux hosts", nlbYAML, func(c *config.Config) { c.Genesys.InstallDir = "/opt/vipagent" }, []string{
+			`vips.sip-vip.backend: nlb runs on Windows, but genesys.install_dir "/opt/vipagent" is a Linux path ` +
+				`(use netlink or ip, or a Windows install_dir such as C:\GCTI\vipagent)`,
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := config.Parse(config.DefaultYAML())
-			if err != nil {
-				t.Fatal(err)
+			y := tc.yaml
+			if y == "" {
+				y = string(config.DefaultYAML())
 			}
-			if tc.edit != nil {
-				tc.edit(c)
-			}
-			_, err = Build(c)
+			c := load(t, y)
+			tc.edit(c)
+			err := Check(c)
 			var probs config.Problems
 			if !errors.As(err, &probs) {
-				t.Fatalf("Build: %v, want config.Problems", err)
+				t.Fatalf("Check: %v, want config.Problems", err)
 			}
 			if !errors.Is(err, reactions.ErrInvalid) {
-				t.Errorf("Build error does not wrap ErrInvalid: %v", err)
+				t.Errorf("Check error does not wrap ErrInvalid: %v", err)
 			}
 			if diff := cmp.Diff(tc.want, []string(probs)); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			if _, err := Build(c); !errors.Is(err, reactions.ErrInvalid) {
+				t.Errorf("Build: %v, want the same problems", err)
 			}
 			if _, err := Generate(c); !errors.Is(err, reactions.ErrInvalid) {
 				t.Errorf("Generate: %v, want the same problems", err)
@@ -551,8 +621,8 @@ func TestWriteReportsUnwritableDir(t *testing.T) {
 	}
 }
 
-// scriptsDir is the repository's scripts/ directory, which holds the
-// wrappers the generated objects name.
+// scriptsDir is the repository's scripts/ directory, which ships the
+// wrappers generated for the built-in default.
 func scriptsDir(t *testing.T) string {
 	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "..", "scripts"))
@@ -562,75 +632,162 @@ func scriptsDir(t *testing.T) string {
 	return dir
 }
 
-// Every wrapper the generated objects name exists in scripts/, with the
-// command the guide says it runs, and the right line endings.
-func TestWrappersExistAndMatchGuide(t *testing.T) {
-	for _, tc := range cases {
-		o, err := Build(load(t, tc.yaml))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, w := range o.Wrappers {
-			b, err := os.ReadFile(filepath.Join(scriptsDir(t), w.Name))
+// defaultFor is the built-in default with the RM hosts' install_dir of the
+// installers' default for goos.
+func defaultFor(t *testing.T, goos string) *config.Config {
+	t.Helper()
+	c := load(t, string(config.DefaultYAML()))
+	if goos == "linux" {
+		c.Genesys.InstallDir = "/opt/vipagent"
+	}
+	return c
+}
+
+// The wrappers shipped in scripts/ are what the generator writes for the
+// built-in default (Windows) and for it with install_dir /opt/vipagent
+// (Linux): no hand-kept copy can drift. -update rewrites them.
+func TestShippedScriptsAreGenerated(t *testing.T) {
+	for _, goos := range []string{"windows", "linux"} {
+		t.Run(goos, func(t *testing.T) {
+			files, err := Generate(defaultFor(t, goos))
 			if err != nil {
-				t.Errorf("%s: wrapper %s: %v", tc.name, w.Name, err)
-				continue
+				t.Fatal(err)
 			}
-			if !bytes.Contains(b, []byte(w.Command+"\n")) && !bytes.Contains(b, []byte(w.Command+"\r\n")) {
-				t.Errorf("%s does not run %q", w.Name, w.Command)
+			o, err := Build(defaultFor(t, goos))
+			if err != nil {
+				t.Fatal(err)
 			}
-			lines := strings.SplitAfter(string(b), "\n")
-			for i, l := range lines[:len(lines)-1] {
-				crlf := strings.HasSuffix(l, "\r\n")
-				if strings.HasSuffix(w.Name, ".bat") && !crlf {
-					t.Errorf("%s line %d does not end in CRLF", w.Name, i+1)
+			if len(o.Wrappers) != 4 {
+				t.Fatalf("%d wrappers, want 4", len(o.Wrappers))
+			}
+			for _, w := range o.Wrappers {
+				path := filepath.Join(scriptsDir(t), w.Name)
+				if *update {
+					if err := os.WriteFile(path, files[w.Name], 0o755); err != nil {
+						t.Fatal(err)
+					}
 				}
-				if strings.HasSuffix(w.Name, ".sh") && crlf {
-					t.Errorf("%s line %d ends in CRLF", w.Name, i+1)
+				shipped, err := os.ReadFile(path)
+				if err != nil {
+					t.Errorf("shipped wrapper: %v", err)
+					continue
+				}
+				if !bytes.Equal(shipped, files[w.Name]) {
+					t.Errorf("scripts/%s differs from the generated wrapper; run go test ./agent/genesys -update and review the diff", w.Name)
 				}
 			}
-		}
+		})
 	}
 }
 
-// The shell wrappers only hand their arguments to the binary next to them,
-// with the config next to them, and return its exit status.
+// Every wrapper the objects name is generated, runs the command the guide
+// shows, and has the line endings of its platform.
+func TestWrapperFiles(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := Build(load(t, tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files, err := Render(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range o.Wrappers {
+				b, ok := files[w.Name]
+				if !ok {
+					t.Errorf("wrapper %s is not generated", w.Name)
+					continue
+				}
+				bat := strings.HasSuffix(w.Name, ".bat")
+				if bat != (o.Platform == "windows") {
+					t.Errorf("%s generated for %s hosts", w.Name, o.Platform)
+				}
+				if !bytes.Contains(b, []byte("\n"+w.Command+"\n")) && !bytes.Contains(b, []byte("\n"+w.Command+"\r\n")) {
+					t.Errorf("%s does not run %q", w.Name, w.Command)
+				}
+				lines := strings.SplitAfter(string(b), "\n")
+				for i, l := range lines[:len(lines)-1] {
+					if crlf := strings.HasSuffix(l, "\r\n"); crlf != bat {
+						t.Errorf("%s line %d: CRLF %v, want %v", w.Name, i+1, crlf, bat)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The .bat wrappers quote every path for cmd.exe: double quotes around
+// each, % doubled, the script's own directory from %~dp0.
+func TestBatWrapperCommand(t *testing.T) {
+	tests := []struct {
+		name string
+		g    config.Genesys
+		args string
+		want string
+	}{
+		{"defaults", config.DefaultGenesys(), "",
+			`"%~dp0vipagent.exe" failover --config "%~dp0vipagent.yaml" %*`},
+		{"init, spaces and percent", config.Genesys{InstallDir: `C:\Program Files\vip agent`, Executable: "vip 100%.exe"}, "disable ",
+			`"%~dp0vip 100%%.exe" failover --config "%~dp0vipagent.yaml" disable %*`},
+		{"relative config", config.Genesys{InstallDir: `D:\vip`, ConfigFile: `conf\site & co.yaml`}, "",
+			`"%~dp0vipagent.exe" failover --config "%~dp0conf\site & co.yaml" %*`},
+		{"absolute config", config.Genesys{InstallDir: `D:\vip`, ConfigFile: `E:\Genesys (cfg)\vip.yaml`}, "",
+			`"%~dp0vipagent.exe" failover --config "E:\Genesys (cfg)\vip.yaml" %*`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := wrapperCommand(tc.g, tc.args); got != tc.want {
+				t.Errorf("wrapperCommand = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// The generated shell wrappers hand their arguments, RM's extra ones
+// included, to the binary beside them with the config, and return its exit
+// status, whatever characters the install path, the binary's name and the
+// config path hold.
 func TestShellWrappersRunTheBinary(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the .sh wrappers are for Linux RM hosts: nothing to run on windows")
 	}
 	tests := []struct {
-		script string
-		args   []string
-		want   []string
+		name, exe, configFile, script string
+		args, want                    []string
 	}{
-		{"IPTakeOver.sh", []string{"enable", "1"}, []string{"failover", "--config", "DIR/vipagent.yaml", "enable", "1"}},
-		{"NLB.sh", []string{"disable", "2"}, []string{"failover", "--config", "DIR/vipagent.yaml", "disable", "2"}},
-		{"INIT_IPTakeOver.sh", nil, []string{"failover", "--config", "DIR/vipagent.yaml", "disable"}},
-		{"INIT.sh", nil, []string{"failover", "--config", "DIR/vipagent.yaml", "disable"}},
+		{"failover", "vipagent", "", "IPTakeOver.sh", []string{"enable", "1", "extra arg"},
+			[]string{"failover", "--config", "DIR/vipagent.yaml", "enable", "1", "extra arg"}},
+		{"nlb", "vip agent", "", "NLB.sh", []string{"disable", "2"},
+			[]string{"failover", "--config", "DIR/vipagent.yaml", "disable", "2"}},
+		{"init, odd name", `vip$agent'"x`, "site conf.yaml", "INIT_IPTakeOver.sh", nil,
+			[]string{"failover", "--config", "DIR/site conf.yaml", "disable"}},
+		{"init, absolute config", "vipagentd", "ABS/con$f 'x'.yaml", "INIT.sh", nil,
+			[]string{"failover", "--config", "ABS/con$f 'x'.yaml", "disable"}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.script, func(t *testing.T) {
-			// A directory with a space: the wrappers must quote their paths.
+		t.Run(tc.name, func(t *testing.T) {
+			// The install directory has a space: the wrappers must quote.
 			dir := filepath.Join(t.TempDir(), "install dir")
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			src, err := os.ReadFile(filepath.Join(scriptsDir(t), tc.script))
+			abs := filepath.Join(t.TempDir(), "etc dir")
+			g := config.Genesys{InstallDir: dir, Executable: tc.exe, ConfigFile: strings.ReplaceAll(tc.configFile, "ABS", abs)}
+			files, err := Render(Objects{Platform: "linux", Wrappers: wrappers(g, false)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			script := filepath.Join(dir, tc.script)
-			if err := os.WriteFile(script, src, 0o755); err != nil {
+			if err := Write(dir, files); err != nil {
 				t.Fatal(err)
 			}
 			// The stand-in binary records its argv, one per line, and fails
 			// with a distinctive status.
 			fake := "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/argv\"\nexit 7\n"
-			if err := os.WriteFile(filepath.Join(dir, "vipagent"), []byte(fake), 0o755); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, tc.exe), []byte(fake), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			err = exec.Command(script, tc.args...).Run()
+			err = exec.Command(filepath.Join(dir, tc.script), tc.args...).Run()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != 7 {
 				t.Fatalf("run %s: %v, want exit status 7 from the binary", tc.script, err)
@@ -642,10 +799,91 @@ func TestShellWrappersRunTheBinary(t *testing.T) {
 			got := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 			want := slices.Clone(tc.want)
 			for i := range want {
-				want[i] = strings.ReplaceAll(want[i], "DIR", dir)
+				want[i] = strings.NewReplacer("DIR", dir, "ABS", abs).Replace(want[i])
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("argv (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// install-linux.sh installs the binary under the executable name the
+// wrappers call, from the wrappers generated for it, into a directory with
+// spaces, and refuses wrappers made for another name.
+func TestLinuxInstaller(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("install-linux.sh installs on Linux RM hosts")
+	}
+	if _, err := exec.LookPath("install"); err != nil {
+		t.Skip("install(1) from coreutils is missing")
+	}
+	installer := filepath.Join(scriptsDir(t), "install-linux.sh")
+	tests := []struct {
+		name, exe, wrappers string // wrappers "" means generate them for exe
+		wantExit            int
+	}{
+		{"default name, shipped wrappers", "vipagent", scriptsDir(t), 0},
+		{"other name, generated wrappers", "vip agent", "", 0},
+		{"other name, shipped wrappers", "vipagentd", scriptsDir(t), 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			dir := filepath.Join(tmp, "install dir")
+			wr := tc.wrappers
+			if wr == "" {
+				wr = filepath.Join(tmp, "generated")
+				g := config.Genesys{InstallDir: dir, Executable: tc.exe}
+				files, err := Render(Objects{Platform: "linux", Wrappers: wrappers(g, false)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := Write(wr, files); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The stand-in binary records the config check the installer ends with.
+			bin := filepath.Join(tmp, "build", "vipagent")
+			fake := "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$(dirname \"$0\")/argv\"\n"
+			cfg := filepath.Join(tmp, "rm1.yaml")
+			for path, data := range map[string]string{bin: fake, cfg: "node: rm1\n"} {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(data), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, err := exec.Command("sh", installer, "-d", dir, "-n", tc.exe, "-w", wr, bin, cfg).CombinedOutput()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.wantExit {
+				t.Fatalf("installer exit %d, want %d; output:\n%s", code, tc.wantExit, out)
+			}
+			if tc.wantExit != 0 {
+				if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("refused installation created %s: %v", dir, err)
+				}
+				return
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "argv"))
+			if err != nil {
+				t.Fatalf("the installed binary %q did not run: %v", tc.exe, err)
+			}
+			want := []string{"config", "check", "--config", filepath.Join(dir, "vipagent.yaml")}
+			if diff := cmp.Diff(want, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")); diff != "" {
+				t.Errorf("config check argv (-want +got):\n%s", diff)
+			}
+			for _, w := range []string{"IPTakeOver.sh", "INIT_IPTakeOver.sh", "NLB.sh", "INIT.sh", "vipagent.yaml"} {
+				if _, err := os.Stat(filepath.Join(dir, w)); err != nil {
+					t.Errorf("not installed: %v", err)
+				}
 			}
 		})
 	}

@@ -3,18 +3,19 @@ package genesys
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-
-	"github.com/vipagent/vipagent/agent/config"
 )
 
 // Write stores files (name → content) in dir, creating dir if needed. Each
 // file is written to a temporary file in dir, synced, then renamed over its
 // name, so a reader never sees half a file. Names must be plain file names.
+// Shell scripts (*.sh) are made executable.
 func Write(dir string, files map[string][]byte) error {
-	for _, name := range config.SortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || filepath.Base(name) != name {
 			return fmt.Errorf("write %q: not a plain file name", name)
 		}
@@ -22,7 +23,7 @@ func Write(dir string, files map[string][]byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	for _, name := range config.SortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		if err := writeFile(dir, name, files[name]); err != nil {
 			return err
 		}
@@ -48,7 +49,11 @@ func writeFile(dir, name string, data []byte) (err error) {
 		werr = cerr
 	}
 	if werr == nil {
-		werr = os.Chmod(f.Name(), 0o644)
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(name, ".sh") {
+			mode = 0o755
+		}
+		werr = os.Chmod(f.Name(), mode)
 	}
 	if werr != nil {
 		return fmt.Errorf("write %s: %w", name, werr)
