@@ -27,7 +27,7 @@ reactions: [{name: r, match: {condition: X}, steps: [{disable: nope}]}]
 		{"unknown command", []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
 		{"help", []string{"--help"}, 0, []string{"Exit codes:", "4  no agent answered"}},
 		{"version", []string{"version"}, 0, []string{"vipagent "}},
-		{"built-in config is fine", []string{"config", "check"}, 0, []string{"built-in configuration: ok (node rm1, 1 vips, 2 reactions)"}},
+		{"built-in config is fine", []string{"config", "check"}, 0, []string{"built-in configuration: ok (node rm1, 1 vips, 4 reactions)"}},
 		{"every problem at once", []string{"config", "check", "--config", bad}, 2, []string{
 			"vips.v.address: not an IP prefix",
 			`vips.v.interface: "eth0|x" has characters that are not allowed`,

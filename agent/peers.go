@@ -11,7 +11,10 @@ func newPeers(cfg *config.Config) (*peer.Client, error) {
 	peers := map[string]peer.Node{}
 	for name, n := range cfg.Nodes {
 		if name != cfg.Node {
-			peers[name] = peer.Node{URL: n.URL, Token: n.Token.Value()}
+			// An unresolvable token fails only the calls to that node, with
+			// the reason: a local step never needs a peer's secret.
+			tok, err := n.Token.Resolve()
+			peers[name] = peer.Node{URL: n.URL, Token: tok, TokenErr: err}
 		}
 	}
 	tlsClient, err := clientTLS(cfg.TLS)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -29,14 +28,21 @@ type client struct {
 	direct *agent.Main
 	// explicit is set when --agent or $VIPAGENT_AGENT named the agent.
 	explicit bool
+	// tokenErr says why no configured token could be used, if none could.
+	tokenErr error
+	// wait is the command's --wait: how long the agent may take to
+	// answer, before answerMargin.
+	wait time.Duration
 }
 
-func newClient(c common, env Env) (*client, error) {
+// newClient is the client of one command; wait is its --wait (0 for
+// commands without one).
+func newClient(c common, env Env, wait time.Duration) (*client, error) {
 	cfg, err := loadConfig(c, env)
 	if err != nil {
 		return nil, err
 	}
-	cl := &client{env: env, c: c, cfg: cfg, base: c.agent, token: c.token}
+	cl := &client{env: env, c: c, cfg: cfg, base: c.agent, token: c.token, wait: wait}
 	if cl.base == "" {
 		cl.base = env.Getenv("VIPAGENT_AGENT")
 	}
@@ -50,7 +56,9 @@ func newClient(c common, env Env) (*client, error) {
 		cl.token = env.Getenv("VIPAGENT_TOKEN")
 	}
 	if cl.token == "" {
-		cl.token = pickToken(cfg)
+		// A token that cannot be resolved matters only when the agent
+		// asks for one; the in-process fallback needs none.
+		cl.token, cl.tokenErr = pickToken(cfg)
 	}
 	return cl, nil
 }
@@ -67,18 +75,26 @@ func agentURL(cfg *config.Config) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// pickToken uses the strongest configured token: the CLI runs on the agent's
-// host with the agent's configuration.
-func pickToken(cfg *config.Config) string {
-	best := ""
+// pickToken uses the strongest configured token that resolves: the CLI
+// runs on the agent's host with the agent's configuration. When none
+// resolves, the error says which secret is missing and how to provide it.
+func pickToken(cfg *config.Config) (string, error) {
+	var firstErr error
 	for _, want := range []string{config.RoleAdmin, config.RoleTrigger} {
 		for _, t := range cfg.Auth.Tokens {
-			if t.Role == want && best == "" {
-				best = t.Token.Value()
+			if t.Role != want {
+				continue
+			}
+			v, err := t.Token.Resolve()
+			if err == nil && v != "" {
+				return v, nil
+			}
+			if firstErr == nil {
+				firstErr = err
 			}
 		}
 	}
-	return best
+	return "", firstErr
 }
 
 // do sends one request. With --direct, or when nothing answers at the
@@ -92,11 +108,23 @@ func (cl *client) do(ctx context.Context, method, path string, body any) (int, [
 		}
 	}
 	if !cl.c.direct && cl.direct == nil {
-		code, resp, err := cl.send(ctx, &http.Client{Timeout: 2 * time.Minute}, cl.base, method, path, data)
+		bound := cl.bound()
+		rctx, cancel := context.WithTimeout(ctx, bound)
+		code, resp, err := cl.send(rctx, agentHTTP, cl.base, method, path, data)
+		cancel()
 		if err == nil {
+			if code == http.StatusUnauthorized && cl.tokenErr != nil {
+				return 0, nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("agent at %s wants a token and no configured one can be used: %w", cl.base, cl.tokenErr)}
+			}
 			return code, resp, nil
 		}
 		if !noAnswer(err) {
+			if rctx.Err() != nil && ctx.Err() == nil {
+				// Connected, then silence: the agent is hung or stalled. Not
+				// in-process: it may hold the journal, or be acting on this
+				// very request.
+				return 0, nil, exitf(ExitNoAgent, "agent at %s accepted the connection but did not answer within %s (--wait plus %s); not running in-process, since that agent may be acting on this request", cl.base, bound, answerMargin)
+			}
 			return 0, nil, exitf(ExitFailed, "agent at %s: %v", cl.base, err)
 		}
 		if cl.explicit {
@@ -153,14 +181,41 @@ func (cl *client) close() {
 	}
 }
 
-// noAnswer reports whether err means nothing listens at the address.
+// noAnswer reports whether err means nothing took the connection: nothing
+// listens at the address, or the connection could not be made in time.
 func noAnswer(err error) bool {
 	var ne *net.OpError
-	if errors.As(err, &ne) && ne.Op == "dial" {
-		return true
+	return errors.As(err, &ne) && ne.Op == "dial"
+}
+
+const (
+	// connectTimeout bounds the connection to the local agent.
+	connectTimeout = 2 * time.Second
+	// answerMargin is how much longer than its --wait a command waits for
+	// the agent's answer: the agent answers 202 when --wait runs out.
+	answerMargin = 5 * time.Second
+	// defaultWait bounds the commands without --wait.
+	defaultWait = 10 * time.Second
+)
+
+// agentHTTP talks to the local agent: connections are bounded, and every
+// request carries a deadline (bound).
+var agentHTTP = &http.Client{Transport: &http.Transport{
+	Proxy:                 nil,
+	DialContext:           (&net.Dialer{Timeout: connectTimeout}).DialContext,
+	TLSHandshakeTimeout:   connectTimeout,
+	ResponseHeaderTimeout: 0, // the request's deadline bounds it
+	MaxIdleConns:          2,
+	IdleConnTimeout:       30 * time.Second,
+}}
+
+// bound is how long one request to the agent may take in all.
+func (cl *client) bound() time.Duration {
+	w := cl.wait
+	if w <= 0 {
+		w = defaultWait
 	}
-	var ue *url.Error
-	return errors.As(err, &ue) && ue.Timeout()
+	return w + answerMargin
 }
 
 func rootCause(err error) error {

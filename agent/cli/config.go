@@ -6,6 +6,7 @@ import (
 
 	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/genesys"
 )
 
 func cmdConfig(args []string, env Env) error {
@@ -27,8 +28,18 @@ func cmdConfig(args []string, env Env) error {
 		}
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	if probs := agent.Check(cfg); len(probs) > 0 {
-		return &ExitError{Code: ExitUsage, Err: config.Problems(probs)}
+	probs := config.Problems(agent.Check(cfg))
+	var gp config.Problems
+	if err := genesys.Check(cfg); errors.As(err, &gp) {
+		probs = append(probs, gp...)
+	} else if err != nil {
+		probs = append(probs, err.Error())
+	}
+	if len(probs) > 0 {
+		return &ExitError{Code: ExitUsage, Err: probs}
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(env.Stderr, "warning:", w)
 	}
 	if err := agent.CheckExposure(cfg); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}

@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// cmdFailover is RM's failoverscript hook, with the NLB.bat calling
+// convention: `enable X` makes member X the only holder of the failover
+// VIPs, `disable` releases them on this host.
 func cmdFailover(ctx context.Context, args []string, gargs map[string]string, env Env) error {
 	var c common
 	fs := newFlags("failover", env, &c)
@@ -15,21 +18,25 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 	if err != nil {
 		return err
 	}
-	if len(pos) < 1 || len(pos) > 2 || (pos[0] != "enable" && pos[0] != "disable") {
-		return exitf(ExitUsage, "usage: vipagent failover enable|disable [MEMBERID]")
+	if len(pos) < 1 || (pos[0] != "enable" && pos[0] != "disable") {
+		return exitf(ExitUsage, "usage: vipagent failover enable|disable [MEMBERID [ARGS...]]")
 	}
-	cl, err := newClient(c, env)
+	cl, err := newClient(c, env, *wait)
 	if err != nil {
 		return err
 	}
 	defer cl.close()
 	req := map[string]any{"action": pos[0], "genesys_args": gargs}
-	if len(pos) == 2 {
+	if len(pos) >= 2 {
 		id, err := strconv.Atoi(pos[1])
 		if err != nil || id < 1 {
 			return exitf(ExitUsage, "failover: MEMBERID must be a positive number, got %q", pos[1])
 		}
 		req["member_id"] = id
+	}
+	if len(pos) > 2 {
+		// Whatever RM adds after the member ID is journaled, not refused.
+		req["extra_args"] = pos[2:]
 	}
 	code, resp, err := cl.do(ctx, http.MethodPost, "/v1/failover?wait="+wait.String(), req)
 	if err != nil {

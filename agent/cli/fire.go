@@ -35,7 +35,7 @@ func cmdFire(ctx context.Context, args []string, gargs map[string]string, env En
 	if err := a.Validate(); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	cl, err := newClient(c, env)
+	cl, err := newClient(c, env, *wait)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,14 @@ func cmdGenesys(args []string, env Env) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	files, err := genesys.Generate(cfg)
+	objs, err := genesys.Build(cfg)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	for _, w := range objs.Warnings {
+		fmt.Fprintln(env.Stderr, "warning:", w)
+	}
+	files, err := genesys.Render(objs)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}

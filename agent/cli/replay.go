@@ -19,7 +19,7 @@ func cmdReplay(ctx context.Context, args []string, env Env) error {
 	if len(pos) != 1 {
 		return exitf(ExitUsage, "usage: vipagent replay ID [--dry-run]")
 	}
-	cl, err := newClient(c, env)
+	cl, err := newClient(c, env, *wait)
 	if err != nil {
 		return err
 	}

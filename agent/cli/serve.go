@@ -22,6 +22,10 @@ func cmdServe(ctx context.Context, args []string, gargs map[string]string, env E
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
+	// The agent accepts, signs and calls peers: it needs every secret.
+	if probs := cfg.SecretProblems(); len(probs) > 0 {
+		return &ExitError{Code: ExitUsage, Err: probs}
+	}
 	if err := agent.CheckExposure(cfg); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}

@@ -24,7 +24,7 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 	if len(pos) == 0 {
 		return exitf(ExitUsage, "usage: vipagent vip status [NAME] | enable NAME [--force] | disable NAME")
 	}
-	cl, err := newClient(c, env)
+	cl, err := newClient(c, env, *wait)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			role, name := s.roleOf(tok)
-			if role == "" {
+			if tok == "" || role == "" {
 				s.writeError(w, r, fmt.Errorf("%w: unknown token", errUnauthorized))
 				return
 			}

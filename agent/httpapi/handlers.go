@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -272,6 +273,9 @@ type FailoverRequest struct {
 	Action      string            `json:"action"`
 	MemberID    int               `json:"member_id,omitempty"`
 	GenesysArgs map[string]string `json:"genesys_args,omitempty"`
+	// ExtraArgs are whatever RM put after the member ID: journaled (label
+	// args), never interpreted.
+	ExtraArgs []string `json:"extra_args,omitempty"`
 }
 
 // handleFailover maps RM's failoverscript convention ("enable 2": the VIP
@@ -293,9 +297,12 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	a := reactions.Alarm{Condition: "failover-" + req.Action}
+	a := reactions.Alarm{Condition: "failover-" + req.Action, Labels: map[string]string{}}
 	if req.MemberID > 0 {
-		a.Labels = map[string]string{"member_id": strconv.Itoa(req.MemberID)}
+		a.Labels["member_id"] = strconv.Itoa(req.MemberID)
+	}
+	if len(req.ExtraArgs) > 0 {
+		a.Labels["args"] = strings.Join(req.ExtraArgs, " ")
 	}
 	ev, dup, err := s.Engine.Submit(&reactions.Event{Source: reactions.SourceFailover, Alarm: a, Plan: &plan, GenesysArgs: req.GenesysArgs})
 	if err != nil {
@@ -307,7 +314,7 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 
 // failoverOf is the pair as RM's failoverscript convention sees it.
 func failoverOf(c *config.Config) rules.Failover {
-	f := rules.Failover{Node: c.Node, Members: map[int]string{}, VIPs: c.Failover.VIPs, Force: c.Failover.Force}
+	f := rules.Failover{Node: c.Node, Nodes: slices.Sorted(maps.Keys(c.Nodes)), Members: map[int]string{}, VIPs: c.Failover.VIPs, Force: c.Failover.Force}
 	for name, n := range c.Nodes {
 		if n.MemberID != 0 {
 			f.Members[n.MemberID] = name

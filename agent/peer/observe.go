@@ -37,7 +37,10 @@ func (c *Client) Observe(ctx context.Context, node, vip string) (reactions.VIPSt
 func (c *Client) VIP(ctx context.Context, node, vip string) (VIP, error) {
 	n, ok := c.nodes[node]
 	if !ok || n.URL == "" {
-		return VIP{}, fmt.Errorf("node %s: no url configured", node)
+		return VIP{}, fmt.Errorf("%s has no url (nodes.%s.url)", node, node)
+	}
+	if n.TokenErr != nil {
+		return VIP{}, fmt.Errorf("node %s: %w", node, n.TokenErr)
 	}
 	if n.Token == "" {
 		return VIP{}, fmt.Errorf("node %s: no token configured for peer calls (nodes.%s.token)", node, node)

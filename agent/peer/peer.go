@@ -25,6 +25,9 @@ import (
 type Node struct {
 	URL   string
 	Token string
+	// TokenErr says why the token could not be resolved (an env: or file:
+	// reference missing in this process); calls to the node fail with it.
+	TokenErr error
 }
 
 // Client calls peers.
@@ -48,7 +51,10 @@ func New(nodes map[string]Node, tlsConfig *tls.Config) *Client {
 func (c *Client) Do(ctx context.Context, node string, step reactions.Step, pr engine.PeerRequest) (reactions.StepResult, error) {
 	n, ok := c.nodes[node]
 	if !ok || n.URL == "" {
-		return reactions.StepResult{}, fmt.Errorf("node %s: no url configured", node)
+		return reactions.StepResult{}, fmt.Errorf("%s has no url (nodes.%s.url)", node, node)
+	}
+	if n.TokenErr != nil {
+		return reactions.StepResult{}, fmt.Errorf("node %s: %w", node, n.TokenErr)
 	}
 	if n.Token == "" {
 		// Never an unauthenticated call: the peer would refuse it anyway
