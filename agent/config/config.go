@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -236,7 +237,7 @@ type Log struct {
 func Defaults() Config {
 	return Config{
 		Listen:      DefaultListen,
-		DataDir:     "vipagent-data",
+		DataDir:     DefaultDataDir(),
 		StepTimeout: Duration(30 * time.Second),
 		Limits: Limits{
 			MaxBodyBytes:  64 << 10,
@@ -281,6 +282,11 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 			path = "built-in default"
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if path != "" && c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
+		// Relative to the config file, not to whatever directory LCA or RM
+		// started the process in: every command finds the agent's journal.
+		c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
 	}
 	if err := c.Validate(getenv); err != nil {
 		return c, err

@@ -357,3 +357,28 @@ func TestNodeByMemberAndOtherNodes(t *testing.T) {
 		}
 	}
 }
+
+// Every command finds the agent's journal, whatever directory LCA or RM
+// started it in: the default data_dir is absolute, and a relative one is
+// taken from the config file's directory.
+func TestDataDirIndependentOfWorkingDirectory(t *testing.T) {
+	c, err := Load("", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !filepath.IsAbs(c.DataDir) || c.DataDir != DefaultDataDir() {
+		t.Errorf("built-in data_dir = %q, want the absolute %q", c.DataDir, DefaultDataDir())
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "vipagent.yaml")
+	if err := os.WriteFile(p, []byte("node: rm1\nnodes: {rm1: {}}\ndata_dir: journal-here\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(p, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "journal-here"); c.DataDir != want {
+		t.Errorf("relative data_dir = %q, want %q", c.DataDir, want)
+	}
+}

@@ -1,0 +1,17 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// DefaultDataDir is where the journal lives unless data_dir says
+// otherwise: %ProgramData%\vipagent, the same for the agent LCA starts and
+// for the one-shot commands SCS and RM start from any working directory.
+func DefaultDataDir() string {
+	base := os.Getenv("ProgramData")
+	if base == "" {
+		base = `C:\ProgramData`
+	}
+	return filepath.Join(base, "vipagent")
+}
