@@ -42,6 +42,9 @@ func (b *Backend) announce(ifi *net.Interface) error {
 	if err != nil {
 		return err
 	}
+	if !b.holds() {
+		return fmt.Errorf("%s left %s before the first announcement", b.addr, b.spec.Interface)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	conn, err := b.connLocked(ifi)
@@ -69,6 +72,16 @@ func (b *Backend) announce(ifi *net.Interface) error {
 				return
 			case <-t.C:
 			}
+			// Announce only what we hold: the address may have left the
+			// interface by any means (a person, another tool, a move back)
+			// since the last frame; an announcement now would point
+			// clients at a host that no longer answers.
+			if !b.holds() {
+				b.mu.Lock()
+				b.announced = fmt.Sprintf("announcements stopped after %d/%d: %s left %s", i-1, b.set.garpCount, b.addr, b.spec.Interface)
+				b.mu.Unlock()
+				return
+			}
 			err := sendAll(conn, frames)
 			b.mu.Lock()
 			if err != nil {
@@ -82,6 +95,13 @@ func (b *Backend) announce(ifi *net.Interface) error {
 		}
 	}()
 	return nil
+}
+
+// holds reports whether the VIP is on the interface now (and not failed
+// by duplicate address detection).
+func (b *Backend) holds() bool {
+	st, err := b.Observe(context.Background())
+	return err == nil && st.Present
 }
 
 func sendAll(conn *packet.Conn, frames [][]byte) error {

@@ -285,3 +285,47 @@ func TestReleasedEnableStillProbes(t *testing.T) {
 	}
 	checkState(t, lab, lab.RM2, rm2, viptest.VIP4, true)
 }
+
+// Announce only what you hold: rm1 is still announcing when the address is
+// removed behind the agent's back and rm2 takes the VIP; none of rm1's
+// remaining announcements may reach the client, whose neighbour entry must
+// never flip back to rm1.
+func TestAnnouncementsStopWhenAddressLeaves(t *testing.T) {
+	for _, fam := range families {
+		t.Run(fam.name, func(t *testing.T) {
+			t.Parallel()
+			lab := viptest.Up(t)
+			const count, interval = 20, 50 * time.Millisecond
+			rm1 := newBackend(t, lab, lab.RM1, fam.vip, map[string]any{"garp_count": count, "garp_interval": interval.String(), "probe_timeout": "100ms"})
+			rm2 := newBackend(t, lab, lab.RM2, fam.vip, map[string]any{"garp_count": 1, "probe_timeout": "100ms"})
+			ctx := context.Background()
+			vipAddr := fam.vip.Addr()
+
+			if err := rm1.Enable(ctx, false); err != nil {
+				t.Fatalf("Enable on rm1: %v", err)
+			}
+			lab.Ping(t, lab.Client.Name, vipAddr)
+			if got := lab.NeighbourMAC(t, lab.Client.Name, vipAddr); got != lab.RM1.MAC.String() {
+				t.Fatalf("client caches %s at %q, want rm1's %s", vipAddr, got, lab.RM1.MAC)
+			}
+			// Not through the backend: a person or another tool.
+			lab.MustExec(t, lab.RM1.Name, "ip", "addr", "del", fam.vip.String(), "dev", viptest.Interface)
+			if err := rm2.Enable(ctx, false); err != nil {
+				t.Fatalf("Enable on rm2: %v", err)
+			}
+			if got, ok := lab.WaitNeighbourMAC(t, lab.Client.Name, vipAddr, lab.RM2.MAC, time.Second); !ok {
+				t.Fatalf("client caches %s at %q, want rm2's %s", vipAddr, got, lab.RM2.MAC)
+			}
+			// rm1 would have gone on announcing for count×interval.
+			for end := time.Now().Add(count * interval); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+				if got := lab.NeighbourMAC(t, lab.Client.Name, vipAddr); got != lab.RM2.MAC.String() {
+					t.Fatalf("client's entry for %s flipped to %q (rm1 is %s): rm1 announced an address it no longer holds", vipAddr, got, lab.RM1.MAC)
+				}
+			}
+			if st := observe(t, rm1); st.Present || !strings.Contains(st.Detail, "announcements stopped") {
+				t.Errorf("rm1: present %v, detail %q; want absent and the announcements stopped", st.Present, st.Detail)
+			}
+			lab.Ping(t, lab.Client.Name, vipAddr)
+		})
+	}
+}
