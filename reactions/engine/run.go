@@ -133,7 +133,7 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 	if !t.wait() {
 		res.StartedAt = e.cfg.Now().UTC()
 		res.Error = "superseded by a newer event for the same VIP before it started (latest intent wins)"
-		res.Steps = skipAll(plan.Steps, 0, "superseded")
+		res.Steps = superseded(skipAll(plan.Steps, 0, "superseded"))
 		finish(reactions.StatusSuperseded)
 		return
 	}
@@ -176,7 +176,7 @@ func (e *Engine) runSteps(ev *reactions.Event, plan planned, t *ticket, res *rea
 			return t, reactions.StatusExpired, fmt.Sprintf("the caller's deadline (%s) passed before step %d could start", ev.Deadline.Format(time.RFC3339Nano), i)
 		}
 		if newer, ok := e.supersededOn(intent, s.VIP); ok {
-			res.Steps = append(res.Steps, skipAll(plan.Steps[i:], i, "superseded by event "+newer.ID+" (the later intent wins)")...)
+			res.Steps = append(res.Steps, superseded(skipAll(plan.Steps[i:], i, "superseded by event "+newer.ID+" (the later intent wins)"))...)
 			return t, reactions.StatusSuperseded, fmt.Sprintf("superseded by event %s, a newer intent for vip %s, before step %d", newer.ID, s.VIP, i)
 		}
 		remote := s.Node != e.cfg.Node
@@ -190,13 +190,13 @@ func (e *Engine) runSteps(ev *reactions.Event, plan planned, t *ticket, res *rea
 			e.cfg.Observer.StepDone(e.kindOf(s), sr)
 		}
 		if sr.Superseded {
-			res.Steps = append(res.Steps, skipAll(plan.Steps[i+1:], i+1, "superseded on node "+s.Node)...)
+			res.Steps = append(res.Steps, superseded(skipAll(plan.Steps[i+1:], i+1, "superseded on node "+s.Node))...)
 			return t, reactions.StatusSuperseded, fmt.Sprintf("step %d: %s", i, sr.Reason)
 		}
 		if remote && i+1 < len(plan.Steps) {
 			t = e.locks.enqueue(ev.ID, plan.vips(), false)
 			if !t.wait() {
-				res.Steps = append(res.Steps, skipAll(plan.Steps[i+1:], i+1, "superseded")...)
+				res.Steps = append(res.Steps, superseded(skipAll(plan.Steps[i+1:], i+1, "superseded"))...)
 				return t, reactions.StatusSuperseded, "superseded by a newer event for the same VIP (latest intent wins)"
 			}
 		}
@@ -208,6 +208,14 @@ func (e *Engine) runSteps(ev *reactions.Event, plan planned, t *ticket, res *rea
 // expired reports whether ev's caller's deadline has passed.
 func (e *Engine) expired(ev *reactions.Event) bool {
 	return !ev.Deadline.IsZero() && !e.cfg.Now().Before(ev.Deadline)
+}
+
+// superseded marks skipped steps as replaced by a newer intent.
+func superseded(rs []reactions.StepResult) []reactions.StepResult {
+	for i := range rs {
+		rs[i].Superseded = true
+	}
+	return rs
 }
 
 // skipAll records steps that did not run, numbered from first.

@@ -1,0 +1,159 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/engine"
+	"github.com/vipagent/vipagent/reactions/rules"
+)
+
+func (h *harness) submitWait(ev *reactions.Event) *reactions.Event {
+	h.t.Helper()
+	stored, _, err := h.eng.Submit(ev)
+	if err != nil {
+		h.t.Fatalf("submit: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got, err := h.eng.Wait(ctx, stored.ID)
+	if err != nil || !got.Status.Final() {
+		h.t.Fatalf("wait %s: %v %v", stored.ID, got, err)
+	}
+	return got
+}
+
+// peerRequest is what a peer's disable looks like when it reaches this node.
+func peerRequest(origin string, deadline, intent time.Time) *reactions.Event {
+	return &reactions.Event{
+		Key: origin, Source: reactions.SourcePeer, Origin: origin, Deadline: deadline, IntentAt: intent,
+		Alarm: reactions.Alarm{ID: origin, Condition: "manual-disable"},
+		Plan:  &reactions.Plan{Reaction: "manual-disable", Steps: []reactions.Step{{Action: reactions.ActionDisable, VIP: "rm-vip"}}},
+	}
+}
+
+// A peer never starts work whose caller gave up: a request whose deadline
+// passed, before it arrived or while it waited behind another event, is
+// journaled as expired and the backend is never called for it.
+func TestExpiredRequestsNeverStart(t *testing.T) {
+	b := fakeVIP(t, map[string]any{"initial": "present", "delay": "300ms"})
+	h := newHarness(t, b, nil)
+
+	ev := h.submitWait(peerRequest("rm2-a#0", time.Now().Add(-time.Second), time.Now()))
+	if ev.Status != reactions.StatusExpired {
+		t.Errorf("past deadline: status %s, want expired (%s)", ev.Status, ev.Result.Error)
+	}
+	if diff := cmp.Diff([]reactions.Outcome{reactions.OutcomeSkipped}, outcomes(ev)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+
+	// A slow enable holds the VIP; a request that can wait 100 ms expires
+	// behind it.
+	slow, _, err := h.eng.Submit(&reactions.Event{Source: reactions.SourceManual, Alarm: reactions.Alarm{Condition: "manual-enable"},
+		Plan: &reactions.Plan{Steps: []reactions.Step{{Action: reactions.ActionDisable, VIP: "rm-vip"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := h.submitWait(peerRequest("rm2-b#0", time.Now().Add(100*time.Millisecond), time.Now().Add(time.Hour)))
+	if queued.Status != reactions.StatusExpired {
+		t.Errorf("expired in the queue: status %s, want expired", queued.Status)
+	}
+	h.eng.Wait(context.Background(), slow.ID)
+	if diff := cmp.Diff([]string{"disable"}, b.Calls()); diff != "" {
+		t.Errorf("backend calls (-want +got):\n%s", diff)
+	}
+	stored, err := h.journal.Get(queued.ID)
+	if err != nil || stored.Status != reactions.StatusExpired {
+		t.Errorf("journal has %v (%v), want the expired event", stored, err)
+	}
+}
+
+// blockingPeers never answers: the node is frozen.
+type blockingPeers struct{ calls chan reactions.Step }
+
+func (p blockingPeers) Do(ctx context.Context, node string, s reactions.Step, _ engine.PeerRequest) (reactions.StepResult, error) {
+	p.calls <- s
+	<-ctx.Done()
+	return reactions.StepResult{}, ctx.Err()
+}
+
+// A caller that timed out on a peer step records the outcome as unknown
+// (neither success nor failure), and an enable guarded by vip_released
+// does not follow it.
+func TestPeerTimeoutIsUnknown(t *testing.T) {
+	peers := blockingPeers{calls: make(chan reactions.Step, 4)}
+	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "absent"}), func(c *engine.Config) {
+		c.Node = "rm2"
+		c.Peers = peers
+		c.Rules = rules.Rules{{Name: "move", Match: rules.Match{Condition: []string{"RM1_Unexpected_Stop"}}, Steps: []reactions.Step{
+			{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm1", Timeout: 200 * time.Millisecond},
+			{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm2", When: []reactions.Condition{reactions.WhenReleased}},
+		}}}
+	})
+	ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Unexpected_Stop"})
+	if diff := cmp.Diff([]reactions.Outcome{reactions.OutcomeUnknown, reactions.OutcomeSkipped}, outcomes(ev)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if ev.Status != reactions.StatusTimeout {
+		t.Errorf("status %s, want timeout", ev.Status)
+	}
+	if len(h.backend.Calls()) != 0 {
+		t.Errorf("backend called: %v", h.backend.Calls())
+	}
+}
+
+// The VIP lock is not held across a peer call: while this node waits on
+// another, a local event for the same VIP runs; it is a newer intent, so
+// the waiting event's later steps on the VIP are superseded.
+func TestNoLockAcrossPeerCalls(t *testing.T) {
+	peers := blockingPeers{calls: make(chan reactions.Step, 4)}
+	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present"}), func(c *engine.Config) {
+		c.Peers = peers
+		c.Supersede = true
+	})
+	move, _, err := h.eng.Submit(&reactions.Event{Source: reactions.SourceManual, Alarm: reactions.Alarm{Condition: "move"},
+		Plan: &reactions.Plan{Steps: []reactions.Step{
+			{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm2", Timeout: 2 * time.Second, When: []reactions.Condition{reactions.WhenAlways}},
+			{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm1", When: []reactions.Condition{reactions.WhenAlways}},
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-peers.calls // the move now waits on rm2
+	start := time.Now()
+	local, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
+	if d := time.Since(start); d > time.Second || local.Status != reactions.StatusSucceeded {
+		t.Fatalf("local event while a peer call is pending: %s after %s", local.Status, d)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got, err := h.eng.Wait(ctx, move.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != reactions.StatusSuperseded {
+		t.Errorf("move: %s, want superseded by the newer local event (%s)", got.Status, got.Result.Error)
+	}
+	if diff := cmp.Diff([]string{"disable"}, h.backend.Calls()); diff != "" {
+		t.Errorf("backend calls (-want +got):\n%s", diff)
+	}
+}
+
+// The newest intent for a VIP wins on every node: a peer's request made
+// for an older move than one this node has journaled is not run.
+func TestOlderIntentSuperseded(t *testing.T) {
+	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present"}), func(c *engine.Config) { c.Supersede = true })
+	h.fire(reactions.Alarm{Condition: "RM1_Started"})
+	old := h.submitWait(peerRequest("rm2-old#0", time.Now().Add(5*time.Second), time.Now().Add(-time.Minute)))
+	if old.Status != reactions.StatusSuperseded || !old.Result.Steps[0].Superseded {
+		t.Errorf("older intent: %s %+v, want superseded", old.Status, old.Result.Steps)
+	}
+	newer := h.submitWait(peerRequest("rm2-new#0", time.Now().Add(5*time.Second), time.Now().Add(time.Second)))
+	if newer.Status != reactions.StatusSucceeded {
+		t.Errorf("newer intent: %s, want succeeded (%s)", newer.Status, newer.Result.Error)
+	}
+}
