@@ -66,6 +66,11 @@ func TestExpiredRequestsNeverStart(t *testing.T) {
 	if diff := cmp.Diff([]string{"disable"}, b.Calls()); diff != "" {
 		t.Errorf("backend calls (-want +got):\n%s", diff)
 	}
+	// A peer's result is committed just after it is answered: once the
+	// engine has stopped, it is in the journal.
+	if err := h.eng.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	stored, err := h.journal.Get(queued.ID)
 	if err != nil || stored.Status != reactions.StatusExpired {
 		t.Errorf("journal has %v (%v), want the expired event", stored, err)

@@ -109,7 +109,10 @@ type Engine struct {
 	locks *vipLocks
 
 	mu      sync.Mutex
-	waiters map[string]chan struct{}
+	waiters map[string]*waiter
+	// answered holds peers' events answered before their result was
+	// committed, until it is.
+	answered map[string]*reactions.Event
 	// intents holds the newest intent seen per VIP, from this node's
 	// events and from peers' requests: an older intent's steps on that VIP
 	// are not run (the later intent wins).
@@ -138,13 +141,14 @@ func New(cfg Config) *Engine {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	return &Engine{
-		cfg:     cfg,
-		log:     cfg.Logger.With().Str("component", "engine").Logger(),
-		locks:   newVIPLocks(),
-		waiters: map[string]chan struct{}{},
-		intents: map[string]reactions.Intent{},
-		base:    base,
-		cancel:  cancel,
+		cfg:      cfg,
+		log:      cfg.Logger.With().Str("component", "engine").Logger(),
+		locks:    newVIPLocks(),
+		waiters:  map[string]*waiter{},
+		answered: map[string]*reactions.Event{},
+		intents:  map[string]reactions.Intent{},
+		base:     base,
+		cancel:   cancel,
 	}
 }
 
@@ -216,7 +220,7 @@ func (e *Engine) start(ev *reactions.Event) {
 	plan, matched := e.planFor(ev)
 	e.mu.Lock()
 	if _, ok := e.waiters[ev.ID]; !ok {
-		e.waiters[ev.ID] = make(chan struct{})
+		e.waiters[ev.ID] = &waiter{done: make(chan struct{})}
 	}
 	e.mu.Unlock()
 	var ticket *ticket
@@ -236,15 +240,31 @@ func (e *Engine) start(ev *reactions.Event) {
 // as journaled.
 func (e *Engine) Wait(ctx context.Context, id string) (*reactions.Event, error) {
 	e.mu.Lock()
-	ch, ok := e.waiters[id]
+	w, ok := e.waiters[id]
 	e.mu.Unlock()
 	if ok {
 		select {
-		case <-ch:
+		case <-w.done:
+			c := *w.ev
+			return &c, nil
 		case <-ctx.Done():
 		}
 	}
+	e.mu.Lock()
+	ev, ok := e.answered[id]
+	e.mu.Unlock()
+	if ok {
+		c := *ev
+		return &c, nil
+	}
 	return e.cfg.Journal.Get(id)
+}
+
+// waiter lets callers wait for an event to finish; ev is set before done
+// is closed.
+type waiter struct {
+	done chan struct{}
+	ev   *reactions.Event
 }
 
 // noteIntent records ev's intent for its VIPs and reports whether it is

@@ -108,6 +108,14 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 		res.FinishedAt = e.cfg.Now().UTC()
 		ev.Status = status
 		ev.Result = res
+		// A peer's request is answered before its result is committed:
+		// the other node is waiting to act, and a re-run after a crash
+		// observes first. Every other result is durable before anyone
+		// hears of it.
+		answerFirst := ev.Source == reactions.SourcePeer
+		if answerFirst {
+			e.wake(ev, true)
+		}
 		if err := e.cfg.Results.Finish(ev); err != nil {
 			// The event stays unfinished in the journal and is run again
 			// at the next start; say so loudly.
@@ -122,7 +130,11 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 			e.cfg.Observer.EventDone(ev)
 		}
 		log.Info().Str("status", string(status)).Str("reaction", res.Reaction).Int("steps", len(res.Steps)).Msg("event finished")
-		e.wake(ev.ID)
+		if answerFirst {
+			e.committed(ev.ID)
+		} else {
+			e.wake(ev, false)
+		}
 	}
 	if !matched {
 		res.StartedAt = e.cfg.Now().UTC()
@@ -237,14 +249,28 @@ func (e *Engine) kindOf(s reactions.Step) string {
 	return e.cfg.VIPs[s.VIP].Kind
 }
 
-func (e *Engine) wake(id string) {
+// wake hands the finished event to whoever waits for it; uncommitted
+// marks a result answered before it was committed (see committed).
+func (e *Engine) wake(ev *reactions.Event, uncommitted bool) {
+	c := *ev
 	e.mu.Lock()
-	ch, ok := e.waiters[id]
-	delete(e.waiters, id)
+	w, ok := e.waiters[ev.ID]
+	delete(e.waiters, ev.ID)
+	if uncommitted {
+		e.answered[ev.ID] = &c
+	}
 	e.mu.Unlock()
 	if ok {
-		close(ch)
+		w.ev = &c
+		close(w.done)
 	}
+}
+
+// committed forgets an answered event once its result is in the journal.
+func (e *Engine) committed(id string) {
+	e.mu.Lock()
+	delete(e.answered, id)
+	e.mu.Unlock()
 }
 
 // verdict turns step outcomes into the event's status. A failed disable
