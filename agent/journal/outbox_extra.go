@@ -14,7 +14,7 @@ import (
 func (j *Journal) PendingReports() ([]Report, error) {
 	var out []Report
 	needle := []byte(`"state":"` + ReportPending + `"`)
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
 			if !bytes.Contains(v, needle) {
 				return nil
@@ -36,7 +36,7 @@ func (j *Journal) PendingReports() ([]Report, error) {
 // first, only those in state when it is set.
 func (j *Journal) LatestReports(state string, limit int) ([]Report, error) {
 	var out []Report
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
 			var r Report
