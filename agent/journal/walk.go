@@ -22,6 +22,8 @@ type walker struct {
 	seen     map[uint64]bool
 	problems []Problem
 	more     int // problems beyond maxProblems
+	// bad holds the pages found damaged (unreadable, or partly readable).
+	bad map[uint64]bool
 	// onRecord gets every key/value of a bucket (not nested buckets) and
 	// the page that holds it.
 	onRecord func(bucket string, page uint64, key, value []byte)
@@ -30,7 +32,7 @@ type walker struct {
 }
 
 func newWalker(pf *pageFile, m *meta) *walker {
-	return &walker{pf: pf, hwm: m.hwm, seen: map[uint64]bool{},
+	return &walker{pf: pf, hwm: m.hwm, seen: map[uint64]bool{}, bad: map[uint64]bool{},
 		onRecord: func(string, uint64, []byte, []byte) {}, onBucket: func(string, uint64) {}}
 }
 
@@ -43,6 +45,7 @@ func (w *walker) problem(p Problem) {
 }
 
 func (w *walker) pageProblem(bucket string, id uint64, err error) {
+	w.bad[id] = true
 	w.problem(Problem{Page: id, Offset: w.pf.offset(id), Bucket: bucket, What: err.Error()})
 }
 
