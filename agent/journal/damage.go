@@ -124,16 +124,15 @@ func inspect(path string, lockTimeout time.Duration, onRecord func(bucket string
 		in.problems = []Problem{*prob}
 		return in, nil
 	}
-	for i, err := range pf.metaErr {
-		if err != nil {
-			in.problems = append(in.problems, Problem{Page: uint64(i), Offset: pf.offset(uint64(i)), What: "meta page: " + err.Error()})
-		}
-	}
+	in.problems = pf.metaProblems()
 	ms := pf.ordered()
 	if len(ms) == 0 {
 		return in, nil
 	}
 	in.meta = ms[0]
+	if need := pf.offset(in.meta.hwm); need > pf.size {
+		in.problems = append(in.problems, Problem{What: fmt.Sprintf("truncated to %d bytes, but its last commit uses %d pages (%d bytes)", pf.size, in.meta.hwm, need)})
+	}
 	w := newWalker(pf, in.meta)
 	w.onRecord = func(bucket string, page uint64, k, v []byte) {
 		if err := checkRecord(bucket, k, v); err != nil {

@@ -79,9 +79,9 @@ func parseMeta(buf []byte) (meta, error) {
 // Problem is one piece of damage found in a journal file.
 type Problem struct {
 	// Page is the page id, when the problem is in a page.
-	Page uint64 `json:"page,omitempty"`
+	Page *uint64 `json:"page,omitempty"`
 	// Offset is the byte offset of that page in the file.
-	Offset int64 `json:"offset"`
+	Offset *int64 `json:"offset,omitempty"`
 	// Bucket is the journal bucket the page belongs to, when known.
 	Bucket string `json:"bucket,omitempty"`
 	What   string `json:"what"`
@@ -89,13 +89,30 @@ type Problem struct {
 
 func (p Problem) String() string {
 	s := p.What
-	if p.Page != 0 || p.Offset != 0 {
-		s = fmt.Sprintf("page %d (offset %d): %s", p.Page, p.Offset, s)
+	if p.Page != nil && p.Offset != nil {
+		s = fmt.Sprintf("page %d (offset %d): %s", *p.Page, *p.Offset, s)
 	}
 	if p.Bucket != "" {
 		s = "bucket " + p.Bucket + ": " + s
 	}
 	return s
+}
+
+// at is a problem located in page id.
+func (pf *pageFile) at(id uint64, bucket, what string) Problem {
+	off := pf.offset(id)
+	return Problem{Page: &id, Offset: &off, Bucket: bucket, What: what}
+}
+
+// metaProblems lists the meta pages found damaged.
+func (pf *pageFile) metaProblems() []Problem {
+	var out []Problem
+	for i, err := range pf.metaErr {
+		if err != nil {
+			out = append(out, pf.at(uint64(i), "", "meta page: "+err.Error()))
+		}
+	}
+	return out
 }
 
 // pageFile reads pages of a bbolt file.

@@ -20,7 +20,7 @@ type Recovery struct {
 	Stats SalvageStats `json:"stats"`
 	// SalvageError says why nothing at all could be salvaged, in which case
 	// the new journal starts empty.
-	SalvageError string `json:"salvage_error,omitempty"`
+	SalvageError string    `json:"salvage_error,omitempty"`
 	At           time.Time `json:"at"`
 }
 

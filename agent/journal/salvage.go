@@ -96,11 +96,7 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 	if prob != nil {
 		s.problems = append(s.problems, *prob)
 	} else {
-		for i, err := range pf.metaErr {
-			if err != nil {
-				s.problems = append(s.problems, Problem{Page: uint64(i), Offset: pf.offset(uint64(i)), What: "meta page: " + err.Error()})
-			}
-		}
+		s.problems = pf.metaProblems()
 	}
 	s.walk(pf, prob == nil && pf.metas[0] != nil && pf.metas[1] != nil)
 	if len(s.problems) > 0 {

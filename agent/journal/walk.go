@@ -46,7 +46,7 @@ func (w *walker) problem(p Problem) {
 
 func (w *walker) pageProblem(bucket string, id uint64, err error) {
 	w.bad[id] = true
-	w.problem(Problem{Page: id, Offset: w.pf.offset(id), Bucket: bucket, What: err.Error()})
+	w.problem(w.pf.at(id, bucket, err.Error()))
 }
 
 // root walks the tree of one meta page: its freelist, if persisted, and
@@ -164,11 +164,11 @@ func checkRecord(bucket string, k, v []byte) error {
 			return fmt.Errorf("key %s is not a sequence number", quoteKey(k))
 		}
 		if !json.Valid(v) {
-			return fmt.Errorf("value of %d is not valid JSON", binary.BigEndian.Uint64(k))
+			return fmt.Errorf("record %d is not valid JSON", binary.BigEndian.Uint64(k))
 		}
 	case string(bucketVIPs):
 		if !json.Valid(v) {
-			return fmt.Errorf("value of %s is not valid JSON", quoteKey(k))
+			return fmt.Errorf("record %s is not valid JSON", quoteKey(k))
 		}
 	case string(bucketIDs), string(bucketRIDs):
 		if len(v) != 8 {
