@@ -38,13 +38,21 @@ func TestOpenDamagedJournal(t *testing.T) {
 		{name: "root bucket page overwritten", want: "page expected to be", complete: true,
 			damage: func(t *testing.T, path string, l layout) { overwrite(t, path, page(l, l.root), l.pageSize, 4) }},
 		{name: "events branch page overwritten", want: "bucket events: page", complete: true,
-			damage: func(t *testing.T, path string, l layout) { overwrite(t, path, page(l, l.branches["events"][0]), l.pageSize, 5) }},
+			damage: func(t *testing.T, path string, l layout) {
+				overwrite(t, path, page(l, l.branches["events"][0]), l.pageSize, 5)
+			}},
 		{name: "events leaf page overwritten", want: "bucket events: page",
-			damage: func(t *testing.T, path string, l layout) { overwrite(t, path, page(l, l.leaves["events"][3]), l.pageSize, 6) }},
+			damage: func(t *testing.T, path string, l layout) {
+				overwrite(t, path, page(l, l.leaves["events"][3]), l.pageSize, 6)
+			}},
 		{name: "outbox leaf page overwritten", want: "bucket outbox: page",
-			damage: func(t *testing.T, path string, l layout) { overwrite(t, path, page(l, l.leaves["outbox"][1]), l.pageSize, 7) }},
+			damage: func(t *testing.T, path string, l layout) {
+				overwrite(t, path, page(l, l.leaves["outbox"][1]), l.pageSize, 7)
+			}},
 		{name: "ids index page overwritten", want: "bucket ids: page", complete: true,
-			damage: func(t *testing.T, path string, l layout) { overwrite(t, path, page(l, l.leaves["ids"][0]), l.pageSize, 8) }},
+			damage: func(t *testing.T, path string, l layout) {
+				overwrite(t, path, page(l, l.leaves["ids"][0]), l.pageSize, 8)
+			}},
 		{name: "page id in a leaf header changed", want: "identifies as 4096",
 			damage: func(t *testing.T, path string, l layout) {
 				writeAt(t, path, page(l, l.leaves["events"][0]), []byte{0, 16, 0, 0, 0, 0, 0, 0})

@@ -69,7 +69,12 @@ type Journal struct {
 	path   string
 }
 
-// Open opens (creating if needed) the journal at path.
+// Open opens (creating if needed) the journal at path. An existing file is
+// read through first (see damage.go), so that damage gives an error, never
+// a crash: a *DamageError matching ErrDamaged, with the file left as it
+// was (OpenOrRecover moves it aside and salvages it). ErrLocked means
+// another process holds the file; other errors (permissions, a read-only
+// or full disk, a directory in the way) are the environment's.
 func Open(path string, o Options) (*Journal, error) {
 	if o.LockTimeout == 0 {
 		o.LockTimeout = time.Second

@@ -124,8 +124,8 @@ type pageFile struct {
 	metaErr  [2]error
 }
 
-// openPages reads a file's size and meta pages. It returns a Problem-based
-// error for damage and the os error for anything environmental.
+// openPages reads a file's size and meta pages. Damage comes back as a
+// Problem; the error is for a file that cannot be read.
 func openPages(f *os.File) (*pageFile, *Problem, error) {
 	fi, err := f.Stat()
 	if err != nil {
@@ -189,8 +189,8 @@ func openPages(f *os.File) (*pageFile, *Problem, error) {
 	return pf, nil, nil
 }
 
-// current returns the meta bbolt would use: the valid one with the highest
-// transaction id, then the other valid one, if any.
+// ordered returns the valid meta pages, the one bbolt would use first:
+// the highest transaction id.
 func (pf *pageFile) ordered() []*meta {
 	var out []*meta
 	a, b := pf.metas[0], pf.metas[1]
@@ -216,8 +216,8 @@ type rawPage struct {
 	buf      []byte
 }
 
-// read reads page id and its overflow, checking it against the high water
-// mark and the file size. want is the page type expected (0: branch or leaf).
+// read reads page id and its overflow pages, checked against the high
+// water mark and the file size.
 func (pf *pageFile) read(id, hwm uint64) (*rawPage, error) {
 	if id < 2 || id >= hwm {
 		return nil, fmt.Errorf("page id %d outside the journal's %d pages", id, hwm)
