@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -342,4 +343,47 @@ func TestLockedJournalIsNotDamage(t *testing.T) {
 	if _, err := os.Stat(f.path); err != nil {
 		t.Errorf("locked journal moved: %v", err)
 	}
+}
+
+// A journal whose freelist was written to the file (by bbolt without
+// NoFreelistSync, as an older agent or a bbolt tool may leave it): bbolt
+// reads that page on open, so its damage is found before.
+func TestPersistedFreelistDamage(t *testing.T) {
+	f := writeFixture(t, t.TempDir(), fixtureEvents)
+	db, err := bolt.Open(f.path, 0o600, &bolt.Options{NoFreelistSync: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, _, err := openPages(fh)
+	fh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	freelist := pf.ordered()[0].freelist
+	if freelist == noFreelist {
+		t.Fatal("bbolt did not write a freelist")
+	}
+	if _, err := Check(f.path); err != nil {
+		t.Fatalf("journal with a freelist: %v", err)
+	}
+	overwrite(t, f.path, pf.offset(freelist), pf.pageSize, 13)
+	damaged, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(f.path, Options{})
+	checkDamageError(t, "Open", f.path, err, "freelist: page expected to be")
+	j, rec, err := OpenOrRecover(f.path, Options{Node: "rm1", Now: recoveryClock, Outbox: fixtureOutbox})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	checkRecovery(t, f, j, rec, damaged, true)
 }
