@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ const fixtureEvents = 40
 // salvages what it can.
 func TestOpenDamagedJournal(t *testing.T) {
 	page := func(l layout, id uint64) int64 { return int64(id) * int64(l.pageSize) }
+	ps := os.Getpagesize()
 	tests := []struct {
 		name   string
 		damage func(t *testing.T, path string, l layout)
@@ -32,7 +34,7 @@ func TestOpenDamagedJournal(t *testing.T) {
 	}{
 		{name: "meta page 0 overwritten", want: "page 0 (offset 0): meta page:", complete: true,
 			damage: func(t *testing.T, path string, l layout) { overwrite(t, path, 0, l.pageSize, 1) }},
-		{name: "meta page 1 overwritten", want: "page 1 (offset 4096): meta page:", complete: true,
+		{name: "meta page 1 overwritten", want: fmt.Sprintf("page 1 (offset %d): meta page:", ps), complete: true,
 			damage: func(t *testing.T, path string, l layout) { overwrite(t, path, page(l, 1), l.pageSize, 2) }},
 		{name: "both meta pages overwritten", want: "no valid meta page: bad magic", complete: true,
 			damage: func(t *testing.T, path string, l layout) { overwrite(t, path, 0, 2*l.pageSize, 3) }},
@@ -54,9 +56,9 @@ func TestOpenDamagedJournal(t *testing.T) {
 			damage: func(t *testing.T, path string, l layout) {
 				overwrite(t, path, page(l, l.leaves["ids"][0]), l.pageSize, 8)
 			}},
-		{name: "page id in a leaf header changed", want: "identifies as 4096",
+		{name: "page id in a leaf header changed", want: "identifies as 999",
 			damage: func(t *testing.T, path string, l layout) {
-				writeAt(t, path, page(l, l.leaves["events"][0]), []byte{0, 16, 0, 0, 0, 0, 0, 0})
+				writeAt(t, path, page(l, l.leaves["events"][0]), ne.AppendUint64(nil, 999))
 			}},
 		{name: "bytes inside an event zeroed", want: "is not valid JSON",
 			damage: func(t *testing.T, path string, l layout) {
@@ -68,9 +70,9 @@ func TestOpenDamagedJournal(t *testing.T) {
 			damage: func(t *testing.T, path string, l layout) { truncate(t, path, 0) }},
 		{name: "truncated to 1 byte", want: "truncated to 1 bytes (want a multiple of the page size and at least 4 pages)",
 			damage: func(t *testing.T, path string, l layout) { truncate(t, path, 1) }},
-		{name: "truncated to one page", want: "truncated to 4096 bytes (want a multiple of the page size 4096 and at least 4 pages)",
-			damage: func(t *testing.T, path string, l layout) { truncate(t, path, 4096) }},
-		{name: "truncated mid-page", want: "want a multiple of the page size 4096",
+		{name: "truncated to one page", want: fmt.Sprintf("truncated to %d bytes (want a multiple of the page size %[1]d and at least 4 pages)", ps),
+			damage: func(t *testing.T, path string, l layout) { truncate(t, path, int64(l.pageSize)) }},
+		{name: "truncated mid-page", want: fmt.Sprintf("want a multiple of the page size %d", ps),
 			damage: func(t *testing.T, path string, l layout) { truncate(t, path, page(l, l.hwm)-100) }},
 		{name: "truncated to half", want: "but its last commit uses",
 			damage: func(t *testing.T, path string, l layout) { truncate(t, path, page(l, l.hwm/2)) }},
@@ -249,7 +251,7 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 			}
 			return path
 		}},
-		{name: "file in place of the data directory", want: "not a directory", setup: func(t *testing.T, dir string) string {
+		{name: "file in place of the data directory", setup: func(t *testing.T, dir string) string {
 			data := filepath.Join(dir, "data")
 			if err := os.WriteFile(data, nil, 0o600); err != nil {
 				t.Fatal(err)
@@ -290,7 +292,7 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 			path := tt.setup(t, dir)
 			before := listDir(t, dir)
 			_, err := Open(path, Options{})
-			if err == nil || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), tt.want) {
+			if err == nil || errors.Is(err, ErrDamaged) || errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Open: %v, want an error with %q that is not ErrDamaged", err, tt.want)
 			}
 			j, rec, err := OpenOrRecover(path, Options{})
@@ -331,13 +333,13 @@ func TestLockedJournalIsNotDamage(t *testing.T) {
 	f := writeFixture(t, t.TempDir(), 3)
 	j := open(t, f.path, Options{})
 	_ = j
-	if _, _, err := OpenOrRecover(f.path, Options{LockTimeout: 50e6}); !errors.Is(err, ErrLocked) || errors.Is(err, ErrDamaged) {
+	if _, _, err := OpenOrRecover(f.path, Options{LockTimeout: 50 * time.Millisecond}); !errors.Is(err, ErrLocked) || errors.Is(err, ErrDamaged) {
 		t.Errorf("OpenOrRecover: %v, want ErrLocked", err)
 	}
 	if _, err := Check(f.path); !errors.Is(err, ErrLocked) {
 		t.Errorf("Check: %v, want ErrLocked", err)
 	}
-	if _, err := Salvage(f.path, filepath.Join(t.TempDir(), "j.db"), SalvageOptions{LockTimeout: 50e6}); !errors.Is(err, ErrLocked) {
+	if _, err := Salvage(f.path, filepath.Join(t.TempDir(), "j.db"), SalvageOptions{LockTimeout: 50 * time.Millisecond}); !errors.Is(err, ErrLocked) {
 		t.Errorf("Salvage: %v, want ErrLocked", err)
 	}
 	if _, err := os.Stat(f.path); err != nil {
