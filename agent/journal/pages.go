@@ -225,20 +225,24 @@ func (pf *pageFile) read(id, hwm uint64) (*rawPage, error) {
 	if pf.offset(id)+int64(pf.pageSize) > pf.size {
 		return nil, fmt.Errorf("page beyond the end of the file (%d bytes)", pf.size)
 	}
-	head := make([]byte, pageHeaderSize)
-	if _, err := pf.f.ReadAt(head, pf.offset(id)); err != nil {
+	buf := make([]byte, pf.pageSize)
+	if _, err := pf.f.ReadAt(buf, pf.offset(id)); err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
-	p := &rawPage{id: ne.Uint64(head), flags: ne.Uint16(head[8:]), count: ne.Uint16(head[10:]), overflow: ne.Uint32(head[12:])}
+	p := &rawPage{id: ne.Uint64(buf), flags: ne.Uint16(buf[8:]), count: ne.Uint16(buf[10:]), overflow: ne.Uint32(buf[12:]), buf: buf}
 	if p.id != id {
 		return nil, fmt.Errorf("page expected to be %d identifies as %d", id, p.id)
+	}
+	if p.overflow == 0 {
+		return p, nil
 	}
 	end := id + uint64(p.overflow) + 1
 	if end > hwm || end < id || pf.offset(end) > pf.size {
 		return nil, fmt.Errorf("page with %d overflow pages runs past the end of the journal", p.overflow)
 	}
 	p.buf = make([]byte, int(p.overflow+1)*pf.pageSize)
-	if _, err := pf.f.ReadAt(p.buf, pf.offset(id)); err != nil {
+	copy(p.buf, buf)
+	if _, err := pf.f.ReadAt(p.buf[pf.pageSize:], pf.offset(id+1)); err != nil {
 		return nil, fmt.Errorf("read: %w", err)
 	}
 	return p, nil
