@@ -64,6 +64,18 @@ func TestOpenDamagedJournal(t *testing.T) {
 			damage: func(t *testing.T, path string, l layout) {
 				writeAt(t, path, valueOffset(t, path, l.leaves["events"][2])+20, make([]byte, 16))
 			}},
+		{name: "unfinished event of the wrong shape", want: "cannot unmarshal number into Go struct field Event.key",
+			damage: func(t *testing.T, path string, l layout) {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Valid JSON that Unfinished cannot decode (same length).
+				b = bytes.ReplaceAll(b, []byte(`"key":"alarm-008"`), []byte(`"key":12345678901`))
+				if err := os.WriteFile(path, b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}},
 		{name: "free page overwritten is no damage", want: "",
 			damage: func(t *testing.T, path string, l layout) { overwrite(t, path, page(l, l.free[0]), l.pageSize, 9) }},
 		{name: "truncated to 0 bytes", want: "empty file (0 bytes)",

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/vipagent/vipagent/reactions"
 )
 
 // maxProblems caps the problems kept from one walk: a file of random bytes
@@ -166,6 +168,11 @@ func checkRecord(bucket string, k, v []byte) error {
 		if !json.Valid(v) {
 			return fmt.Errorf("record %d is not valid JSON", binary.BigEndian.Uint64(k))
 		}
+		// What a start reads (events to resume, reports to deliver) must
+		// decode, or the start would fail on it.
+		if err := decodesForStart(bucket, v); err != nil {
+			return fmt.Errorf("record %d: %w", binary.BigEndian.Uint64(k), err)
+		}
 	case string(bucketVIPs):
 		if !json.Valid(v) {
 			return fmt.Errorf("record %s is not valid JSON", quoteKey(k))
@@ -180,6 +187,20 @@ func checkRecord(bucket string, k, v []byte) error {
 		}
 	default:
 		return errors.New("not a journal bucket")
+	}
+	return nil
+}
+
+// decodesForStart decodes the records Unfinished and PendingReports return,
+// chosen by the same byte checks they make.
+func decodesForStart(bucket string, v []byte) error {
+	if bucket == string(bucketEvents) && (bytes.Contains(v, []byte(`"status":"accepted"`)) || bytes.Contains(v, []byte(`"status":"running"`))) {
+		var ev reactions.Event
+		return json.Unmarshal(v, &ev)
+	}
+	if bucket == string(bucketOutbox) && bytes.Contains(v, []byte(`"state":"`+ReportPending+`"`)) {
+		var r Report
+		return json.Unmarshal(v, &r)
 	}
 	return nil
 }
