@@ -164,7 +164,7 @@ func checkRecovery(t *testing.T, f fixture, j *Journal, rec *Recovery, damaged [
 	if kept, err := os.ReadFile(rec.DamagedPath); err != nil || !bytes.Equal(kept, damaged) {
 		t.Errorf("damaged file not kept as it was: %v", err)
 	}
-	if !strings.Contains(rec.Reason, "is damaged") || rec.SalvageError != "" {
+	if !strings.Contains(rec.Reason, "is damaged") || rec.SalvageError != "" || len(rec.Stats.Problems) == 0 || !rec.Stats.Scanned {
 		t.Errorf("recovery %+v", rec)
 	}
 	got, err := j.List(Filter{Limit: 1 << 20})

@@ -150,7 +150,12 @@ func (s *salvager) walk(pf *pageFile, metasOK bool) {
 	for i, m := range pf.ordered() {
 		w := newWalker(pf, m)
 		newest := i == 0
-		w.onRecord = func(bucket string, _ uint64, k, v []byte) { s.add(bucket, k, v, newest) }
+		w.onRecord = func(bucket string, page uint64, k, v []byte) {
+			if err := checkRecord(bucket, k, v); err != nil && newest {
+				s.problems = append(s.problems, pf.at(page, bucket, err.Error()))
+			}
+			s.add(bucket, k, v, newest)
+		}
 		w.onBucket = func(bucket string, seq uint64) { s.seqs[bucket] = max(s.seqs[bucket], seq) }
 		w.root(m)
 		if newest {
