@@ -401,3 +401,22 @@ func TestPersistedFreelistDamage(t *testing.T) {
 	defer j.Close()
 	checkRecovery(t, f, j, rec, damaged, true)
 }
+
+// Two recoveries in the same second keep both damaged files.
+func TestRecoveriesInTheSameSecond(t *testing.T) {
+	f := writeFixture(t, t.TempDir(), 3)
+	var moved []string
+	for range 2 {
+		overwrite(t, f.path, 0, 2*os.Getpagesize(), 14)
+		j, rec, err := OpenOrRecover(f.path, Options{Now: recoveryClock})
+		if err != nil || rec == nil {
+			t.Fatalf("OpenOrRecover: %v %v", rec, err)
+		}
+		j.Close()
+		moved = append(moved, rec.DamagedPath)
+	}
+	want := []string{f.path + ".damaged-20261130T051500Z", f.path + ".damaged-20261130T051500Z-2"}
+	if diff := cmp.Diff(want, moved); diff != "" {
+		t.Errorf("damaged files (-want +got):\n%s", diff)
+	}
+}

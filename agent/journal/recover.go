@@ -47,36 +47,53 @@ func (r *Recovery) String() string {
 // engine resumes them as after a crash.
 //
 // Any other error (ErrLocked, permissions, a read-only or full disk, a
-// directory in the way) is returned as from Open, with nothing moved: the
-// caller must go on without a journal (see AppendUnjournaled), never
-// refuse a failover for it. When even the fresh journal cannot be opened,
-// the damaged file is put back so that the next start tries again.
+// directory in the way) is returned as from Open, with nothing moved. A
+// damaged journal that cannot be moved aside or replaced (a read-only
+// directory, a full disk) gives an error that matches ErrDamaged too; when
+// the fresh journal cannot be opened, the damaged file is put back so that
+// the next start tries again. On any error the caller must go on without a
+// journal (see AppendUnjournaled), never refuse a failover for it.
 func OpenOrRecover(path string, o Options) (*Journal, *Recovery, error) {
-	j, err := Open(path, o)
-	if err == nil || !errors.Is(err, ErrDamaged) {
-		return j, nil, err
+	for range 2 {
+		seen, _ := os.Stat(path)
+		j, err := Open(path, o)
+		if err == nil || !errors.Is(err, ErrDamaged) {
+			return j, nil, err
+		}
+		// Another process starting at the same time may have recovered
+		// the file already: then open what it made.
+		if now, _ := os.Stat(path); seen != nil && now != nil && os.SameFile(seen, now) {
+			return recoverDamaged(path, o, err)
+		}
 	}
+	return nil, nil, fmt.Errorf("open journal %s: replaced while being opened", path)
+}
+
+// recoverDamaged moves the damaged journal aside, salvages it and opens
+// the result.
+func recoverDamaged(path string, o Options, damage error) (*Journal, *Recovery, error) {
+	var err error
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
 	}
-	rec := &Recovery{Reason: err.Error(), At: now().UTC()}
+	rec := &Recovery{Reason: damage.Error(), At: now().UTC()}
 	rec.DamagedPath, err = moveAside(path, rec.At)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s; moving it aside failed: %w", rec.Reason, err)
+		return nil, nil, fmt.Errorf("%w; moving it aside failed: %w", damage, err)
 	}
 	rec.Stats, err = Salvage(rec.DamagedPath, path, SalvageOptions{LockTimeout: o.LockTimeout})
 	if err != nil {
 		rec.SalvageError = err.Error()
 	}
-	j, err = Open(path, o)
+	j, err := Open(path, o)
 	if err != nil {
 		if _, statErr := os.Lstat(path); errors.Is(statErr, os.ErrNotExist) {
 			if rerr := os.Rename(rec.DamagedPath, path); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("put back %s: %w", rec.DamagedPath, rerr))
 			}
 		}
-		return nil, nil, fmt.Errorf("%s; opening a new journal failed: %w", rec.Reason, err)
+		return nil, nil, fmt.Errorf("%w; opening a new journal failed: %w", damage, err)
 	}
 	return j, rec, nil
 }
