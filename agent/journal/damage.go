@@ -130,9 +130,7 @@ func inspect(path string, lockTimeout time.Duration, onRecord func(bucket string
 		return in, nil
 	}
 	in.meta = ms[0]
-	if need := pf.offset(in.meta.hwm); need > pf.size {
-		in.problems = append(in.problems, Problem{What: fmt.Sprintf("truncated to %d bytes, but its last commit uses %d pages (%d bytes)", pf.size, in.meta.hwm, need)})
-	}
+	in.problems = append(in.problems, pf.truncation(in.meta)...)
 	w := newWalker(pf, in.meta)
 	w.onRecord = func(bucket string, page uint64, k, v []byte) {
 		if err := checkRecord(bucket, k, v); err != nil {

@@ -189,6 +189,14 @@ func openPages(f *os.File) (*pageFile, *Problem, error) {
 	return pf, nil, nil
 }
 
+// truncation reports a file shorter than the pages meta m uses.
+func (pf *pageFile) truncation(m *meta) []Problem {
+	if need := pf.offset(m.hwm); need > pf.size {
+		return []Problem{{What: fmt.Sprintf("truncated to %d bytes, but its last commit uses %d pages (%d bytes)", pf.size, m.hwm, need)}}
+	}
+	return nil
+}
+
 // ordered returns the valid meta pages, the one bbolt would use first:
 // the highest transaction id.
 func (pf *pageFile) ordered() []*meta {

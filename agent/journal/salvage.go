@@ -97,6 +97,9 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 		s.problems = append(s.problems, *prob)
 	} else {
 		s.problems = pf.metaProblems()
+		if ms := pf.ordered(); len(ms) > 0 {
+			s.problems = append(s.problems, pf.truncation(ms[0])...)
+		}
 	}
 	s.walk(pf, prob == nil && pf.metas[0] != nil && pf.metas[1] != nil)
 	if len(s.problems) > 0 {
