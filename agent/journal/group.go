@@ -74,13 +74,15 @@ func (e *fnError) Error() string { return e.err.Error() }
 
 func (j *Journal) commitGroup(reqs []*commitReq) {
 	for len(reqs) > 0 {
-		err := j.db.Update(func(tx *bolt.Tx) error {
-			for i, r := range reqs {
-				if err := r.fn(tx); err != nil {
-					return &fnError{i: i, err: err}
+		err := guard(j.path, "commit", func() error {
+			return j.db.Update(func(tx *bolt.Tx) error {
+				for i, r := range reqs {
+					if err := r.fn(tx); err != nil {
+						return &fnError{i: i, err: err}
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
 		var fe *fnError
 		if errors.As(err, &fe) {

@@ -36,6 +36,8 @@ var (
 	bucketOutbox = []byte("outbox")  // seq -> Report JSON
 	bucketRIDs   = []byte("reports") // report ID -> outbox seq
 	bucketIntent = []byte("intents") // VIP name -> latest VIPIntent JSON
+
+	allBuckets = [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent}
 )
 
 // ErrLocked is returned by Open when another process holds the journal.
@@ -64,7 +66,12 @@ type Journal struct {
 	path string
 }
 
-// Open opens (creating if needed) the journal at path.
+// Open opens (creating if needed) the journal at path. An existing file is
+// read through first (see damage.go), so that damage gives an error, never
+// a crash: a *DamageError matching ErrDamaged, with the file left as it
+// was (OpenOrRecover moves it aside and salvages it). ErrLocked means
+// another process holds the file; other errors (permissions, a read-only
+// or full disk, a directory in the way) are the environment's.
 func Open(path string, o Options) (*Journal, error) {
 	if o.LockTimeout == 0 {
 		o.LockTimeout = time.Second
@@ -75,23 +82,29 @@ func Open(path string, o Options) (*Journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
-	// The freelist is rebuilt on open instead of written at every commit:
-	// less to write and sync per alarm.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	// An existing file is verified before bbolt maps it (see damage.go).
+	if _, err := os.Lstat(path); err == nil {
+		in, err := inspect(path, o.LockTimeout, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := in.damage(path); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	db, err := openBolt(path, o.LockTimeout)
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open journal %s: %w", path, ErrLocked)
 		}
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err = guard(path, "create buckets", func() error { return db.Update(createBuckets) })
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
@@ -100,6 +113,39 @@ func Open(path string, o Options) (*Journal, error) {
 		commits: make(chan *commitReq, 1024), done: make(chan struct{})}
 	go j.committer()
 	return j, nil
+}
+
+// openBolt opens (creating if needed) a journal file with bbolt, for
+// writing. The freelist is rebuilt on open instead of written at every
+// commit: less to write and sync per alarm.
+func openBolt(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
+	err = guard(path, "open", func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+		return err
+	})
+	return db, err
+}
+
+func createBuckets(tx *bolt.Tx) error {
+	for _, b := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// view runs a read transaction; damage met on the way (a panic or a page
+// fault in bbolt) comes back as a *DamageError instead of killing the
+// process.
+func (j *Journal) view(fn func(*bolt.Tx) error) error {
+	return guard(j.path, "read", func() error { return j.db.View(fn) })
+}
+
+// update runs a write transaction, guarded like view.
+func (j *Journal) update(fn func(*bolt.Tx) error) error {
+	return guard(j.path, "commit", func() error { return j.db.Update(fn) })
 }
 
 // Close closes the file; everything committed is on disk already.
@@ -185,7 +231,7 @@ func (j *Journal) Accept(ev *reactions.Event) (stored *reactions.Event, duplicat
 // Get returns an event by ID.
 func (j *Journal) Get(id string) (*reactions.Event, error) {
 	var ev *reactions.Event
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		var err error
 		ev, err = getEvent(tx, id)
 		return err
@@ -282,7 +328,7 @@ type LastAction struct {
 // LastActions returns the latest step per VIP.
 func (j *Journal) LastActions() (map[string]LastAction, error) {
 	out := map[string]LastAction{}
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketVIPs).ForEach(func(k, v []byte) error {
 			var la LastAction
 			if err := json.Unmarshal(v, &la); err != nil {
@@ -319,7 +365,7 @@ func putIntents(tx *bolt.Tx, intents map[string]reactions.VIPIntent) error {
 // LastIntents returns the newest intent journaled per VIP.
 func (j *Journal) LastIntents() (map[string]reactions.VIPIntent, error) {
 	out := map[string]reactions.VIPIntent{}
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketIntent).ForEach(func(k, v []byte) error {
 			var in reactions.VIPIntent
 			if err := json.Unmarshal(v, &in); err != nil {
@@ -345,7 +391,7 @@ func (j *Journal) List(f Filter) ([]*reactions.Event, error) {
 		f.Limit = 100
 	}
 	var out []*reactions.Event
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < f.Limit; k, v = c.Prev() {
 			var ev reactions.Event
@@ -366,7 +412,7 @@ func (j *Journal) List(f Filter) ([]*reactions.Event, error) {
 // result, oldest first: after a crash, these are run again.
 func (j *Journal) Unfinished() ([]*reactions.Event, error) {
 	var out []*reactions.Event
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
 			// Cheap pre-check before decoding every finished event.
 			if !bytes.Contains(v, []byte(`"status":"accepted"`)) && !bytes.Contains(v, []byte(`"status":"running"`)) {
@@ -394,7 +440,7 @@ type Stats struct {
 // Stats counts events and measures the file.
 func (j *Journal) Stats() (Stats, error) {
 	var s Stats
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		s.Events = tx.Bucket(bucketEvents).Stats().KeyN
 		s.Bytes = tx.Size()
 		return nil
@@ -404,7 +450,7 @@ func (j *Journal) Stats() (Stats, error) {
 
 // Ping checks that the journal can be read; it backs /readyz.
 func (j *Journal) Ping() error {
-	return j.db.View(func(tx *bolt.Tx) error {
+	return j.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketEvents) == nil {
 			return errors.New("journal has no events bucket")
 		}
@@ -417,7 +463,7 @@ func (j *Journal) Ping() error {
 func (j *Journal) Prune(age time.Duration, keep int) (int, error) {
 	cutoff := j.now().Add(-age)
 	var pruned int
-	err := j.db.Update(func(tx *bolt.Tx) error {
+	err := j.update(func(tx *bolt.Tx) error {
 		pending := map[string]bool{}
 		if err := tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
 			var r Report

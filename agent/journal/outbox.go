@@ -75,7 +75,7 @@ func putReport(tx *bolt.Tx, r *Report, now time.Time) error {
 
 // AddReports stores reports outside of Finish (a manual retry, a callback).
 func (j *Journal) AddReports(rs []Report) error {
-	return j.db.Update(func(tx *bolt.Tx) error {
+	return j.update(func(tx *bolt.Tx) error {
 		for i := range rs {
 			if err := putReport(tx, &rs[i], j.now()); err != nil {
 				return err
@@ -111,7 +111,7 @@ func (j *Journal) Reports(f ReportFilter) ([]Report, error) {
 		needle = []byte(`"state":"` + f.State + `"`)
 	}
 	var out []Report
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		first, next := c.First, c.Next
 		if f.NewestFirst {
@@ -141,7 +141,7 @@ func (j *Journal) Reports(f ReportFilter) ([]Report, error) {
 // GetReport returns one report by ID.
 func (j *Journal) GetReport(id string) (Report, error) {
 	var r Report
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bucketRIDs).Get([]byte(id))
 		if seq == nil {
 			return fmt.Errorf("report %s: %w", id, reactions.ErrNotFound)
@@ -153,7 +153,7 @@ func (j *Journal) GetReport(id string) (Report, error) {
 
 // SaveReport rewrites a report after a delivery attempt.
 func (j *Journal) SaveReport(r Report) error {
-	return j.db.Update(func(tx *bolt.Tx) error {
+	return j.update(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bucketRIDs).Get([]byte(r.ID))
 		if seq == nil {
 			return fmt.Errorf("report %s: %w", r.ID, reactions.ErrNotFound)

@@ -1,0 +1,220 @@
+package journal
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/vipagent/vipagent/reactions"
+)
+
+func TestCheckCountsACleanJournal(t *testing.T) {
+	f := writeFixture(t, t.TempDir(), fixtureEvents)
+	before, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Check(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := CheckReport{Path: f.path, Events: len(f.events), Unfinished: len(f.unfinished), Keys: len(f.events), LastActions: 1,
+		Reports: len(f.reports), Bytes: int64(len(before)), PageSize: os.Getpagesize()}
+	for _, ev := range f.events {
+		if ev.Result != nil {
+			want.Results++
+		}
+	}
+	for _, r := range f.reports {
+		if r.State == ReportPending {
+			want.PendingReports++
+		}
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(CheckReport{}, "Pages", "TxID")); diff != "" {
+		t.Errorf("Check (-want +got):\n%s", diff)
+	}
+	if !got.Clean() || got.Pages == 0 || got.TxID == 0 {
+		t.Errorf("Check: %+v", got)
+	}
+	after, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Error("Check modified the journal")
+	}
+	if _, err := Check(filepath.Join(t.TempDir(), "missing.db")); err == nil || errors.Is(err, ErrDamaged) || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Check of a missing file: %v", err)
+	}
+}
+
+func TestSalvageOfACleanJournalCopiesEverything(t *testing.T) {
+	f := writeFixture(t, t.TempDir(), fixtureEvents)
+	to := filepath.Join(t.TempDir(), "new", "journal.db")
+	st, err := Salvage(f.path, to, SalvageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SalvageStats{Events: Count{Copied: len(f.events)}, Unfinished: len(f.unfinished), Reports: Count{Copied: len(f.reports)},
+		Keys: Count{Copied: len(f.events)}, LastActions: Count{Copied: 1}}
+	for _, ev := range f.events {
+		if ev.Result != nil {
+			want.Results++
+		}
+	}
+	for _, r := range f.reports {
+		if r.State == ReportPending {
+			want.PendingReports++
+		}
+	}
+	if diff := cmp.Diff(want, st); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+	old := open(t, f.path, Options{})
+	j := open(t, to, Options{})
+	for _, q := range []struct {
+		name string
+		read func(*Journal) (any, error)
+	}{
+		{"List", func(j *Journal) (any, error) { return j.List(Filter{Limit: 1000}) }},
+		{"Unfinished", func(j *Journal) (any, error) { return j.Unfinished() }},
+		{"Reports", func(j *Journal) (any, error) { return j.Reports(ReportFilter{}) }},
+		{"PendingReports", func(j *Journal) (any, error) { return j.Reports(ReportFilter{State: ReportPending}) }},
+		{"LastActions", func(j *Journal) (any, error) { return j.LastActions() }},
+	} {
+		w, err1 := q.read(old)
+		g, err2 := q.read(j)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", q.name, err1, err2)
+		}
+		if diff := cmp.Diff(w, g); diff != "" {
+			t.Errorf("%s (-original +salvaged):\n%s", q.name, diff)
+		}
+	}
+	if _, err := Salvage(f.path, to, SalvageOptions{}); !errors.Is(err, os.ErrExist) {
+		t.Errorf("salvage over an existing journal: %v, want ErrExist", err)
+	}
+}
+
+// When the tree cannot be read at all, scanning the pages finds the events,
+// and an unfinished one is resumed by the engine's Recover (which reads
+// Unfinished).
+func TestSalvageByScanningPages(t *testing.T) {
+	f := writeFixture(t, t.TempDir(), fixtureEvents)
+	l := pageLayout(t, f.path)
+	overwrite(t, f.path, 0, 2*l.pageSize, 11)
+	overwrite(t, f.path, int64(l.root)*int64(l.pageSize), l.pageSize, 12)
+	to := filepath.Join(t.TempDir(), "journal.db")
+	st, err := Salvage(f.path, to, SalvageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Scanned || st.Events.Copied != len(f.events) || st.Reports.Copied != len(f.reports) || len(st.Problems) == 0 {
+		t.Errorf("stats %+v", st)
+	}
+	j := open(t, to, Options{})
+	un, err := j.Unfinished()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(f.unfinished, ids(un)); diff != "" {
+		t.Errorf("unfinished (-want +got):\n%s", diff)
+	}
+}
+
+// A file of which nothing can be read salvages nothing, says so, and still
+// gives a working journal.
+func TestSalvageOfNothing(t *testing.T) {
+	from := filepath.Join(t.TempDir(), "journal.db")
+	if err := os.WriteFile(from, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	to := filepath.Join(t.TempDir(), "journal.db")
+	st, err := Salvage(from, to, SalvageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Events.Copied != 0 || len(st.Problems) != 1 || st.Problems[0].What != "truncated to 1 bytes (want a multiple of the page size and at least 4 pages)" {
+		t.Errorf("stats %+v", st)
+	}
+	j := open(t, to, Options{})
+	if _, _, err := j.Accept(&reactions.Event{Alarm: reactions.Alarm{Condition: "c"}}); err != nil {
+		t.Error(err)
+	}
+}
+
+// Damage that appears while the journal is open (the file truncated under
+// the agent) gives errors, not a crash of the process.
+func TestReadsOfAFileDamagedWhileOpenReturnErrors(t *testing.T) {
+	f := writeFixture(t, t.TempDir(), fixtureEvents)
+	j := open(t, f.path, Options{})
+	if err := os.Truncate(f.path, 4*int64(os.Getpagesize())); err != nil {
+		t.Skipf("cannot truncate a mapped file on this system: %v", err)
+	}
+	if _, err := j.Unfinished(); !errors.Is(err, ErrDamaged) {
+		t.Errorf("Unfinished: %v, want ErrDamaged", err)
+	}
+	if _, err := j.Reports(ReportFilter{State: ReportPending}); !errors.Is(err, ErrDamaged) {
+		t.Errorf("PendingReports: %v, want ErrDamaged", err)
+	}
+	if _, err := j.List(Filter{}); !errors.Is(err, ErrDamaged) {
+		t.Errorf("List: %v, want ErrDamaged", err)
+	}
+}
+
+func TestAppendUnjournaled(t *testing.T) {
+	rec := UnjournaledRecord{Time: fixtureNow, Node: "rm2", Source: reactions.SourceFailover, Action: reactions.ActionEnable,
+		VIP: "rm-vip", Outcome: reactions.OutcomeChanged, JournalError: "open journal: read-only file system"}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, base string) (dataDir, want string)
+	}{
+		{"in the data directory", func(t *testing.T, base string) (string, string) {
+			data := filepath.Join(base, "data")
+			os.Mkdir(data, 0o750)
+			return data, filepath.Join(data, "unjournaled.log")
+		}},
+		{"beside a missing data directory", func(t *testing.T, base string) (string, string) {
+			return filepath.Join(base, "data"), filepath.Join(base, "vipagent-unjournaled.log")
+		}},
+		{"beside a data directory whose file is in the way", func(t *testing.T, base string) (string, string) {
+			data := filepath.Join(base, "data")
+			os.MkdirAll(filepath.Join(data, "unjournaled.log"), 0o750)
+			return data, filepath.Join(base, "vipagent-unjournaled.log")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dataDir, want := tt.setup(t, t.TempDir())
+			for range 2 {
+				path, err := AppendUnjournaled(dataDir, rec)
+				if err != nil || path != want {
+					t.Fatalf("AppendUnjournaled = %q, %v; want %q", path, err, want)
+				}
+			}
+			fh, err := os.Open(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fh.Close()
+			var got []UnjournaledRecord
+			sc := bufio.NewScanner(fh)
+			for sc.Scan() {
+				var r UnjournaledRecord
+				if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+					t.Fatalf("line %q: %v", sc.Text(), err)
+				}
+				got = append(got, r)
+			}
+			if diff := cmp.Diff([]UnjournaledRecord{rec, rec}, got); diff != "" {
+				t.Errorf("records (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,206 @@
+package journal
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/vipagent/vipagent/reactions"
+)
+
+// maxProblems caps the problems kept from one walk: a file of random bytes
+// would otherwise list every page.
+const maxProblems = 50
+
+// walker walks a bbolt tree page by page through a pageFile, noting the
+// damage it finds and going on with what it can still read.
+type walker struct {
+	pf       *pageFile
+	hwm      uint64
+	seen     map[uint64]bool
+	problems []Problem
+	more     int // problems beyond maxProblems
+	// bad holds the pages found damaged (unreadable, or partly readable).
+	bad map[uint64]bool
+	// onRecord gets every key/value of a bucket (not nested buckets) and
+	// the page that holds it.
+	onRecord func(bucket string, page uint64, key, value []byte)
+	// onBucket gets each bucket's sequence, as NextSequence left it.
+	onBucket func(bucket string, seq uint64)
+}
+
+func newWalker(pf *pageFile, m *meta) *walker {
+	return &walker{pf: pf, hwm: m.hwm, seen: map[uint64]bool{}, bad: map[uint64]bool{},
+		onRecord: func(string, uint64, []byte, []byte) {}, onBucket: func(string, uint64) {}}
+}
+
+func (w *walker) problem(p Problem) {
+	if len(w.problems) >= maxProblems {
+		w.more++
+		return
+	}
+	w.problems = append(w.problems, p)
+}
+
+func (w *walker) pageProblem(bucket string, id uint64, err error) {
+	w.bad[id] = true
+	w.problem(w.pf.at(id, bucket, err.Error()))
+}
+
+// root walks the tree of one meta page: its freelist, if persisted, and
+// every bucket.
+func (w *walker) root(m *meta) {
+	if m.freelist != noFreelist {
+		w.seen[m.freelist] = true
+		if err := w.pf.checkFreelist(m); err != nil {
+			w.pageProblem("", m.freelist, fmt.Errorf("freelist: %w", err))
+		}
+	}
+	w.tree("", m.root, 0)
+}
+
+// tree walks the pages below page id, which belongs to bucket ("" is the
+// root bucket, whose entries are the journal's buckets).
+func (w *walker) tree(bucket string, id uint64, depth int) {
+	if w.seen[id] {
+		w.pageProblem(bucket, id, errors.New("page reachable twice"))
+		return
+	}
+	w.seen[id] = true
+	p, err := w.pf.read(id, w.hwm)
+	if err != nil {
+		w.pageProblem(bucket, id, err)
+		return
+	}
+	for i := uint64(1); i <= uint64(p.overflow); i++ {
+		w.seen[id+i] = true
+	}
+	w.page(bucket, p, id, depth)
+}
+
+// page walks the elements of p, held by page home (p itself, or the page
+// holding an inline bucket).
+func (w *walker) page(bucket string, p *rawPage, home uint64, depth int) {
+	switch p.flags {
+	case flagBranch:
+		elems, err := p.branch()
+		if err != nil {
+			w.pageProblem(bucket, home, err)
+		}
+		for _, e := range elems {
+			w.tree(bucket, e.child, depth)
+		}
+	case flagLeaf:
+		elems, err := p.leaf()
+		if err != nil {
+			w.pageProblem(bucket, home, err)
+		}
+		for _, e := range elems {
+			switch {
+			case e.bucket:
+				w.bucket(bucketPath(bucket, e.key), e.value, home, depth+1)
+			case bucket == "":
+				w.pageProblem(bucket, home, fmt.Errorf("value %s outside any bucket", quoteKey(e.key)))
+			default:
+				w.onRecord(bucket, home, e.key, e.value)
+			}
+		}
+	default:
+		w.pageProblem(bucket, home, fmt.Errorf("unexpected page type %#x, want branch or leaf", p.flags))
+	}
+}
+
+// bucket walks a bucket given its header (and inline page, if any), found
+// on page home.
+func (w *walker) bucket(name string, v []byte, home uint64, depth int) {
+	if depth > maxBucketDepth {
+		w.pageProblem(name, home, errors.New("buckets nested too deep"))
+		return
+	}
+	if len(v) < bucketHeader {
+		w.pageProblem(name, home, errors.New("bucket header cut short"))
+		return
+	}
+	w.onBucket(name, ne.Uint64(v[8:]))
+	root := ne.Uint64(v)
+	if root != 0 {
+		w.tree(name, root, depth)
+		return
+	}
+	p, err := pageFromBytes(v[bucketHeader:])
+	if err == nil && p.flags != flagLeaf {
+		err = fmt.Errorf("inline bucket page of type %#x, want leaf", p.flags)
+	}
+	if err != nil {
+		w.pageProblem(name, home, err)
+		return
+	}
+	w.page(name, p, home, depth)
+}
+
+func bucketPath(parent string, key []byte) string {
+	if parent == "" {
+		return quoteKey(key)
+	}
+	return parent + "/" + quoteKey(key)
+}
+
+// quoteKey shows a key as text when it is printable, quoted otherwise.
+func quoteKey(k []byte) string {
+	if utf8.Valid(k) && !bytes.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return string(k)
+	}
+	return strconv.Quote(string(k))
+}
+
+// checkRecord verifies one record of the journal's buckets: the shape of
+// its key and that its value decodes. Unknown buckets are damage too.
+func checkRecord(bucket string, k, v []byte) error {
+	switch bucket {
+	case string(bucketEvents), string(bucketOutbox):
+		if len(k) != 8 {
+			return fmt.Errorf("key %s is not a sequence number", quoteKey(k))
+		}
+		if !json.Valid(v) {
+			return fmt.Errorf("record %d is not valid JSON", binary.BigEndian.Uint64(k))
+		}
+		// What a start reads (events to resume, reports to deliver) must
+		// decode, or the start would fail on it.
+		if err := decodesForStart(bucket, v); err != nil {
+			return fmt.Errorf("record %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+	case string(bucketVIPs), string(bucketIntent):
+		if !json.Valid(v) {
+			return fmt.Errorf("record %s is not valid JSON", quoteKey(k))
+		}
+	case string(bucketIDs), string(bucketRIDs):
+		if len(v) != 8 {
+			return fmt.Errorf("value of %s is not a sequence number", quoteKey(k))
+		}
+	case string(bucketKeys):
+		if len(v) == 0 {
+			return fmt.Errorf("key %s names no event", quoteKey(k))
+		}
+	default:
+		return errors.New("not a journal bucket")
+	}
+	return nil
+}
+
+// decodesForStart decodes the records Unfinished and PendingReports return,
+// chosen by the same byte checks they make.
+func decodesForStart(bucket string, v []byte) error {
+	if bucket == string(bucketEvents) && (bytes.Contains(v, []byte(`"status":"accepted"`)) || bytes.Contains(v, []byte(`"status":"running"`))) {
+		var ev reactions.Event
+		return json.Unmarshal(v, &ev)
+	}
+	if bucket == string(bucketOutbox) && bytes.Contains(v, []byte(`"state":"`+ReportPending+`"`)) {
+		var r Report
+		return json.Unmarshal(v, &r)
+	}
+	return nil
+}
