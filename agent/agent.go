@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -35,7 +34,15 @@ type Main struct {
 	Engine  *engine.Engine
 	Handler http.Handler
 
+	// Recovery is set when the journal was found damaged at open and
+	// recovered (moved aside, salvaged into a fresh one).
+	Recovery *journal.Recovery
+	// Unjournaled is set when an emergency run could not use the journal:
+	// its actions are recorded only in journal.AppendUnjournaled's file.
+	Unjournaled error
+
 	logCloser io.Closer
+	scratch   string // the scratch journal's directory, removed by Close
 	outbox    *report.Outbox
 	metrics   *metrics.Metrics
 	backends  map[string]engine.Backend
@@ -57,6 +64,10 @@ type Options struct {
 	Stderr io.Writer
 	// Logger, when set, replaces the one built from the config.
 	Logger *zerolog.Logger
+	// Emergency lets a one-shot command act when the journal cannot be
+	// opened or recovered: it then runs on a scratch journal and Main's
+	// Unjournaled says why (see openJournal).
+	Emergency bool
 }
 
 // Open builds an agent from a validated configuration, each part from the
@@ -70,14 +81,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 	}()
 	m.Logger, m.logCloser = openLogger(cfg, o)
 
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	m.Journal, err = journal.Open(filepath.Join(cfg.DataDir, "journal.db"), journal.Options{
-		LockTimeout: o.LockTimeout,
-		Node:        cfg.Node,
-	})
-	if err != nil {
+	if err := m.openJournal(o); err != nil {
 		return nil, err
 	}
 	m.outbox = report.New(m.Journal, cfg, m.Logger)
@@ -109,12 +113,13 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Logger:        m.Logger,
 	})
 	m.Handler = httpapi.NewServer(httpapi.Deps{
-		Config:  cfg,
-		Engine:  m.Engine,
-		Journal: m.Journal,
-		Logger:  m.Logger,
-		Metrics: m.metrics.Handler(),
-		Reports: m.outbox,
+		Config:   cfg,
+		Engine:   m.Engine,
+		Journal:  m.Journal,
+		Logger:   m.Logger,
+		Metrics:  m.metrics.Handler(),
+		Reports:  m.outbox,
+		Recovery: m.Recovery,
 	})
 	sched, err := m.newScheduler()
 	if err != nil {
@@ -150,6 +155,9 @@ func (m *Main) Serve(ctx context.Context) error {
 	if n > 0 {
 		m.Logger.Warn().Int("events", n).Msg("resumed events left unfinished by the previous run")
 	}
+	if err := m.announceRecovery(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -162,7 +170,7 @@ func (m *Main) Serve(ctx context.Context) error {
 		WriteTimeout:      m.Config.Limits.WriteTimeout.D(),
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          nil,
+		ErrorLog:          serverLog(m.Logger),
 	}
 	tlsCfg, err := serverTLS(m.Config.TLS)
 	if err != nil {
@@ -253,6 +261,10 @@ func (m *Main) closeResources() error {
 	if m.Journal != nil {
 		errs = append(errs, m.Journal.Close())
 		m.Journal = nil
+	}
+	if m.scratch != "" {
+		os.RemoveAll(m.scratch)
+		m.scratch = ""
 	}
 	if m.logCloser != nil {
 		m.logCloser.Close()

@@ -85,6 +85,8 @@ const (
 	SourcePeer         Source = "peer"
 	SourceReplay       Source = "replay"
 	SourceReconcile    Source = "reconcile"
+	// SourceJournal: the agent found its journal damaged and recovered it.
+	SourceJournal Source = "journal"
 )
 
 // Status is an event's place in its life.

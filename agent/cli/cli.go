@@ -29,6 +29,7 @@ Usage:
   vipagent vip      status [NAME] | enable NAME [--force] | disable NAME
   vipagent reports  list [--state S] [--limit N] | retry ID
   vipagent config   check
+  vipagent journal  check [--data DIR] | salvage --from FILE [--data DIR]
   vipagent genesys  --out DIR
   vipagent version
 
@@ -86,6 +87,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdGenesys(rest, env)
 	case "reports":
 		return cmdReports(ctx, rest, env)
+	case "journal":
+		return cmdJournal(rest, env)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "vipagent", version())
 		return nil

@@ -14,7 +14,6 @@ import (
 
 	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/config"
-	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // client talks to the local agent, or runs the same request in-process on
@@ -133,12 +132,12 @@ func (cl *client) do(ctx context.Context, method, path string, body any) (int, [
 		fmt.Fprintf(cl.env.Stderr, "vipagent: no agent answered at %s (%v); running in-process on %s\n", cl.base, rootCause(err), cl.cfg.DataDir)
 	}
 	if cl.direct == nil {
-		m, err := agent.Open(cl.cfg, agent.Options{LockTimeout: 300 * time.Millisecond, Stderr: cl.env.Stderr})
+		m, err := agent.Open(cl.cfg, agent.Options{LockTimeout: 300 * time.Millisecond, Stderr: cl.env.Stderr, Emergency: true})
 		if err != nil {
-			if errors.Is(err, journal.ErrLocked) {
-				return 0, nil, exitf(ExitNoAgent, "no agent answered at %s and another process holds the journal in %s: is the agent hung? (%v)", cl.base, cl.cfg.DataDir, err)
-			}
-			return 0, nil, exitf(ExitNoAgent, "no agent answered and running in-process failed: %v", err)
+			return 0, nil, exitf(ExitNoAgent, "no agent answered at %s and running in-process failed: %v", cl.base, err)
+		}
+		if m.Unjournaled != nil {
+			fmt.Fprintf(cl.env.Stderr, "vipagent: WARNING: the journal in %s cannot be used (%v); acting anyway, WITHOUT the journal: no idempotency, and the result is recorded only in a plain file\n", cl.cfg.DataDir, m.Unjournaled)
 		}
 		cl.direct = m
 	}

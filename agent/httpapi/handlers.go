@@ -29,7 +29,11 @@ func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "journal unavailable", "error": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "node": s.Config.Node, "vips": s.Engine.VIPNames()})
+	ready := map[string]any{"status": "ready", "node": s.Config.Node, "vips": s.Engine.VIPNames()}
+	if s.Recovery != nil {
+		ready["journal_recovery"] = s.Recovery
+	}
+	writeJSON(w, http.StatusOK, ready)
 }
 
 // AlarmRequest is the body of POST /v1/alarms: the alarm, plus the

@@ -35,6 +35,9 @@ type Deps struct {
 	Metrics http.Handler
 	// Reports serves /v1/reports; nil leaves those routes out.
 	Reports Reports
+	// Recovery, when set, is shown by /readyz: the journal was found
+	// damaged at start and recovered.
+	Recovery *journal.Recovery
 }
 
 // Reports is the report outbox as the API sees it.

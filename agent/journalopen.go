@@ -1,0 +1,82 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/reactions"
+)
+
+// openJournal opens the data directory's journal. A damaged one is moved
+// aside and salvaged into a fresh one (Main.Recovery says so): a damaged
+// file must never be why a VIP stays on a dead RM's host. When the journal
+// cannot be used at all (read-only disk, permissions, no space, held by a
+// hung process), an emergency run goes on with a scratch journal in the
+// system's temporary directory, so that it still observes, acts and
+// verifies; Main.Unjournaled carries the reason.
+func (m *Main) openJournal(o Options) error {
+	path := filepath.Join(m.Config.DataDir, "journal.db")
+	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node}
+	err := os.MkdirAll(m.Config.DataDir, 0o750)
+	if err == nil {
+		m.Journal, m.Recovery, err = journal.OpenOrRecover(path, opts)
+	}
+	if err == nil {
+		if m.Recovery != nil {
+			m.Logger.Error().Str("component", "journal").Str("damaged", m.Recovery.DamagedPath).
+				Str("reason", m.Recovery.Reason).Msg(m.Recovery.String())
+		}
+		return nil
+	}
+	if !o.Emergency {
+		return fmt.Errorf("journal in %s: %w", m.Config.DataDir, err)
+	}
+	m.Unjournaled = err
+	for _, base := range []string{os.TempDir(), "/dev/shm"} {
+		dir, derr := os.MkdirTemp(base, "vipagent-unjournaled-")
+		if derr != nil {
+			continue
+		}
+		j, jerr := journal.Open(filepath.Join(dir, "journal.db"), opts)
+		if jerr != nil {
+			os.RemoveAll(dir)
+			continue
+		}
+		m.Journal, m.scratch = j, dir
+		return nil
+	}
+	return errors.Join(fmt.Errorf("journal in %s: %w", m.Config.DataDir, err), errors.New("and no scratch journal could be made in the temporary directory"))
+}
+
+// RecoveredCondition is the alarm condition of the event that tells about
+// a journal recovery; a reaction rule may match it (to run a notification
+// command, say), and it is reported to the report targets either way.
+const RecoveredCondition = "Journal_Recovered"
+
+// announceRecovery journals the recovery as an event, so that it is
+// reported through the outbox like any result and on-call learns of it.
+func (m *Main) announceRecovery() error {
+	r := m.Recovery
+	if r == nil {
+		return nil
+	}
+	text := r.String()
+	if len(text) > 1900 {
+		text = text[:1900] + "..."
+	}
+	_, _, err := m.Engine.Submit(&reactions.Event{
+		Key:    "journal-recovered:" + r.At.UTC().Format("20060102T150405.000000000Z"),
+		Source: reactions.SourceJournal,
+		Alarm: reactions.Alarm{
+			Condition: RecoveredCondition, Host: m.Config.Node, Severity: "critical", Text: text,
+			Labels: map[string]string{"damaged_file": filepath.Base(r.DamagedPath)},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("journal the recovery of the journal: %w", err)
+	}
+	return nil
+}
