@@ -295,13 +295,13 @@ func (l *Lab) WaitNeighbourMAC(t testing.TB, ns string, ip netip.Addr, mac net.H
 	}
 }
 
-// Ping sends one ICMP echo (v4 or v6) from the namespace ns to ip and fails
-// the test unless the reply comes within a second. It is Go, not the ping
-// program; like ping, it makes the kernel in ns resolve ip's neighbour
-// entry.
+// Ping sends ICMP echoes (v4 or v6) from the namespace ns to ip, one
+// every 200 ms, and fails the test unless a reply comes within two
+// seconds. It is Go, not the ping program; like ping, it makes the kernel
+// in ns resolve ip's neighbour entry.
 func (l *Lab) Ping(t testing.TB, ns string, ip netip.Addr) {
 	t.Helper()
-	if err := RunIn(l.Namespace(t, ns), func() error { return echo(ip, time.Second) }); err != nil {
+	if err := RunIn(l.Namespace(t, ns), func() error { return echo(ip, 2*time.Second) }); err != nil {
 		t.Fatalf("ping %s from %s: %v", ip, ns, err)
 	}
 }
@@ -318,30 +318,41 @@ func echo(ip netip.Addr, within time.Duration) error {
 		return err
 	}
 	defer c.Close()
-	id, seqNo := os.Getpid()&0xffff, int(seq.Add(1)&0xffff)
-	// The kernel fills in the ICMPv6 checksum on raw sockets.
-	b, err := (&icmp.Message{Type: request, Body: &icmp.Echo{ID: id, Seq: seqNo, Data: []byte("vipagent lab")}}).Marshal(nil)
-	if err != nil {
-		return err
-	}
-	if _, err := c.WriteTo(b, &net.IPAddr{IP: ip.AsSlice()}); err != nil {
-		return err
-	}
-	if err := c.SetReadDeadline(time.Now().Add(within)); err != nil {
-		return err
-	}
+	id := os.Getpid() & 0xffff
+	deadline := time.Now().Add(within)
 	buf := make([]byte, 1500)
-	for {
-		n, from, err := c.ReadFrom(buf)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		seqNo := int(seq.Add(1) & 0xffff)
+		// The kernel fills in the ICMPv6 checksum on raw sockets.
+		b, err := (&icmp.Message{Type: request, Body: &icmp.Echo{ID: id, Seq: seqNo, Data: []byte("vipagent lab")}}).Marshal(nil)
 		if err != nil {
-			return fmt.Errorf("no echo reply: %w", err)
+			return err
 		}
-		m, err := icmp.ParseMessage(proto, buf[:n])
-		if err != nil || m.Type != reply {
-			continue
+		if _, err := c.WriteTo(b, &net.IPAddr{IP: ip.AsSlice()}); err != nil {
+			return err
 		}
-		if e, ok := m.Body.(*icmp.Echo); ok && e.ID == id && e.Seq == seqNo && from.String() == ip.String() {
-			return nil
+		wait := time.Now().Add(200 * time.Millisecond)
+		if wait.After(deadline) {
+			wait = deadline
+		}
+		if err := c.SetReadDeadline(wait); err != nil {
+			return err
+		}
+		for {
+			n, from, err := c.ReadFrom(buf)
+			if err != nil {
+				lastErr = err
+				break
+			}
+			m, err := icmp.ParseMessage(proto, buf[:n])
+			if err != nil || m.Type != reply {
+				continue
+			}
+			if e, ok := m.Body.(*icmp.Echo); ok && e.ID == id && from.String() == ip.String() {
+				return nil
+			}
 		}
 	}
+	return fmt.Errorf("no echo reply within %s: %w", within, lastErr)
 }
