@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -136,18 +137,20 @@ func BenchmarkFailover(b *testing.B) {
 
 	for range b.N {
 		outages := make(map[string][]time.Duration)
+		toAnswer := make(map[string][]time.Duration)
 		lost := make(map[string]int)
 		fb.parts = nil
 		for i := range trials {
 			// Rotate the order so no method always follows the same one.
 			for k := range methods {
 				m := methods[(i+k)%len(methods)]
-				o, l := fb.trial(m, i)
+				o, l, a := fb.trial(m, i)
 				outages[m.name] = append(outages[m.name], o)
+				toAnswer[m.name] = append(toAnswer[m.name], a)
 				lost[m.name] += l
 			}
 		}
-		fb.report(methods, trials, outages, lost, options)
+		fb.report(methods, trials, outages, toAnswer, lost, options)
 	}
 }
 
@@ -190,7 +193,10 @@ func missing(b *testing.B, what string) {
 
 // trial measures one forward move of m and moves the VIP back. It returns
 // the outage and the number of probes lost.
-func (fb *failoverBench) trial(m method, i int) (time.Duration, int) {
+// trial moves the VIP with m and returns the client-seen outage, the
+// probes lost, and the time from the start of the move to the first answer
+// from rm2.
+func (fb *failoverBench) trial(m method, i int) (time.Duration, int, time.Duration) {
 	b, lab := fb.b, fb.lab
 	if err := fb.ctx.Err(); err != nil {
 		b.Fatalf("interrupted: %v", err)
@@ -208,7 +214,7 @@ func (fb *failoverBench) trial(m method, i int) (time.Duration, int) {
 	}
 	done := time.Now()
 	fb.requireOn(m.name, i, lab.RM2, lab.RM1)
-	outage, lost, err := fb.probe.outage(t0, done)
+	outage, lost, answered, err := fb.probe.outage(t0, done)
 	if err != nil {
 		b.Fatalf("%s trial %d: %v", m.name, i, err)
 	}
@@ -222,7 +228,7 @@ func (fb *failoverBench) trial(m method, i int) (time.Duration, int) {
 	fb.requireOn(m.name, i, lab.RM1, lab.RM2)
 	fb.waitClientOn(lab.RM1, fmt.Sprintf("%s trial %d: move back", m.name, i))
 	time.Sleep(settle)
-	return outage, lost
+	return outage, lost, answered.Sub(t0)
 }
 
 // requireOn fails unless the VIP is on node `on` and not on `off`.
@@ -408,24 +414,29 @@ func (fb *failoverBench) vipagentBack(trial int) error {
 	return err
 }
 
-// fire runs `vipagent fire` in the client's namespace against the agent of
-// node n, as an SCS alarm reaction would, and checks that both steps moved
-// the VIP.
+// fire posts the alarm to node n's agent from the client's namespace, as
+// an SCS alarm reaction's webhook would (the move starts with this POST),
+// and checks that both steps moved the VIP.
 func (fb *failoverBench) fire(n viptest.Node, condition, id string) (reactions.Result, error) {
 	ctx, cancel := context.WithTimeout(fb.ctx, moveTimeout)
 	defer cancel()
-	url := "http://" + net.JoinHostPort(n.Addr4.Addr().String(), benchPort)
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", fb.lab.Client.Name, binary, "fire",
-		"--agent", url, "--token", fb.token, "--condition", condition, "--id", id, "--json", "--wait", "20s")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	var res reactions.Result
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		return res, fmt.Errorf("fire %s at %s: %v (%v)\n%s%s", condition, url, runErr, err, stdout.String(), stderr.String())
+	url := "http://" + net.JoinHostPort(n.Addr4.Addr().String(), benchPort) + "/v1/alarms?wait=20s"
+	body, _ := json.Marshal(map[string]string{"condition": condition, "id": id})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return reactions.Result{}, err
 	}
-	if runErr != nil || res.Status != reactions.StatusSucceeded || len(res.Steps) != 2 {
-		return res, fmt.Errorf("fire %s at %s: %v: status %s: %s\n%s", condition, url, runErr, res.Status, res.Error, stdout.String())
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+fb.token)
+	resp, err := fb.http.Do(req)
+	if err != nil {
+		return reactions.Result{}, fmt.Errorf("fire %s at %s: %w", condition, url, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var res reactions.Result
+	if err := json.Unmarshal(data, &res); err != nil || resp.StatusCode != http.StatusOK || res.Status != reactions.StatusSucceeded || len(res.Steps) != 2 {
+		return res, fmt.Errorf("fire %s at %s: %s (%v): %s", condition, url, resp.Status, err, data)
 	}
 	for _, s := range res.Steps {
 		if s.Outcome != reactions.OutcomeChanged {
@@ -525,18 +536,20 @@ func (fb *failoverBench) rawBack(int) error    { return fb.rawMove(fb.lab.RM2, f
 
 // --- report ---
 
-func (fb *failoverBench) report(methods []method, trials int, outages map[string][]time.Duration, lost map[string]int, options string) {
+func (fb *failoverBench) report(methods []method, trials int, outages, toAnswer map[string][]time.Duration, lost map[string]int, options string) {
 	b := fb.b
 	var out strings.Builder
 	fmt.Fprintf(&out, "\nVIP %s moved rm1 -> rm2, %d trials per method, client probing every %s (netlink options %s)\n",
 		viptest.VIP4, trials, probeEvery, options)
-	fmt.Fprintf(&out, "%-10s %10s %10s %10s %12s\n", "method", "median ms", "p95 ms", "max ms", "lost/trial")
+	fmt.Fprintf(&out, "%-10s %10s %10s %10s %12s %22s\n", "method", "median ms", "p95 ms", "max ms", "lost/trial", "start->answer med ms")
 	medians := map[string]float64{}
 	for _, m := range methods {
 		d := outages[m.name]
 		med, p95, mx := quantiles(d)
 		medians[m.name] = med
-		fmt.Fprintf(&out, "%-10s %10.1f %10.1f %10.1f %12.1f\n", m.name, med, p95, mx, float64(lost[m.name])/float64(len(d)))
+		ans, _, _ := quantiles(toAnswer[m.name])
+		fmt.Fprintf(&out, "%-10s %10.1f %10.1f %10.1f %12.1f %22.1f\n", m.name, med, p95, mx, float64(lost[m.name])/float64(len(d)), ans)
+		b.ReportMetric(ans, strings.ReplaceAll(strings.ToLower(m.name), "+", "-")+"-start-to-answer-ms")
 		unit := strings.ReplaceAll(strings.ToLower(m.name), "+", "-")
 		b.ReportMetric(med, unit+"-median-ms")
 		b.ReportMetric(p95, unit+"-p95-ms")
@@ -709,7 +722,7 @@ func (p *prober) answeredSince(t time.Time) bool {
 // are answered, then returns the longest gap between consecutive replies
 // from the last reply before the move started (t0) on, and how many
 // probes in that window went unanswered.
-func (p *prober) outage(t0, done time.Time) (time.Duration, int, error) {
+func (p *prober) outage(t0, done time.Time) (gap time.Duration, lost int, answered time.Time, err error) {
 	deadline := time.Now().Add(resumeWithin)
 	for {
 		p.mu.Lock()
@@ -722,7 +735,7 @@ func (p *prober) outage(t0, done time.Time) (time.Duration, int, error) {
 			break
 		}
 		if time.Now().After(deadline) {
-			return 0, 0, fmt.Errorf("the client got %d replies from the VIP within %s of the move (want %d)", after, resumeWithin, resumedAfter)
+			return 0, 0, time.Time{}, fmt.Errorf("the client got %d replies from the VIP within %s of the move (want %d)", after, resumeWithin, resumedAfter)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -736,24 +749,23 @@ func (p *prober) outage(t0, done time.Time) (time.Duration, int, error) {
 		}
 	}
 	if first < 0 {
-		return 0, 0, errors.New("no reply before the move started")
+		return 0, 0, time.Time{}, errors.New("no reply before the move started")
 	}
 	w := p.replies[first:]
-	var gap time.Duration
-	answered := map[int]bool{}
+	seen := map[int]bool{}
 	for i, r := range w {
-		answered[r.n] = true
-		if i > 0 {
-			gap = max(gap, r.at.Sub(w[i-1].at))
+		seen[r.n] = true
+		// The reply that ends the longest gap is the new holder's first.
+		if i > 0 && r.at.Sub(w[i-1].at) > gap {
+			gap, answered = r.at.Sub(w[i-1].at), r.at
 		}
 	}
-	lost := 0
 	for n := w[0].n; n <= w[len(w)-1].n; n++ {
-		if !answered[n] {
+		if !seen[n] {
 			lost++
 		}
 	}
-	return gap, lost, nil
+	return gap, lost, answered, nil
 }
 
 // syncBuffer is a bytes.Buffer safe for the agent's stderr copier and the
