@@ -38,6 +38,7 @@ type Main struct {
 	logCloser io.Closer
 	outbox    *report.Outbox
 	metrics   *metrics.Metrics
+	pair      *metrics.Pair
 	backends  map[string]engine.Backend
 	peers     *peer.Client
 	// jobs start with Serve and stop (in reverse order) in Close, before
@@ -83,6 +84,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 	m.outbox = report.New(m.Journal, cfg, m.Logger)
 	m.metrics = metrics.New(m.Journal, m.Logger)
 	m.outbox.OnDelivery(m.metrics.Delivery)
+	m.watchPair()
 
 	vips, err := m.openBackends()
 	if err != nil {
@@ -104,7 +106,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		CallbackHosts: cfg.CallbackHosts,
 		Journal:       m.Journal,
 		Results:       m.outbox,
-		Peers:         m.peers,
+		Peers:         watchedPeers{m.peers, m.pair},
 		Observer:      m.metrics,
 		Logger:        m.Logger,
 	})
@@ -120,7 +122,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 	if err != nil {
 		return nil, err
 	}
-	m.jobs = []job{m.reportDelivery(), sched}
+	m.jobs = []job{m.reportDelivery(), sched, m.firstLook()}
 	return m, nil
 }
 
