@@ -117,6 +117,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Logger:  m.Logger,
 		Metrics: m.metrics.Handler(),
 		Reports: m.outbox,
+		Pair:    m.pairView,
 	})
 	sched, err := m.newScheduler()
 	if err != nil {

@@ -35,6 +35,8 @@ type Deps struct {
 	Metrics http.Handler
 	// Reports serves /v1/reports; nil leaves those routes out.
 	Reports Reports
+	// Pair serves /v1/pair; nil leaves the route out.
+	Pair PairFunc
 }
 
 // Reports is the report outbox as the API sees it.
