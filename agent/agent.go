@@ -45,6 +45,7 @@ type Main struct {
 	scratch   string // the scratch journal's directory, removed by Close
 	outbox    *report.Outbox
 	metrics   *metrics.Metrics
+	pair      *metrics.Pair
 	backends  map[string]engine.Backend
 	peers     *peer.Client
 	// jobs start with Serve and stop (in reverse order) in Close, before
@@ -87,6 +88,10 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 	m.outbox = report.New(m.Journal, cfg, m.Logger)
 	m.metrics = metrics.New(m.Journal, m.Logger)
 	m.outbox.OnDelivery(m.metrics.Delivery)
+	if m.Recovery != nil {
+		m.metrics.JournalRecovered()
+	}
+	m.watchPair()
 
 	vips, err := m.openBackends()
 	if err != nil {
@@ -108,10 +113,11 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		CallbackHosts: cfg.CallbackHosts,
 		Journal:       m.Journal,
 		Results:       m.outbox,
-		Peers:         m.peers,
+		Peers:         watchedPeers{m.peers, m.pair},
 		Observer:      m.metrics,
 		Logger:        m.Logger,
 	})
+	m.pair.CountLoad(m.load)
 	m.Handler = httpapi.NewServer(httpapi.Deps{
 		Config:   cfg,
 		Engine:   m.Engine,
@@ -120,12 +126,13 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Metrics:  m.metrics.Handler(),
 		Reports:  m.outbox,
 		Recovery: m.Recovery,
+		Pair:     m.pairView,
 	})
 	sched, err := m.newScheduler()
 	if err != nil {
 		return nil, err
 	}
-	m.jobs = []job{m.reportDelivery(), sched}
+	m.jobs = []job{m.reportDelivery(), sched, m.firstLook()}
 	return m, nil
 }
 

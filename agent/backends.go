@@ -23,7 +23,7 @@ func (m *Main) openBackends() (map[string]engine.VIP, error) {
 			return nil, err
 		}
 		m.backends[name] = b
-		vips[name] = engine.VIP{Backend: b, Kind: v.Backend, Timeout: v.Timeout.D()}
+		vips[name] = engine.VIP{Backend: watchBackend(b, name, m.pair), Kind: v.Backend, Timeout: v.Timeout.D()}
 	}
 	return vips, nil
 }
@@ -58,6 +58,7 @@ func Check(c *config.Config) []string {
 	var probs []string
 	for _, s := range []struct{ name, spec string }{
 		{"reconcile", c.Schedules.Reconcile}, {"drain_outbox", c.Schedules.DrainOutbox}, {"prune", c.Schedules.Prune},
+		{"observe", c.Schedules.Observe}, {"probe_peers", c.Schedules.ProbePeers},
 	} {
 		if err := schedule.Check(s.spec); err != nil {
 			probs = append(probs, fmt.Sprintf("schedules.%s: %q is not a cron schedule (try \"@every 30s\" or \"off\"): %v", s.name, s.spec, err))

@@ -70,15 +70,20 @@ func (m *Main) reportDelivery() job {
 }
 
 // newScheduler builds the periodic jobs: reconcile, outbox drain (a
-// backstop behind the delivery loop; drains never overlap) and prune.
+// backstop behind the delivery loop; drains never overlap), prune, and the
+// looks at the local VIPs and the peers that keep /metrics fresh.
 func (m *Main) newScheduler() (job, error) {
 	s, j := m.Config.Schedules, m.Journal
 	rec := m.newReconciler()
 	sched, err := schedule.New(m.Logger,
 		schedule.Job{Name: "reconcile", Spec: s.Reconcile, Run: func(ctx context.Context) error {
+			start := time.Now()
 			_, err := rec.Run(ctx)
+			m.pair.ReconcileRan(start, err)
 			return err
 		}},
+		schedule.Job{Name: "observe", Spec: s.Observe, Run: m.observeVIPs},
+		schedule.Job{Name: "probe_peers", Spec: s.ProbePeers, Run: m.probePeers},
 		schedule.Job{Name: "prune", Spec: s.Prune, Run: func(ctx context.Context) error {
 			n, err := j.Prune(s.PruneAge.D(), s.PruneKeep)
 			if n > 0 {
@@ -116,7 +121,7 @@ func (m *Main) newReconciler() *reconcile.Reconciler {
 			st, _, err := m.Engine.Observe(ctx, vip)
 			return st, err
 		},
-		Peers:       m.peers,
+		Peers:       watchedPeers{m.peers, m.pair},
 		LastActions: m.Journal.LastActions,
 		LastIntents: m.Journal.LastIntents,
 		Submit:      m.Engine.Submit,

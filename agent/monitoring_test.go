@@ -336,6 +336,12 @@ func TestAlertmanagerThroughAgent(t *testing.T) {
 		`vipagent_journal_events 1`,
 		`vipagent_step_duration_seconds_count{backend="fake"} 1`,
 		`vipagent_steps_total{backend="fake",outcome="changed"} 1`,
+		// Failure counters exist from the start, so that alert rules see
+		// the first failure as an increase.
+		`vipagent_steps_total{backend="fake",outcome="failed"} 0`,
+		`vipagent_steps_total{backend="fake",outcome="timeout"} 0`,
+		`vipagent_steps_total{backend="peer",outcome="failed"} 0`,
+		`vipagent_steps_total{backend="peer",outcome="timeout"} 0`,
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("metrics (-want +got):\n%s", diff)

@@ -11,3 +11,10 @@ import "embed"
 //
 //go:embed genesys/* wrappers/*
 var Genesys embed.FS
+
+// Monitoring holds what Prometheus and Grafana import: the alert rules
+// (with their promtool unit tests beside them in the source tree) and the
+// dashboard.
+//
+//go:embed prometheus/vipagent-rules.yml grafana/vipagent.json
+var Monitoring embed.FS

@@ -26,7 +26,7 @@ Usage:
   vipagent failover enable|disable [MEMBERID]
   vipagent replay   ID [--dry-run]
   vipagent events   list [--status S] [--limit N] | show ID
-  vipagent vip      status [NAME] | enable NAME [--force] | disable NAME
+  vipagent vip      status [NAME] | status --pair [--json] | enable NAME [--force] | disable NAME
   vipagent reports  list [--state S] [--limit N] | retry ID
   vipagent config   check
   vipagent journal  check [--data DIR] | salvage --from FILE [--data DIR]

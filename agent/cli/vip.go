@@ -17,12 +17,13 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 	force := fs.Bool("force", false, "enable even if another host answers for the address")
 	reason := fs.String("reason", "", "why (journaled)")
 	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
+	pair := fs.Bool("pair", false, "status: every node of the pair in one table (exit 1 unless exactly one holds each VIP)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return exitf(ExitUsage, "usage: vipagent vip status [NAME] | enable NAME [--force] | disable NAME")
+		return exitf(ExitUsage, "usage: vipagent vip status [NAME] | status --pair | enable NAME [--force] | disable NAME")
 	}
 	cl, err := newClient(c, env, *wait)
 	if err != nil {
@@ -30,6 +31,8 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 	}
 	defer cl.close()
 	switch {
+	case pos[0] == "status" && len(pos) == 1 && *pair:
+		return vipStatusPair(ctx, cl, env)
 	case pos[0] == "status" && len(pos) <= 2:
 		path := "/v1/vips"
 		if len(pos) == 2 {
@@ -71,5 +74,5 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 		}
 		return cl.printResult(code, resp)
 	}
-	return exitf(ExitUsage, "usage: vipagent vip status [NAME] | enable NAME [--force] | disable NAME")
+	return exitf(ExitUsage, "usage: vipagent vip status [NAME] | status --pair | enable NAME [--force] | disable NAME")
 }

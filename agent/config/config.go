@@ -159,6 +159,11 @@ type Schedules struct {
 	PruneKeep int `yaml:"prune_keep"`
 	// ReportMaxAge gives up retrying a report older than this.
 	ReportMaxAge Duration `yaml:"report_max_age"`
+	// Observe looks at every local VIP so that /metrics stays fresh
+	// without a reconcile; ProbePeers asks each peer's /healthz so that
+	// vipagent_peer_up turns 0 within one interval of a peer dying.
+	Observe    string `yaml:"observe"`
+	ProbePeers string `yaml:"probe_peers"`
 }
 
 // Failover configures `vipagent failover enable|disable [MEMBERID]`.
@@ -256,6 +261,8 @@ func Defaults() Config {
 			PruneAge:     Duration(30 * 24 * time.Hour),
 			PruneKeep:    100000,
 			ReportMaxAge: Duration(7 * 24 * time.Hour),
+			Observe:      "@every 15s",
+			ProbePeers:   "@every 5s",
 		},
 		Alertmanager: Alertmanager{ConditionLabel: "condition", Resolved: "ignore"},
 		Genesys:      DefaultGenesys(),

@@ -407,6 +407,7 @@ func TestAuthorisation(t *testing.T) {
 		{"GET", "/v1/events", "", "read"},
 		{"GET", "/v1/vips", "", "read"},
 		{"GET", "/v1/vips/rm-vip", "", "read"},
+		{"GET", "/v1/pair", "", "read"},
 		{"POST", "/v1/vips/rm-vip/disable", `{}`, "admin"},
 		{"POST", "/v1/failover", `{"action":"disable"}`, "trigger"},
 		{"GET", "/v1/events/nope", "", "read"},

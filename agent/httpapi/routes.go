@@ -39,6 +39,9 @@ func (s *server) routes() http.Handler {
 			r.With(s.require(config.RoleTrigger)).Post("/events/{id}/replay", s.handleReplay)
 			r.With(s.require(config.RoleRead)).Get("/vips", s.handleListVIPs)
 			r.With(s.require(config.RoleRead)).Get("/vips/{name}", s.handleGetVIP)
+			if s.Pair != nil {
+				r.With(s.require(config.RoleRead)).Get("/pair", s.handlePair)
+			}
 			r.With(s.require(config.RoleAdmin)).Post("/vips/{name}/{action:enable|disable}", s.handleVIPAction)
 			r.With(s.require(config.RoleTrigger)).Post("/failover", s.handleFailover)
 			r.With(s.require(config.RoleTrigger)).Post("/alertmanager", s.handleAlertmanager)

@@ -38,6 +38,8 @@ type Deps struct {
 	// Recovery, when set, is shown by /readyz: the journal was found
 	// damaged at start and recovered.
 	Recovery *journal.Recovery
+	// Pair serves /v1/pair; nil leaves the route out.
+	Pair PairFunc
 }
 
 // Reports is the report outbox as the API sees it.

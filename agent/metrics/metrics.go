@@ -1,13 +1,16 @@
 // Package metrics exposes vipagent's Prometheus metrics from a registry of
 // its own (never the global default one, so tests and several agents in one
 // process do not collide). The engine reports finished events and steps
-// through the Observer methods; the journal's size and the report outbox
-// are read at scrape time, so they are never stale.
+// through the Observer methods; the pair gauges (pair.go) are served from
+// the latest observation; the journal's size and the report outbox are read
+// at scrape time, at most once a second and never waited for long, so a
+// scrape answers promptly during a write storm or a shutdown.
 package metrics
 
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +37,7 @@ type Metrics struct {
 	stepTime   *prometheus.HistogramVec
 	deliveries *prometheus.CounterVec
 	drift      *prometheus.CounterVec
+	recoveries prometheus.Counter
 }
 
 // New registers every metric; j may be nil (no journal gauges).
@@ -63,8 +67,13 @@ func New(j Journal, log zerolog.Logger) *Metrics {
 			Name: "vipagent_reconcile_drift_total",
 			Help: "VIP drifts found by the reconcile job (each change of a VIP's drift state counts once), by kind.",
 		}, []string{"kind"}),
+		recoveries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vipagent_journal_recoveries_total",
+			Help: "Times the journal was recovered from damage found when opening it.",
+		}),
 	}
-	m.reg.MustRegister(m.alarms, m.steps, m.stepTime, m.deliveries, m.drift,
+	m.reg.MustRegister(m.alarms, m.steps, m.stepTime, m.deliveries, m.drift, m.recoveries,
+		buildInfo(),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if j != nil {
@@ -93,6 +102,21 @@ func (m *Metrics) Delivery(result string) {
 	m.deliveries.WithLabelValues(result).Inc()
 }
 
+// StepKinds makes the failure counters of these step kinds (backends,
+// peer, command) exist at 0, so that alert rules see their first failure
+// as an increase.
+func (m *Metrics) StepKinds(kinds ...string) {
+	for _, k := range kinds {
+		for _, o := range []reactions.Outcome{reactions.OutcomeFailed, reactions.OutcomeTimeout} {
+			m.steps.WithLabelValues(k, string(o))
+		}
+	}
+}
+
+// JournalRecovered counts one recovery of the journal; the journal calls
+// it when it repairs what it found on opening.
+func (m *Metrics) JournalRecovered() { m.recoveries.Inc() }
+
 // Drift counts a VIP drift found by the reconcile job.
 func (m *Metrics) Drift(kind string) {
 	m.drift.WithLabelValues(kind).Inc()
@@ -115,10 +139,32 @@ type errorLog struct{ log zerolog.Logger }
 
 func (e errorLog) Println(v ...any) { e.log.Warn().Msg(fmt.Sprint(v...)) }
 
-// journalCollector reads the journal at scrape time.
+// journalCollector reads the journal at scrape time, through a snapshot
+// that is at most journalMaxAge old: one read serves the scrapes that
+// arrive together, and a scrape waits at most journalWait for a read
+// before it serves the previous snapshot.
 type journalCollector struct {
 	j   Journal
 	now func() time.Time
+
+	mu   sync.Mutex
+	snap *journalSnapshot
+	// reading is closed when the read in progress ends; nil when none runs.
+	reading chan struct{}
+}
+
+const (
+	journalMaxAge = time.Second
+	journalWait   = time.Second
+)
+
+type journalSnapshot struct {
+	at       time.Time
+	stats    journal.Stats
+	statsErr error
+	pending  int
+	oldest   time.Time
+	pendErr  error
 }
 
 var (
@@ -135,29 +181,72 @@ func (c *journalCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descOldest
 }
 
+func (c *journalCollector) read(done chan struct{}) {
+	s := &journalSnapshot{at: c.now()}
+	s.stats, s.statsErr = c.j.Stats()
+	pending, err := c.j.Reports(journal.ReportFilter{State: journal.ReportPending})
+	s.pendErr = err
+	s.pending = len(pending)
+	for _, r := range pending {
+		if s.oldest.IsZero() || r.Created.Before(s.oldest) {
+			s.oldest = r.Created
+		}
+	}
+	c.mu.Lock()
+	c.snap, c.reading = s, nil
+	c.mu.Unlock()
+	close(done)
+}
+
+// snapshot returns a fresh enough snapshot, or the previous one (nil
+// before the first read) when the journal does not answer in time.
+func (c *journalCollector) snapshot() *journalSnapshot {
+	c.mu.Lock()
+	if c.snap != nil && c.now().Sub(c.snap.at) < journalMaxAge {
+		defer c.mu.Unlock()
+		return c.snap
+	}
+	if c.reading == nil {
+		c.reading = make(chan struct{})
+		go c.read(c.reading)
+	}
+	reading, old := c.reading, c.snap
+	c.mu.Unlock()
+	t := time.NewTimer(journalWait)
+	defer t.Stop()
+	select {
+	case <-reading:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.snap
+	case <-t.C:
+		return old
+	}
+}
+
 func (c *journalCollector) Collect(ch chan<- prometheus.Metric) {
-	if st, err := c.j.Stats(); err != nil {
-		err = fmt.Errorf("journal stats: %w", err)
+	s := c.snapshot()
+	if s == nil {
+		return
+	}
+	if s.statsErr != nil {
+		err := fmt.Errorf("journal stats: %w", s.statsErr)
 		ch <- prometheus.NewInvalidMetric(descEvents, err)
 		ch <- prometheus.NewInvalidMetric(descBytes, err)
 	} else {
-		ch <- prometheus.MustNewConstMetric(descEvents, prometheus.GaugeValue, float64(st.Events))
-		ch <- prometheus.MustNewConstMetric(descBytes, prometheus.GaugeValue, float64(st.Bytes))
+		ch <- prometheus.MustNewConstMetric(descEvents, prometheus.GaugeValue, float64(s.stats.Events))
+		ch <- prometheus.MustNewConstMetric(descBytes, prometheus.GaugeValue, float64(s.stats.Bytes))
 	}
-	pending, err := c.j.Reports(journal.ReportFilter{State: journal.ReportPending})
-	if err != nil {
-		err = fmt.Errorf("journal reports: %w", err)
+	if s.pendErr != nil {
+		err := fmt.Errorf("journal reports: %w", s.pendErr)
 		ch <- prometheus.NewInvalidMetric(descPend, err)
 		ch <- prometheus.NewInvalidMetric(descOldest, err)
 		return
 	}
 	var oldest time.Duration
-	now := c.now()
-	for _, r := range pending {
-		if age := now.Sub(r.Created); age > oldest {
-			oldest = age
-		}
+	if !s.oldest.IsZero() {
+		oldest = max(c.now().Sub(s.oldest), 0)
 	}
-	ch <- prometheus.MustNewConstMetric(descPend, prometheus.GaugeValue, float64(len(pending)))
+	ch <- prometheus.MustNewConstMetric(descPend, prometheus.GaugeValue, float64(s.pending))
 	ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, oldest.Seconds())
 }

@@ -27,6 +27,9 @@ type Options struct {
 	FailFirst int `yaml:"fail_first"`
 	// Hang makes every enable/disable block until its context ends.
 	Hang bool `yaml:"hang"`
+	// HangObserve makes every observation block until its context ends,
+	// as a backend whose program never returns.
+	HangObserve bool `yaml:"hang_observe"`
 	// Persist keeps the state in a file in the data directory.
 	Persist *bool `yaml:"persist"`
 }
@@ -36,7 +39,9 @@ type Backend struct {
 	spec  vip.Spec
 	delay time.Duration
 	hang  bool
-	file  string
+	// hangObserve is read without the lock: set once by New.
+	hangObserve bool
+	file        string
 
 	mu       sync.Mutex
 	present  bool
@@ -51,7 +56,7 @@ func New(spec vip.Spec, raw map[string]any) (*Backend, error) {
 	if err := vip.DecodeOptions(raw, &o); err != nil {
 		return nil, err
 	}
-	b := &Backend{spec: spec, hang: o.Hang, failLeft: o.FailFirst}
+	b := &Backend{spec: spec, hang: o.Hang, hangObserve: o.HangObserve, failLeft: o.FailFirst}
 	switch o.Initial {
 	case "present":
 		b.present = true
@@ -107,6 +112,10 @@ func (b *Backend) Set(present bool) error {
 func (b *Backend) Observe(ctx context.Context) (reactions.VIPState, error) {
 	if err := ctx.Err(); err != nil {
 		return reactions.VIPState{}, err
+	}
+	if b.hangObserve {
+		<-ctx.Done()
+		return reactions.VIPState{}, ctx.Err()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -87,7 +87,7 @@ func TestOppositeMovesOneHolder(t *testing.T) {
 		if evs[1].Intent().After(evs[0].Intent()) {
 			later = 1
 		}
-		on := [2]bool{observed(t, rm1), observed(t, rm2)}
+		on := [2]bool{holds(t, rm1), holds(t, rm2)}
 		want := [2]bool{later == 0, later == 1}
 		if on != want {
 			t.Fatalf("seed %d (delays %v): VIP on rm1=%v rm2=%v, want only %s (the later intent, event %s); results:\n%s\n%s",
@@ -99,7 +99,7 @@ func TestOppositeMovesOneHolder(t *testing.T) {
 	}
 }
 
-func observed(t *testing.T, a *monAgent) bool {
+func holds(t *testing.T, a *monAgent) bool {
 	t.Helper()
 	st, err := a.fake(t).Observe(context.Background())
 	if err != nil {

@@ -1,0 +1,51 @@
+package templates_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// needProgram returns the path of a program the test needs, or skips the
+// test naming the Debian package that has it; under CI=true it fails.
+func needProgram(t *testing.T, name, debianPackage string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	msg := name + " not found: install the Debian package " + debianPackage + " (apt-get install " + debianPackage + ")"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// The shipped rules load, and their unit tests (every alert firing and not
+// firing) pass.
+func TestPrometheusRules(t *testing.T) {
+	promtool := needProgram(t, "promtool", "prometheus")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"check rules", []string{"check", "rules", "vipagent-rules.yml"}, "SUCCESS: 8 rules found"},
+		{"test rules", []string{"test", "rules", "vipagent-rules_test.yml"}, "SUCCESS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.CommandContext(t.Context(), promtool, tt.args...)
+			cmd.Dir = "prometheus"
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("promtool %s: %v\n%s", strings.Join(tt.args, " "), err, out)
+			}
+			if !strings.Contains(string(out), tt.want) {
+				t.Errorf("promtool %s: output lacks %q:\n%s", strings.Join(tt.args, " "), tt.want, out)
+			}
+		})
+	}
+}
