@@ -93,7 +93,7 @@ func (m *Main) probePeers(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return // stopping: say nothing about the peer
 			}
-			if m.pair.PeerUp(node, err == nil) {
+			if m.pair.PeerUp(node, err == nil) && !errors.Is(err, peer.ErrNoURL) {
 				log := m.Logger.With().Str("component", "probe").Str("peer_node", node).Logger()
 				if err != nil {
 					log.Warn().Err(err).Msg("peer agent does not answer")

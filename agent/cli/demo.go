@@ -38,7 +38,7 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 	}
 	cfg.DataDir = dir
 	cfg.Listen = "127.0.0.1:0"
-	log := zerolog.New(zerolog.ConsoleWriter{Out: env.Stderr, TimeFormat: "15:04:05.000"}).Level(zerolog.WarnLevel)
+	log := zerolog.New(zerolog.ConsoleWriter{Out: env.Stderr, TimeFormat: "15:04:05.000"}).Level(zerolog.WarnLevel).With().Timestamp().Logger()
 	m, err := agent.Open(cfg, agent.Options{Logger: &log})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,10 @@ import (
 
 	"github.com/vipagent/vipagent/reactions"
 )
+
+// ErrNoURL: the node has no url in the configuration, so it cannot be
+// called (a pair configured on one side only, or the built-in default).
+var ErrNoURL = errors.New("no url configured")
 
 // Nodes lists the peers this client can call.
 func (c *Client) Nodes() []string {
@@ -26,7 +31,7 @@ func (c *Client) Nodes() []string {
 func (c *Client) Probe(ctx context.Context, node string) error {
 	n, ok := c.nodes[node]
 	if !ok || n.URL == "" {
-		return fmt.Errorf("node %s: no url configured", node)
+		return fmt.Errorf("%s has no url (nodes.%s.url): %w", node, node, ErrNoURL)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(n.URL, "/")+"/healthz", nil)
 	if err != nil {
