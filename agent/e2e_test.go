@@ -381,3 +381,25 @@ esac
 	}
 	_ = context.Background
 }
+
+// RM runs the failover hook in its own environment, without LCA's
+// variables: a command needs only the secrets it uses, and says which one
+// is missing and how to provide it when it does need it.
+func TestHookNeedsOnlyItsSecrets(t *testing.T) {
+	cfgBody := strings.Replace(e2eConfig, "  rm1: {member_id: 1, host: rm1, rm_application: RM_1}",
+		"  rm1: {member_id: 1, host: rm1, rm_application: RM_1}\n  rm2: {member_id: 2, url: 'http://127.0.0.1:1', token: 'env:VIPAGENT_TEST_UNSET_PEER_TOKEN'}", 1)
+	cfgBody += "failover: {vips: [rm-vip]}\n"
+	cfg, _ := writeConfig(t, cfgBody)
+	code, out, errOut := vipagent(t, "failover", "disable", "1", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "disable rm-vip on rm1 [fake]: changed") {
+		t.Errorf("local disable without the peer's secret: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = vipagent(t, "failover", "enable", "2", "--config", cfg)
+	if code != 1 || !strings.Contains(out, "nodes.rm2.token: env:VIPAGENT_TEST_UNSET_PEER_TOKEN") || !strings.Contains(out, "use file:") {
+		t.Errorf("a step on rm2 must name the missing secret: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = vipagent(t, "serve", "--config", cfg)
+	if code != 2 || !strings.Contains(errOut, "nodes.rm2.token") {
+		t.Errorf("serve without a secret it needs: exit %d, want 2: %s", code, errOut)
+	}
+}
