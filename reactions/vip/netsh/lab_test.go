@@ -132,11 +132,18 @@ func fileObserver(state string) observeFunc {
 
 func newBackend(t *testing.T, l *lab, prefix string, opts map[string]any) *Backend {
 	t.Helper()
+	return newBackendOn(t, l, prefix, "Ethernet 2", opts)
+}
+
+// newBackendOn is a backend for prefix on interface ifc that runs the lab's
+// netsh and reads the lab's state.
+func newBackendOn(t *testing.T, l *lab, prefix, ifc string, opts map[string]any) *Backend {
+	t.Helper()
 	raw := map[string]any{"netsh_path": l.netsh}
 	for k, v := range opts {
 		raw[k] = v
 	}
-	b, err := New(vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix(prefix), Interface: "Ethernet 2"}, raw)
+	b, err := New(vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix(prefix), Interface: ifc}, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
