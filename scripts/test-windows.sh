@@ -26,7 +26,8 @@
 #     tests as VIPAGENT_EXE (no `go` is available to a test under Wine).
 #
 # Each test binary runs with -test.v in its package directory, bounded by
-# WINDOWS_TEST_TIMEOUT seconds (default 300) per package.
+# WINDOWS_TEST_TIMEOUT seconds (default 300) per package. The output of a
+# failed package is printed; WINDOWS_TEST_VERBOSE=1 prints every package's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -115,6 +116,10 @@ for p in "${pkgs[@]}"; do
 		[ "$rc" -ne 124 ] || echo "    timed out after ${pkg_timeout}s" >>"$log"
 		echo "---- $path (exit $rc)"
 		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS|--- PASS|    --- SKIP|--- SKIP)' "$log" | tail -n 200
+	fi
+	if [ "$status" = ok ] && [ -n "${WINDOWS_TEST_VERBOSE:-}" ]; then
+		echo "---- $path"
+		cat "$log"
 	fi
 	failed=$((failed + nf))
 	printf '%-4s %-55s %3d passed %3d failed %3d skipped %4ds\n' "$status" "$path" "$np" "$nf" "$ns" "$((SECONDS - t0))"
