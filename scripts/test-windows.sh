@@ -4,7 +4,7 @@
 #   windows: P packages, T passed, F failed, S skipped
 #
 # exiting non-zero on any failure. It installs nothing: it needs Debian's
-# wine64 and gcc-mingw-w64-x86-64 (.ci/run installs them) and Go.
+# wine, wine64 and gcc-mingw-w64-x86-64 (.ci/run installs them) and Go.
 #
 #   bash scripts/test-windows.sh                  # every package
 #   bash scripts/test-windows.sh ./reactions/...  # some packages
@@ -38,7 +38,7 @@ missing=""
 command -v go >/dev/null || missing="$missing go (Go toolchain);"
 command -v wine >/dev/null && command -v wineboot >/dev/null && command -v wineserver >/dev/null &&
 	{ command -v wine64 >/dev/null || [ -x /usr/lib/wine/wine64 ]; } ||
-	missing="$missing wine64 (apt-get install wine64);"
+	missing="$missing wine and wine64 (apt-get install wine wine64);"
 command -v x86_64-w64-mingw32-gcc >/dev/null || missing="$missing x86_64-w64-mingw32-gcc (apt-get install gcc-mingw-w64-x86-64);"
 if [ -n "$missing" ]; then
 	echo "test-windows: missing:$missing install them first (.ci/run does)" >&2
