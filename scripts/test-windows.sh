@@ -16,12 +16,12 @@
 #     system32, where Go's runtime looks for it (see that file for why);
 #   - a build overlay for the standard library's internal/syscall/windows:
 #     os.RemoveAll deletes with FileDispositionInformationEx, which Wine 8
-#     answers STATUS_NOT_IMPLEMENTED; Go falls back to the classic delete
-#     (the one Windows Server 2012 R2 and FAT volumes use) only for other
-#     statuses, so without the overlay every t.TempDir cleanup fails with
-#     "unlinkat ...: Invalid function". The overlay adds that one status to
-#     the fallback. It is used for test binaries under Wine only; what we
-#     ship is built from the unmodified standard library;
+#     answers STATUS_NOT_IMPLEMENTED; Go falls back to the classic
+#     delete-on-close (what it does on volumes without POSIX delete, such as
+#     FAT) only for other statuses, so without the overlay every t.TempDir
+#     cleanup fails with "unlinkat ...: Invalid function". The overlay adds
+#     that one status to the fallback. It is for binaries run under Wine
+#     only; what we ship is built from the unmodified standard library;
 #   - vipagent.exe, built the same way, whose Windows path is passed to the
 #     tests as VIPAGENT_EXE (no `go` is available to a test under Wine).
 #
