@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +73,42 @@ func TestRunKillsJobTree(t *testing.T) {
 				viptest.WaitGone(t, f, 5*time.Second)
 			}
 		})
+	}
+}
+
+// TestCmdExeRefusals: an argument cmd.exe would expand or end the quoting
+// with never reaches it, and the batch file does not run; plain ones reach
+// %1 %2 ... whole.
+func TestCmdExeRefusals(t *testing.T) {
+	sysdir, err := windows.GetSystemDirectory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "with space")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bat := filepath.Join(dir, "args.bat")
+	if err := os.WriteFile(bat, []byte("@echo off\r\n>>\"%~dp0ran.txt\" echo %1 %2 %3\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := filepath.Join(sysdir, "cmd.exe")
+	for _, arg := range []string{"%PATH%", "!x!", `a"b`, "a\r\nb"} {
+		t.Run(arg, func(t *testing.T) {
+			_, err := Run(context.Background(), []string{cmd, "/d", "/s", "/c", bat, "x", arg}, Options{})
+			if err == nil || !strings.Contains(err.Error(), "cmd.exe would interpret") {
+				t.Errorf("Run = %v, want the argument refused", err)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ran.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the batch file ran with a refused argument (stat: %v)", err)
+	}
+	if _, err := Run(context.Background(), []string{cmd, "/d", "/s", "/c", bat, "Ethernet 2", "a=b;c,d", "(x)"}, Options{}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "ran.txt"))
+	if want := "\"Ethernet 2\" \"a=b;c,d\" \"(x)\"\r\n"; err != nil || string(got) != want {
+		t.Errorf("the batch file saw %q, %v; want %q", got, err, want)
 	}
 }
