@@ -190,6 +190,8 @@ func TestValidateReportsEverythingAtOnce(t *testing.T) {
 
 func TestSecretsFromEnvAndFile(t *testing.T) {
 	dir := t.TempDir()
+	// Single-quoted in the YAML below: a Windows path's backslashes would
+	// be escapes in double quotes.
 	f := filepath.Join(dir, "tok")
 	if err := os.WriteFile(f, []byte("from-a-file-0123456789\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -198,7 +200,7 @@ func TestSecretsFromEnvAndFile(t *testing.T) {
 auth:
   tokens:
     - {name: ops, role: admin, token: "env:OPS_TOKEN"}
-    - {name: scs, role: trigger, token: "file:` + f + `"}
+    - {name: scs, role: trigger, token: 'file:` + f + `'}
 `
 	c, err := Parse([]byte(y))
 	if err != nil {

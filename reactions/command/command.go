@@ -76,7 +76,10 @@ func Run(ctx context.Context, argv []string, o Options) (reactions.Exec, error) 
 	tree.close()
 
 	res.Output = out.String()
-	if cmd.ProcessState != nil {
+	if cmd.ProcessState != nil && !killedByCtx {
+		// A killed program has no exit code of its own: -1, as Unix
+		// reports a signal. On Windows the code would be the one passed to
+		// TerminateJobObject, which reads like the program's failure.
 		res.ExitCode = cmd.ProcessState.ExitCode()
 	}
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,9 +24,22 @@ import (
 	"github.com/vipagent/vipagent/reactions/rules"
 	"github.com/vipagent/vipagent/reactions/vip"
 	"github.com/vipagent/vipagent/reactions/vip/fake"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	viptest.RunFakes(map[string]viptest.Fake{"notify": notifyProgram})
+	goleak.VerifyTestMain(m)
+}
+
+// notifyProgram is a program for `run` steps, on every OS: it writes its
+// arguments, one per line, to the file "args" next to it.
+func notifyProgram(dir string, args []string, _ io.Writer) int {
+	if err := os.WriteFile(filepath.Join(dir, "args"), []byte(strings.Join(args, "\n")+"\n"), 0o644); err != nil {
+		return 1
+	}
+	return 0
+}
 
 type harness struct {
 	t       *testing.T
@@ -424,10 +438,7 @@ func TestGuardRefusesAfterRealFailure(t *testing.T) {
 func TestRunCommandWithAlarmFields(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "args")
-	script := filepath.Join(dir, "notify.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > "+out+"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	script := viptest.InstallFake(t, dir, "notify")
 	h := newHarness(t, fakeVIP(t, nil), func(c *engine.Config) {
 		c.Commands = map[string]engine.Command{"notify": {Argv: []string{script, "${condition}", "${host}", "x${label:site}y", "$(reboot)"}}}
 		c.Rules = rules.Rules{{Name: "n", Match: rules.Match{Condition: []string{"*"}}, Steps: []reactions.Step{{Action: reactions.ActionRun, Command: "notify"}}}}

@@ -42,54 +42,13 @@ delete)
 esac
 `
 
-// lab is one test's fake netsh, its log and its state.
-type lab struct {
-	dir, log, state string
-}
-
 func newLab(t *testing.T, script string) *lab {
 	t.Helper()
 	dir := t.TempDir()
-	l := &lab{dir: dir, log: filepath.Join(dir, "argv.log"), state: filepath.Join(dir, "state")}
+	l := &lab{dir: dir, log: filepath.Join(dir, "argv.log"), state: filepath.Join(dir, "state"), netsh: filepath.Join(dir, "netsh")}
 	body := strings.NewReplacer("$LOG", l.log, "$STATE", l.state).Replace(script)
 	viptest.Write(t, dir, "netsh", body)
 	return l
-}
-
-// fileObserver reads the fake's state file: "<address> <dad state>" lines.
-func fileObserver(state string) observeFunc {
-	return func(ctx context.Context, ifname string, addr netip.Addr) (observation, error) {
-		if err := ctx.Err(); err != nil {
-			return observation{}, err
-		}
-		data, err := os.ReadFile(state)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return observation{}, err
-		}
-		o := observation{Seen: strings.TrimSpace(strings.ReplaceAll(string(data), "\n", ", "))}
-		for _, line := range strings.Split(string(data), "\n") {
-			f := strings.Fields(line)
-			if len(f) == 2 && f[0] == addr.String() {
-				o.Configured = true
-				o.DAD = map[string]dadState{"tentative": dadTentative, "duplicate": dadDuplicate, "preferred": dadPreferred}[f[1]]
-			}
-		}
-		return o, nil
-	}
-}
-
-func newBackend(t *testing.T, l *lab, prefix string, opts map[string]any) *Backend {
-	t.Helper()
-	raw := map[string]any{"netsh_path": filepath.Join(l.dir, "netsh")}
-	for k, v := range opts {
-		raw[k] = v
-	}
-	b, err := New(vip.Spec{Name: "rm-vip", Prefix: netip.MustParsePrefix(prefix), Interface: "Ethernet 2"}, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.observe = fileObserver(l.state)
-	return b
 }
 
 func TestEnableDisableArgv(t *testing.T) {
@@ -203,57 +162,6 @@ func TestHangingNetshIsKilledAtTheDeadline(t *testing.T) {
 	viptest.WaitGone(t, pidFile, 3*time.Second)
 }
 
-// sequenceObserver reports the address configured, with DAD states taken
-// one per call from states (the last one repeats).
-func sequenceObserver(states ...dadState) (observeFunc, *int) {
-	n := 0
-	return func(ctx context.Context, ifname string, addr netip.Addr) (observation, error) {
-		i := min(n, len(states)-1)
-		n++
-		return observation{Configured: true, DAD: states[i], Seen: addr.String()}, nil
-	}, &n
-}
-
-func TestVerifyWaitsForTentative(t *testing.T) {
-	l := newLab(t, fakeNetsh)
-	b := newBackend(t, l, "192.0.2.10/24", nil)
-	obs, n := sequenceObserver(dadTentative, dadTentative, dadTentative, dadPreferred)
-	b.observe = obs
-	st, err := b.Verify(viptest.Context(t, 5*time.Second), true)
-	if err != nil || !st.Present {
-		t.Fatalf("Verify = %+v, %v; want present", st, err)
-	}
-	if *n != 4 {
-		t.Errorf("observed %d times, want 4 (three tentative, then preferred)", *n)
-	}
-	if !strings.Contains(st.Detail, "preferred") {
-		t.Errorf("Detail %q does not name the DAD state", st.Detail)
-	}
-}
-
-func TestVerifyFailsOnDuplicate(t *testing.T) {
-	l := newLab(t, fakeNetsh)
-	b := newBackend(t, l, "192.0.2.10/24", nil)
-	b.observe, _ = sequenceObserver(dadTentative, dadDuplicate)
-	st, err := b.Verify(viptest.Context(t, 5*time.Second), true)
-	if !errors.Is(err, reactions.ErrDuplicateAddress) {
-		t.Fatalf("Verify error = %v, want ErrDuplicateAddress", err)
-	}
-	if st.Present {
-		t.Errorf("Verify state = %+v, a duplicate address is not held", st)
-	}
-}
-
-func TestVerifyTentativeUntilDeadline(t *testing.T) {
-	l := newLab(t, fakeNetsh)
-	b := newBackend(t, l, "192.0.2.10/24", nil)
-	b.observe, _ = sequenceObserver(dadTentative)
-	_, err := b.Verify(viptest.Context(t, 350*time.Millisecond), true)
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "tentative") {
-		t.Fatalf("Verify error = %v, want DeadlineExceeded naming the tentative state", err)
-	}
-}
-
 // A duplicate address left configured is deleted before it is added again
 // (netsh would refuse the add), and DAD decides again.
 func TestEnableReplacesDuplicate(t *testing.T) {
@@ -339,31 +247,6 @@ func TestNewRefuses(t *testing.T) {
 				t.Fatalf("New accepted %v", tt.raw)
 			}
 		})
-	}
-}
-
-func TestSettled(t *testing.T) {
-	tests := []struct {
-		o       observation
-		want    bool
-		done    bool
-		wantErr error
-	}{
-		{observation{}, true, false, nil},
-		{observation{Configured: true, DAD: dadTentative}, true, false, nil},
-		{observation{Configured: true, DAD: dadPreferred}, true, true, nil},
-		{observation{Configured: true, DAD: dadDeprecated}, true, true, nil},
-		{observation{Configured: true}, true, true, nil},
-		{observation{Configured: true, DAD: dadDuplicate}, true, false, reactions.ErrDuplicateAddress},
-		{observation{}, false, true, nil},
-		{observation{Configured: true, DAD: dadDuplicate}, false, true, nil},
-		{observation{Configured: true, DAD: dadTentative}, false, false, nil},
-	}
-	for _, tt := range tests {
-		done, err := settled(tt.o, tt.want)
-		if done != tt.done || !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
-			t.Errorf("settled(%+v, %v) = %v, %v; want %v, %v", tt.o, tt.want, done, err, tt.done, tt.wantErr)
-		}
 	}
 }
 

@@ -219,32 +219,6 @@ func TestHangingQueryIsKilledAtTheDeadline(t *testing.T) {
 	viptest.WaitGone(t, pidFile, 3*time.Second)
 }
 
-func TestParseQuery(t *testing.T) {
-	tests := []struct {
-		out  string
-		want hostState
-	}{
-		{"Host 2 converged with the following host(s) as part of the cluster:\n1, 2\n", stateConverged},
-		{"Host 1 has entered a converging state 3 time(s) since its last reboot.\nHost 1 converged as DEFAULT with the following host(s) as part of the cluster:\n1, 2\n", stateDefault},
-		{"Host 1 converging with the following host(s) as part of the cluster:\n1\n", stateConverging},
-		{"Host 1 draining connections with the following host(s) as part of the cluster:\n", stateDraining},
-		{"Host 1 is stopped and does not know convergence state of the cluster.\n", stateStopped},
-		{"Host 1 is stopped and has cluster control mode suspended.\n", stateSuspended},
-		{"Host 1 is disconnected from the network.\n", stateDisconnected},
-	}
-	for _, tt := range tests {
-		got, err := parseQuery("WLBS Cluster Control Utility V2.4 (c) 1997-2003 Microsoft Corporation.\nCluster 192.0.2.10\n" + tt.out)
-		if err != nil || got != tt.want {
-			t.Errorf("parseQuery(%q) = %v, %v; want %v", tt.out, got, err, tt.want)
-		}
-	}
-	for _, out := range []string{"", "Cluster 192.0.2.10\n", "Host 1 hat den Zustand Konvergiert.\n", "Host 1 has entered a converging state 3 time(s) since its last reboot.\n"} {
-		if st, err := parseQuery(out); !errors.Is(err, errUnrecognised) {
-			t.Errorf("parseQuery(%q) = %v, %v; want errUnrecognised", out, st, err)
-		}
-	}
-}
-
 func TestNewRefuses(t *testing.T) {
 	tests := []struct {
 		name string

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -58,8 +57,8 @@ func Context(t testing.TB, d time.Duration) context.Context {
 }
 
 // WaitGone reads a PID a fake wrote to pidFile and fails the test unless
-// that process is gone (or a zombie, which is dead: a container's init may
-// never reap it) within the given time.
+// that process is gone within the given time (see processGone for what
+// "gone" means on each OS).
 func WaitGone(t testing.TB, pidFile string, within time.Duration) {
 	t.Helper()
 	data, err := os.ReadFile(pidFile)
@@ -72,16 +71,12 @@ func WaitGone(t testing.TB, pidFile string, within time.Duration) {
 	}
 	deadline := time.Now().Add(within)
 	for {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return
-		}
-		// The state follows the parenthesised command name.
-		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
+		gone, state := processGone(pid)
+		if gone {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("process %d still alive after %s: %s", pid, within, stat)
+			t.Fatalf("process %d still alive after %s: %s", pid, within, state)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

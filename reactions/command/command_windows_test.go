@@ -1,0 +1,114 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/vip/viptest"
+)
+
+// TestRunKillsJobTree times out a program whose child started a grandchild,
+// started directly and from a batch file through cmd.exe: the job object
+// must take the whole tree, which the test checks PID by PID through the
+// Windows API.
+func TestRunKillsJobTree(t *testing.T) {
+	sysdir, err := windows.GetSystemDirectory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		argv func(dir, sleeper string) []string
+		// cmdExe says ppid.0, the sleeper's parent, is cmd.exe and must go too.
+		cmdExe bool
+	}{
+		{
+			name: "program",
+			argv: func(dir, sleeper string) []string { return []string{sleeper} },
+		},
+		{
+			name: "batch file",
+			argv: func(dir, sleeper string) []string {
+				bat := filepath.Join(dir, "long running.bat")
+				if err := os.WriteFile(bat, []byte("@echo off\r\necho starting\r\n\"%~dp0sleeper.exe\"\r\necho not reached\r\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return []string{filepath.Join(sysdir, "cmd.exe"), "/d", "/s", "/c", bat}
+			},
+			cmdExe: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			argv := tt.argv(dir, viptest.InstallFake(t, dir, "sleeper"))
+			ctx := viptest.TreeDeadline(t, dir, time.Minute)
+
+			var res reactions.Exec
+			var err error
+			viptest.ReturnsAfterDeadline(t, ctx, 30*time.Second, func() { res, err = Run(ctx, argv, Options{}) })
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Run = %v, want DeadlineExceeded", err)
+			}
+			var ee *reactions.ExecError
+			if !errors.As(err, &ee) || ee.Argv[0] != argv[0] {
+				t.Errorf("Run = %v, want an ExecError for %s", err, argv[0])
+			}
+			if res.ExitCode != -1 {
+				t.Errorf("exit code %d, want -1 for a killed program", res.ExitCode)
+			}
+			pids := viptest.TreePIDFiles(dir)
+			if tt.cmdExe {
+				pids = append(pids, filepath.Join(dir, "ppid.0"))
+			}
+			for _, f := range pids {
+				viptest.WaitGone(t, f, 5*time.Second)
+			}
+		})
+	}
+}
+
+// TestCmdExeRefusals: an argument cmd.exe would expand or end the quoting
+// with never reaches it, and the batch file does not run; plain ones reach
+// %1 %2 ... whole.
+func TestCmdExeRefusals(t *testing.T) {
+	sysdir, err := windows.GetSystemDirectory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "with space")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bat := filepath.Join(dir, "args.bat")
+	if err := os.WriteFile(bat, []byte("@echo off\r\n>>\"%~dp0ran.txt\" echo %1 %2 %3\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := filepath.Join(sysdir, "cmd.exe")
+	for _, arg := range []string{"%PATH%", "!x!", `a"b`, "a\r\nb"} {
+		t.Run(arg, func(t *testing.T) {
+			_, err := Run(context.Background(), []string{cmd, "/d", "/s", "/c", bat, "x", arg}, Options{})
+			if err == nil || !strings.Contains(err.Error(), "cmd.exe would interpret") {
+				t.Errorf("Run = %v, want the argument refused", err)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ran.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the batch file ran with a refused argument (stat: %v)", err)
+	}
+	if _, err := Run(context.Background(), []string{cmd, "/d", "/s", "/c", bat, "Ethernet 2", "a=b;c,d", "(x)"}, Options{}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "ran.txt"))
+	if want := "\"Ethernet 2\" \"a=b;c,d\" \"(x)\"\r\n"; err != nil || string(got) != want {
+		t.Errorf("the batch file saw %q, %v; want %q", got, err, want)
+	}
+}
