@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -150,8 +147,7 @@ func TestKillAtRandomPoints(t *testing.T) {
 				} `json:"vips"`
 			}
 			getJSON(t, "http://"+addr+"/v1/vips", &vips)
-			a.cmd.Process.Signal(syscall.SIGTERM)
-			a.cmd.Wait()
+			stop(a.cmd)
 			j, err := journal.Open(filepath.Join(filepath.Dir(cfg), "data", "journal.db"), journal.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -188,167 +184,4 @@ func TestKillAtRandomPoints(t *testing.T) {
 			t.Logf("killed after %d alarms; %d acknowledged, %d events journaled", killAt, len(acked), len(evs))
 		})
 	}
-}
-
-func TestGracefulShutdown(t *testing.T) {
-	body := strings.Replace(faultConfig, "delay: 3ms}}\n  v1", "delay: 800ms}}\n  v1", 1)
-	cfg, addr := writeConfig(t, body)
-	a := startAgent(t, cfg, addr)
-	id, code := post(http.DefaultClient, addr, `{"condition":"On-v0"}`)
-	if code != http.StatusAccepted {
-		t.Fatalf("slow alarm: %d", code)
-	}
-	time.Sleep(100 * time.Millisecond)
-	start := time.Now()
-	a.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(100 * time.Millisecond)
-	// Intake is closed while the running step finishes.
-	if _, code := post(http.DefaultClient, addr, `{"condition":"On-v1"}`); code != http.StatusServiceUnavailable {
-		t.Errorf("alarm during shutdown: %d, want 503", code)
-	}
-	if err := a.cmd.Wait(); err != nil {
-		t.Errorf("exit after SIGTERM: %v\n%s", err, a.stderr)
-	}
-	if d := time.Since(start); d < 500*time.Millisecond {
-		t.Errorf("stopped after %s: the running step was not allowed to finish", d)
-	}
-	a = startAgent(t, cfg, addr)
-	ev := waitFinal(t, addr, []string{id})[id]
-	if ev.Status != reactions.StatusSucceeded || ev.Runs != 1 {
-		t.Errorf("event after graceful stop: %s runs %d", ev.Status, ev.Runs)
-	}
-}
-
-func TestSecondSignalExitsAtOnce(t *testing.T) {
-	body := strings.Replace(faultConfig, "delay: 3ms}}\n  v1", "hang: true}}\n  v1", 1)
-	body += "step_timeout: 1m\n"
-	cfg, addr := writeConfig(t, body)
-	a := startAgent(t, cfg, addr)
-	id, _ := post(http.DefaultClient, addr, `{"condition":"On-v0"}`)
-	time.Sleep(100 * time.Millisecond)
-	a.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(200 * time.Millisecond)
-	start := time.Now()
-	a.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- a.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("second SIGTERM did not end the agent")
-	}
-	t.Logf("exited %s after the second signal", time.Since(start))
-	// The interrupted event is still in the journal and runs again.
-	data, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(cfg, []byte(strings.Replace(string(data), "hang: true", "delay: 1ms", 1)), 0o600)
-	a = startAgent(t, cfg, addr)
-	ev := waitFinal(t, addr, []string{id})[id]
-	if ev.Status != reactions.StatusSucceeded || ev.Runs != 2 {
-		t.Errorf("after restart: %s runs %d", ev.Status, ev.Runs)
-	}
-}
-
-// needRoot skips outside CI when not root, and fails in CI.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (mount); CI runs as root")
-	}
-	t.Skip("needs root to mount a small tmpfs (set CI=true to make this a failure)")
-}
-
-// The journal's disk fills up, then turns read-only: intake answers 503
-// with a clear error, and nothing is acknowledged that was not stored.
-func TestJournalDiskFullAndReadOnly(t *testing.T) {
-	needRoot(t)
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Fatalf("mount tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
-	dir := t.TempDir()
-	addr := freePort(t)
-	cfg := filepath.Join(dir, "vipagent.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(faultConfig, addr, mnt)), 0o600)
-	a := startAgent(t, cfg, addr)
-	// Leave a few KiB free.
-	exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(mnt, "filler"), "bs=4k").Run()
-	os.Truncate(filepath.Join(mnt, "filler"), mustSize(t, filepath.Join(mnt, "filler"))-64<<10)
-
-	acked := map[string]bool{}
-	refused := 0
-	text := strings.Repeat("x", 2000)
-	for i := 0; i < 400 && refused < 5; i++ {
-		body := fmt.Sprintf(`{"id":"full-%d","condition":"On-v0","text":%q}`, i, text)
-		resp, err := http.Post("http://"+addr+"/v1/alarms?wait=0s", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r map[string]any
-		json.NewDecoder(resp.Body).Decode(&r)
-		resp.Body.Close()
-		switch resp.StatusCode {
-		case 200, 202:
-			acked[r["event_id"].(string)] = true
-		case 503:
-			refused++
-			if msg, _ := r["error"].(string); !strings.Contains(msg, "unavailable") || resp.Header.Get("Retry-After") == "" {
-				t.Errorf("503 without a clear error: %v", r)
-			}
-		default:
-			t.Fatalf("disk full: status %d: %v", resp.StatusCode, r)
-		}
-	}
-	if refused == 0 {
-		t.Fatal("the disk never filled up")
-	}
-	// Every acknowledged alarm survives a crash and runs once there is room.
-	a.kill()
-	os.Remove(filepath.Join(mnt, "filler"))
-	a = startAgent(t, cfg, addr)
-	ids := make([]string, 0, len(acked))
-	for id := range acked {
-		ids = append(ids, id)
-	}
-	waitFinal(t, addr, ids)
-	a.kill()
-
-	// A read-only journal: the agent refuses to start and says why. The
-	// emergency path still acts (a journal must never be why a VIP stays
-	// put), says loudly that nothing was journaled, and leaves a one-line
-	// record outside the read-only directory.
-	if out, err := exec.Command("mount", "-o", "remount,ro", mnt).CombinedOutput(); err != nil {
-		t.Fatalf("remount ro: %v %s", err, out)
-	}
-	code, _, errOut := vipagent(t, "serve", "--config", cfg)
-	if code == 0 || !strings.Contains(errOut, "read-only file system") {
-		t.Errorf("serve on a read-only journal: exit %d: %s", code, errOut)
-	}
-	// The fake backend keeps its state in the data directory unless told
-	// not to; a real backend keeps it on the host.
-	roCfg := filepath.Join(dir, "ro.yaml")
-	os.WriteFile(roCfg, []byte(strings.ReplaceAll(fmt.Sprintf(faultConfig, addr, mnt), "{delay: 3ms}", "{delay: 3ms, persist: false}")), 0o600)
-	code, _, errOut = vipagent(t, "fire", "--condition", "On-v1", "--config", roCfg)
-	if code != 0 || !strings.Contains(errOut, "read-only file system") || !strings.Contains(errOut, "WITHOUT the journal") {
-		t.Errorf("fire on a read-only journal: exit %d, want 0 with a warning: %s", code, errOut)
-	}
-	rec, err := os.ReadFile(filepath.Join(filepath.Dir(mnt), "vipagent-unjournaled.log"))
-	if err != nil || !strings.Contains(string(rec), `"action":"enable","vip":"v1","outcome":"changed"`) {
-		t.Errorf("unjournaled record: %v %s", err, rec)
-	}
-	t.Logf("%d acknowledged before the disk filled; %d refused with 503", len(acked), refused)
-}
-
-func mustSize(t *testing.T, path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi.Size()
 }

@@ -1,0 +1,15 @@
+package agent_test
+
+import "os/exec"
+
+// gracefulStop: a child process without a console of its own cannot be sent
+// a console control event (and Wine cannot deliver one at all), so on
+// Windows the tests stop the agent as LCA stops a Third Party Server:
+// TerminateProcess. Nothing accepted may be lost by that either.
+const gracefulStop = false
+
+// stop terminates the agent and waits for it.
+func stop(cmd *exec.Cmd) error {
+	cmd.Process.Kill()
+	return cmd.Wait()
+}
