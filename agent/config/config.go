@@ -181,6 +181,10 @@ type Auth struct {
 	Tokens []Token `yaml:"tokens"`
 	// WebhookSecret verifies signed webhooks (X-Vipagent-Signature).
 	WebhookSecret Secret `yaml:"webhook_secret"`
+	// CallbackSecret signs the reports sent to per-alarm callback_urls. It
+	// must differ from WebhookSecret: a key we send with is never one we
+	// accept.
+	CallbackSecret Secret `yaml:"callback_secret"`
 	// MaxSkew bounds the age of a signed webhook's timestamp.
 	MaxSkew Duration `yaml:"max_skew"`
 }

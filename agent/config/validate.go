@@ -374,6 +374,10 @@ func (c *Config) validateAuth(p *Problems, getenv func(string) string) {
 	if prob := c.Auth.WebhookSecret.load("auth.webhook_secret", getenv, 0); prob != "" {
 		p.add("auth.webhook_secret", "%s", prob)
 	}
+	if prob := c.Auth.CallbackSecret.load("auth.callback_secret", getenv, 0); prob != "" {
+		p.add("auth.callback_secret", "%s", prob)
+	}
+	c.validateKeys(p)
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		p.add("tls", "cert and key go together")
 	}
@@ -413,6 +417,7 @@ func (c *Config) SecretProblems() Problems {
 		check(t.Token)
 	}
 	check(c.Auth.WebhookSecret)
+	check(c.Auth.CallbackSecret)
 	return p
 }
 
