@@ -43,7 +43,7 @@ func (e *SecretError) Unwrap() error { return ErrSecretUnavailable }
 func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	var ref string
 	if err := n.Decode(&ref); err != nil {
-		return fmt.Errorf("line %d: secret must be a string (env:NAME, file:PATH or a value)", n.Line)
+		return fmt.Errorf("a secret must be a string (env:NAME, file:PATH or a value)")
 	}
 	s.Ref = ref
 	return nil
