@@ -38,7 +38,7 @@ node: rm1
 nodes: {rm1: {}}
 vips: {v: {address: 192.0.2.1/24, backend: fake, options: {bogus: 1}}}
 schedules: {reconcile: "every now and then"}
-`)}, 2, []string{"schedules.reconcile", "field bogus not found"}},
+`)}, 2, []string{"schedules.reconcile", "vips.v: fake backend: options.bogus: unknown option"}},
 		{"missing config file", []string{"config", "check", "--config", filepath.Join(dir, "nope.yaml")}, 2, []string{"read config"}},
 		{"bad flag", []string{"fire", "--colour", "red"}, 2, []string{"flag provided but not defined"}},
 		{"genesys needs --out", []string{"genesys"}, 2, []string{"usage: vipagent genesys"}},

@@ -20,6 +20,10 @@ func checkHostPort(s string, allowZero bool) string {
 	return checkPort(port, allowZero)
 }
 
+// CheckListen says why s cannot be the API's listen address, or "": what
+// Validate checks of listen, for `serve --listen`.
+func CheckListen(s string) string { return checkHostPort(s, true) }
+
 func checkPort(port string, allowZero bool) string {
 	n, err := strconv.Atoi(port)
 	lo := 1
