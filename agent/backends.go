@@ -79,6 +79,9 @@ func Check(c *config.Config) []string {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.VIPs)) {
+		if !c.VIPs[name].Prefix().IsValid() {
+			continue // Validate reports the address; a backend would only repeat it
+		}
 		b, err := newBackend(name, c.VIPs[name], "")
 		if err != nil {
 			probs = append(probs, err.Error())

@@ -23,9 +23,17 @@ func CheckTLS(cfg *config.Config) []string {
 		if f.file == "" {
 			continue
 		}
-		if _, err := os.ReadFile(f.file); err != nil {
+		if st, err := os.Stat(f.file); err != nil || !st.Mode().IsRegular() {
+			if err == nil {
+				err = fmt.Errorf("%s is not a regular file", f.file)
+			}
 			probs = append(probs, fmt.Sprintf("%s: cannot be read: %v", f.path, err))
 			unreadable = true
+		} else if fh, err := os.Open(f.file); err != nil {
+			probs = append(probs, fmt.Sprintf("%s: cannot be read: %v", f.path, err))
+			unreadable = true
+		} else {
+			fh.Close()
 		}
 	}
 	if unreadable {
