@@ -281,6 +281,7 @@ func TestBadInput(t *testing.T) {
 		{"query parameter twice", "POST", "/v1/alarms?wait=0&wait=10s", "application/json", `{"condition":"a"}`, 400, "wait: given 2 times"},
 		{"query parameter on an endpoint without any", "POST", "/v1/alertmanager?x=1", "application/json", `{}`, 400, "x: unknown query parameter (this endpoint takes none)"},
 		{"semicolon in query", "POST", "/v1/alarms?wait=0;source=cli", "application/json", `{"condition":"a"}`, 400, "';' is not a separator"},
+		{"origin over its limit", "POST", "/v1/vips/rm-vip/disable", "application/json", `{"origin":"` + strings.Repeat("o", 257) + `"}`, 400, "origin: longer than 256 characters"},
 		{"bad source", "POST", "/v1/alarms?source=peer", "application/json", `{"condition":"a"}`, 400, "source: must be http or cli"},
 	}
 	for _, tt := range tests {
