@@ -66,6 +66,19 @@ func pruneSignatures(sigs, byExpiry *bolt.Bucket, now time.Time) error {
 	return nil
 }
 
+// PruneSignatures forgets the signatures that have expired; the scheduled
+// prune calls it, so that the memory shrinks when no signed requests come.
+func (j *Journal) PruneSignatures() error {
+	now := j.now()
+	return j.group(func(tx *bolt.Tx) error {
+		sigs, byExpiry := tx.Bucket(bucketSigs), tx.Bucket(bucketSigsExpiry)
+		if sigs == nil || byExpiry == nil {
+			return nil
+		}
+		return pruneSignatures(sigs, byExpiry, now)
+	})
+}
+
 // SignatureCount is how many signatures the anti-replay memory holds.
 func (j *Journal) SignatureCount() (int, error) {
 	n := 0

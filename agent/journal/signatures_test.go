@@ -55,4 +55,13 @@ func TestRememberSignatureSurvivesRestartAndIsPruned(t *testing.T) {
 	if n, err := j.SignatureCount(); err != nil || n != 2 {
 		t.Errorf("SignatureCount() = %d, %v; want 2 (a pruned)", n, err)
 	}
+
+	// The scheduled prune forgets the rest once they expire.
+	now = now.Add(2 * time.Hour)
+	if err := j.PruneSignatures(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := j.SignatureCount(); err != nil || n != 0 {
+		t.Errorf("SignatureCount() after PruneSignatures = %d, %v; want 0", n, err)
+	}
 }
