@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/schedule"
@@ -46,10 +47,24 @@ func newBackend(name string, v config.VIP, dataDir string) (engine.Backend, erro
 		b, err = newOSBackend(v.Backend, spec, v.Options)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("vips.%s: %s backend: %w", name, v.Backend, err)
+		return nil, &backendError{vip: name, kind: v.Backend, err: err}
 	}
 	return b, nil
 }
+
+// backendError names the VIP and its backend once, whether or not the
+// backend's own error starts with "<kind> backend: " already.
+type backendError struct {
+	vip, kind string
+	err       error
+}
+
+func (e *backendError) Error() string {
+	prefix := e.kind + " backend: "
+	return "vips." + e.vip + ": " + prefix + strings.TrimPrefix(e.err.Error(), prefix)
+}
+
+func (e *backendError) Unwrap() error { return e.err }
 
 // Check builds every VIP's backend without a data directory, so that
 // `config check` reports bad options without touching state; it also parses
@@ -65,6 +80,9 @@ func Check(c *config.Config) []string {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.VIPs)) {
+		if !c.VIPs[name].Prefix().IsValid() {
+			continue // Validate reports the address; a backend would only repeat it
+		}
 		b, err := newBackend(name, c.VIPs[name], "")
 		if err != nil {
 			probs = append(probs, err.Error())

@@ -38,7 +38,7 @@ node: rm1
 nodes: {rm1: {}}
 vips: {v: {address: 192.0.2.1/24, backend: fake, options: {bogus: 1}}}
 schedules: {reconcile: "every now and then"}
-`)}, 2, []string{"schedules.reconcile", "field bogus not found"}},
+`)}, 2, []string{"schedules.reconcile", "vips.v: fake backend: options.bogus: unknown option"}},
 		{"missing config file", []string{"config", "check", "--config", filepath.Join(dir, "nope.yaml")}, 2, []string{"read config"}},
 		{"bad flag", []string{"fire", "--colour", "red"}, 2, []string{"flag provided but not defined"}},
 		{"genesys needs --out", []string{"genesys"}, 2, []string{"usage: vipagent genesys"}},
@@ -54,6 +54,64 @@ schedules: {reconcile: "every now and then"}
 				if !strings.Contains(out+errOut, want) {
 					t.Errorf("output lacks %q:\n%s%s", want, out, errOut)
 				}
+			}
+		})
+	}
+}
+
+// config check and serve refuse every configuration problem with exit 2,
+// each problem once and named by its path.
+func TestConfigProblemsExitTwoOnce(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  []string
+	}{
+		{"YAML-level problems with the others, by path", []string{"config", "check", "--config", writeFile(t, dir, "y.yaml", `
+node: rm1
+listen: ':http'
+nodes: {rm1: {}, RM1: {}}
+vips: {v: {address: 0.0.0.0/0, backend: fake, timeout: 5x}, w: {address: 192.0.2.1/24, backend: fake}}
+limits: {shutdown_grace: -1s}
+schedules: {report_max_age: 0s}
+commands: {p: {argv: ["${text}", x]}}
+tls: {cert: `+filepath.Join(dir, "missing.pem")+`, key: `+filepath.Join(dir, "missing.key")+`}
+---
+node: rm2
+`)}, 2, []string{
+			"config: a second YAML document (line 10)",
+			`vips.v.timeout: "5x" is not a duration (try "20s")`,
+			`listen: port "http" is not a number from 0 to 65535`,
+			"nodes.rm1: differs from nodes.RM1 only in case",
+			"vips.v.address: 0.0.0.0/0 is not one host's address",
+			"limits.shutdown_grace: -1s: must be positive",
+			"schedules.report_max_age: 0s: must be positive",
+			"commands.p.argv[0]: the program cannot be a placeholder",
+			"tls.cert: cannot be read",
+		}},
+		{"serve refuses missing TLS files with exit 2", []string{"serve", "--config", writeFile(t, dir, "tls.yaml", `
+node: rm1
+nodes: {rm1: {}}
+data_dir: data
+vips: {v: {address: 192.0.2.1/24, backend: fake}}
+tls: {cert: `+filepath.Join(dir, "missing.pem")+`, key: `+filepath.Join(dir, "missing.key")+`}
+`)}, 2, []string{"tls.cert: cannot be read", "tls.key: cannot be read"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := vipagent(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s%s", code, tt.code, out, errOut)
+			}
+			for _, want := range tt.out {
+				if n := strings.Count(out+errOut, want); n != 1 {
+					t.Errorf("output has %q %d times, want once:\n%s%s", want, n, out, errOut)
+				}
+			}
+			if strings.Contains(out+errOut, "backend: netsh backend") {
+				t.Errorf("doubled prefix:\n%s", errOut)
 			}
 		})
 	}

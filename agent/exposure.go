@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/vipagent/vipagent/agent/config"
-	"github.com/vipagent/vipagent/reactions"
 )
 
 // CheckExposure refuses to listen beyond loopback without TLS or without
@@ -14,7 +13,7 @@ import (
 func CheckExposure(cfg *config.Config) error {
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return config.Problems{fmt.Sprintf("listen: %v", err)}
 	}
 	if isLoopback(host) || cfg.Insecure {
 		return nil
@@ -27,8 +26,8 @@ func CheckExposure(cfg *config.Config) error {
 		missing = append(missing, "tokens (auth.tokens)")
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%w: refusing to listen on %s without %s; configure them or set insecure: true",
-			reactions.ErrInvalid, cfg.Listen, strings.Join(missing, " and "))
+		return config.Problems{fmt.Sprintf("listen: refusing to listen on %s without %s; configure them or set insecure: true",
+			cfg.Listen, strings.Join(missing, " and "))}
 	}
 	return nil
 }

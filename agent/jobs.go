@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -89,7 +90,7 @@ func (m *Main) newScheduler() (job, error) {
 			if n > 0 {
 				m.Logger.Info().Str("component", "scheduler").Int("events", n).Msg("pruned old events from the journal")
 			}
-			return err
+			return errors.Join(err, j.PruneSignatures())
 		}},
 		schedule.Job{Name: "drain_outbox", Spec: s.DrainOutbox, Run: func(ctx context.Context) error {
 			_, err := m.outbox.Drain(ctx)

@@ -5,9 +5,49 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/vipagent/vipagent/agent/config"
 )
+
+// CheckTLS reads every file tls.* names, as serve would, and returns a
+// problem per file that cannot be used, each with its config path: `config
+// check` reports them and serve refuses to start (exit 2) instead of
+// failing once it listens.
+func CheckTLS(cfg *config.Config) []string {
+	var probs []string
+	unreadable := false
+	for _, f := range []struct{ path, file string }{
+		{"tls.cert", cfg.TLS.Cert}, {"tls.key", cfg.TLS.Key}, {"tls.client_ca", cfg.TLS.ClientCA}, {"tls.ca", cfg.TLS.CA},
+	} {
+		if f.file == "" {
+			continue
+		}
+		if st, err := os.Stat(f.file); err != nil || !st.Mode().IsRegular() {
+			if err == nil {
+				err = fmt.Errorf("%s is not a regular file", f.file)
+			}
+			probs = append(probs, fmt.Sprintf("%s: cannot be read: %v", f.path, err))
+			unreadable = true
+		} else if fh, err := os.Open(f.file); err != nil {
+			probs = append(probs, fmt.Sprintf("%s: cannot be read: %v", f.path, err))
+			unreadable = true
+		} else {
+			fh.Close()
+		}
+	}
+	if unreadable {
+		return probs
+	}
+	if _, err := serverTLS(cfg.TLS); err != nil {
+		probs = append(probs, err.Error())
+	}
+	if _, err := clientTLS(cfg.TLS); err != nil && !strings.HasPrefix(err.Error(), "tls: ") {
+		// A bad pair is reported once, by serverTLS.
+		probs = append(probs, err.Error())
+	}
+	return probs
+}
 
 func clientTLS(t config.TLS) (*tls.Config, error) {
 	if t.CA == "" && t.Cert == "" {
@@ -29,7 +69,7 @@ func clientTLS(t config.TLS) (*tls.Config, error) {
 		// The same certificate identifies this agent to its peers (mTLS).
 		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
 		if err != nil {
-			return nil, fmt.Errorf("tls: %w", err)
+			return nil, fmt.Errorf("tls: cert and key: %w", err)
 		}
 		c.Certificates = []tls.Certificate{cert}
 	}
@@ -42,7 +82,7 @@ func serverTLS(t config.TLS) (*tls.Config, error) {
 	}
 	cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
 	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
+		return nil, fmt.Errorf("tls: cert and key: %w", err)
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	if t.ClientCA != "" {

@@ -9,6 +9,8 @@ import (
 // Limits on alarm fields: generous for real alarms, small enough that a
 // caller cannot make the journal carry megabytes per event.
 const (
+	// maxID is the idempotency key's bound, the one the journal enforces.
+	maxID        = 200
 	maxField     = 256
 	maxText      = 4096
 	maxLabels    = 64
@@ -24,22 +26,22 @@ func (a Alarm) Validate() error {
 	if a.Condition == "" && (a.EventID == "" || a.Application == "") {
 		return Invalid("an alarm needs condition, or event_id together with application")
 	}
-	for _, f := range []struct{ name, v string }{
-		{"id", a.ID}, {"condition", a.Condition}, {"event_id", a.EventID},
-		{"application", a.Application}, {"host", a.Host}, {"severity", a.Severity},
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{
+		{"id", a.ID, maxID}, {"condition", a.Condition, maxField}, {"event_id", a.EventID, maxField},
+		{"application", a.Application, maxField}, {"host", a.Host, maxField}, {"severity", a.Severity, maxField},
 	} {
-		if len(f.v) > maxField {
-			return Invalid("%s: longer than %d characters", f.name, maxField)
+		if len(f.v) > f.max {
+			return Invalid("%s: longer than %d characters", f.name, f.max)
 		}
 		if hasControl(f.v, false) {
 			return Invalid("%s: control characters (NUL, newlines, tabs...) are not allowed", f.name)
 		}
 	}
-	if len(a.Text) > maxText {
-		return Invalid("text: longer than %d characters", maxText)
-	}
-	if hasControl(a.Text, true) {
-		return Invalid("text: control characters other than newline and tab are not allowed")
+	if err := CheckText("text", a.Text); err != nil {
+		return err
 	}
 	if len(a.Labels) > maxLabels {
 		return Invalid("labels: more than %d", maxLabels)
@@ -57,6 +59,18 @@ func (a Alarm) Validate() error {
 	}
 	if len(a.CallbackURL) > 2048 {
 		return Invalid("callback_url: too long")
+	}
+	return nil
+}
+
+// CheckText checks free text (an alarm's text, a manual action's reason,
+// which becomes it) under the name the caller knows it by.
+func CheckText(field, s string) error {
+	if len(s) > maxText {
+		return Invalid("%s: longer than %d characters", field, maxText)
+	}
+	if hasControl(s, true) {
+		return Invalid("%s: control characters other than newline and tab are not allowed", field)
 	}
 	return nil
 }

@@ -15,6 +15,12 @@ func (ev *Event) Check(callbackHosts []string) error {
 	if err := checkGenesysArgs(ev.GenesysArgs); err != nil {
 		return err
 	}
+	if len(ev.Origin) > maxField {
+		return Invalid("origin: longer than %d characters", maxField)
+	}
+	if hasControl(ev.Origin, false) {
+		return Invalid("origin: control characters are not allowed")
+	}
 	return CheckCallback(ev.Alarm.CallbackURL, callbackHosts)
 }
 

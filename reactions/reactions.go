@@ -132,6 +132,9 @@ type Event struct {
 	Plan *Plan `json:"plan,omitempty"`
 	// ReplayOf links a replay to the event it re-runs.
 	ReplayOf string `json:"replay_of,omitempty"`
+	// ReplayedSource is, on a replay, the source of the event first
+	// replayed: a replay of a replay needs the role the first one needed.
+	ReplayedSource Source `json:"replayed_source,omitempty"`
 	// Origin names the event on another node that asked for this one.
 	Origin string `json:"origin,omitempty"`
 	// GenesysArgs are the standard arguments LCA put on the command line.
@@ -273,11 +276,13 @@ func Invalid(format string, args ...any) error {
 }
 
 // Replay makes the event that re-runs ev: same alarm and plan, no
-// idempotency key (a replay always runs), linked to the original.
+// idempotency key (a replay always runs), linked to the original and
+// remembering the door the first of the line came through (see
+// NeedsAdmin).
 func (ev *Event) Replay() *Event {
 	a := ev.Alarm
 	a.ID = ""
-	return &Event{Source: SourceReplay, Alarm: a, Plan: ev.Plan, ReplayOf: ev.ID, GenesysArgs: ev.GenesysArgs}
+	return &Event{Source: SourceReplay, ReplayedSource: ev.firstSource(), Alarm: a, Plan: ev.Plan, ReplayOf: ev.ID, GenesysArgs: ev.GenesysArgs}
 }
 
 // Intent identifies the move an event belongs to, for "the newest intent

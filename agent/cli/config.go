@@ -24,11 +24,13 @@ func cmdConfig(args []string, env Env) error {
 		var probs config.Problems
 		if errors.As(err, &probs) && cfg != nil {
 			probs = append(probs, agent.Check(cfg)...)
+			probs = append(probs, agent.CheckTLS(cfg)...)
 			err = probs
 		}
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	probs := config.Problems(agent.Check(cfg))
+	probs = append(probs, agent.CheckTLS(cfg)...)
 	var gp config.Problems
 	if err := genesys.Check(cfg); errors.As(err, &gp) {
 		probs = append(probs, gp...)

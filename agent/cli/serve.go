@@ -20,6 +20,9 @@ func cmdServe(ctx context.Context, args []string, gargs map[string]string, env E
 		return err
 	}
 	if *listen != "" {
+		if why := config.CheckListen(*listen); why != "" {
+			return exitf(ExitUsage, "--listen: %s", why)
+		}
 		cfg.Listen = *listen
 	}
 	// The agent accepts, signs and calls peers: it needs every secret.
@@ -28,6 +31,9 @@ func cmdServe(ctx context.Context, args []string, gargs map[string]string, env E
 	}
 	if err := agent.CheckExposure(cfg); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if probs := agent.CheckTLS(cfg); len(probs) > 0 {
+		return &ExitError{Code: ExitUsage, Err: config.Problems(probs)}
 	}
 	m, err := agent.Open(cfg, agent.Options{Stderr: env.Stderr})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,8 +15,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -186,6 +183,10 @@ type Auth struct {
 	Tokens []Token `yaml:"tokens"`
 	// WebhookSecret verifies signed webhooks (X-Vipagent-Signature).
 	WebhookSecret Secret `yaml:"webhook_secret"`
+	// CallbackSecret signs the reports sent to per-alarm callback_urls. It
+	// must differ from WebhookSecret: a key we send with is never one we
+	// accept.
+	CallbackSecret Secret `yaml:"callback_secret"`
 	// MaxSkew bounds the age of a signed webhook's timestamp.
 	MaxSkew Duration `yaml:"max_skew"`
 }
@@ -271,9 +272,11 @@ func Defaults() Config {
 }
 
 // Load reads a configuration file; path "" means the built-in default.
-// Decoding errors come back at once; semantic problems come from Validate
-// (Problems, with the config returned too). A secret reference that cannot
-// be resolved is not an error here: see Secret.Resolve and SecretProblems.
+// Every problem comes back at once as Problems, each with its config path:
+// what decoding found (unknown or duplicate keys, wrong types, bad
+// durations, extra documents) and what Validate found, with the config
+// when there was one to validate. A secret reference that cannot be
+// resolved is not an error here: see Secret.Resolve and SecretProblems.
 func Load(path string, getenv func(string) string) (*Config, error) {
 	data := DefaultYAML()
 	if path != "" {
@@ -284,7 +287,8 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		data = b
 	}
 	c, err := Parse(data)
-	if err != nil {
+	var decoded Problems
+	if err != nil && (c == nil || !errors.As(err, &decoded)) {
 		if path == "" {
 			path = "built-in default"
 		}
@@ -295,24 +299,48 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		// started the process in: every command finds the agent's journal.
 		c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
 	}
-	if err := c.Validate(getenv); err != nil {
+	var validated Problems
+	if err := c.Validate(getenv); err != nil && !errors.As(err, &validated) {
 		return c, err
+	}
+	if all := decoded.merge(validated); len(all) > 0 {
+		return c, all
 	}
 	return c, nil
 }
 
-// Parse decodes YAML strictly on top of Defaults.
+// Parse decodes YAML strictly on top of Defaults. Decoding problems come
+// back as Problems together with the config as far as it could be decoded
+// (nil only when the YAML could not be read at all), so that Validate can
+// report the rest.
 func Parse(data []byte) (*Config, error) {
 	c := Defaults()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, reactions.Invalid("config is empty")
-		}
-		return nil, fmt.Errorf("%w: %v", reactions.ErrInvalid, err)
+	p, walked := decodeYAML(data, &c)
+	switch {
+	case !walked:
+		return nil, p
+	case len(p) > 0:
+		return &c, p
 	}
 	return &c, nil
+}
+
+// merge appends more to p, leaving out a problem at (or under) a path p
+// already has one for: a value that could not be decoded keeps its default,
+// which Validate need not report again.
+func (p Problems) merge(more Problems) Problems {
+	out := slices.Clone(p)
+	for _, m := range more {
+		mp, _, _ := strings.Cut(m, ": ")
+		covered := slices.ContainsFunc(p, func(q string) bool {
+			qp, _, _ := strings.Cut(q, ": ")
+			return mp == qp || strings.HasPrefix(mp, qp+".") || strings.HasPrefix(mp, qp+"[")
+		})
+		if !covered {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Problems is every validation problem of a configuration.

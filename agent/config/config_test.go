@@ -82,19 +82,57 @@ func TestValidConfig(t *testing.T) {
 	}
 }
 
-func TestUnknownKeysAreErrors(t *testing.T) {
-	for _, y := range []string{
-		validYAML + "\nlisten_addr: 1.2.3.4:5\n",
-		strings.Replace(validYAML, "backend: fake", "backend: fake, bakend: x", 1),
-		strings.Replace(validYAML, "- disable: rm-vip", "- disable: rm-vip\n        forse: true", 1),
-	} {
-		_, err := Parse([]byte(y))
-		if err == nil || !errors.Is(err, reactions.ErrInvalid) || !strings.Contains(err.Error(), "not found") {
-			t.Errorf("unknown key accepted or unclear error: %v", err)
-		}
+// Decoding reports every problem at once, each by its path, and Load adds
+// Validate's without repeating one for a path decoding already reported.
+func TestDecodeProblemsByPath(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown top-level key", validYAML + "\nlisten_addr: 1.2.3.4:5\n",
+			[]string{"listen_addr: unknown key (known: alertmanager, auth, callback_hosts, commands, data_dir, failover, genesys, insecure, limits, listen, log, node, nodes, reactions, reports, schedules, step_timeout, tls, vips)"}},
+		{"unknown nested keys", strings.NewReplacer("backend: fake", "backend: fake, bakend: x", "- disable: rm-vip", "- disable: rm-vip\n        forse: true").Replace(validYAML),
+			[]string{
+				"vips.rm-vip.bakend: unknown key (known: address, auto_fix, backend, interface, options, owner, timeout)",
+				"reactions[0].steps[0].forse: unknown key (known: disable, enable, force, on, run, timeout, when)",
+			}},
+		{"bad duration, wrong types, duplicate key, all at once", strings.NewReplacer(
+			"timeout: 5s", "timeout: 5x",
+			"member_id: 2", "member_id: two",
+			"node: rm1", "node: rm1\nnode: rm2\ninsecure: maybe\nlimits: {max_in_flight: [1]}",
+		).Replace(validYAML), []string{
+			"node: given twice (lines 2 and 3)",
+			"insecure: \"maybe\" is not true or false",
+			"limits.max_in_flight: expected a number, not a list",
+			"nodes.rm2.member_id: \"two\" is not a number",
+			"commands.notify.timeout: \"5x\" is not a duration (try \"20s\")",
+		}},
+		{"duplicate map key", strings.Replace(validYAML, "vips:\n", "vips:\n  rm-vip: {address: 192.0.2.9/24, backend: fake}\n", 1),
+			[]string{"vips.rm-vip: given twice (lines 7 and 8)"}},
+		{"a list where a mapping goes", validYAML + "\nschedules: [a]\n", []string{"schedules: expected a mapping of keys, not a list"}},
+		{"second document", validYAML + "\n---\nnode: rm2\n", []string{
+			"config: a second YAML document (line 21): one file holds one configuration; remove the \"---\" and what follows, or merge it"}},
+		{"secret of the wrong type", validYAML + "\nauth: {webhook_secret: [a]}\n", []string{
+			"auth.webhook_secret: a secret must be a string (env:NAME, file:PATH or a value)"}},
+		{"syntax error", "node: [\n", []string{"config: line 1: did not find expected node content"}},
+		{"empty", "", []string{"config: empty"}},
+		{"only a comment", "# nothing\n", []string{"config: empty"}},
 	}
-	if _, err := Parse([]byte("")); err == nil {
-		t.Error("empty config accepted")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "vipagent.yaml")
+			if err := os.WriteFile(file, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(file, noEnv)
+			var p Problems
+			if !errors.As(err, &p) || !errors.Is(err, reactions.ErrInvalid) {
+				t.Fatalf("Load() = %v, want Problems", err)
+			}
+			if diff := cmp.Diff(tt.want, []string(p)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -130,6 +168,33 @@ func TestValidateOneProblemEach(t *testing.T) {
 		{"Linux interface too long", "interface: eth0, backend: fake", `interface: "enp0s31f6-vip-long", backend: ip`, `vips.rm-vip.interface: "enp0s31f6-vip-long" is not a Linux interface name`},
 		{"Windows interface with a colon", "interface: eth0, backend: fake", `interface: "LAN:1", backend: netsh`, `vips.rm-vip.interface: "LAN:1" is not a Windows connection name`},
 		{"short literal auth token", "reactions:", "auth: {tokens: [{role: admin, token: short}]}\nreactions:", "auth.tokens[0].token: must be at least 16 characters"},
+		{"listen port out of range", "node: rm1", "node: rm1\nlisten: 127.0.0.1:99999", `listen: port "99999" is not a number from 0 to 65535`},
+		{"listen port negative", "node: rm1", "node: rm1\nlisten: ':-1'", `listen: port "-1" is not a number from 0 to 65535`},
+		{"listen port by service name", "node: rm1", "node: rm1\nlisten: ':http'", `listen: port "http" is not a number from 0 to 65535`},
+		{"listen without port", "node: rm1", "node: rm1\nlisten: 127.0.0.1", `listen: "127.0.0.1" is not host:port`},
+		{"rm_address port zero", `rm_address: "127.0.0.1:9801"`, `rm_address: "127.0.0.1:0"`, `nodes.rm1.rm_address: port "0" is not a number from 1 to 65535`},
+		{"peer url port out of range", "http://198.51.100.2:8470", "http://198.51.100.2:84700", `nodes.rm2.url: port "84700" is not a number from 1 to 65535`},
+		{"negative shutdown_grace", "node: rm1", "node: rm1\nlimits: {shutdown_grace: -1s}", "limits.shutdown_grace: -1s: must be positive"},
+		{"zero report_max_age", "node: rm1", "node: rm1\nschedules: {report_max_age: 0s}", "schedules.report_max_age: 0s: must be positive"},
+		{"zero max_skew", "node: rm1", "node: rm1\nauth: {max_skew: 0s}", "auth.max_skew: 0s: must be positive"},
+		{"negative report timeout", "reactions:", "reports: [{url: 'http://198.51.100.5/', timeout: -1s}]\nreactions:", "reports[0].timeout: -1s: must not be negative"},
+		{"negative rate", "node: rm1", "node: rm1\nlimits: {rate_per_minute: -1}", "limits.rate_per_minute: must not be negative"},
+		{"one token under two roles", "reactions:", "auth: {tokens: [{role: admin, token: 'env:T'}, {role: read, token: 'env:T'}]}\nreactions:",
+			"auth.tokens[1].token: the same token as auth.tokens[0].token (role admin): a token has one role and one name"},
+		{"one token value under two roles", "reactions:", "auth: {tokens: [{role: admin, token: same-token-0123456789}, {role: trigger, token: same-token-0123456789}]}\nreactions:",
+			"auth.tokens[1].token: the same token as auth.tokens[0].token (role admin)"},
+		{"callback secret is the webhook secret", "reactions:", "auth: {webhook_secret: 'env:HOOK', callback_secret: 'env:HOOK'}\nreactions:",
+			"auth.callback_secret: the same key as auth.webhook_secret: whoever receives what we sign with it could sign or authorise requests to this agent; use a separate secret"},
+		{"report secret is the webhook secret", "reactions:", "auth: {webhook_secret: shared-0123456789}\nreports: [{url: 'http://198.51.100.5/', secret: shared-0123456789}]\nreactions:",
+			"reports[0].secret: the same key as auth.webhook_secret"},
+		{"report secret is a token", "reactions:", "auth: {tokens: [{role: admin, token: shared-0123456789}]}\nreports: [{url: 'http://198.51.100.5/', secret: shared-0123456789}]\nreactions:",
+			"reports[0].secret: the same key as auth.tokens[0].token"},
+		{"two VIPs with one address", "vips:\n", "vips:\n  other: {address: 192.0.2.100/32, backend: fake}\n", "vips.rm-vip.address: 192.0.2.100 is also the address of vips.other: two VIPs cannot move one address"},
+		{"IPv4 default route as VIP", "192.0.2.100/24", "0.0.0.0/0", "vips.rm-vip.address: 0.0.0.0/0 is not one host's address"},
+		{"IPv6 default route as VIP", "192.0.2.100/24", "'::/0'", "vips.rm-vip.address: ::/0 is not one host's address"},
+		{"node names differing in case", "  rm2: {", "  RM1: {member_id: 3}\n  rm2: {", "nodes.rm1: differs from nodes.RM1 only in case; use one spelling"},
+		{"placeholder as the program", "argv: [/bin/echo,", `argv: ["${condition}",`, "commands.notify.argv[0]: the program cannot be a placeholder"},
+		{"client_ca without cert", "node: rm1", "node: rm1\ntls: {client_ca: /etc/ca.pem}", "tls.client_ca: only with tls.cert and tls.key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -43,7 +44,7 @@ func (e *SecretError) Unwrap() error { return ErrSecretUnavailable }
 func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	var ref string
 	if err := n.Decode(&ref); err != nil {
-		return fmt.Errorf("line %d: secret must be a string (env:NAME, file:PATH or a value)", n.Line)
+		return fmt.Errorf("a secret must be a string (env:NAME, file:PATH or a value)")
 	}
 	s.Ref = ref
 	return nil
@@ -82,7 +83,7 @@ func (s *Secret) load(path string, getenv func(string) string, minLen int) strin
 		if file == "" || strings.ContainsAny(file, "\r\n\x00") {
 			return fmt.Sprintf("%q is not file:PATH with a path", s.Ref)
 		}
-		b, err := os.ReadFile(file)
+		b, err := readSecretFile(file)
 		if err != nil {
 			unavailable("cannot be read: %v %s", err, fileAdvice)
 			return ""
@@ -101,6 +102,28 @@ func (s *Secret) load(path string, getenv func(string) string, minLen int) strin
 		unavailable("gives a value shorter than %d characters", minLen)
 	}
 	return ""
+}
+
+// maxSecretFile bounds a secret file: a token or key is short, and a path
+// such as /dev/zero must not make the agent read forever.
+const maxSecretFile = 64 << 10
+
+func readSecretFile(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", file)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err == nil && len(b) > maxSecretFile {
+		err = fmt.Errorf("%s is larger than %d KiB", file, maxSecretFile>>10)
+	}
+	return b, err
 }
 
 // Resolve returns the secret's value. A secret that is not configured

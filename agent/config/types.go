@@ -13,11 +13,11 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	var s string
 	if err := n.Decode(&s); err != nil {
-		return fmt.Errorf("line %d: duration must be a string like \"20s\"", n.Line)
+		return fmt.Errorf("expected a duration such as \"20s\"")
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (try \"20s\")", n.Line, s)
+		return fmt.Errorf("%q is not a duration (try \"20s\")", s)
 	}
 	*d = Duration(v)
 	return nil
@@ -43,10 +43,10 @@ func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
 	case yaml.SequenceNode:
 		var ss []string
 		if err := n.Decode(&ss); err != nil {
-			return fmt.Errorf("line %d: expected a list of strings", n.Line)
+			return fmt.Errorf("expected a list of strings")
 		}
 		*l = ss
 		return nil
 	}
-	return fmt.Errorf("line %d: expected a string or a list of strings", n.Line)
+	return fmt.Errorf("expected a string or a list of strings")
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -39,6 +38,9 @@ func (c *Config) Validate(getenv func(string) string) error {
 	c.validateReports(&p, getenv)
 	c.validateAuth(&p, getenv)
 	c.validateLimits(&p)
+	c.validateAddresses(&p)
+	c.validateNameCase(&p)
+	c.validateDurations(&p)
 	for _, prob := range c.Genesys.validate(c) {
 		p = append(p, "genesys."+prob)
 	}
@@ -54,14 +56,11 @@ func (c *Config) validateTop(p *Problems) {
 	} else if _, ok := c.Nodes[c.Node]; !ok {
 		p.add("node", "%q is not one of nodes", c.Node)
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		p.add("listen", "not host:port: %v", err)
+	if why := checkHostPort(c.Listen, true); why != "" {
+		p.add("listen", "%s", why)
 	}
 	if c.DataDir == "" {
 		p.add("data_dir", "required")
-	}
-	if c.StepTimeout <= 0 {
-		p.add("step_timeout", "must be positive")
 	}
 	for i, h := range c.CallbackHosts {
 		if h == "" || strings.ContainsAny(h, "/ \t") {
@@ -99,13 +98,13 @@ func (c *Config) validateNodes(p *Problems, getenv func(string) string) {
 			p.add(path, "name must be letters, digits, '.', '_' or '-'")
 		}
 		if n.URL != "" {
-			if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				p.add(path+".url", "not an http(s) URL")
+			if why := checkHTTPURL(n.URL); why != "" {
+				p.add(path+".url", "%s", why)
 			}
 		}
 		if n.RMAddress != "" {
-			if _, _, err := net.SplitHostPort(n.RMAddress); err != nil {
-				p.add(path+".rm_address", "not host:port")
+			if why := checkHostPort(n.RMAddress, false); why != "" {
+				p.add(path+".rm_address", "%s", why)
 			}
 		}
 		switch other, dup := members[n.MemberID]; {
@@ -212,8 +211,12 @@ func (c *Config) validateCommands(p *Problems) {
 			if strings.ContainsAny(a, "\x00\n\r") {
 				p.add(fmt.Sprintf("%s.argv[%d]", path, i), "NUL and newlines are not allowed")
 			}
-			if err := CheckTemplate(a); err != nil {
-				p.add(fmt.Sprintf("%s.argv[%d]", path, i), "%v", err)
+		}
+		if len(cmd.Argv) > 0 {
+			// Known placeholders only, and never one as the program: the
+			// alarm's sender would choose what runs.
+			if err := reactions.CheckArgv(cmd.Argv); err != nil {
+				*p = append(*p, path+"."+err.Error())
 			}
 		}
 		if cmd.Timeout < 0 {
@@ -334,8 +337,8 @@ func (c *Config) validateReports(p *Problems, getenv func(string) string) {
 			p.add(path+".name", "%q used twice", r.Name)
 		}
 		targets[r.Name] = true
-		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.add(path+".url", "not an http(s) URL")
+		if why := checkHTTPURL(r.URL); why != "" {
+			p.add(path+".url", "%s", why)
 		}
 		for _, st := range r.Statuses {
 			if !reactions.Status(st).Final() {
@@ -374,8 +377,15 @@ func (c *Config) validateAuth(p *Problems, getenv func(string) string) {
 	if prob := c.Auth.WebhookSecret.load("auth.webhook_secret", getenv, 0); prob != "" {
 		p.add("auth.webhook_secret", "%s", prob)
 	}
+	if prob := c.Auth.CallbackSecret.load("auth.callback_secret", getenv, 0); prob != "" {
+		p.add("auth.callback_secret", "%s", prob)
+	}
+	c.validateKeys(p)
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		p.add("tls", "cert and key go together")
+	}
+	if c.TLS.ClientCA != "" && c.TLS.Cert == "" {
+		p.add("tls.client_ca", "only with tls.cert and tls.key: client certificates need HTTPS")
 	}
 }
 
@@ -413,6 +423,7 @@ func (c *Config) SecretProblems() Problems {
 		check(t.Token)
 	}
 	check(c.Auth.WebhookSecret)
+	check(c.Auth.CallbackSecret)
 	return p
 }
 

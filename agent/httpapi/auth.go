@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
+	"net/url"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vipagent/vipagent/agent/config"
@@ -38,13 +39,15 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if h := r.Header.Get("Authorization"); h != "" {
-			tok, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok {
+			// RFC 9110: the scheme is case-insensitive.
+			scheme, tok, _ := strings.Cut(h, " ")
+			tok = strings.TrimLeft(tok, " ")
+			if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 				s.writeError(w, r, fmt.Errorf("%w: Authorization must be \"Bearer <token>\"", errUnauthorized))
 				return
 			}
 			role, name := s.roleOf(tok)
-			if tok == "" || role == "" {
+			if role == "" {
 				s.writeError(w, r, fmt.Errorf("%w: unknown token", errUnauthorized))
 				return
 			}
@@ -79,14 +82,22 @@ func (s *server) roleOf(tok string) (role, name string) {
 func (s *server) require(want string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			role, _ := r.Context().Value(roleKey).(string)
-			if !RoleAllows(role, want) {
-				s.writeError(w, r, fmt.Errorf("%w: role %q may not do this (needs %s)", errForbidden, role, want))
+			if err := needRole(r, want, "do this"); err != nil {
+				s.writeError(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// needRole is errForbidden unless the request's role includes want.
+func needRole(r *http.Request, want, what string) error {
+	role, _ := r.Context().Value(roleKey).(string)
+	if !RoleAllows(role, want) {
+		return fmt.Errorf("%w: role %q may not %s (needs %s)", errForbidden, role, what, want)
+	}
+	return nil
 }
 
 // RoleAllows reports whether role may do what want needs: admin may do
@@ -95,59 +106,107 @@ func RoleAllows(role, want string) bool {
 	return role == config.RoleAdmin || role == want
 }
 
-// verifySigned checks X-Vipagent-Timestamp/Signature over the body, within
-// the clock-skew window, and refuses a signature seen before.
+// verifySigned checks X-Vipagent-Timestamp/Signature over the request's
+// method, path, query and body, within the clock-skew window, and refuses a
+// signature seen before: the journal remembers each one until its timestamp
+// leaves the window, across restarts.
 func (s *server) verifySigned(w http.ResponseWriter, r *http.Request) error {
-	ts := r.Header.Get(HeaderTimestamp)
-	sec, err := strconv.ParseInt(ts, 10, 64)
+	limit := s.Config.Limits.MaxBodyBytes
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		return fmt.Errorf("%w: %s must be Unix seconds", errUnauthorized, HeaderTimestamp)
-	}
-	skew := s.Config.Auth.MaxSkew.D()
-	age := time.Since(time.Unix(sec, 0))
-	if age > skew || age < -skew {
-		return fmt.Errorf("%w: stale or future timestamp (allowed skew %s)", errUnauthorized, skew)
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.Config.Limits.MaxBodyBytes))
-	if err != nil {
-		return fmt.Errorf("%w: body larger than %d bytes", errTooLarge, s.Config.Limits.MaxBodyBytes)
+		return fmt.Errorf("%w: body larger than %d bytes", errTooLarge, limit)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-	want := sign.Sign([]byte(s.Config.Auth.WebhookSecret.Value()), ts, body)
-	got := r.Header.Get(HeaderSignature)
-	if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return fmt.Errorf("%w: bad signature", errUnauthorized)
+	skew := s.Config.Auth.MaxSkew.D()
+	sig := r.Header.Get(HeaderSignature)
+	at, err := sign.Verify([]byte(s.Config.Auth.WebhookSecret.Value()), r.Header.Get(HeaderTimestamp), sig,
+		r.Method, sign.Target(r.URL), body, time.Now(), skew)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUnauthorized, err)
 	}
-	if !s.seen.add(got, time.Unix(sec, 0).Add(skew)) {
+	fresh, err := s.Journal.RememberSignature(sig, at.Add(skew))
+	if err != nil {
+		return fmt.Errorf("remember signature: %w", err)
+	}
+	if !fresh {
 		return fmt.Errorf("%w: this signature was already used (replayed request)", errUnauthorized)
 	}
 	return nil
 }
 
-// seenSigs remembers signatures until their timestamp leaves the window.
-type seenSigs struct {
-	mu   sync.Mutex
-	sigs map[string]time.Time
+// checkQuery refuses query parameters the route does not take, and any
+// given twice: a filter in front of the agent must see what the agent does.
+func (s *server) checkQuery(rt Route) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if rt.AnyQuery {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := queryAllowed(r, rt.Query); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
-func (s *seenSigs) add(sig string, until time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	if s.sigs == nil {
-		s.sigs = map[string]time.Time{}
+func queryAllowed(r *http.Request, allowed []string) error {
+	q, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return err
 	}
-	for k, exp := range s.sigs {
-		if now.After(exp) {
-			delete(s.sigs, k)
+	for name, vs := range q {
+		switch {
+		case !slices.Contains(allowed, name):
+			if len(allowed) == 0 {
+				return reactions.Invalid("%s: unknown query parameter (this endpoint takes none)", name)
+			}
+			return reactions.Invalid("%s: unknown query parameter (this endpoint takes %s)", name, strings.Join(allowed, ", "))
+		case len(vs) > 1:
+			return reactions.Invalid("%s: given %d times; give it once", name, len(vs))
 		}
 	}
-	if _, ok := s.sigs[sig]; ok {
-		return false
+	return nil
+}
+
+// parseQuery is url.ParseQuery that refuses what it would skip silently
+// (a ';' separator, bad escapes), so the handler sees the whole query.
+func parseQuery(raw string) (map[string][]string, error) {
+	q := map[string][]string{}
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		if strings.Contains(part, ";") {
+			return nil, reactions.Invalid("query: ';' is not a separator; use '&'")
+		}
+		k, v, _ := strings.Cut(part, "=")
+		name, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(v)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, reactions.Invalid("query: %v", err)
+		}
+		q[name] = append(q[name], val)
 	}
-	s.sigs[sig] = until
-	return true
+	return q, nil
+}
+
+// boolParam reads a boolean query parameter: absent is false; true, false,
+// 1 and 0 are accepted, anything else (TRUE, yes, an empty value) is a 400.
+func boolParam(r *http.Request, name string) (bool, error) {
+	if !r.URL.Query().Has(name) {
+		return false, nil
+	}
+	switch v := r.URL.Query().Get(name); v {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	default:
+		return false, reactions.Invalid("%s: %q is not a boolean (true, false, 1 or 0)", name, v)
+	}
 }
 
 // limitInFlight answers 503 + Retry-After beyond the configured number of

@@ -106,9 +106,22 @@ func (s *server) handleGetEvent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ev)
 }
 
+// handleReplay runs an event again, or shows what that would do
+// (?dry_run=true). The replay runs the original's plan with the original's
+// alarm: it takes no body, so nothing (force least of all) can be added,
+// and it needs the role the original needed.
 func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	wait, err := waitParam(r, defaultWait)
 	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	dry, err := boolParam(r, "dry_run")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := noBody(w, r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -117,7 +130,13 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if v := r.URL.Query().Get("dry_run"); v == "true" || v == "1" {
+	if orig.NeedsAdmin() {
+		if err := needRole(r, config.RoleAdmin, "replay "+orig.ID+" (a manual, peer or forced action)"); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if dry {
 		writeJSON(w, http.StatusOK, s.Engine.DryRun(r.Context(), orig))
 		return
 	}
@@ -248,6 +267,10 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	}
 	if !req.Deadline.IsZero() && req.Deadline.After(time.Now().Add(maxStepTimeout)) {
 		s.writeError(w, r, reactions.Invalid("deadline: more than %s ahead (are both nodes' clocks in sync?)", maxStepTimeout))
+		return
+	}
+	if err := reactions.CheckText("reason", req.Reason); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if (!req.Deadline.IsZero() || !req.IntentAt.IsZero()) && req.Origin == "" {

@@ -12,13 +12,68 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 )
 
-// routes is every route of the API, each with the role it needs.
-func (s *server) routes() http.Handler {
+// RoleOpen marks the routes that need no credential: liveness and readiness.
+const RoleOpen = "open"
+
+// Route is one endpoint of the API: its method and pattern, the role it
+// needs and the query parameters it takes. Every route is registered from
+// routeTable, so none can exist without a role, and the auth tests walk the
+// router against Routes.
+type Route struct {
+	Method, Pattern string
+	// Role is config.RoleRead, RoleTrigger, RoleAdmin or RoleOpen.
+	Role string
+	// Query lists the query parameters the route takes; any other, or one
+	// given twice, is a 400.
+	Query []string
+	// AnyQuery routes (probes, scrapers) ignore their query instead.
+	AnyQuery bool
+	handler  http.HandlerFunc
+}
+
+// routeTable is every route of the API, each with the role it needs.
+func (s *server) routeTable() []Route {
+	get, post := http.MethodGet, http.MethodPost
+	rs := []Route{
+		{Method: get, Pattern: "/healthz", Role: RoleOpen, AnyQuery: true, handler: s.handleHealthz},
+		{Method: get, Pattern: "/readyz", Role: RoleOpen, AnyQuery: true, handler: s.handleReadyz},
+		{Method: post, Pattern: "/v1/alarms", Role: config.RoleTrigger, Query: []string{"wait", "source"}, handler: s.handlePostAlarm},
+		{Method: get, Pattern: "/v1/events", Role: config.RoleRead, Query: []string{"status", "limit"}, handler: s.handleListEvents},
+		{Method: get, Pattern: "/v1/events/{id}", Role: config.RoleRead, handler: s.handleGetEvent},
+		// Trigger at the door; the handler asks for admin when the event
+		// replayed needed it (reactions.Event.NeedsAdmin).
+		{Method: post, Pattern: "/v1/events/{id}/replay", Role: config.RoleTrigger, Query: []string{"wait", "dry_run"}, handler: s.handleReplay},
+		{Method: get, Pattern: "/v1/vips", Role: config.RoleRead, handler: s.handleListVIPs},
+		{Method: get, Pattern: "/v1/vips/{name}", Role: config.RoleRead, handler: s.handleGetVIP},
+		{Method: post, Pattern: "/v1/vips/{name}/{action:enable|disable}", Role: config.RoleAdmin, Query: []string{"wait"}, handler: s.handleVIPAction},
+		{Method: post, Pattern: "/v1/failover", Role: config.RoleTrigger, Query: []string{"wait"}, handler: s.handleFailover},
+		{Method: post, Pattern: "/v1/alertmanager", Role: config.RoleTrigger, handler: s.handleAlertmanager},
+	}
+	if s.Metrics != nil {
+		rs = append(rs, Route{Method: get, Pattern: "/metrics", Role: config.RoleRead, AnyQuery: true, handler: s.Metrics.ServeHTTP})
+	}
+	if s.Pair != nil {
+		rs = append(rs, Route{Method: get, Pattern: "/v1/pair", Role: config.RoleRead, handler: s.handlePair})
+	}
+	if s.Reports != nil {
+		rs = append(rs,
+			Route{Method: get, Pattern: "/v1/reports", Role: config.RoleRead, Query: []string{"state", "limit"}, handler: s.handleListReports},
+			Route{Method: post, Pattern: "/v1/reports/{id}/retry", Role: config.RoleAdmin, handler: s.handleRetryReport})
+	}
+	return rs
+}
+
+// routes registers routeTable: the open routes as they are, the others
+// behind the rate limit, authentication, their role and their query check.
+func (s *server) routes() *chi.Mux {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(s.limitInFlight)
-	r.Get("/healthz", s.handleHealthz)
-	r.Get("/readyz", s.handleReadyz)
+	for _, rt := range s.table {
+		if rt.Role == RoleOpen {
+			r.Method(rt.Method, rt.Pattern, rt.handler)
+		}
+	}
 	r.Group(func(r chi.Router) {
 		if n := s.Config.Limits.RatePerMinute; n > 0 {
 			// Per client address, before authentication, so that guessing
@@ -29,27 +84,11 @@ func (s *server) routes() http.Handler {
 				})))
 		}
 		r.Use(s.authenticate)
-		if s.Metrics != nil {
-			r.With(s.require(config.RoleRead)).Method(http.MethodGet, "/metrics", s.Metrics)
+		for _, rt := range s.table {
+			if rt.Role != RoleOpen {
+				r.With(s.require(rt.Role), s.checkQuery(rt)).Method(rt.Method, rt.Pattern, rt.handler)
+			}
 		}
-		r.Route("/v1", func(r chi.Router) {
-			r.With(s.require(config.RoleTrigger)).Post("/alarms", s.handlePostAlarm)
-			r.With(s.require(config.RoleRead)).Get("/events", s.handleListEvents)
-			r.With(s.require(config.RoleRead)).Get("/events/{id}", s.handleGetEvent)
-			r.With(s.require(config.RoleTrigger)).Post("/events/{id}/replay", s.handleReplay)
-			r.With(s.require(config.RoleRead)).Get("/vips", s.handleListVIPs)
-			r.With(s.require(config.RoleRead)).Get("/vips/{name}", s.handleGetVIP)
-			if s.Pair != nil {
-				r.With(s.require(config.RoleRead)).Get("/pair", s.handlePair)
-			}
-			r.With(s.require(config.RoleAdmin)).Post("/vips/{name}/{action:enable|disable}", s.handleVIPAction)
-			r.With(s.require(config.RoleTrigger)).Post("/failover", s.handleFailover)
-			r.With(s.require(config.RoleTrigger)).Post("/alertmanager", s.handleAlertmanager)
-			if s.Reports != nil {
-				r.With(s.require(config.RoleRead)).Get("/reports", s.handleListReports)
-				r.With(s.require(config.RoleAdmin)).Post("/reports/{id}/retry", s.handleRetryReport)
-			}
-		})
 	})
 	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such endpoint: " + req.Method + " " + req.URL.Path, "status": 404})

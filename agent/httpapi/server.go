@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/vipagent/vipagent/agent/config"
@@ -50,15 +51,38 @@ type Reports interface {
 
 type server struct {
 	Deps
-	log  zerolog.Logger
-	seen seenSigs
+	log   zerolog.Logger
+	table []Route
+}
+
+// Server is the API's handler.
+type Server struct {
+	mux    *chi.Mux
+	routes []Route
 }
 
 // NewServer returns the API's handler.
-func NewServer(d Deps) http.Handler {
+func NewServer(d Deps) *Server {
 	s := &server{Deps: d, log: d.Logger.With().Str("component", "http").Logger()}
-	return s.routes()
+	s.table = s.routeTable()
+	return &Server{mux: s.routes(), routes: s.table}
 }
+
+func (h *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Routes is every route the server registered, with its role and query
+// parameters.
+func (h *Server) Routes() []Route {
+	out := make([]Route, len(h.routes))
+	for i, rt := range h.routes {
+		rt.handler = nil
+		out[i] = rt
+	}
+	return out
+}
+
+// Router is the router itself, for walking what is really registered.
+func (h *Server) Router() chi.Routes { return h.mux }
 
 // maxWait bounds the wait query parameter.
 const maxWait = 5 * time.Minute
@@ -117,6 +141,18 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, reactions.Invalid("read body: %v", err)
 	}
 	return data, nil
+}
+
+// noBody refuses a request body on an endpoint that takes none.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	b, err := io.ReadAll(io.LimitReader(http.MaxBytesReader(w, r.Body, 1<<10), 1))
+	if err != nil {
+		return reactions.Invalid("read body: %v", err)
+	}
+	if len(b) > 0 {
+		return reactions.Invalid("body: this endpoint takes none (a replay runs the original's plan; nothing can be added to it)")
+	}
+	return nil
 }
 
 var (

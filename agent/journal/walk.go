@@ -185,6 +185,14 @@ func checkRecord(bucket string, k, v []byte) error {
 		if len(v) == 0 {
 			return fmt.Errorf("key %s names no event", quoteKey(k))
 		}
+	case string(bucketSigs):
+		if len(v) != 8 {
+			return fmt.Errorf("signature %s has no expiry", quoteKey(k))
+		}
+	case string(bucketSigsExpiry):
+		if len(k) < 8 {
+			return fmt.Errorf("expiry key %s is too short", quoteKey(k))
+		}
 	default:
 		return errors.New("not a journal bucket")
 	}

@@ -297,11 +297,12 @@ type target struct {
 
 // targetOf resolves a report's target from the current configuration, so
 // a changed URL, header or secret applies to reports still pending.
-// Callbacks go to the URL the alarm gave, signed with auth.webhook_secret
-// (the secret the caller already shares with this agent) when it is set.
+// Callbacks go to the URL the alarm gave, signed with auth.callback_secret
+// when it is set: never with a key this agent accepts, or a receiver could
+// sign requests to the agent with it.
 func (o *Outbox) targetOf(r journal.Report) (target, bool) {
 	if r.Target == CallbackTarget {
-		return target{url: r.URL, secret: o.cfg.Auth.WebhookSecret.Value(), timeout: DefaultTimeout}, true
+		return target{url: r.URL, secret: o.cfg.Auth.CallbackSecret.Value(), timeout: DefaultTimeout}, true
 	}
 	for _, t := range o.cfg.Reports {
 		if t.Name == r.Target {
@@ -390,7 +391,9 @@ func (o *Outbox) post(ctx context.Context, t target, r *journal.Report, now time
 	req.Header.Set(HeaderReportID, r.ID)
 	req.Header.Set(sign.HeaderTimestamp, ts)
 	if t.secret != "" {
-		req.Header.Set(sign.HeaderSignature, sign.Sign([]byte(t.secret), ts, r.Body))
+		// Over the receiver's method and path too, so that the signature
+		// is good for this request only.
+		req.Header.Set(sign.HeaderSignature, sign.Sign([]byte(t.secret), ts, req.Method, sign.Target(req.URL), r.Body))
 	} else {
 		req.Header.Del(sign.HeaderSignature)
 	}

@@ -172,7 +172,8 @@ func TestRejectedIsNotRetried(t *testing.T) {
 }
 
 // verifier is a report receiver as a user would write it: it checks the
-// timestamp window and the HMAC over timestamp + "." + body.
+// timestamp window and the HMAC over timestamp, method, path and query, and
+// body, each joined with ".".
 func verifier(secret string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -183,7 +184,7 @@ func verifier(secret string) http.HandlerFunc {
 			return
 		}
 		m := hmac.New(sha256.New, []byte(secret))
-		m.Write([]byte(ts + "." + string(body)))
+		m.Write([]byte(ts + "." + r.Method + "." + r.URL.RequestURI() + "." + string(body)))
 		want := "sha256=" + hex.EncodeToString(m.Sum(nil))
 		if !hmac.Equal([]byte(want), []byte(r.Header.Get("X-Vipagent-Signature"))) {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
@@ -249,20 +250,26 @@ reports:
 	if bytes.Equal(tampered, b) {
 		t.Fatalf("test did not change the body: %s", b)
 	}
-	for name, data := range map[string][]byte{"original": b, "tampered": tampered} {
-		req, _ := http.NewRequest(http.MethodPost, recv.URL, bytes.NewReader(data))
+	// So does the same request sent to another path: the signature is
+	// bound to the receiver's method and path.
+	for _, tt := range []struct {
+		name, path string
+		data       []byte
+		want       int
+	}{
+		{"original", "", b, http.StatusOK},
+		{"tampered body", "", tampered, http.StatusUnauthorized},
+		{"another path", "/v1/events/x/replay", b, http.StatusUnauthorized},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, recv.URL+tt.path, bytes.NewReader(tt.data))
 		req.Header = h.Clone()
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		want := http.StatusOK
-		if name == "tampered" {
-			want = http.StatusUnauthorized
-		}
-		if resp.StatusCode != want {
-			t.Errorf("%s body: receiver answered %d, want %d", name, resp.StatusCode, want)
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: receiver answered %d, want %d", tt.name, resp.StatusCode, tt.want)
 		}
 	}
 
@@ -281,9 +288,10 @@ reports:
 	}
 }
 
-// A callback_url receives the full result, signed with the webhook secret.
+// A callback_url receives the full result, signed with auth.callback_secret
+// (never with the webhook secret, which the agent accepts).
 func TestCallback(t *testing.T) {
-	const secret = "webhook-secret-0123456789"
+	const secret = "callback-secret-0123456789"
 	var (
 		mu  sync.Mutex
 		got []byte
@@ -299,7 +307,8 @@ func TestCallback(t *testing.T) {
 	}))
 	defer recv.Close()
 	host := strings.TrimPrefix(recv.URL, "http://")
-	cfg := loadConfig(t, fmt.Sprintf("node: rm1\nnodes: {rm1: {}}\ncallback_hosts: [%q]\nauth: {webhook_secret: env:WH}\n", host), map[string]string{"WH": secret})
+	cfg := loadConfig(t, fmt.Sprintf("node: rm1\nnodes: {rm1: {}}\ncallback_hosts: [%q]\nauth: {webhook_secret: env:WH, callback_secret: env:CB}\n", host),
+		map[string]string{"WH": "webhook-secret-0123456789", "CB": secret})
 	e := newEnv(t, cfg, WithClock(time.Now))
 	ev := e.finish(reactions.StatusFailed, reactions.Alarm{Condition: "RM1_Stopped", CallbackURL: recv.URL + "/cb?ticket=42"})
 	if n := e.drain(); n != 1 {

@@ -1,5 +1,6 @@
 // Package strictjson decodes request bodies strictly: one JSON value, valid
-// UTF-8, no unknown fields, nothing after it. Every door that takes JSON
+// UTF-8, no unknown fields, no key twice in an object (exactly or differing
+// only in case), keys matching field names exactly, nothing after it. Every door that takes JSON
 // (the API, the Alertmanager receiver) decodes through it, so they refuse
 // the same things. Errors wrap reactions.ErrInvalid.
 package strictjson
@@ -13,11 +14,15 @@ import (
 	"github.com/vipagent/vipagent/reactions"
 )
 
-// Decode decodes one JSON value into dst, refusing unknown fields and
-// trailing data.
+// Decode decodes one JSON value into dst, refusing unknown fields,
+// duplicate and case-variant keys, and trailing data. Errors name the path
+// of the offending key.
 func Decode(data []byte, dst any) error {
 	if !utf8.Valid(data) {
 		return reactions.Invalid("body is not valid UTF-8")
+	}
+	if err := checkKeys(data, dst); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()

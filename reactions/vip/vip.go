@@ -5,8 +5,11 @@ package vip
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -33,7 +36,32 @@ func DecodeOptions(raw map[string]any, dst any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(dst); err != nil {
-		return fmt.Errorf("options: %w", err)
+		return optionsError(err)
 	}
 	return nil
+}
+
+var (
+	yamlLine     = regexp.MustCompile(`^line \d+: `)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+)
+
+// optionsError rewrites yaml's errors about the re-marshalled options map
+// (whose line numbers mean nothing to the user) as one line per problem,
+// naming the option.
+func optionsError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("options: %w", err)
+	}
+	msgs := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		e = yamlLine.ReplaceAllString(e, "")
+		if m := unknownField.FindStringSubmatch(e); m != nil {
+			msgs = append(msgs, "options."+m[1]+": unknown option")
+			continue
+		}
+		msgs = append(msgs, "options: "+e)
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
