@@ -151,9 +151,12 @@ func vipagent(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// bounded is the tests' HTTP client: no request to an agent waits forever.
+var bounded = &http.Client{Timeout: 30 * time.Second}
+
 func getJSON(t *testing.T, url string, v any) int {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := bounded.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

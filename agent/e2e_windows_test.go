@@ -192,10 +192,15 @@ func serveWindows(t *testing.T, exe, cfg, addr string) (terminate func()) {
 	terminate = func() {
 		cmd.Process.Kill()
 		<-exited
+		// Connections kept alive to the process that is gone are not
+		// always reset under Wine: never reuse them.
+		bounded.CloseIdleConnections()
+		http.DefaultClient.CloseIdleConnections()
 	}
 	t.Cleanup(terminate)
+	probe := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := probe.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -28,6 +28,7 @@
 # Each test binary runs with -test.v in its package directory, bounded by
 # WINDOWS_TEST_TIMEOUT seconds (default 300) per package. The output of a
 # failed package is printed; WINDOWS_TEST_VERBOSE=1 prints every package's.
+# WINDOWS_TEST_ARGS adds test flags, e.g. "-test.run TestX -test.count 5".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -102,7 +103,7 @@ for p in "${pkgs[@]}"; do
 	log="$work/$(basename "$bin" .test.exe).log"
 	t0=$SECONDS
 	rc=0
-	(cd "$dir" && timeout -k 10 "$pkg_timeout" wine "$bin" -test.v -test.timeout "$((pkg_timeout - 10))s" >"$log" 2>&1) || rc=$?
+	(cd "$dir" && timeout -k 10 "$pkg_timeout" wine "$bin" -test.v -test.timeout "$((pkg_timeout - 10))s" ${WINDOWS_TEST_ARGS:-} >"$log" 2>&1) || rc=$?
 	np=$(grep -cE '^ *--- PASS: ' "$log" || true)
 	nf=$(grep -cE '^ *--- FAIL: ' "$log" || true)
 	ns=$(grep -cE '^ *--- SKIP: ' "$log" || true)
