@@ -112,7 +112,7 @@ func (m *Main) newScheduler() (job, error) {
 func (m *Main) newReconciler() *reconcile.Reconciler {
 	vips := map[string]reconcile.VIP{}
 	for name, v := range m.Config.VIPs {
-		vips[name] = reconcile.VIP{Owner: v.Owner, AutoFix: v.AutoFix}
+		vips[name] = reconcile.VIP{Owner: v.Owner, AutoFix: v.Repairs()}
 	}
 	return reconcile.New(reconcile.Config{
 		Node:  m.Config.Node,

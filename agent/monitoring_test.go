@@ -41,7 +41,7 @@ func monConfig(t *testing.T, node string, addrs map[string]string, autoFix bool,
 	}
 	c.Auth.Tokens = []config.Token{{Name: "peer", Role: config.RoleAdmin, Token: config.NewSecret(monToken)}}
 	c.VIPs = map[string]config.VIP{"rm-vip": {
-		Address: "192.0.2.100/24", Interface: "eth0", Backend: "fake", Owner: "rm1", AutoFix: autoFix,
+		Address: "192.0.2.100/24", Interface: "eth0", Backend: "fake", Owner: "rm1", AutoFix: &autoFix,
 		Options: map[string]any{"initial": initial, "persist": false},
 	}}
 	c.Reactions = []config.Reaction{{

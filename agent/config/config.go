@@ -90,8 +90,11 @@ type VIP struct {
 	Owner   string         `yaml:"owner"`
 	Timeout Duration       `yaml:"timeout"`
 	Options map[string]any `yaml:"options"`
-	// AutoFix lets the reconcile job repair drift instead of only reporting it.
-	AutoFix bool `yaml:"auto_fix"`
+	// AutoFix lets the reconcile job repair drift (the VIP on no node, on
+	// both, or not where the newest move put it) instead of only reporting
+	// it. Unset means true: one holder, whatever the faults, is the
+	// promise; auto_fix: false only reports. See Repairs.
+	AutoFix *bool `yaml:"auto_fix"`
 }
 
 // Prefix is the VIP's parsed address; only call after Validate.
@@ -365,6 +368,9 @@ func ValidName(s string) bool { return nameRE.MatchString(s) }
 
 // ValidInterface reports whether s is fit to be an interface name.
 func ValidInterface(s string) bool { return ifnameRE.MatchString(s) && !strings.HasSuffix(s, " ") }
+
+// Repairs reports whether reconcile repairs this VIP's drift.
+func (v VIP) Repairs() bool { return v.AutoFix == nil || *v.AutoFix }
 
 // NodeByMember returns the node whose RM has the given member ID.
 func (c *Config) NodeByMember(id int) (string, bool) {
