@@ -303,6 +303,7 @@ func TestSecretsResolvedWhereUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing")
+	_, notFound := os.ReadFile(missing) // the system's own words for it
 	tests := []struct {
 		name, old, new, path string
 		env                  map[string]string
@@ -313,10 +314,11 @@ func TestSecretsResolvedWhereUsed(t *testing.T) {
 				"in its own environment; use file:/path instead)"},
 		{"peer token from env", `token: "0123456789abcdef0123"`, `token: "env:RM2_TOKEN"`, "nodes.rm2.token",
 			map[string]string{"RM2_TOKEN": "peer-token"}, ""},
-		{"peer token from a missing file", `token: "0123456789abcdef0123"`, `token: "file:` + missing + `"`, "nodes.rm2.token", nil,
-			"nodes.rm2.token: file:" + missing + " cannot be read: open " + missing + ": no such file or directory " +
+		// Single-quoted: a Windows path's backslashes are not escapes there.
+		{"peer token from a missing file", `token: "0123456789abcdef0123"`, `token: 'file:` + missing + `'`, "nodes.rm2.token", nil,
+			"nodes.rm2.token: file:" + missing + " cannot be read: " + notFound.Error() + " " +
 				"(the file must be readable by every account that runs vipagent: LCA's, and RM's for the failover hook)"},
-		{"peer token from an empty file", `token: "0123456789abcdef0123"`, `token: "file:` + empty + `"`, "nodes.rm2.token", nil,
+		{"peer token from an empty file", `token: "0123456789abcdef0123"`, `token: 'file:` + empty + `'`, "nodes.rm2.token", nil,
 			"nodes.rm2.token: file:" + empty + " is an empty file"},
 		{"short auth token from env", "reactions:", "auth: {tokens: [{role: admin, token: 'env:OPS'}]}\nreactions:", "auth.tokens[0].token",
 			map[string]string{"OPS": "short"}, "auth.tokens[0].token: env:OPS gives a value shorter than 16 characters"},

@@ -1,3 +1,6 @@
+// promtool is a Linux program here (Debian's prometheus package): the Linux test
+// run checks the rules; the windows run has nothing to run it with.
+
 package templates_test
 
 import (
