@@ -91,15 +91,7 @@ func TestWindowsEndToEnd(t *testing.T) {
 	}
 	run := func(args ...string) (int, string) {
 		t.Helper()
-		cmd := exec.Command(exe, args...)
-		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode(), string(out)
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return 0, string(out)
+		return exitOf(t, root, exe, args...)
 	}
 	if code, out := run("config", "check", "--config", cfg); code != 0 {
 		t.Fatalf("config check: exit %d\n%s", code, out)
@@ -121,15 +113,7 @@ func TestWindowsEndToEnd(t *testing.T) {
 	// RM's failoverscript, through the shipped wrappers and cmd.exe.
 	hook := func(wrapper string, args ...string) (int, string) {
 		t.Helper()
-		cmd := exec.Command(cmdExe(), append([]string{"/d", "/c", filepath.Join(root, wrapper)}, args...)...)
-		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode(), string(out)
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return 0, string(out)
+		return exitOf(t, root, cmdExe(), append([]string{"/d", "/c", filepath.Join(root, wrapper)}, args...)...)
 	}
 	if code, out := hook("IPTakeOver.bat", "disable", "2"); code != 0 || !strings.Contains(out, "disable rm-vip on rm2 [script]: changed") {
 		t.Errorf("IPTakeOver.bat disable 2: exit %d\n%s", code, out)
@@ -216,6 +200,20 @@ func serveWindows(t *testing.T, exe, cfg, addr string) (terminate func()) {
 			t.Fatalf("vipagent.exe serve not ready: %v", err)
 		}
 	}
+}
+
+// exitOf runs a program in dir and returns its exit code and output.
+func exitOf(t *testing.T, dir, program string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(program, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), string(out)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
 }
 
 func cmdExe() string {
