@@ -397,8 +397,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// SortedKeys returns the keys of m in order.
-func SortedKeys[V any](m map[string]V) []string { return sortedKeys(m) }
 
 // CheckTemplate reports whether a command argument uses only known placeholders.
 func CheckTemplate(s string) error { return reactions.CheckArgTemplate(s) }
