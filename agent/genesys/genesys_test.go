@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,10 +188,10 @@ func TestGolden(t *testing.T) {
 			for _, e := range entries {
 				golden = append(golden, e.Name())
 			}
-			if diff := cmp.Diff(golden, config.SortedKeys(files)); diff != "" {
+			if diff := cmp.Diff(golden, slices.Sorted(maps.Keys(files))); diff != "" {
 				t.Errorf("generated file set differs from %s (-want +got):\n%s", dir, diff)
 			}
-			for _, name := range config.SortedKeys(files) {
+			for _, name := range slices.Sorted(maps.Keys(files)) {
 				want, err := os.ReadFile(filepath.Join(dir, name))
 				if err != nil {
 					t.Errorf("read golden %s: %v", name, err)
