@@ -20,6 +20,7 @@ var (
 	schedulesFlag = flag.Int("chaos.schedules", 0, "number of seeded schedules to run; 0 skips TestChaos")
 	seedFlag      = flag.Uint64("chaos.seed", 0, "seed of the first schedule, the next ones use seed+1, seed+2...; 0 picks one from the clock")
 	durationFlag  = flag.Duration("chaos.duration", 20*time.Second, "how long each schedule sends operations and injects faults")
+	verboseFlag   = flag.Bool("chaos.verbose", false, "print every schedule and both journals, not only those with a violation")
 )
 
 // envChaos=1 runs one schedule without flags.
@@ -393,7 +394,7 @@ func (r *report) print(s *schedule, d time.Duration) {
 	if r.harness != "" {
 		fmt.Printf("  harness: %s\n", r.harness)
 	}
-	if len(r.violations) == 0 {
+	if len(r.violations) == 0 && !*verboseFlag {
 		return
 	}
 	for _, v := range r.violations {
