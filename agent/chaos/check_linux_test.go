@@ -90,11 +90,62 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 				rep.violate("c", "op %d repeated key %s: answered with event %s, want the original %s", o.n, o.key, r.eventID, r.refEvent)
 			}
 		}
+		c.checkAlone(s, o, journals, rep)
 		// (e) every wait is bounded: the command ends within --wait plus
 		// a margin.
 		if r.overran {
 			rep.violate("e", "op %d (%s to %s) was still running %s after its --wait %s and was killed", o.n, o.kind, o.node, cliMargin, cliWait)
 		}
+	}
+}
+
+// checkAlone is invariant (f): an alarm move or a `failover enable X`
+// that ran alone (no fault, no other operation, no reconcile repair in its
+// time) succeeded and left its target the only holder; a manual enable
+// that succeeded did too.
+func (c *cluster) checkAlone(s *schedule, o *op, journals map[string]map[string]reactions.Event, rep *report) {
+	r := o.res
+	if o.check == checkNone || r.invoked.IsZero() || r.outcome == outcomeDuplicate || r.outcome == outcomeSkipped {
+		return
+	}
+	if o.check == checkEnable && r.outcome != outcomeSucceeded {
+		return
+	}
+	from, to := r.invoked.Add(-500*time.Millisecond), r.completed
+	if !r.observed.IsZero() {
+		to = r.observed
+	}
+	for _, f := range s.faults {
+		if !f.start.IsZero() && f.start.Before(to) && (f.end.IsZero() || f.end.Add(time.Second).After(from)) {
+			return
+		}
+	}
+	for _, p := range s.ops {
+		if p != o && !p.res.invoked.IsZero() && p.res.invoked.Before(to) && p.res.completed.After(from) {
+			return
+		}
+	}
+	for _, evs := range journals {
+		for _, ev := range evs {
+			if ev.Source != reactions.SourceReconcile {
+				continue
+			}
+			end := time.Now()
+			if ev.Result != nil && !ev.Result.FinishedAt.IsZero() {
+				end = ev.Result.FinishedAt
+			}
+			if ev.ReceivedAt.Before(to) && end.After(from) {
+				return
+			}
+		}
+	}
+	switch {
+	case r.outcome != outcomeSucceeded:
+		rep.violate("f", "op %d (%s, alone) ended %s, want succeeded with %s the only holder: %s", o.n, o.kind, r.outcome, o.target, oneLine(r.detail, 200))
+	case r.afterErr != nil:
+		rep.violate("f", "op %d: cannot observe the holders after it: %v", o.n, r.afterErr)
+	case len(r.after) != 1 || r.after[0] != o.target:
+		rep.violate("f", "op %d (%s, alone) succeeded but left the VIP on %v, want %s only", o.n, o.kind, r.after, o.target)
 	}
 }
 

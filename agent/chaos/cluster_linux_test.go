@@ -388,15 +388,30 @@ func (c *cluster) events(n *node) ([]reactions.Event, error) {
 	return l.Events, err
 }
 
-// holders lists the nodes that have the VIP on their interface.
+// holders lists the nodes that have the VIP on their interface; a node
+// that cannot be looked at fails the test.
 func (c *cluster) holders() []string {
+	hs, err := c.observeHolders()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return hs
+}
+
+// observeHolders lists the nodes that have the VIP on their interface
+// (safe from any goroutine).
+func (c *cluster) observeHolders() ([]string, error) {
 	var hs []string
 	for _, name := range []string{"rm1", "rm2"} {
-		if c.lab.HasAddress(c.t, c.nodes[name].lab.Name, viptest.VIP4) {
+		out, err := c.lab.Exec(c.nodes[name].lab.Name, "ip", "-o", "addr", "show", "dev", viptest.Interface)
+		if err != nil {
+			return nil, err
+		}
+		if strings.Contains(out, " "+viptest.VIP4.String()+" ") {
 			hs = append(hs, name)
 		}
 	}
-	return hs
+	return hs, nil
 }
 
 // macNode names the node whose MAC is mac ("" for none, "?" for another).

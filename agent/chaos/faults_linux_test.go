@@ -20,8 +20,8 @@ const (
 	// cliWait is the --wait every operation passes; cliMargin what the
 	// command may take beyond it before the harness calls it hung, kills
 	// it and counts a violation of "every wait is bounded".
-	cliWait   = 8 * time.Second
-	cliMargin = 7 * time.Second
+	cliWait   = 5 * time.Second
+	cliMargin = 3 * time.Second
 )
 
 // lossRules is the nftables ruleset of the loss fault (this kernel has no
@@ -210,6 +210,11 @@ func (c *cluster) runOp(s *schedule, o *op) {
 	res.overran = ctx.Err() != nil
 	res.exit = cmd.ProcessState.ExitCode()
 	classify(&res, err, stdout.Bytes(), stderr.String())
+	if res.outcome == outcomeSucceeded && o.check != checkNone {
+		// What the operation left, before anything else can move it.
+		res.after, res.afterErr = c.observeHolders()
+		res.observed = time.Now()
+	}
 	s.mu.Lock()
 	o.res = res
 	s.mu.Unlock()

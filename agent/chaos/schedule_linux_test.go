@@ -64,10 +64,26 @@ type op struct {
 	// target is the node the operation means to leave holding the VIP
 	// ("" for an operation that expresses no intent); see expectedHolders.
 	target string
+	// check is what invariant (f) expects of the operation when it runs
+	// alone: no fault, no other operation, no reconcile repair at the time.
+	check moveCheck
 
 	// What happened, filled in as it runs.
 	res opResult
 }
+
+// moveCheck says what an operation that ran alone must have done.
+type moveCheck string
+
+const (
+	checkNone moveCheck = ""
+	// checkMove: it succeeded and left its target the only holder (alarm
+	// moves and `failover enable X`, which means "X and only X").
+	checkMove moveCheck = "move"
+	// checkEnable: if it succeeded, its target is the only holder (a
+	// manual enable may fail by design while the other node holds the VIP).
+	checkEnable moveCheck = "enable"
+)
 
 // opResult is what the harness learnt of an operation.
 type opResult struct {
@@ -84,6 +100,11 @@ type opResult struct {
 	// refEvent is, for a repeat, the event its original got, if the
 	// original had completed with one when the repeat was sent.
 	refEvent string
+	// after are the holders observed right after a succeeded operation
+	// with a check, at observed (afterErr if they could not be).
+	after    []string
+	afterErr error
+	observed time.Time
 }
 
 // outcome classifies an operation's result for the holder invariant.
@@ -174,6 +195,20 @@ func generate(seed uint64, d time.Duration) *schedule {
 			faultFree = at + f.hold + between(r, 200*time.Millisecond, 2*time.Second)
 			continue
 		}
+		if r.IntN(100) < 8 {
+			// Opposite moves at the same moment: each agent is asked to
+			// take the VIP from the other.
+			for _, to := range nodes {
+				o := &op{n: len(s.ops), at: at, kind: opFire, node: to, target: to, check: checkMove}
+				o.condition = "RM2_Unexpected_Stop"
+				if to == "rm2" {
+					o.condition = "RM1_Unexpected_Stop"
+				}
+				o.key = fmt.Sprintf("chaos-%d-%d", seed, o.n)
+				s.ops = append(s.ops, o)
+			}
+			continue
+		}
 		o := &op{n: len(s.ops), at: at, node: pick(r, nodes...)}
 		var earlier []*op
 		for _, e := range s.ops {
@@ -190,10 +225,10 @@ func generate(seed uint64, d time.Duration) *schedule {
 		switch k := r.IntN(100); {
 		case k < 15 && len(fires) > 0:
 			ref := fires[r.IntN(len(fires))]
-			o.kind, o.ref, o.node, o.condition, o.key, o.target = opRepeat, ref.n, ref.node, ref.condition, ref.key, ref.target
+			o.kind, o.ref, o.node, o.condition, o.key, o.target, o.check = opRepeat, ref.n, ref.node, ref.condition, ref.key, ref.target, ref.check
 		case k < 30 && len(earlier) > 0:
 			ref := earlier[r.IntN(len(earlier))]
-			o.kind, o.ref, o.node, o.target = opReplay, ref.n, ref.node, ref.target
+			o.kind, o.ref, o.node, o.target, o.check = opReplay, ref.n, ref.node, ref.target, ref.check
 		case k < 50:
 			o.kind = opFailover
 			o.action = "enable"
@@ -205,14 +240,16 @@ func generate(seed uint64, d time.Duration) *schedule {
 			if o.member != 0 {
 				on = memberNode[o.member]
 			}
-			o.target = on
+			o.target, o.check = on, checkMove
 			if o.action == "disable" {
-				o.target = other[on]
+				// Releases on one host only, as INIT.bat does; reconcile
+				// gives the VIP to the other node afterwards.
+				o.target, o.check = other[on], checkNone
 			}
 		case k < 60:
-			o.kind, o.target = opEnable, o.node
+			o.kind, o.target, o.check = opEnable, o.node, checkEnable
 		default:
-			o.kind = opFire
+			o.kind, o.check = opFire, checkMove
 			o.condition = conditions[r.IntN(len(conditions))]
 			o.key = fmt.Sprintf("chaos-%d-%d", seed, o.n)
 			// The stopped RM's node loses the VIP; the survivor gets it.
