@@ -75,6 +75,7 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 		}
 		journals[name] = byID
 	}
+	lateSteps(journals, rep)
 	for _, o := range s.ops {
 		r := o.res
 		if r.eventID != "" && journals[o.node] != nil {
@@ -95,6 +96,38 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 		// a margin.
 		if r.overran {
 			rep.violate("e", "op %d (%s to %s) was still running %s after its --wait %s and was killed", o.n, o.kind, o.node, cliMargin, cliWait)
+		}
+	}
+}
+
+// lateSteps is part of invariant (c), promise 3's "a peer never acts on
+// a request whose caller gave up": a step that a node carried out for
+// another (a peer event, origin "EVENT#STEP") must not change anything
+// after the calling step ended (its start plus its duration).
+func lateSteps(journals map[string]map[string]reactions.Event, rep *report) {
+	for node, evs := range journals {
+		for _, p := range evs {
+			if p.Source != reactions.SourcePeer || p.Result == nil || len(p.Result.Steps) != 1 || p.Result.Steps[0].Outcome != reactions.OutcomeChanged {
+				continue
+			}
+			id, idx, ok := strings.Cut(p.Origin, "#")
+			i, err := strconv.Atoi(idx)
+			if !ok || err != nil {
+				continue
+			}
+			for caller, cevs := range journals {
+				ev, found := cevs[id]
+				if caller == node || !found || ev.Result == nil || i >= len(ev.Result.Steps) {
+					continue
+				}
+				cs := ev.Result.Steps[i]
+				gaveUp := cs.StartedAt.Add(time.Duration(cs.DurationMS * float64(time.Millisecond)))
+				if acted := p.Result.Steps[0].StartedAt; acted.After(gaveUp) {
+					rep.violate("c", "%s's event %s (%s@%s, for %s's step %s, which ended %s at %s) acted %s after its caller gave up",
+						node, p.ID, p.Result.Steps[0].Action, node, caller, p.Origin, cs.Outcome,
+						gaveUp.Format("15:04:05.000"), acted.Sub(gaveUp).Round(time.Millisecond))
+				}
+			}
 		}
 	}
 }

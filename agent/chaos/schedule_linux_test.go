@@ -304,6 +304,9 @@ func (o *op) String() string {
 		if r.overran {
 			b.WriteString(" OVERRAN")
 		}
+		if !r.observed.IsZero() {
+			fmt.Fprintf(&b, " holders after: %v", r.after)
+		}
 		if r.detail != "" {
 			fmt.Fprintf(&b, ": %s", r.detail)
 		}
