@@ -52,12 +52,12 @@ func TestChaos(t *testing.T) {
 	var sum summary
 	for i := range n {
 		s := generate(seed+uint64(i), d)
-		var rep *report
-		t.Run(fmt.Sprintf("seed=%d", s.seed), func(t *testing.T) {
-			rep = runSchedule(t, bin, s)
+		rep := &report{seed: s.seed, outages: map[string][]time.Duration{}}
+		passed := t.Run(fmt.Sprintf("seed=%d", s.seed), func(t *testing.T) {
+			runSchedule(t, bin, s, rep)
 		})
-		if rep == nil {
-			rep = &report{seed: s.seed, harness: "the schedule did not finish (see the test log)"}
+		if !passed && len(rep.violations) == 0 && rep.harness == "" {
+			rep.harness = "the schedule did not finish (see the test log)"
 		}
 		// The lab and the tmpfs are gone once the subtest's cleanups ran.
 		rep.leftovers(bin)
@@ -107,9 +107,8 @@ func (r *report) violate(invariant, format string, args ...any) {
 	r.violations = append(r.violations, violation{invariant, fmt.Sprintf(format, args...)})
 }
 
-// runSchedule runs s in a fresh lab and checks it.
-func runSchedule(t *testing.T, bin string, s *schedule) *report {
-	rep := &report{seed: s.seed, outages: map[string][]time.Duration{}}
+// runSchedule runs s in a fresh lab and checks it into rep.
+func runSchedule(t *testing.T, bin string, s *schedule, rep *report) {
 	c := newCluster(t, bin, s.tmpfsNode)
 	rep.prefix, rep.tmpfs = c.lab.Prefix, c.tmpfs
 	// Runs before the tmpfs is unmounted and the lab removed, even when a
@@ -159,7 +158,6 @@ func runSchedule(t *testing.T, bin string, s *schedule) *report {
 	if len(rep.violations) > 0 {
 		t.Fail()
 	}
-	return rep
 }
 
 // runTimeline plays the schedule: operations start at their offsets and run

@@ -123,9 +123,9 @@ func lateSteps(journals map[string]map[string]reactions.Event, rep *report) {
 				cs := ev.Result.Steps[i]
 				gaveUp := cs.StartedAt.Add(time.Duration(cs.DurationMS * float64(time.Millisecond)))
 				if acted := p.Result.Steps[0].StartedAt; acted.After(gaveUp) {
-					rep.violate("c", "%s's event %s (%s@%s, for %s's step %s, which ended %s at %s) acted %s after its caller gave up",
+					rep.violate("c", "%s's event %s (%s@%s, for %s's step %s, which ended %s at %s: %s) acted %s after its caller gave up",
 						node, p.ID, p.Result.Steps[0].Action, node, caller, p.Origin, cs.Outcome,
-						gaveUp.Format("15:04:05.000"), acted.Sub(gaveUp).Round(time.Millisecond))
+						gaveUp.Format("15:04:05.000"), oneLine(cs.Error, 100), acted.Sub(gaveUp).Round(time.Millisecond))
 				}
 			}
 		}
