@@ -261,9 +261,11 @@ func waitUntil(within time.Duration, ok func() bool) bool {
 }
 
 // measure records the client-observed outage of every fault, and of every
-// move made while no fault was active: the longest time without an answer
-// from the VIP in the fault's window (from its start to 5 s after its heal,
-// or the next fault's start, whichever is first).
+// move that ran alone (an alarm or `failover enable` with no fault, no
+// other operation and no repair at the time): the longest time without an
+// answer from the VIP in the fault's window (from its start to 5 s after
+// its heal, or the next fault's start, whichever is first) or the move's
+// (from its start to 1 s after it ended).
 func (c *cluster) measure(s *schedule, rep *report, settled time.Time) {
 	rs := c.probe.answers()
 	for i, f := range s.faults {
@@ -281,25 +283,18 @@ func (c *cluster) measure(s *schedule, rep *report, settled time.Time) {
 	}
 	for _, o := range s.ops {
 		r := o.res
-		if r.outcome != outcomeSucceeded || o.target == "" {
+		if r.outcome != outcomeSucceeded || o.check != checkMove || !r.alone {
 			continue
 		}
 		from, to := r.invoked, r.completed.Add(time.Second)
-		overlaps := false
-		for _, f := range s.faults {
-			if !f.start.IsZero() && f.start.Before(to) && (f.end.IsZero() || f.end.Add(5*time.Second).After(from)) {
-				overlaps = true
-			}
-		}
-		if overlaps || answererAt(rs, from, false) == answererAt(rs, to, true) {
-			continue // not a move, or not one without a fault
+		if answererAt(rs, from, false) == answererAt(rs, to, true) {
+			continue // the VIP did not move
 		}
 		rep.outages[moveKind] = append(rep.outages[moveKind], longestGap(rs, from, to))
 	}
 }
 
-// moveKind is the outage table's row for moves made while no fault was
-// active.
+// moveKind is the outage table's row for moves that ran alone.
 const moveKind = "move (no fault)"
 
 // answererAt is the node that answered last before t, or first after t.

@@ -91,7 +91,8 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 				rep.violate("c", "op %d repeated key %s: answered with event %s, want the original %s", o.n, o.key, r.eventID, r.refEvent)
 			}
 		}
-		c.checkAlone(s, o, journals, rep)
+		o.res.alone = alone(s, o, journals)
+		checkAlone(o, rep)
 		// (e) every wait is bounded: the command ends within --wait plus
 		// a margin.
 		if r.overran {
@@ -132,17 +133,13 @@ func lateSteps(journals map[string]map[string]reactions.Event, rep *report) {
 	}
 }
 
-// checkAlone is invariant (f): an alarm move or a `failover enable X`
-// that ran alone (no fault, no other operation, no reconcile repair in its
-// time) succeeded and left its target the only holder; a manual enable
-// that succeeded did too.
-func (c *cluster) checkAlone(s *schedule, o *op, journals map[string]map[string]reactions.Event, rep *report) {
+// alone reports whether o ran alone: no fault, no other operation and no
+// reconcile repair between its start (less 500 ms) and the moment its
+// holders were observed (or it ended).
+func alone(s *schedule, o *op, journals map[string]map[string]reactions.Event) bool {
 	r := o.res
-	if o.check == checkNone || r.invoked.IsZero() || r.outcome == outcomeDuplicate || r.outcome == outcomeSkipped {
-		return
-	}
-	if o.check == checkEnable && r.outcome != outcomeSucceeded {
-		return
+	if r.invoked.IsZero() {
+		return false
 	}
 	from, to := r.invoked.Add(-500*time.Millisecond), r.completed
 	if !r.observed.IsZero() {
@@ -150,12 +147,12 @@ func (c *cluster) checkAlone(s *schedule, o *op, journals map[string]map[string]
 	}
 	for _, f := range s.faults {
 		if !f.start.IsZero() && f.start.Before(to) && (f.end.IsZero() || f.end.Add(time.Second).After(from)) {
-			return
+			return false
 		}
 	}
 	for _, p := range s.ops {
 		if p != o && !p.res.invoked.IsZero() && p.res.invoked.Before(to) && p.res.completed.After(from) {
-			return
+			return false
 		}
 	}
 	for _, evs := range journals {
@@ -168,9 +165,23 @@ func (c *cluster) checkAlone(s *schedule, o *op, journals map[string]map[string]
 				end = ev.Result.FinishedAt
 			}
 			if ev.ReceivedAt.Before(to) && end.After(from) {
-				return
+				return false
 			}
 		}
+	}
+	return true
+}
+
+// checkAlone is invariant (f): an alarm move or a `failover enable X`
+// that ran alone succeeded and left its target the only holder; a manual
+// enable that succeeded alone did too.
+func checkAlone(o *op, rep *report) {
+	r := o.res
+	if o.check == checkNone || !r.alone || r.outcome == outcomeDuplicate || r.outcome == outcomeSkipped {
+		return
+	}
+	if o.check == checkEnable && r.outcome != outcomeSucceeded {
+		return
 	}
 	switch {
 	case r.outcome != outcomeSucceeded:

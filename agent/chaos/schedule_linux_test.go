@@ -105,6 +105,9 @@ type opResult struct {
 	after    []string
 	afterErr error
 	observed time.Time
+	// alone is set by the checks: no fault, no other operation and no
+	// reconcile repair overlapped it.
+	alone bool
 }
 
 // outcome classifies an operation's result for the holder invariant.
