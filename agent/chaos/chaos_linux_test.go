@@ -287,8 +287,8 @@ func (c *cluster) measure(s *schedule, rep *report, settled time.Time) {
 			continue
 		}
 		from, to := r.invoked, r.completed.Add(time.Second)
-		if answererAt(rs, from, false) == answererAt(rs, to, true) {
-			continue // the VIP did not move
+		if answererAt(rs, from, false) == answererAt(rs, to, true) || !answeredWithin(rs, from, 20*time.Millisecond) {
+			continue // the VIP did not move, or the client was not being served when it started
 		}
 		rep.outages[moveKind] = append(rep.outages[moveKind], longestGap(rs, from, to))
 	}
@@ -313,6 +313,16 @@ func answererAt(rs []reply, t time.Time, after bool) string {
 		}
 	}
 	return ""
+}
+
+// answeredWithin reports whether an answer arrived in the d before t.
+func answeredWithin(rs []reply, t time.Time, d time.Duration) bool {
+	for i := len(rs) - 1; i >= 0; i-- {
+		if rs[i].at.Before(t) {
+			return t.Sub(rs[i].at) <= d
+		}
+	}
+	return false
 }
 
 // summary adds up every schedule's report.

@@ -172,25 +172,22 @@ func (p *prober) Close() {
 	p.wg.Wait()
 }
 
-// longestGap is the longest time without any answer that overlaps the
-// window [from, to]: the client-observed outage in it. Answers are in
-// arrival order; a window with no answer after it counts up to its end.
+// longestGap is the longest time without any answer within the window
+// [from, to]: the client-observed outage in it. A silence that began
+// before the window counts from the window's start, one that lasts past
+// its end up to the end. Answers are in arrival order.
 func longestGap(rs []reply, from, to time.Time) time.Duration {
 	var gap time.Duration
-	prev := time.Time{}
+	prev := from
 	for _, r := range rs {
-		if !prev.IsZero() && r.at.After(from) && prev.Before(to) {
-			gap = max(gap, r.at.Sub(prev))
+		if !r.at.After(from) {
+			continue
 		}
 		if r.at.After(to) {
-			return gap
+			return max(gap, to.Sub(prev))
 		}
+		gap = max(gap, r.at.Sub(prev))
 		prev = r.at
 	}
-	// No answer after the window's end: the outage runs to its end.
-	start := from
-	if !prev.IsZero() && prev.After(from) {
-		start = prev
-	}
-	return max(gap, to.Sub(start))
+	return max(gap, to.Sub(prev))
 }
