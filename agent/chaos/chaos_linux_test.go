@@ -136,15 +136,26 @@ func runSchedule(t *testing.T, bin string, s *schedule, rep *report) {
 
 	c.runTimeline(s, rep)
 	for _, err := range c.healAll() {
-		rep.harness += err.Error() + "; "
+		if strings.HasPrefix(err.Error(), "heal "+string(faultKill)) {
+			rep.violate("d", "an agent did not start again: %v", err)
+		} else {
+			rep.harness += err.Error() + "; "
+		}
 	}
 	settled := c.settle()
 	c.check(s, rep, initialDone)
 	c.measure(s, rep, settled)
 
-	// Invariant (d): every agent stops when asked and leaves no lock.
+	// Invariant (d): no agent exits by itself, every agent stops when
+	// asked and leaves no lock.
 	for _, name := range []string{"rm1", "rm2"} {
 		n := c.nodes[name]
+		n.mu.Lock()
+		crashes := n.crashes
+		n.mu.Unlock()
+		for _, cr := range crashes {
+			rep.violate("d", "agent %s exited by itself at %s; its log ends: %s", name, cr, logTail(n.log.Name(), 600))
+		}
 		if !c.stop(n) {
 			rep.violate("d", "agent %s did not exit within 10s of SIGTERM (killed)", name)
 		}
@@ -158,6 +169,19 @@ func runSchedule(t *testing.T, bin string, s *schedule, rep *report) {
 	if len(rep.violations) > 0 {
 		t.Fail()
 	}
+}
+
+// logTail is the end of an agent's log, on one line.
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return s
 }
 
 // runTimeline plays the schedule: operations start at their offsets and run

@@ -92,6 +92,10 @@ type node struct {
 	proc    *exec.Cmd
 	exited  chan struct{}
 	stopped bool // SIGSTOPped
+	// ending is set when the harness kills or stops the agent; an exit
+	// without it is a crash, recorded in crashes.
+	ending  bool
+	crashes []string
 }
 
 func (n *node) url() string { return "http://" + net.JoinHostPort(n.ip, apiPort) }
@@ -257,10 +261,18 @@ func (c *cluster) startOnce(n *node) error {
 		return err
 	}
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
 	n.mu.Lock()
-	n.proc, n.exited, n.stopped = cmd, exited, false
+	n.proc, n.exited, n.stopped, n.ending = cmd, exited, false, false
 	n.mu.Unlock()
+	go func() {
+		err := cmd.Wait()
+		n.mu.Lock()
+		if !n.ending {
+			n.crashes = append(n.crashes, fmt.Sprintf("%s: %v", time.Now().Format("15:04:05.000"), err))
+		}
+		n.mu.Unlock()
+		close(exited)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		select {
@@ -312,6 +324,8 @@ func (n *node) signal(sig syscall.Signal) {
 	default:
 		n.proc.Process.Signal(sig)
 		switch sig {
+		case syscall.SIGKILL, syscall.SIGTERM:
+			n.ending = true
 		case syscall.SIGSTOP:
 			n.stopped = true
 		case syscall.SIGCONT:
