@@ -101,10 +101,18 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 	}
 }
 
-// lateSteps is part of invariant (c), promise 3's "a peer never acts on
-// a request whose caller gave up": a step that a node carried out for
-// another (a peer event, origin "EVENT#STEP") must not change anything
-// after the calling step ended (its start plus its duration).
+// stepTimeout is the agents' step_timeout, the longest deadline a peer
+// step can carry (the VIP's own timeout is shorter).
+const stepTimeout = 5 * time.Second
+
+// lateSteps is part of invariant (c), promise 3's "a peer never acts on a
+// request whose caller gave up", checked as issue 10 states it: a peer
+// never starts work whose deadline has passed. A step that a node carried
+// out for another (a peer event, origin "EVENT#STEP") must not change
+// anything after the calling step timed out, nor after the longest
+// deadline the call can have carried (its start plus step_timeout). A
+// caller that gave up because the connection broke is not counted: the
+// peer cannot know that sooner than its deadline.
 func lateSteps(journals map[string]map[string]reactions.Event, rep *report) {
 	for node, evs := range journals {
 		for _, p := range evs {
@@ -122,11 +130,14 @@ func lateSteps(journals map[string]map[string]reactions.Event, rep *report) {
 					continue
 				}
 				cs := ev.Result.Steps[i]
-				gaveUp := cs.StartedAt.Add(time.Duration(cs.DurationMS * float64(time.Millisecond)))
-				if acted := p.Result.Steps[0].StartedAt; acted.After(gaveUp) {
-					rep.violate("c", "%s's event %s (%s@%s, for %s's step %s, which ended %s at %s: %s) acted %s after its caller gave up",
+				deadline := cs.StartedAt.Add(stepTimeout)
+				if cs.Outcome == reactions.OutcomeTimeout {
+					deadline = cs.StartedAt.Add(time.Duration(cs.DurationMS * float64(time.Millisecond)))
+				}
+				if acted := p.Result.Steps[0].StartedAt; acted.After(deadline) {
+					rep.violate("c", "%s's event %s (%s@%s, for %s's step %s, which ended %s: %s) acted %s after the call's deadline %s",
 						node, p.ID, p.Result.Steps[0].Action, node, caller, p.Origin, cs.Outcome,
-						gaveUp.Format("15:04:05.000"), oneLine(cs.Error, 100), acted.Sub(gaveUp).Round(time.Millisecond))
+						oneLine(cs.Error, 100), acted.Sub(deadline).Round(time.Millisecond), deadline.Format("15:04:05.000"))
 				}
 			}
 		}
