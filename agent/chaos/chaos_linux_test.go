@@ -303,7 +303,8 @@ func (c *cluster) measure(s *schedule, rep *report, settled time.Time) {
 		if settled.Before(end) {
 			end = settled
 		}
-		rep.outages[string(f.kind)] = append(rep.outages[string(f.kind)], longestGap(rs, f.start, end))
+		f.outage = longestGap(rs, f.start, end)
+		rep.outages[string(f.kind)] = append(rep.outages[string(f.kind)], f.outage)
 	}
 	for _, o := range s.ops {
 		r := o.res
@@ -314,7 +315,8 @@ func (c *cluster) measure(s *schedule, rep *report, settled time.Time) {
 		if answererAt(rs, from, false) == answererAt(rs, to, true) || !answeredWithin(rs, from, 20*time.Millisecond) {
 			continue // the VIP did not move, or the client was not being served when it started
 		}
-		rep.outages[moveKind] = append(rep.outages[moveKind], longestGap(rs, from, to))
+		o.res.outage = longestGap(rs, from, to)
+		rep.outages[moveKind] = append(rep.outages[moveKind], o.res.outage)
 	}
 }
 

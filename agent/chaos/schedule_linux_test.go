@@ -108,6 +108,8 @@ type opResult struct {
 	// alone is set by the checks: no fault, no other operation and no
 	// reconcile repair overlapped it.
 	alone bool
+	// outage is the client-observed outage of a move that ran alone.
+	outage time.Duration
 }
 
 // outcome classifies an operation's result for the holder invariant.
@@ -146,6 +148,8 @@ type fault struct {
 
 	start, end time.Time
 	err        string
+	// outage is the client-observed outage in the fault's window.
+	outage time.Duration
 }
 
 // schedule is one seeded run: client operations and faults on one
@@ -310,6 +314,12 @@ func (o *op) String() string {
 		if !r.observed.IsZero() {
 			fmt.Fprintf(&b, " holders after: %v", r.after)
 		}
+		if r.alone {
+			b.WriteString(" (alone)")
+		}
+		if r.outage > 0 {
+			fmt.Fprintf(&b, " outage %.1f ms", ms(r.outage))
+		}
 		if r.detail != "" {
 			fmt.Fprintf(&b, ": %s", r.detail)
 		}
@@ -325,6 +335,9 @@ func (f *fault) String() string {
 	}
 	if f.delay > 0 {
 		fmt.Fprintf(&b, " (%s per chunk)", f.delay.Round(time.Millisecond))
+	}
+	if f.outage > 0 {
+		fmt.Fprintf(&b, ", outage %.1f ms", ms(f.outage))
 	}
 	if f.err != "" {
 		fmt.Fprintf(&b, " ERROR %s", f.err)
