@@ -316,12 +316,23 @@ func (c *cluster) measure(s *schedule, rep *report, settled time.Time) {
 			continue // the VIP did not move, or the client was not being served when it started
 		}
 		o.res.outage = longestGap(rs, from, to)
-		rep.outages[moveKind] = append(rep.outages[moveKind], o.res.outage)
+		kind := moveOther
+		if o.condition != "" && o.node == o.target {
+			kind = moveToSurvivor
+		}
+		rep.outages[kind] = append(rep.outages[kind], o.res.outage)
 	}
 }
 
-// moveKind is the outage table's row for moves that ran alone.
-const moveKind = "move (no fault)"
+// The outage table's rows for moves that ran alone: an alarm sent to the
+// surviving node's agent (as in the failover benchmark: the peer releases,
+// then the survivor enables), and every other move (an alarm sent to the
+// stopped node's agent, which has the survivor enable through a peer call;
+// `failover enable X`).
+const (
+	moveToSurvivor = "move, to survivor"
+	moveOther      = "move, other"
+)
 
 // answererAt is the node that answered last before t, or first after t.
 func answererAt(rs []reply, t time.Time, after bool) string {
@@ -377,7 +388,7 @@ func (s *summary) add(sc *schedule, r *report) {
 func (s *summary) print() {
 	fmt.Printf("chaos: client-observed outage per fault kind (longest time without an answer, probing every %s)\n", probeEvery)
 	fmt.Printf("  %-16s %6s %10s %10s\n", "fault", "count", "median ms", "max ms")
-	kinds := []string{moveKind}
+	kinds := []string{moveToSurvivor, moveOther}
 	for _, k := range faultKinds {
 		kinds = append(kinds, string(k))
 	}

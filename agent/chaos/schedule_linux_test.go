@@ -235,7 +235,7 @@ func generate(seed uint64, d time.Duration) *schedule {
 			o.kind, o.ref, o.node, o.condition, o.key, o.target, o.check = opRepeat, ref.n, ref.node, ref.condition, ref.key, ref.target, ref.check
 		case k < 30 && len(earlier) > 0:
 			ref := earlier[r.IntN(len(earlier))]
-			o.kind, o.ref, o.node, o.target, o.check = opReplay, ref.n, ref.node, ref.target, ref.check
+			o.kind, o.ref, o.node, o.target, o.check, o.condition = opReplay, ref.n, ref.node, ref.target, ref.check, ref.condition
 		case k < 50:
 			o.kind = opFailover
 			o.action = "enable"
