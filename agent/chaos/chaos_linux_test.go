@@ -387,7 +387,7 @@ func (s *summary) add(sc *schedule, r *report) {
 // outage while it was active (and up to 5 s after its heal).
 func (s *summary) print() {
 	fmt.Printf("chaos: client-observed outage per fault kind (longest time without an answer, probing every %s)\n", probeEvery)
-	fmt.Printf("  %-16s %6s %10s %10s\n", "fault", "count", "median ms", "max ms")
+	fmt.Printf("  %-18s %6s %10s %10s\n", "fault", "count", "median ms", "max ms")
 	kinds := []string{moveToSurvivor, moveOther}
 	for _, k := range faultKinds {
 		kinds = append(kinds, string(k))
@@ -395,7 +395,7 @@ func (s *summary) print() {
 	for _, k := range kinds {
 		d := s.outages[k]
 		if len(d) == 0 {
-			fmt.Printf("  %-16s %6d %10s %10s\n", k, 0, "-", "-")
+			fmt.Printf("  %-18s %6d %10s %10s\n", k, 0, "-", "-")
 			continue
 		}
 		slices.Sort(d)
@@ -403,7 +403,7 @@ func (s *summary) print() {
 		if len(d)%2 == 0 {
 			med = (d[len(d)/2-1] + d[len(d)/2]) / 2
 		}
-		fmt.Printf("  %-16s %6d %10.1f %10.1f\n", k, len(d), ms(med), ms(d[len(d)-1]))
+		fmt.Printf("  %-18s %6d %10.1f %10.1f\n", k, len(d), ms(med), ms(d[len(d)-1]))
 	}
 }
 
