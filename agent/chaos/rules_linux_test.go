@@ -1,0 +1,92 @@
+package chaos
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The pure parts of the lab run under a plain `go test`: the outage
+// measure, the holder rule and the generator's reproducibility.
+
+func TestLongestGap(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms ...int) []reply {
+		var rs []reply
+		for _, m := range ms {
+			rs = append(rs, reply{at: t0.Add(time.Duration(m) * time.Millisecond)})
+		}
+		return rs
+	}
+	for _, tc := range []struct {
+		name     string
+		rs       []reply
+		from, to int
+		want     time.Duration
+	}{
+		{"steady answers", at(0, 1, 2, 3, 4, 5), 1, 4, time.Millisecond},
+		{"gap inside", at(0, 1, 2, 50, 51), 1, 60, 48 * time.Millisecond},
+		{"silence before the window counts from its start", at(0, 100, 101), 90, 101, 10 * time.Millisecond},
+		{"silence past the window counts to its end", at(0, 1, 2), 1, 30, 28 * time.Millisecond},
+		{"no answers at all", nil, 0, 25, 25 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := longestGap(tc.rs, t0.Add(time.Duration(tc.from)*time.Millisecond), t0.Add(time.Duration(tc.to)*time.Millisecond))
+			if got != tc.want {
+				t.Errorf("longestGap = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestExpectedHolders(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	sec := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	o := func(target string, out outcome, from, to float64) *op {
+		return &op{target: target, res: opResult{outcome: out, invoked: sec(from), completed: sec(to)}}
+	}
+	for _, tc := range []struct {
+		name string
+		ops  []*op
+		want map[string]bool
+	}{
+		{"nothing happened: the owner", nil, map[string]bool{"rm1": true}},
+		{"a later success wins", []*op{o("rm2", outcomeSucceeded, 1, 2)}, map[string]bool{"rm2": true}},
+		{"a failure leaves both possible", []*op{o("rm2", outcomeFailed, 1, 2)}, map[string]bool{"rm1": true, "rm2": true}},
+		{"a success after the failure ended wins", []*op{o("rm2", outcomeFailed, 1, 2), o("rm1", outcomeSucceeded, 3, 4)}, map[string]bool{"rm1": true}},
+		{"overlapping successes: either", []*op{o("rm2", outcomeSucceeded, 1, 3), o("rm1", outcomeSucceeded, 2, 4)}, map[string]bool{"rm1": true, "rm2": true}},
+		{"an unknown outcome stays possible", []*op{o("rm2", outcomeUnknown, 1, 2), o("rm1", outcomeSucceeded, 3, 4)}, map[string]bool{"rm1": true, "rm2": true}},
+		{"duplicates and rejections are no intents", []*op{o("rm2", outcomeDuplicate, 1, 2), o("rm2", outcomeRejected, 3, 4)}, map[string]bool{"rm1": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := expectedHolders(&schedule{ops: tc.ops}, t0)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("expectedHolders (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGenerateIsReproducible(t *testing.T) {
+	a, b := generate(42, 20*time.Second), generate(42, 20*time.Second)
+	if len(a.ops) == 0 || len(a.faults) == 0 {
+		t.Fatalf("seed 42 made %d ops and %d faults, want some of each", len(a.ops), len(a.faults))
+	}
+	str := func(s *schedule) []string {
+		var out []string
+		for _, o := range s.ops {
+			out = append(out, o.String())
+		}
+		for _, f := range s.faults {
+			out = append(out, f.String())
+		}
+		return out
+	}
+	if diff := cmp.Diff(str(a), str(b)); diff != "" {
+		t.Errorf("two schedules of seed 42 differ (-first +second):\n%s", diff)
+	}
+	if diff := cmp.Diff(str(a), str(generate(43, 20*time.Second))); diff == "" {
+		t.Error("seeds 42 and 43 made the same schedule")
+	}
+}

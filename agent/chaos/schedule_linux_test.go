@@ -1,0 +1,397 @@
+package chaos
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+)
+
+// opKind is a client operation: something SCS, RM or a person does.
+type opKind string
+
+const (
+	// opFire: `vipagent fire --condition C --id K` to one agent, as an SCS
+	// alarm reaction does.
+	opFire opKind = "fire"
+	// opRepeat sends an earlier fire again, same idempotency key, same
+	// agent: it must execute nothing.
+	opRepeat opKind = "repeat"
+	// opFailover: `vipagent failover enable|disable [MEMBER]` in a node's
+	// namespace, as RM's failoverscript does.
+	opFailover opKind = "failover"
+	// opEnable: `vipagent vip enable rm-vip` to one agent, by hand.
+	opEnable opKind = "enable"
+	// opReplay: `vipagent replay ID` of an earlier operation's event.
+	opReplay opKind = "replay"
+)
+
+// faultKind is what the nemesis does to the pair.
+type faultKind string
+
+const (
+	faultKill      faultKind = "kill"      // SIGKILL the agent, restart it after the hold
+	faultStop      faultKind = "stop"      // SIGSTOP the agent, SIGCONT after the hold
+	faultPartition faultKind = "partition" // rm1 and rm2 cannot reach each other; the client reaches both
+	faultLinkDown  faultKind = "linkdown"  // one node's vip0 down: it reaches nobody
+	faultLoss      faultKind = "loss"      // nftables drops a share of one node's packets
+	faultDelay     faultKind = "delay"     // the peer path delays every chunk
+	faultStall     faultKind = "stall"     // the peer path accepts but forwards nothing
+	faultCut       faultKind = "cut"       // the peer path closes every connection
+	faultDiskFull  faultKind = "diskfull"  // the tmpfs under one journal is full
+)
+
+// faultKinds in the order the outage table lists them.
+var faultKinds = []faultKind{faultKill, faultStop, faultPartition, faultLinkDown, faultLoss, faultDelay, faultStall, faultCut, faultDiskFull}
+
+var conditions = []string{"RM1_Stopped", "RM1_Unexpected_Stop", "RM2_Stopped", "RM2_Unexpected_Stop"}
+
+// op is one client operation of a schedule, with what became of it.
+type op struct {
+	n    int
+	at   time.Duration // offset from the schedule's start
+	kind opKind
+	// node is the agent the operation goes to; for failover, the node
+	// whose namespace runs the command (and whose agent or journal
+	// serves it).
+	node      string
+	condition string // fire, repeat
+	key       string // fire, repeat: the idempotency key
+	action    string // failover: enable or disable
+	member    int    // failover: 0 for none
+	ref       int    // repeat, replay: the earlier op's n
+	// target is the node the operation means to leave holding the VIP
+	// ("" for an operation that expresses no intent); see expectedHolders.
+	target string
+	// check is what invariant (f) expects of the operation when it runs
+	// alone: no fault, no other operation, no reconcile repair at the time.
+	check moveCheck
+
+	// What happened, filled in as it runs.
+	res opResult
+}
+
+// moveCheck says what an operation that ran alone must have done.
+type moveCheck string
+
+const (
+	checkNone moveCheck = ""
+	// checkMove: it succeeded and left its target the only holder (alarm
+	// moves and `failover enable X`, which means "X and only X").
+	checkMove moveCheck = "move"
+	// checkEnable: if it succeeded, its target is the only holder (a
+	// manual enable may fail by design while the other node holds the VIP).
+	checkEnable moveCheck = "enable"
+)
+
+// opResult is what the harness learnt of an operation.
+type opResult struct {
+	invoked, completed time.Time
+	outcome            outcome
+	exit               int
+	eventID            string
+	duplicate          bool
+	status             string
+	detail             string
+	// overran is set when the command outlived its --wait plus margin
+	// and had to be killed.
+	overran bool
+	// refEvent is, for a repeat, the event its original got, if the
+	// original had completed with one when the repeat was sent.
+	refEvent string
+	// after are the holders observed right after a succeeded operation
+	// with a check, at observed (afterErr if they could not be).
+	after    []string
+	afterErr error
+	observed time.Time
+	// alone is set by the checks: no fault, no other operation and no
+	// reconcile repair overlapped it.
+	alone bool
+	// outage is the client-observed outage of a move that ran alone.
+	outage time.Duration
+}
+
+// outcome classifies an operation's result for the holder invariant.
+type outcome string
+
+const (
+	// outcomeSucceeded: the event ran and every step ended as asked.
+	outcomeSucceeded outcome = "succeeded"
+	// outcomeFailed: the event was accepted and ended failed, timeout or
+	// superseded: some of its steps may have taken effect.
+	outcomeFailed outcome = "failed"
+	// outcomeDuplicate: answered from the journal, nothing executed.
+	outcomeDuplicate outcome = "duplicate"
+	// outcomeRejected: certainly not accepted (bad request, unmatched,
+	// connection refused).
+	outcomeRejected outcome = "rejected"
+	// outcomeUnknown: the harness could not learn the outcome (timeout,
+	// killed, 5xx, 202): it may take effect at any later time.
+	outcomeUnknown outcome = "unknown"
+	// outcomeSkipped: the operation had nothing to act on (a replay of an
+	// operation that produced no event).
+	outcomeSkipped outcome = "skipped"
+)
+
+// fault is one fault of a schedule.
+type fault struct {
+	n    int
+	at   time.Duration
+	hold time.Duration
+	kind faultKind
+	// node is the node it hits; for delay, stall and cut the node whose
+	// outgoing peer calls suffer ("both" for both directions).
+	node  string
+	loss  int           // loss: percent dropped
+	delay time.Duration // delay: per chunk
+
+	start, end time.Time
+	err        string
+	// outage is the client-observed outage in the fault's window.
+	outage time.Duration
+}
+
+// schedule is one seeded run: client operations and faults on one
+// timeline. At most one fault is active at a time, as in Pacemaker's CTS;
+// client operations run concurrently with each other and with the fault.
+type schedule struct {
+	// mu guards the ops' results: operations run concurrently, and a
+	// replay or repeat reads its original's.
+	mu        sync.Mutex
+	seed      uint64
+	tmpfsNode string
+	ops       []*op
+	faults    []*fault
+}
+
+// generate makes the schedule of seed, lasting about d. The same seed
+// always gives the same schedule (timings of the real processes vary, as
+// in Jepsen).
+func generate(seed uint64, d time.Duration) *schedule {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	s := &schedule{seed: seed, tmpfsNode: pick(r, "rm1", "rm2")}
+	nodes := []string{"rm1", "rm2"}
+	other := map[string]string{"rm1": "rm2", "rm2": "rm1"}
+	memberNode := map[int]string{1: "rm1", 2: "rm2"}
+	faultFree := 500 * time.Millisecond // no fault before the pair has served a little
+	for at := 200 * time.Millisecond; at < d; at += between(r, 100*time.Millisecond, 1500*time.Millisecond) {
+		if at >= faultFree && r.IntN(100) < 35 {
+			f := &fault{n: len(s.faults), at: at, kind: faultKinds[r.IntN(len(faultKinds))], node: pick(r, nodes...)}
+			f.hold = between(r, 500*time.Millisecond, 6*time.Second)
+			switch f.kind {
+			case faultKill:
+				f.hold = between(r, 100*time.Millisecond, 3*time.Second)
+			case faultStop:
+				f.hold = between(r, 100*time.Millisecond, 10*time.Second)
+			case faultLoss:
+				f.loss = 20 + r.IntN(61)
+			case faultDelay:
+				f.delay = between(r, 50*time.Millisecond, 4*time.Second)
+				fallthrough
+			case faultStall, faultCut:
+				if r.IntN(3) == 0 {
+					f.node = "both"
+				}
+			case faultDiskFull:
+				f.node = s.tmpfsNode
+			case faultPartition:
+				f.node = "both"
+			}
+			s.faults = append(s.faults, f)
+			faultFree = at + f.hold + between(r, 200*time.Millisecond, 2*time.Second)
+			continue
+		}
+		if r.IntN(100) < 8 {
+			// Opposite moves at the same moment: each agent is asked to
+			// take the VIP from the other.
+			for _, to := range nodes {
+				o := &op{n: len(s.ops), at: at, kind: opFire, node: to, target: to, check: checkMove}
+				o.condition = "RM2_Unexpected_Stop"
+				if to == "rm2" {
+					o.condition = "RM1_Unexpected_Stop"
+				}
+				o.key = fmt.Sprintf("chaos-%d-%d", seed, o.n)
+				s.ops = append(s.ops, o)
+			}
+			continue
+		}
+		o := &op{n: len(s.ops), at: at, node: pick(r, nodes...)}
+		var earlier []*op
+		for _, e := range s.ops {
+			if e.kind != opRepeat {
+				earlier = append(earlier, e)
+			}
+		}
+		var fires []*op
+		for _, e := range earlier {
+			if e.kind == opFire {
+				fires = append(fires, e)
+			}
+		}
+		switch k := r.IntN(100); {
+		case k < 15 && len(fires) > 0:
+			ref := fires[r.IntN(len(fires))]
+			o.kind, o.ref, o.node, o.condition, o.key, o.target, o.check = opRepeat, ref.n, ref.node, ref.condition, ref.key, ref.target, ref.check
+		case k < 30 && len(earlier) > 0:
+			ref := earlier[r.IntN(len(earlier))]
+			o.kind, o.ref, o.node, o.target, o.check, o.condition = opReplay, ref.n, ref.node, ref.target, ref.check, ref.condition
+		case k < 50:
+			o.kind = opFailover
+			o.action = "enable"
+			if r.IntN(100) < 30 {
+				o.action = "disable"
+			}
+			o.member = r.IntN(3)
+			on := o.node
+			if o.member != 0 {
+				on = memberNode[o.member]
+			}
+			o.target, o.check = on, checkMove
+			if o.action == "disable" {
+				// Releases on one host only, as INIT.bat does; reconcile
+				// gives the VIP to the other node afterwards.
+				o.target, o.check = other[on], checkNone
+			}
+		case k < 60:
+			o.kind, o.target, o.check = opEnable, o.node, checkEnable
+		default:
+			o.kind, o.check = opFire, checkMove
+			o.condition = conditions[r.IntN(len(conditions))]
+			o.key = fmt.Sprintf("chaos-%d-%d", seed, o.n)
+			// The stopped RM's node loses the VIP; the survivor gets it.
+			o.target = "rm2"
+			if strings.HasPrefix(o.condition, "RM2") {
+				o.target = "rm1"
+			}
+		}
+		s.ops = append(s.ops, o)
+	}
+	return s
+}
+
+func pick(r *rand.Rand, xs ...string) string { return xs[r.IntN(len(xs))] }
+
+func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
+	return lo + time.Duration(r.Int64N(int64(hi-lo)))
+}
+
+func (o *op) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "op %d +%s %s", o.n, o.at.Round(time.Millisecond), o.kind)
+	switch o.kind {
+	case opFire:
+		fmt.Fprintf(&b, " %s key %s to %s", o.condition, o.key, o.node)
+	case opRepeat:
+		fmt.Fprintf(&b, " of op %d (%s key %s) to %s", o.ref, o.condition, o.key, o.node)
+	case opReplay:
+		fmt.Fprintf(&b, " of op %d on %s", o.ref, o.node)
+	case opFailover:
+		fmt.Fprintf(&b, " %s", o.action)
+		if o.member != 0 {
+			fmt.Fprintf(&b, " %d", o.member)
+		}
+		fmt.Fprintf(&b, " in %s", o.node)
+	case opEnable:
+		fmt.Fprintf(&b, " on %s", o.node)
+	}
+	if o.target != "" {
+		fmt.Fprintf(&b, " (intent: %s)", o.target)
+	}
+	r := o.res
+	if r.outcome != "" {
+		fmt.Fprintf(&b, " -> %s", r.outcome)
+		if r.status != "" {
+			fmt.Fprintf(&b, " status=%s", r.status)
+		}
+		if r.eventID != "" {
+			fmt.Fprintf(&b, " event=%s", r.eventID)
+		}
+		fmt.Fprintf(&b, " exit=%d in %s", r.exit, r.completed.Sub(r.invoked).Round(time.Millisecond))
+		if r.overran {
+			b.WriteString(" OVERRAN")
+		}
+		if !r.observed.IsZero() {
+			fmt.Fprintf(&b, " holders after: %v", r.after)
+		}
+		if r.alone {
+			b.WriteString(" (alone)")
+		}
+		if r.outage > 0 {
+			fmt.Fprintf(&b, " outage %.1f ms", ms(r.outage))
+		}
+		if r.detail != "" {
+			fmt.Fprintf(&b, ": %s", r.detail)
+		}
+	}
+	return b.String()
+}
+
+func (f *fault) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "fault %d +%s %s on %s for %s", f.n, f.at.Round(time.Millisecond), f.kind, f.node, f.hold.Round(time.Millisecond))
+	if f.loss > 0 {
+		fmt.Fprintf(&b, " (%d%% loss)", f.loss)
+	}
+	if f.delay > 0 {
+		fmt.Fprintf(&b, " (%s per chunk)", f.delay.Round(time.Millisecond))
+	}
+	if f.outage > 0 {
+		fmt.Fprintf(&b, ", outage %.1f ms", ms(f.outage))
+	}
+	if f.err != "" {
+		fmt.Fprintf(&b, " ERROR %s", f.err)
+	}
+	return b.String()
+}
+
+// expectedHolders is the rule for invariant (a): which nodes may hold the
+// VIP once things settle.
+//
+// Every operation with a target is an intent: fire RMn_* means "the other
+// node", failover enable X and vip enable on X mean X, failover disable X
+// means "the node that is not X" (a pair never ends on no node), a replay
+// or a non-duplicate repeat means what its original meant. The initial
+// placement is an intent for the configured owner (rm1) that succeeded.
+//
+// An intent that succeeded, failed (some steps may have acted) or whose
+// outcome is unknown could be the one that took effect last, unless a
+// later intent certainly superseded it: one that succeeded and was invoked
+// after the first had completed. An unknown outcome never completes: like
+// Jepsen's indeterminate operations it may take effect at any time.
+// Duplicates, rejections and skips are not intents. The VIP must end on
+// exactly one node, and that node must be one of the remaining targets.
+func expectedHolders(s *schedule, initial time.Time) map[string]bool {
+	type intent struct {
+		invoked, completed time.Time
+		target             string
+		succeeded, open    bool
+	}
+	intents := []intent{{invoked: initial, completed: initial, target: "rm1", succeeded: true}}
+	for _, o := range s.ops {
+		if o.target == "" {
+			continue
+		}
+		switch o.res.outcome {
+		case outcomeSucceeded, outcomeFailed, outcomeUnknown:
+			intents = append(intents, intent{
+				invoked: o.res.invoked, completed: o.res.completed, target: o.target,
+				succeeded: o.res.outcome == outcomeSucceeded, open: o.res.outcome == outcomeUnknown,
+			})
+		}
+	}
+	want := map[string]bool{}
+	for _, a := range intents {
+		superseded := false
+		for _, b := range intents {
+			if b.succeeded && !a.open && b.invoked.After(a.completed) {
+				superseded = true
+				break
+			}
+		}
+		if !superseded {
+			want[a.target] = true
+		}
+	}
+	return want
+}
