@@ -103,6 +103,7 @@ type layout struct {
 	branches map[string][]uint64 // bucket -> branch pages
 	leaves   map[string][]uint64 // bucket -> leaf pages
 	free     []uint64            // pages below the high water mark that no tree uses
+	freelist uint64              // the persisted freelist's page
 }
 
 func pageLayout(t testing.TB, path string) layout {
@@ -145,6 +146,17 @@ func pageLayout(t testing.TB, path string) layout {
 		}
 	}
 	walk("", m.root)
+	if m.freelist != noFreelist {
+		// The persisted freelist is in use too.
+		p, err := pf.read(m.freelist, m.hwm)
+		if err != nil {
+			t.Fatalf("fixture freelist page %d: %v", m.freelist, err)
+		}
+		for i := range uint64(p.overflow) + 1 {
+			used[m.freelist+i] = true
+		}
+		l.freelist = m.freelist
+	}
 	for id := uint64(2); id < m.hwm; id++ {
 		if !used[id] {
 			l.free = append(l.free, id)

@@ -119,11 +119,28 @@ func Open(path string, o Options) (*Journal, error) {
 // writing. The freelist is rebuilt on open instead of written at every
 // commit: less to write and sync per alarm.
 func openBolt(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
+	var file *os.File
 	err = guard(path, "open", func() error {
 		var err error
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+		// The freelist is rebuilt at open (NoFreelistSync), walking the
+		// tree in a goroutine of bbolt's own where a panic cannot be
+		// recovered: the inspection before this open checks every
+		// invariant that walk relies on (page types and bounds, key
+		// order within pages and against their branch keys, bucket
+		// headers), so it meets no damage there.
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType,
+			OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+				f, err := os.OpenFile(name, flag, perm)
+				file = f
+				return f, err
+			}})
 		return err
 	})
+	if err != nil && db == nil && file != nil {
+		// bbolt gave up (or panicked) after taking the file lock: let go
+		// of it, or a salvage of this very file would find it held.
+		file.Close()
+	}
 	return db, err
 }
 

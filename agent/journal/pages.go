@@ -330,25 +330,65 @@ func (p *rawPage) branch() ([]branchElem, error) {
 }
 
 // checkFreelist verifies a persisted freelist page, which bbolt reads on
-// open when the file has one.
-func (pf *pageFile) checkFreelist(m *meta) error {
+// open when the file has one, and returns the page ids it lists as free.
+func (pf *pageFile) checkFreelist(m *meta) ([]uint64, error) {
 	p, err := pf.read(m.freelist, m.hwm)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if p.flags != flagFreelist {
-		return fmt.Errorf("unexpected page type %#x, want freelist", p.flags)
+		return nil, fmt.Errorf("unexpected page type %#x, want freelist", p.flags)
 	}
 	idx, n := 0, uint64(p.count)
 	if p.count == 0xFFFF {
 		idx, n = 1, ne.Uint64(p.buf[pageHeaderSize:])
 	}
 	if uint64(pageHeaderSize)+(uint64(idx)+n)*8 > uint64(len(p.buf)) || n > m.hwm {
-		return fmt.Errorf("freelist of %d ids does not fit in the page", n)
+		return nil, fmt.Errorf("freelist of %d ids does not fit in the page", n)
 	}
+	ids := make([]uint64, 0, n)
 	for i := range n {
-		if id := ne.Uint64(p.buf[pageHeaderSize+(uint64(idx)+i)*8:]); id < 2 || id >= m.hwm {
-			return fmt.Errorf("freelist holds page id %d outside the journal", id)
+		id := ne.Uint64(p.buf[pageHeaderSize+(uint64(idx)+i)*8:])
+		if id < 2 || id >= m.hwm {
+			return nil, fmt.Errorf("freelist holds page id %d outside the journal", id)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// keysWithin reports a key of the page outside [lo, hi) (nil: unbounded):
+// a child whose keys do not follow its parent's branch key would send
+// bbolt's searches astray.
+func (p *rawPage) keysWithin(lo, hi []byte) error {
+	var keys [][]byte
+	switch p.flags {
+	case flagBranch:
+		elems, err := p.branch()
+		if err != nil {
+			return nil // reported by the walk
+		}
+		for _, e := range elems {
+			keys = append(keys, e.key)
+		}
+	case flagLeaf:
+		elems, err := p.leaf()
+		if err != nil {
+			return nil
+		}
+		for _, e := range elems {
+			keys = append(keys, e.key)
+		}
+	}
+	for i, k := range keys {
+		if len(k) == 0 {
+			return fmt.Errorf("key %d is empty", i)
+		}
+		if lo != nil && bytes.Compare(k, lo) < 0 {
+			return fmt.Errorf("key %d sorts before its branch key", i)
+		}
+		if hi != nil && bytes.Compare(k, hi) >= 0 {
+			return fmt.Errorf("key %d sorts at or after the next branch key", i)
 		}
 	}
 	return nil

@@ -56,7 +56,7 @@ func (w *walker) pageProblem(bucket string, id uint64, err error) {
 func (w *walker) root(m *meta) {
 	if m.freelist != noFreelist {
 		w.seen[m.freelist] = true
-		if err := w.pf.checkFreelist(m); err != nil {
+		if _, err := w.pf.checkFreelist(m); err != nil {
 			w.pageProblem("", m.freelist, fmt.Errorf("freelist: %w", err))
 		}
 	}
@@ -66,6 +66,13 @@ func (w *walker) root(m *meta) {
 // tree walks the pages below page id, which belongs to bucket ("" is the
 // root bucket, whose entries are the journal's buckets).
 func (w *walker) tree(bucket string, id uint64, depth int) {
+	w.subtree(bucket, id, depth, nil, nil)
+}
+
+// subtree is tree for a page below a branch element: every key in it must
+// lie in [lo, hi) (nil: unbounded), the range its ancestors give it, as
+// bbolt's searches assume.
+func (w *walker) subtree(bucket string, id uint64, depth int, lo, hi []byte) {
 	if w.seen[id] {
 		w.pageProblem(bucket, id, errors.New("page reachable twice"))
 		return
@@ -79,20 +86,32 @@ func (w *walker) tree(bucket string, id uint64, depth int) {
 	for i := uint64(1); i <= uint64(p.overflow); i++ {
 		w.seen[id+i] = true
 	}
+	if err := p.keysWithin(lo, hi); err != nil {
+		w.pageProblem(bucket, id, err)
+		return
+	}
 	w.page(bucket, p, id, depth)
 }
 
 // page walks the elements of p, held by page home (p itself, or the page
 // holding an inline bucket).
 func (w *walker) page(bucket string, p *rawPage, home uint64, depth int) {
+	if err := p.keysWithin(nil, nil); err != nil {
+		w.pageProblem(bucket, home, err)
+		return
+	}
 	switch p.flags {
 	case flagBranch:
 		elems, err := p.branch()
 		if err != nil {
 			w.pageProblem(bucket, home, err)
 		}
-		for _, e := range elems {
-			w.tree(bucket, e.child, depth)
+		for i, e := range elems {
+			var hi []byte
+			if i+1 < len(elems) {
+				hi = elems[i+1].key
+			}
+			w.subtree(bucket, e.child, depth, e.key, hi)
 		}
 	case flagLeaf:
 		elems, err := p.leaf()
