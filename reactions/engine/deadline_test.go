@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,5 +162,41 @@ func TestOlderIntentSuperseded(t *testing.T) {
 	newer := h.submitWait(peerRequest("rm2-new#0", time.Now().Add(5*time.Second), time.Now().Add(time.Second)))
 	if newer.Status != reactions.StatusSucceeded {
 		t.Errorf("newer intent: %s, want succeeded (%s)", newer.Status, newer.Result.Error)
+	}
+}
+
+// flakyResults refuses the first results, as a full disk would.
+type flakyResults struct {
+	j       engine.Journal
+	refusal atomic.Int32
+}
+
+func (f *flakyResults) Finish(ev *reactions.Event) error {
+	if f.refusal.Add(-1) >= 0 {
+		return errors.New("no space left on device")
+	}
+	return f.j.Finish(ev)
+}
+
+// Every accepted event ends in a final status: a result the journal
+// refuses is committed again until it is taken, and nobody hears of it
+// before.
+func TestResultCommittedOnceTheJournalTakesIt(t *testing.T) {
+	var flaky *flakyResults
+	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present"}), func(c *engine.Config) {
+		flaky = &flakyResults{j: c.Journal}
+		flaky.refusal.Store(3)
+		c.Results = flaky
+	})
+	ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
+	if ev.Status != reactions.StatusSucceeded {
+		t.Errorf("status %s, want succeeded", ev.Status)
+	}
+	stored, err := h.journal.Get(ev.ID)
+	if err != nil || stored.Status != reactions.StatusSucceeded || stored.Result == nil {
+		t.Errorf("journal has %+v (%v), want the final result", stored, err)
+	}
+	if n := flaky.refusal.Load(); n >= 0 {
+		t.Errorf("the journal was asked %d times fewer than expected", n+1)
 	}
 }

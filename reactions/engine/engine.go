@@ -245,8 +245,10 @@ func (e *Engine) Wait(ctx context.Context, id string) (*reactions.Event, error) 
 	if ok {
 		select {
 		case <-w.done:
-			c := *w.ev
-			return &c, nil
+			if w.ev != nil {
+				c := *w.ev
+				return &c, nil
+			}
 		case <-ctx.Done():
 		}
 	}
@@ -261,7 +263,7 @@ func (e *Engine) Wait(ctx context.Context, id string) (*reactions.Event, error) 
 }
 
 // waiter lets callers wait for an event to finish; ev is set before done
-// is closed.
+// is closed, nil when the result could not be journaled.
 type waiter struct {
 	done chan struct{}
 	ev   *reactions.Event

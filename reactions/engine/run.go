@@ -114,13 +114,9 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 		// hears of it.
 		answerFirst := ev.Source == reactions.SourcePeer
 		if answerFirst {
-			e.wake(ev, true)
+			e.wake(ev.ID, ev, true)
 		}
-		if err := e.cfg.Results.Finish(ev); err != nil {
-			// The event stays unfinished in the journal and is run again
-			// at the next start; say so loudly.
-			log.Error().Err(err).Msg("journal the result")
-		}
+		committed := e.commitResult(ev, log)
 		if started != nil {
 			if err := <-started; err != nil {
 				log.Error().Err(err).Msg("journal the start of the event")
@@ -130,10 +126,15 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 			e.cfg.Observer.EventDone(ev)
 		}
 		log.Info().Str("status", string(status)).Str("reaction", res.Reaction).Int("steps", len(res.Steps)).Msg("event finished")
-		if answerFirst {
+		switch {
+		case answerFirst:
 			e.committed(ev.ID)
-		} else {
-			e.wake(ev, false)
+		case committed:
+			e.wake(ev.ID, ev, false)
+		default:
+			// Nobody hears of a result that is not durable: waiters get
+			// what the journal holds (still running).
+			e.wake(ev.ID, nil, false)
 		}
 	}
 	if !matched {
@@ -249,24 +250,50 @@ func (e *Engine) kindOf(s reactions.Step) string {
 	return e.cfg.VIPs[s.VIP].Kind
 }
 
-// wake hands the finished event to whoever waits for it; uncommitted
-// marks a result answered before it was committed (see committed).
-func (e *Engine) wake(ev *reactions.Event, uncommitted bool) {
-	c := *ev
-	e.mu.Lock()
-	w, ok := e.waiters[ev.ID]
-	delete(e.waiters, ev.ID)
-	if uncommitted {
-		e.answered[ev.ID] = &c
-	}
-	e.mu.Unlock()
-	if ok {
-		w.ev = &c
-		close(w.done)
+// commitResult journals ev's result, trying again with backoff while the
+// journal refuses (a full disk, say) until it takes it or the engine stops:
+// every accepted event ends in a final status, and a result is durable
+// before it is reported. An event whose result could not be committed by
+// then stays unfinished, and the next start runs it again.
+func (e *Engine) commitResult(ev *reactions.Event, log zerolog.Logger) bool {
+	backoff := 50 * time.Millisecond
+	for {
+		err := e.cfg.Results.Finish(ev)
+		if err == nil {
+			return true
+		}
+		log.Error().Err(err).Dur("retry_in", backoff).Msg("journal the result; trying again")
+		select {
+		case <-e.base.Done():
+			log.Error().Msg("stopping with the result not journaled: the event runs again at the next start")
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
-// committed forgets an answered event once its result is in the journal.
+// wake hands the finished event to whoever waits for it (nil: they read
+// the journal instead); uncommitted marks a result answered before it was
+// committed (see committed).
+func (e *Engine) wake(id string, ev *reactions.Event, uncommitted bool) {
+	var c *reactions.Event
+	if ev != nil {
+		cp := *ev
+		c = &cp
+	}
+	e.mu.Lock()
+	w, ok := e.waiters[id]
+	delete(e.waiters, id)
+	if uncommitted && c != nil {
+		e.answered[id] = c
+	}
+	e.mu.Unlock()
+	if ok {
+		w.ev = c
+		close(w.done)
+	}
+}// committed forgets an answered event once its result is in the journal.
 func (e *Engine) committed(id string) {
 	e.mu.Lock()
 	delete(e.answered, id)
