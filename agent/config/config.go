@@ -397,6 +397,5 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-
 // CheckTemplate reports whether a command argument uses only known placeholders.
 func CheckTemplate(s string) error { return reactions.CheckArgTemplate(s) }
