@@ -127,6 +127,13 @@ func (m *Main) newReconciler() *reconcile.Reconciler {
 		LastIntents: m.Journal.LastIntents,
 		Submit:      m.Engine.Submit,
 		OnDrift:     func(k reconcile.Kind) { m.metrics.Drift(string(k)) },
-		Logger:      m.Logger,
+		Status: func(id string) (reactions.Status, error) {
+			ev, err := m.Journal.Get(id)
+			if err != nil {
+				return "", err
+			}
+			return ev.Status, nil
+		},
+		Logger: m.Logger,
 	})
 }

@@ -192,7 +192,7 @@ const (
 	connectTimeout = 2 * time.Second
 	// answerMargin is how much longer than its --wait a command waits for
 	// the agent's answer: the agent answers 202 when --wait runs out.
-	answerMargin = 5 * time.Second
+	answerMargin = 2 * time.Second
 	// defaultWait bounds the commands without --wait.
 	defaultWait = 10 * time.Second
 )

@@ -41,8 +41,8 @@
 // with none it ends unmatched, which is still journaled and reported. With
 // auto_fix the event carries the built-in plan: disable on every holder
 // that is not the owner, then enable on the owner under vip_released
-// (never while the disable failed on a reachable node). A failed repair is
-// not retried for the same state; replay the event once the cause is fixed.
+// (never while the disable failed on a reachable node). A repair that did
+// not succeed is tried again at the next pass that still sees the drift.
 package reconcile
 
 import (
@@ -112,6 +112,9 @@ type Config struct {
 	Submit func(ev *reactions.Event) (*reactions.Event, bool, error)
 	// OnDrift is told about every drift journaled (metrics); may be nil.
 	OnDrift func(k Kind)
+	// Status reads a journaled event's status, so that a repair that did
+	// not succeed is tried again at a later pass; nil never retries.
+	Status func(id string) (reactions.Status, error)
 	// ObserveTimeout bounds each observation; 0 means 5 s.
 	ObserveTimeout time.Duration
 	Logger         zerolog.Logger
@@ -149,6 +152,9 @@ type Reconciler struct {
 	// reported is the last drift journaled per VIP.
 	seen     map[string]string
 	reported map[string]string
+	// repairs is the repair event journaled per VIP for the drift in
+	// reported, if it carried a plan.
+	repairs map[string]string
 }
 
 // New returns a reconciler.
@@ -161,6 +167,7 @@ func New(cfg Config) *Reconciler {
 		log:      cfg.Logger.With().Str("component", "reconcile").Logger(),
 		seen:     map[string]string{},
 		reported: map[string]string{},
+		repairs:  map[string]string{},
 	}
 }
 
@@ -303,7 +310,7 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 		log.Info().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
 			Msg("VIP drift seen; confirming at the next pass")
 		return st, nil
-	case r.reported[name] == st.key():
+	case r.reported[name] == st.key() && !r.repairFailed(name):
 		return st, nil
 	case st.Reporter != r.cfg.Node:
 		log.Warn().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
@@ -318,12 +325,33 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 	}
 	st.EventID = stored.ID
 	r.reported[name] = st.key()
+	delete(r.repairs, name)
+	if ev.Plan != nil {
+		r.repairs[name] = stored.ID
+	}
 	if r.cfg.OnDrift != nil {
 		r.cfg.OnDrift(st.Kind)
 	}
 	log.Warn().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
 		Bool("auto_fix", ev.Plan != nil).Str("event_id", stored.ID).Msg("VIP drift journaled")
 	return st, nil
+}
+
+// repairFailed reports whether the repair journaled for vip's standing
+// drift ended without success (a fault not yet healed then): the next
+// pass that sees the same drift repairs it again, so the pair converges
+// once the cause is gone.
+func (r *Reconciler) repairFailed(vip string) bool {
+	id, ok := r.repairs[vip]
+	if !ok || r.cfg.Status == nil {
+		return false
+	}
+	st, err := r.cfg.Status(id)
+	if err != nil || !st.Final() || st == reactions.StatusSucceeded {
+		return false
+	}
+	r.log.Warn().Str("vip", vip).Str("event_id", id).Str("status", string(st)).Msg("the repair of a standing drift did not succeed; repairing again")
+	return true
 }
 
 // reporter is the one node that reports and repairs a VIP's drift.

@@ -131,6 +131,8 @@ type world struct {
 	submits []*reactions.Event
 	failing bool
 	drifts  []reconcile.Kind
+	// statuses are the journaled statuses of submitted events by ID.
+	statuses map[string]reactions.Status
 }
 
 func (w *world) VIP(ctx context.Context, node, vip string) (peer.VIP, error) {
@@ -178,7 +180,15 @@ func (w *world) reconciler(node string, v reconcile.VIP) *reconcile.Reconciler {
 			return &stored, false, nil
 		},
 		OnDrift: func(k reconcile.Kind) { w.drifts = append(w.drifts, k) },
-		Logger:  zerolog.Nop(),
+		Status: func(id string) (reactions.Status, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if st, ok := w.statuses[id]; ok {
+				return st, nil
+			}
+			return reactions.StatusRunning, nil
+		},
+		Logger: zerolog.Nop(),
 	})
 }
 
@@ -325,6 +335,35 @@ func TestDriftMemory(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"both", "none", "wrong"}, kinds); diff != "" {
 		t.Errorf("journaled drifts (-want +got):\n%s", diff)
+	}
+}
+
+// A repair that did not succeed (a fault not healed yet) is tried again by
+// the next pass that still sees the drift; a running or successful one is
+// not repeated.
+func TestFailedRepairRetried(t *testing.T) {
+	w := newWorld(t, false, false)
+	w.statuses = map[string]reactions.Status{}
+	r := w.reconciler("rm1", reconcile.VIP{Owner: "rm1", AutoFix: true})
+	pass(t, r)
+	pass(t, r) // none: the repair is journaled
+	pass(t, r) // still running: not repeated
+	if len(w.submits) != 1 {
+		t.Fatalf("%d repairs while the first runs, want 1", len(w.submits))
+	}
+	w.mu.Lock()
+	w.statuses["rm1-1"] = reactions.StatusFailed
+	w.mu.Unlock()
+	pass(t, r) // it failed: repaired again
+	if len(w.submits) != 2 || w.submits[1].Plan == nil {
+		t.Fatalf("repairs after a failed one: %d, want 2 with a plan", len(w.submits))
+	}
+	w.mu.Lock()
+	w.statuses["rm1-2"] = reactions.StatusSucceeded
+	w.mu.Unlock()
+	pass(t, r)
+	if len(w.submits) != 2 {
+		t.Errorf("a successful repair was repeated: %d submits", len(w.submits))
 	}
 }
 

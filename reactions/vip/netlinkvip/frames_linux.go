@@ -52,7 +52,15 @@ func (b *Backend) announce(ifi *net.Interface) error {
 		return err
 	}
 	if err := sendAll(conn, frames); err != nil {
-		return err
+		// Maybe a stale socket (see probe): once more on a fresh one.
+		_ = conn.Close()
+		b.conn = nil
+		if conn, err = b.connLocked(ifi); err != nil {
+			return err
+		}
+		if err := sendAll(conn, frames); err != nil {
+			return err
+		}
 	}
 	b.announced = fmt.Sprintf("announced 1/%d", b.set.garpCount)
 	if b.set.garpCount == 1 {
@@ -252,7 +260,33 @@ func ndpFrame(m ndp.Message, mac net.HardwareAddr, src, dst netip.Addr) ([]byte,
 // 5227 ARP probe (sender 0.0.0.0); IPv6 sends a duplicate address detection
 // Neighbour Solicitation from :: to the VIP's solicited-node group. The
 // probe is repeated halfway through the wait, in case one was lost.
+//
+// The cached packet socket can keep an error from a link that went down
+// and came back ("network is down"): a probe that fails on the socket is
+// tried once more on a fresh one.
 func (b *Backend) probe(ctx context.Context, ifi *net.Interface, timeout time.Duration) (net.HardwareAddr, error) {
+	mac, err := b.probeOnce(ctx, ifi, timeout)
+	if err != nil && ctx.Err() == nil {
+		b.dropConn()
+		mac, err = b.probeOnce(ctx, ifi, timeout)
+	}
+	if err != nil {
+		b.dropConn()
+	}
+	return mac, err
+}
+
+// dropConn closes the cached packet socket; the next use opens a fresh one.
+func (b *Backend) dropConn() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.conn != nil {
+		_ = b.conn.Close()
+		b.conn = nil
+	}
+}
+
+func (b *Backend) probeOnce(ctx context.Context, ifi *net.Interface, timeout time.Duration) (net.HardwareAddr, error) {
 	req, err := b.probeFrame(ifi.HardwareAddr)
 	if err != nil {
 		return nil, err
