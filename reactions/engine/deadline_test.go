@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
 	"github.com/vipagent/vipagent/reactions/rules"
+	"github.com/vipagent/vipagent/reactions/vip/fake"
 )
 
 func (h *harness) submitWait(ev *reactions.Event) *reactions.Event {
@@ -198,5 +200,44 @@ func TestResultCommittedOnceTheJournalTakesIt(t *testing.T) {
 	}
 	if n := flaky.refusal.Load(); n >= 0 {
 		t.Errorf("the journal was asked %d times fewer than expected", n+1)
+	}
+}
+
+// announcingBackend records the enables that only had to announce.
+type announcingBackend struct {
+	*fake.Backend
+	released atomic.Int32
+}
+
+func (b *announcingBackend) EnableReleased(ctx context.Context) error {
+	b.released.Add(1)
+	return b.Backend.Enable(ctx, false)
+}
+
+// When the other node has just released the VIP and this node holds it
+// already, clients may still have the other node's MAC: the unchanged
+// enable announces again.
+func TestUnchangedEnableAnnouncesAfterRelease(t *testing.T) {
+	b := &announcingBackend{Backend: fakeVIP(t, map[string]any{"initial": "present"})}
+	released := func(reactions.Step) (reactions.StepResult, error) {
+		return reactions.StepResult{Outcome: reactions.OutcomeChanged}, nil
+	}
+	h := newHarness(t, b, func(c *engine.Config) {
+		c.Peers = &recordingPeers{t: t, answer: map[string]func(reactions.Step) (reactions.StepResult, error){"rm2 disable rm-vip": released}}
+		c.Rules = rules.Rules{{Name: "repair", Match: rules.Match{Condition: []string{"Repair"}}, Steps: []reactions.Step{
+			{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm2", When: []reactions.Condition{reactions.WhenAlways}},
+			{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm1", When: []reactions.Condition{reactions.WhenReleased}},
+		}}}
+	})
+	ev, _ := h.fire(reactions.Alarm{Condition: "Repair"})
+	if diff := cmp.Diff([]reactions.Outcome{reactions.OutcomeChanged, reactions.OutcomeUnchanged}, outcomes(ev)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if n := b.released.Load(); n != 1 || !strings.Contains(ev.Result.Steps[1].Reason, "announced again") {
+		t.Errorf("announcements after the release: %d (%q), want 1", n, ev.Result.Steps[1].Reason)
+	}
+	h.fire(reactions.Alarm{Condition: "RM1_Started"}) // no release in that event: nothing to announce
+	if n := b.released.Load(); n != 1 {
+		t.Errorf("an unchanged enable without a release announced: %d", n)
 	}
 }

@@ -164,12 +164,21 @@ func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force, release
 		return fmt.Errorf("observe: %w", err)
 	}
 	sr.Before = &before
+	re, quick := b.(ReleasedEnabler)
 	if before.Present == want {
 		sr.Outcome = reactions.OutcomeUnchanged
 		sr.After = &before
+		if want && released && quick {
+			// The VIP just left another node in this event, and clients
+			// may still have that node's MAC: announce it again from here.
+			if err := re.EnableReleased(ctx); err != nil {
+				sr.Reason = "already present; announcing it again failed: " + err.Error()
+			} else {
+				sr.Reason = "already present; announced again, since another node just released it"
+			}
+		}
 		return nil
 	}
-	re, quick := b.(ReleasedEnabler)
 	switch {
 	case want && released && quick:
 		err = re.EnableReleased(ctx)
