@@ -34,7 +34,7 @@ func TestChaos(t *testing.T) {
 		n = 1
 	}
 	if n <= 0 {
-		t.Skipf("the fault lab runs only when asked: bash scripts/chaos.sh [--schedules N] [--seed S] "+
+		t.Skipf("the fault lab (root, network namespaces) runs only when asked: bash scripts/chaos.sh [--schedules N] [--seed S] "+
 			"(or go test ./agent/chaos -run TestChaos -args -chaos.schedules=N, or %s=1 for one schedule); it needs root", envChaos)
 	}
 	viptest.RequireRoot(t)

@@ -816,10 +816,10 @@ func TestShellWrappersRunTheBinary(t *testing.T) {
 // spaces, and refuses wrappers made for another name.
 func TestLinuxInstaller(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("install-linux.sh installs on Linux RM hosts")
+		t.Skip("not on Linux (windows or other): install-linux.sh installs on Linux RM hosts")
 	}
 	if _, err := exec.LookPath("install"); err != nil {
-		t.Skip("install(1) from coreutils is missing")
+		t.Skip("install(1) from coreutils is missing (a minimal container; CI images have it)")
 	}
 	installer := filepath.Join(scriptsDir(t), "install-linux.sh")
 	tests := []struct {

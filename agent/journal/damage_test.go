@@ -324,7 +324,7 @@ func skipIfPermissionsIgnored(t *testing.T) {
 		t.Skip("running as root, which ignores file permissions: the read-only case cannot be made here (no bind mounts, no chattr)")
 	}
 	if os.Geteuid() == -1 {
-		t.Skip("Unix permission bits do not make files read-only on this system")
+		t.Skip("on windows, Unix permission bits do not make files read-only")
 	}
 }
 

@@ -155,7 +155,7 @@ func TestReadsOfAFileDamagedWhileOpenReturnErrors(t *testing.T) {
 	f := writeFixture(t, t.TempDir(), fixtureEvents)
 	j := open(t, f.path, Options{})
 	if err := os.Truncate(f.path, 4*int64(os.Getpagesize())); err != nil {
-		t.Skipf("cannot truncate a mapped file on this system: %v", err)
+		t.Skipf("cannot truncate a mapped file on this system (windows locks it): %v", err)
 	}
 	if _, err := j.Unfinished(); !errors.Is(err, ErrDamaged) {
 		t.Errorf("Unfinished: %v, want ErrDamaged", err)
