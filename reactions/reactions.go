@@ -295,11 +295,15 @@ type Intent struct {
 
 // Intent is the intent ev acts for.
 func (ev *Event) Intent() Intent {
-	if ev.IntentAt.IsZero() || ev.Origin == "" {
-		return Intent{At: ev.ReceivedAt, ID: ev.ID}
+	at := ev.IntentAt
+	if at.IsZero() {
+		at = ev.ReceivedAt
+	}
+	if ev.Origin == "" {
+		return Intent{At: at, ID: ev.ID}
 	}
 	id, _, _ := strings.Cut(ev.Origin, "#")
-	return Intent{At: ev.IntentAt, ID: id}
+	return Intent{At: at, ID: id}
 }
 
 // After reports whether i is newer than j.

@@ -471,3 +471,20 @@ func TestSignedWebhooks(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// A peer's request stamped far ahead of this node's clock would supersede
+// every move for that long: refused, and nothing runs.
+func TestPeerIntentAheadRefused(t *testing.T) {
+	a := newAPI(t, "", nil)
+	for _, tc := range []struct {
+		ahead time.Duration
+		want  int
+	}{{2 * time.Minute, 400}, {10 * time.Second, 200}} {
+		body := fmt.Sprintf(`{"id":"rm2-x#0","origin":"rm2-x-%d#0","intent_at":%q,"deadline":%q}`, tc.want,
+			time.Now().Add(tc.ahead).UTC().Format(time.RFC3339Nano), time.Now().Add(5*time.Second).UTC().Format(time.RFC3339Nano))
+		code, _, resp := a.do("POST", "/v1/vips/rm-vip/disable", "application/json", []byte(body))
+		if code != tc.want || (tc.want == 400 && !strings.Contains(string(resp), "intent_at: more than 1m0s ahead")) {
+			t.Errorf("intent_at %s ahead: %d %s, want %d", tc.ahead, code, resp, tc.want)
+		}
+	}
+}

@@ -223,6 +223,10 @@ func (s *server) handleGetVIP(w http.ResponseWriter, r *http.Request) {
 // maxStepTimeout bounds a manual or peer step's timeout and deadline.
 const maxStepTimeout = 10 * time.Minute
 
+// maxIntentAhead bounds how far a peer's intent_at may be ahead of this
+// node's clock.
+const maxIntentAhead = time.Minute
+
 // VIPActionRequest is the optional body of POST /v1/vips/{name}/enable|disable.
 type VIPActionRequest struct {
 	// ID is an idempotency key; peers send "<their event>#<step>".
@@ -271,6 +275,12 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := reactions.CheckText("reason", req.Reason); err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if req.IntentAt.After(time.Now().Add(maxIntentAhead)) {
+		// A move asked in the future would supersede every move for that
+		// long.
+		s.writeError(w, r, reactions.Invalid("intent_at: more than %s ahead of this node's clock (are both nodes' clocks in sync?)", maxIntentAhead))
 		return
 	}
 	if (!req.Deadline.IsZero() || !req.IntentAt.IsZero()) && req.Origin == "" {

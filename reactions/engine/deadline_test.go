@@ -241,3 +241,21 @@ func TestUnchangedEnableAnnouncesAfterRelease(t *testing.T) {
 		t.Errorf("an unchanged enable without a release announced: %d", n)
 	}
 }
+
+// A clock must never stop the pair: an event accepted here is newer than
+// any intent this node has seen, even one stamped ahead of this clock.
+func TestLocalEventNewerThanAnyIntentSeen(t *testing.T) {
+	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present"}), func(c *engine.Config) { c.Supersede = true })
+	ahead := time.Now().Add(30 * time.Second)
+	peer := h.submitWait(peerRequest("rm2-ahead#0", time.Now().Add(5*time.Second), ahead))
+	if peer.Status != reactions.StatusSucceeded {
+		t.Fatalf("peer's disable: %s", peer.Status)
+	}
+	local, _ := h.fire(reactions.Alarm{Condition: "RM1_Started"})
+	if local.Status != reactions.StatusSucceeded {
+		t.Errorf("local enable after an intent stamped ahead: %s (%s), want succeeded", local.Status, local.Result.Error)
+	}
+	if !local.Intent().After(peer.Intent()) {
+		t.Errorf("local intent %v is not after the peer's %v", local.Intent(), peer.Intent())
+	}
+}

@@ -225,7 +225,7 @@ func (e *Engine) start(ev *reactions.Event) {
 	e.mu.Unlock()
 	var ticket *ticket
 	if matched {
-		e.noteIntent(ev.Intent(), plan.vips())
+		e.noteIntent(ev, plan.vips())
 		ticket = e.locks.enqueue(ev.ID, plan.vips(), e.cfg.Supersede)
 	}
 	// The run works on its own copy: the caller keeps the accepted event.
@@ -269,27 +269,35 @@ type waiter struct {
 	ev   *reactions.Event
 }
 
-// noteIntent records ev's intent for its VIPs and reports whether it is
-// the newest for all of them.
-func (e *Engine) noteIntent(in reactions.Intent, vips []string) bool {
+// noteIntent records ev's intent for its VIPs. An event accepted here
+// (not a peer's request) is newer than anything this node has seen for
+// them: when the clock says otherwise (it stepped back, or a peer's runs
+// ahead), its intent is moved just past the newest one, so the pair never
+// stops moving because of a clock.
+func (e *Engine) noteIntent(ev *reactions.Event, vips []string) {
 	if !e.cfg.Supersede {
-		return true
+		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	newest := true
-	for _, v := range vips {
-		cur, ok := e.intents[v]
-		switch {
-		case !ok || in.After(cur):
-			e.intents[v] = in
-		case cur != in:
-			newest = false
+	if ev.Origin == "" {
+		in := ev.Intent()
+		for _, v := range vips {
+			if cur, ok := e.intents[v]; ok && !in.After(cur) {
+				in.At = cur.At.Add(time.Nanosecond)
+			}
+		}
+		if !in.At.Equal(ev.Intent().At) {
+			ev.IntentAt = in.At
 		}
 	}
-	return newest
+	in := ev.Intent()
+	for _, v := range vips {
+		if cur, ok := e.intents[v]; !ok || in.After(cur) {
+			e.intents[v] = in
+		}
+	}
 }
-
 // supersededOn reports the newer intent that replaced in for vip, if any.
 func (e *Engine) supersededOn(in reactions.Intent, vip string) (reactions.Intent, bool) {
 	if !e.cfg.Supersede || vip == "" {
