@@ -298,6 +298,7 @@ func (e *Engine) noteIntent(ev *reactions.Event, vips []string) {
 		}
 	}
 }
+
 // supersededOn reports the newer intent that replaced in for vip, if any.
 func (e *Engine) supersededOn(in reactions.Intent, vip string) (reactions.Intent, bool) {
 	if !e.cfg.Supersede || vip == "" {
