@@ -58,13 +58,17 @@ const (
 
 // Step is one planned action.
 type Step struct {
-	Action  Action        `json:"action"`
-	VIP     string        `json:"vip,omitempty"`
-	Node    string        `json:"node"`
-	Command string        `json:"command,omitempty"` // for ActionRun: a configured command name
-	Force   bool          `json:"force,omitempty"`
-	When    []Condition   `json:"when,omitempty"`
-	Timeout time.Duration `json:"timeout,omitempty"`
+	Action  Action `json:"action"`
+	VIP     string `json:"vip,omitempty"`
+	Node    string `json:"node"`
+	Command string `json:"command,omitempty"` // for ActionRun: a configured command name
+	Force   bool   `json:"force,omitempty"`
+	// Released, on an enable another node asked for, says that node
+	// verified in the same move that every other node let the VIP go: the
+	// duplicate-address probe only has to catch a third host.
+	Released bool          `json:"released,omitempty"`
+	When     []Condition   `json:"when,omitempty"`
+	Timeout  time.Duration `json:"timeout,omitempty"`
 }
 
 // Plan is what the rules made of an alarm.

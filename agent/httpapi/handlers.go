@@ -243,6 +243,10 @@ type VIPActionRequest struct {
 	// IntentAt is when the origin's move was asked for (peers send it):
 	// the newest intent for a VIP wins.
 	IntentAt time.Time `json:"intent_at,omitzero"`
+	// Released (peers send it with an enable) says the origin verified that
+	// every other node let the VIP go: the duplicate probe is shortened,
+	// never skipped.
+	Released bool `json:"released,omitempty"`
 }
 
 func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
@@ -259,6 +263,10 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, ok := s.Config.VIPs[name]; !ok {
 		s.writeError(w, r, reactions.Invalid("unknown vip %q", name))
+		return
+	}
+	if req.Released && (action != reactions.ActionEnable || req.Origin == "") {
+		s.writeError(w, r, reactions.Invalid("released: only on an enable a peer asks for"))
 		return
 	}
 	if req.Force && action != reactions.ActionEnable {
@@ -292,7 +300,7 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	if req.Origin != "" {
 		src = reactions.SourcePeer
 	}
-	step := reactions.Step{Action: action, VIP: name, Node: s.Config.Node, Force: req.Force, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond}
+	step := reactions.Step{Action: action, VIP: name, Node: s.Config.Node, Force: req.Force, Released: req.Released, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond}
 	ev, dup, err := s.Engine.Submit(&reactions.Event{
 		Key: req.ID, Source: src, Alarm: a, Origin: req.Origin, Deadline: req.Deadline, IntentAt: req.IntentAt,
 		Plan: &reactions.Plan{Reaction: "manual-" + string(action), Steps: []reactions.Step{step}},

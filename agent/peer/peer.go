@@ -79,7 +79,7 @@ func (c *Client) Do(ctx context.Context, node string, step reactions.Step, pr en
 		timeout = time.Second
 	}
 	fields := map[string]any{
-		"id": pr.Origin, "origin": pr.Origin, "force": step.Force,
+		"id": pr.Origin, "origin": pr.Origin, "force": step.Force, "released": step.Released,
 		"timeout_ms": timeout.Milliseconds(),
 		"deadline":   time.Now().Add(wait).UTC().Format(time.RFC3339Nano),
 	}

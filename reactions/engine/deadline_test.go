@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -257,5 +258,45 @@ func TestLocalEventNewerThanAnyIntentSeen(t *testing.T) {
 	}
 	if !local.Intent().After(peer.Intent()) {
 		t.Errorf("local intent %v is not after the peer's %v", local.Intent(), peer.Intent())
+	}
+}
+
+// stepPeers answers every step and keeps what it was asked.
+type stepPeers struct {
+	mu    sync.Mutex
+	steps []reactions.Step
+}
+
+func (p *stepPeers) Do(ctx context.Context, node string, s reactions.Step, _ engine.PeerRequest) (reactions.StepResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.steps = append(p.steps, s)
+	return reactions.StepResult{Outcome: reactions.OutcomeChanged}, nil
+}
+
+// A move whose enable runs on the other node tells it that this node just
+// released the VIP, so that its duplicate probe is the short one; and a
+// node asked that way uses it.
+func TestReleasedCarriedToThePeer(t *testing.T) {
+	peers := &stepPeers{}
+	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present"}), func(c *engine.Config) {
+		c.Peers = peers
+		c.Rules = rules.Rules{{Name: "to-rm2", Match: rules.Match{Condition: []string{"RM1_Stopped"}}, Steps: []reactions.Step{
+			{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm1"},
+			{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm2", When: []reactions.Condition{reactions.WhenReleased}},
+		}}}
+	})
+	h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
+	if len(peers.steps) != 1 || !peers.steps[0].Released {
+		t.Errorf("steps sent to rm2: %+v, want the enable marked released", peers.steps)
+	}
+
+	b := &announcingBackend{Backend: fakeVIP(t, map[string]any{"initial": "absent"})}
+	h2 := newHarness(t, b, nil)
+	req := peerRequest("rm2-move#1", time.Now().Add(5*time.Second), time.Now())
+	req.Alarm.Condition = "manual-enable"
+	req.Plan.Steps[0].Action, req.Plan.Steps[0].Released = reactions.ActionEnable, true
+	if ev := h2.submitWait(req); ev.Status != reactions.StatusSucceeded || b.released.Load() != 1 {
+		t.Errorf("released enable: %s, short-probe enables %d, want succeeded and 1", ev.Status, b.released.Load())
 	}
 }

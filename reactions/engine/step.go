@@ -34,7 +34,7 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 	start := time.Now()
 	switch {
 	case s.Node != e.cfg.Node:
-		e.peerStep(ctx, ev, i, s, &sr)
+		e.peerStep(ctx, ev, i, s, prior, &sr)
 	case s.Action == reactions.ActionRun:
 		e.runCommand(ctx, ev, s, &sr)
 	default:
@@ -109,7 +109,7 @@ func (e *Engine) vipStep(ctx context.Context, s reactions.Step, prior []reaction
 		return
 	}
 	want := s.Action == reactions.ActionEnable
-	released := want && !s.Force && releasedElsewhere(s.VIP, s.Node, prior)
+	released := want && !s.Force && (s.Released || releasedElsewhere(s.VIP, s.Node, prior))
 	for attempt := 1; ; attempt++ {
 		sr.Attempts = attempt
 		err := e.vipAttempt(ctx, v.Backend, want, s.Force, released, sr)
@@ -252,7 +252,7 @@ func (e *Engine) runCommand(ctx context.Context, ev *reactions.Event, s reaction
 }
 
 // peerStep hands the step to the node's agent and records its answer.
-func (e *Engine) peerStep(ctx context.Context, ev *reactions.Event, i int, s reactions.Step, sr *reactions.StepResult) {
+func (e *Engine) peerStep(ctx context.Context, ev *reactions.Event, i int, s reactions.Step, prior []reactions.StepResult, sr *reactions.StepResult) {
 	sr.Attempts = 1
 	if e.cfg.Peers == nil {
 		sr.Outcome = reactions.OutcomeFailed
@@ -260,6 +260,9 @@ func (e *Engine) peerStep(ctx context.Context, ev *reactions.Event, i int, s rea
 		return
 	}
 	in := ev.Intent()
+	if s.Action == reactions.ActionEnable && !s.Force && releasedElsewhere(s.VIP, s.Node, prior) {
+		s.Released = true
+	}
 	got, err := e.cfg.Peers.Do(ctx, s.Node, s, PeerRequest{Origin: fmt.Sprintf("%s#%d", in.ID, i), IntentAt: in.At})
 	if got.PeerEvent != "" {
 		sr.PeerEvent = got.PeerEvent
