@@ -97,37 +97,51 @@ unset GOOS GOARCH CGO_ENABLED
 echo "built ${#pkgs[@]} test binaries in $((SECONDS - start))s"
 
 echo "== run under wine (timeout ${pkg_timeout}s per package)"
-passed=0 failed=0 skipped=0 failed_pkgs=()
-for p in "${pkgs[@]}"; do
-	IFS='|' read -r path dir bin <<<"$p"
-	log="$work/$(basename "$bin" .test.exe).log"
-	t0=$SECONDS
+passed=0 failed=0 skipped=0 failed_pkgs=() retried=()
+# run_pkg runs one test binary; it sets rc, np, nf, ns and status.
+run_pkg() {
 	rc=0
 	(cd "$dir" && timeout -k 10 "$pkg_timeout" wine "$bin" -test.v -test.timeout "$((pkg_timeout - 10))s" ${WINDOWS_TEST_ARGS:-} >"$log" 2>&1) || rc=$?
 	np=$(grep -cE '^ *--- PASS: ' "$log" || true)
 	nf=$(grep -cE '^ *--- FAIL: ' "$log" || true)
 	ns=$(grep -cE '^ *--- SKIP: ' "$log" || true)
-	passed=$((passed + np)) skipped=$((skipped + ns))
 	status=ok
 	if [ "$rc" -ne 0 ] || [ "$nf" -ne 0 ] || ! grep -qx PASS "$log"; then
 		status=FAIL
 		# A crash or a timeout fails the package without a test line.
 		[ "$nf" -gt 0 ] || nf=1
-		failed_pkgs+=("$path")
 		[ "$rc" -ne 124 ] || echo "    timed out after ${pkg_timeout}s" >>"$log"
 		echo "---- $path (exit $rc)"
 		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS|--- PASS|    --- SKIP|--- SKIP)' "$log" | tail -n 200
 	fi
+}
+for p in "${pkgs[@]}"; do
+	IFS='|' read -r path dir bin <<<"$p"
+	log="$work/$(basename "$bin" .test.exe).log"
+	t0=$SECONDS
+	run_pkg
+	if [ "$status" = FAIL ]; then
+		# Wine 8's CreateProcess fails now and then ("fork/exec ...:
+		# Internal error."): a failing package runs once more, and fails
+		# only if it fails again. Retries are listed at the end.
+		echo "---- $path: running it once more"
+		retried+=("$path")
+		run_pkg
+	fi
+	passed=$((passed + np)) skipped=$((skipped + ns))
+	[ "$status" = ok ] || failed_pkgs+=("$path")
 	if [ "$status" = ok ] && [ -n "${WINDOWS_TEST_VERBOSE:-}" ]; then
 		echo "---- $path"
 		cat "$log"
 	fi
+	[ "$status" = FAIL ] || nf=0
 	failed=$((failed + nf))
 	printf '%-4s %-55s %3d passed %3d failed %3d skipped %4ds\n' "$status" "$path" "$np" "$nf" "$ns" "$((SECONDS - t0))"
 done
 
 echo "windows: ${#pkgs[@]} packages, $passed passed, $failed failed, $skipped skipped"
 echo "windows: took $((SECONDS - start))s"
+[ "${#retried[@]}" -eq 0 ] || echo "windows: ran again after a failure: ${retried[*]}"
 if [ "${#failed_pkgs[@]}" -gt 0 ]; then
 	echo "windows: failed: ${failed_pkgs[*]}"
 	exit 1
