@@ -242,3 +242,29 @@ func TestSignatureReplayRefusedAfterRestart(t *testing.T) {
 		t.Errorf("%d events, want 1", n)
 	}
 }
+
+// An alarm (trigger role) cannot claim the idempotency key of a VIP action
+// (admin, or a peer: "<its event>#<step>") so that the action is answered
+// from the alarm's journal entry and never runs.
+func TestAlarmCannotClaimAVIPActionsKey(t *testing.T) {
+	a := newAPI(t, authYAML, adminEnv)
+	const key = "rm2-20261130T070000-000001#0"
+	a.tok = tokens[config.RoleTrigger]
+	if code, _, body := a.postJSON("/v1/alarms", map[string]any{"condition": "Nobody", "id": key}); code != 422 {
+		t.Fatalf("alarm: %d %s", code, body)
+	}
+	a.tok = tokens[config.RoleAdmin]
+	for _, req := range []map[string]any{
+		{"id": key, "origin": key},
+		{"id": key, "origin": key}, // the peer's retry is answered from the journal
+	} {
+		code, _, body := a.postJSON("/v1/vips/rm-vip/disable", req)
+		res := decode[reactions.Result](t, body)
+		if code != 200 || res.Reaction != "manual-disable" || len(res.Steps) != 1 {
+			t.Errorf("peer disable with the alarm's key: %d %s, want the disable run", code, body)
+		}
+	}
+	if n := len(a.events()); n != 2 {
+		t.Errorf("%d events journaled, want the alarm and one disable", n)
+	}
+}

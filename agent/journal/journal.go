@@ -201,15 +201,9 @@ func (j *Journal) Accept(ev *reactions.Event) (stored *reactions.Event, duplicat
 	var dup bool
 	err = j.group(func(tx *bolt.Tx) error {
 		out, dup = nil, false
-		if ev.Key != "" {
-			if id := tx.Bucket(bucketKeys).Get([]byte(ev.Key)); id != nil {
-				prev, err := getEvent(tx, string(id))
-				if err != nil {
-					return err
-				}
-				out, dup = prev, true
-				return nil
-			}
+		if prev, err := keyed(tx, ev); err != nil || prev != nil {
+			out, dup = prev, prev != nil
+			return err
 		}
 		events := tx.Bucket(bucketEvents)
 		seq, err := events.NextSequence()
@@ -232,7 +226,7 @@ func (j *Journal) Accept(ev *reactions.Event) (stored *reactions.Event, duplicat
 			return err
 		}
 		if e.Key != "" {
-			if err := tx.Bucket(bucketKeys).Put([]byte(e.Key), []byte(e.ID)); err != nil {
+			if err := tx.Bucket(bucketKeys).Put(indexKey(&e), []byte(e.ID)); err != nil {
 				return err
 			}
 		}
@@ -523,10 +517,8 @@ func (j *Journal) Prune(age time.Duration, keep int) (int, error) {
 			if err := tx.Bucket(bucketIDs).Delete([]byte(ev.ID)); err != nil {
 				return err
 			}
-			if ev.Key != "" {
-				if err := tx.Bucket(bucketKeys).Delete([]byte(ev.Key)); err != nil {
-					return err
-				}
+			if err := deleteKey(tx.Bucket(bucketKeys), &ev); err != nil {
+				return err
 			}
 		}
 		pruned = len(doomed)

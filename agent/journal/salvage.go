@@ -380,7 +380,7 @@ func (s *salvager) fill(tx *bolt.Tx) error {
 			return err
 		}
 		if e.ev.Key != "" {
-			if err := keys.Put([]byte(e.ev.Key), []byte(e.ev.ID)); err != nil {
+			if err := keys.Put(indexKey(&e.ev), []byte(e.ev.ID)); err != nil {
 				return err
 			}
 		}
