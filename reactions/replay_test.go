@@ -24,6 +24,11 @@ func TestNeedsAdmin(t *testing.T) {
 		{"replay of a replay of a failover", (&Event{Source: SourceFailover, Plan: failover}).Replay().Replay(), false},
 		{"old replay with a plan", &Event{Source: SourceReplay, Plan: failover}, true},
 		{"old replay of an alarm", &Event{Source: SourceReplay}, false},
+		{"journal recovery notice", &Event{Source: SourceJournal}, false},
+		{"reconcile repair", &Event{Source: SourceReconcile, Plan: plan}, true},
+		{"replay of a reconcile repair", (&Event{Source: SourceReconcile, Plan: plan}).Replay(), true},
+		{"reconcile report without a repair", &Event{Source: SourceReconcile}, true},
+		{"a source added later", &Event{Source: "carrier-pigeon"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.ev.NeedsAdmin(); got != tt.want {

@@ -51,6 +51,9 @@ reactions:
   - name: slow
     match: {condition: Slow}
     steps: [{enable: slow-vip}]
+  - name: forced
+    match: {condition: Forced_Up}
+    steps: [{enable: rm-vip, force: true}]
 limits:
   max_body_bytes: 2048
   rate_per_minute: 0

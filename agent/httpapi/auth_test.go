@@ -165,8 +165,12 @@ func TestReplayNeedsTheOriginalsRole(t *testing.T) {
 	a.tok = tokens[config.RoleTrigger]
 	_, _, body = a.postJSON("/v1/alarms", map[string]any{"condition": "RM1_Started"})
 	alarm := decode[reactions.Result](t, body).EventID
-	if forced == "" || manual == "" || alarm == "" {
-		t.Fatalf("setup: %q %q %q", forced, manual, alarm)
+	_, _, body = a.postJSON("/v1/alarms", map[string]any{"condition": "Forced_Up"})
+	forcedAlarm := decode[reactions.Result](t, body).EventID
+	repair, _, err := a.m.Engine.Submit(&reactions.Event{Source: reactions.SourceReconcile, Alarm: reactions.Alarm{Condition: "VIP_Drift"},
+		Plan: &reactions.Plan{Reaction: "reconcile", Steps: []reactions.Step{{Action: reactions.ActionEnable, VIP: "rm-vip"}}}})
+	if forced == "" || manual == "" || alarm == "" || forcedAlarm == "" || err != nil {
+		t.Fatalf("setup: %q %q %q %q %v", forced, manual, alarm, forcedAlarm, err)
 	}
 
 	for _, tt := range []struct {
@@ -179,6 +183,10 @@ func TestReplayNeedsTheOriginalsRole(t *testing.T) {
 		{"trigger replays a manual action", config.RoleTrigger, "/v1/events/" + manual + "/replay", "", 403, "needs admin"},
 		{"trigger replays a forced enable", config.RoleTrigger, "/v1/events/" + forced + "/replay", "", 403, "needs admin"},
 		{"trigger dry-runs a forced enable", config.RoleTrigger, "/v1/events/" + forced + "/replay?dry_run=true", "", 403, "needs admin"},
+		{"trigger replays an alarm whose rule forces", config.RoleTrigger, "/v1/events/" + forcedAlarm + "/replay", "", 403, "needs admin"},
+		{"trigger dry-runs an alarm whose rule forces", config.RoleTrigger, "/v1/events/" + forcedAlarm + "/replay?dry_run=1", "", 403, "needs admin"},
+		{"trigger replays a reconcile repair", config.RoleTrigger, "/v1/events/" + repair.ID + "/replay", "", 403, "needs admin"},
+		{"admin replays an alarm whose rule forces", config.RoleAdmin, "/v1/events/" + forcedAlarm + "/replay", "", 200, ""},
 		{"read replays an alarm", config.RoleRead, "/v1/events/" + alarm + "/replay", "", 403, "needs trigger"},
 		{"a body cannot add force", config.RoleAdmin, "/v1/events/" + manual + "/replay", `{"force":true}`, 400, "body: this endpoint takes none"},
 		{"unknown parameter", config.RoleAdmin, "/v1/events/" + manual + "/replay?force=true", "", 400, "force: unknown query parameter"},

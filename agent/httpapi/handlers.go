@@ -130,8 +130,8 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if orig.NeedsAdmin() {
-		if err := needRole(r, config.RoleAdmin, "replay "+orig.ID+" (a manual, peer or forced action)"); err != nil {
+	if orig.NeedsAdmin() || s.Engine.Forces(orig) {
+		if err := needRole(r, config.RoleAdmin, "replay "+orig.ID+" (a manual, peer, reconcile or forced action)"); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

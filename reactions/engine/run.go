@@ -37,6 +37,14 @@ func (e *Engine) planFor(ev *reactions.Event) (planned, bool) {
 	return e.fill(p), true
 }
 
+// Forces reports whether running ev would enable a VIP with force: its own
+// plan, or the plan the rules give its alarm (what a replay of an alarm
+// runs), so that replaying an alarm whose rule forces needs admin.
+func (e *Engine) Forces(ev *reactions.Event) bool {
+	p, ok := e.planFor(ev)
+	return ok && p.Plan.Forces()
+}
+
 // fill completes steps with their node and deadline.
 func (e *Engine) fill(p reactions.Plan) planned {
 	steps := make([]reactions.Step, len(p.Steps))
