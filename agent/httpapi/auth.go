@@ -34,6 +34,10 @@ const (
 func (s *server) authenticate(next http.Handler) http.Handler {
 	open := len(s.Config.Auth.Tokens) == 0 && !s.Config.Auth.WebhookSecret.IsSet()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := singleHeaders(r.Header, "Authorization", HeaderSignature, HeaderTimestamp); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if open {
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey, config.RoleAdmin)))
 			return
@@ -66,6 +70,18 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vipagent"`)
 		s.writeError(w, r, fmt.Errorf("%w: a bearer token or a signed request is required", errUnauthorized))
 	})
+}
+
+// singleHeaders refuses a request that gives one of the named headers more
+// than once: the agent reads the first, a proxy or filter in front of it may
+// read the last, and they must agree on who is asking.
+func singleHeaders(h http.Header, names ...string) error {
+	for _, name := range names {
+		if n := len(h.Values(name)); n > 1 {
+			return reactions.Invalid("%s: header given %d times; give it once", name, n)
+		}
+	}
+	return nil
 }
 
 // roleOf compares the token with every configured one in constant time.

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -274,5 +276,52 @@ func TestAlarmCannotClaimAVIPActionsKey(t *testing.T) {
 	}
 	if n := len(a.events()); n != 2 {
 		t.Errorf("%d events journaled, want the alarm and one disable", n)
+	}
+}
+
+// Credentials and the body's type are given once: the agent reads a
+// header's first value, a proxy in front of it may read the last.
+func TestRepeatedHeadersRefused(t *testing.T) {
+	a := newAPI(t, authYAML, adminEnv)
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	body := []byte(`{"condition":"Nobody"}`)
+	sig := sign.Sign(webhookSecret, now, "POST", "/v1/alarms", body)
+	for _, tt := range []struct {
+		name   string
+		header http.Header
+		want   int
+		msg    string
+	}{
+		{"two tokens, read first", http.Header{"Authorization": {"Bearer " + tokens[config.RoleRead], "Bearer " + tokens[config.RoleAdmin]}}, 400, "Authorization: header given 2 times"},
+		{"two tokens, trigger first", http.Header{"Authorization": {"Bearer " + tokens[config.RoleTrigger], "Bearer " + tokens[config.RoleRead]}}, 400, "Authorization: header given 2 times"},
+		{"two signatures", http.Header{sign.HeaderTimestamp: {now}, sign.HeaderSignature: {sig, sig}}, 400, "X-Vipagent-Signature: header given 2 times"},
+		{"two timestamps", http.Header{sign.HeaderTimestamp: {now, now}, sign.HeaderSignature: {sig}}, 400, "X-Vipagent-Timestamp: header given 2 times"},
+		{"two content types", http.Header{"Authorization": {"Bearer " + tokens[config.RoleTrigger]}, "Content-Type": {"application/json", "text/plain"}}, 400, "Content-Type: header given 2 times"},
+		{"latin-1 JSON", http.Header{"Authorization": {"Bearer " + tokens[config.RoleTrigger]}, "Content-Type": {"application/json; charset=latin1"}}, 415, "JSON must be utf-8"},
+		{"utf-8 JSON", http.Header{"Authorization": {"Bearer " + tokens[config.RoleTrigger]}, "Content-Type": {"application/json; charset=UTF-8"}}, 422, "no reaction rule"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(a.events())
+			req, err := http.NewRequest("POST", a.srv.URL+"/v1/alarms", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header = tt.header
+			if req.Header.Get("Content-Type") == "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want || !strings.Contains(string(got), tt.msg) {
+				t.Errorf("%d %s, want %d %q", resp.StatusCode, got, tt.want, tt.msg)
+			}
+			if n := len(a.events()) - before; tt.want != 422 && n != 0 {
+				t.Errorf("a refused request journaled %d events", n)
+			}
+		})
 	}
 }

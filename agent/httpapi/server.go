@@ -129,8 +129,17 @@ func (s *server) decodeJSON(w http.ResponseWriter, r *http.Request, dst any, all
 // ReadJSON reads a request body that must be JSON and at most limit bytes;
 // the errors map to 415 and 413 in WriteError.
 func ReadJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+	if err := singleHeaders(r.Header, "Content-Type"); err != nil {
+		return nil, err
+	}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
 		return nil, fmt.Errorf("%w: Content-Type must be application/json", errUnsupportedMedia)
+	}
+	// JSON is UTF-8 (RFC 8259); a body declared otherwise would be read
+	// differently by whoever honours the charset.
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return nil, fmt.Errorf("%w: Content-Type charset %q: JSON must be utf-8", errUnsupportedMedia, cs)
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
