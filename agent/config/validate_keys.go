@@ -1,18 +1,27 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// key is one configured secret and where it is.
+type key struct {
+	path, what string
+	s          Secret
+}
 
 // validateKeys keeps the keys the agent accepts (bearer tokens, the webhook
 // secret) apart from each other and from the keys it sends with (report
 // secrets, the callback secret): a receiver of our reports must not be able
 // to sign or authorise requests to us, and a token has exactly one role.
+// The tokens this agent sends to its peers are keys the pair accepts, so
+// nothing sent to a report receiver may be one of them either.
 // Secrets are compared by value when both could be resolved, and by
 // reference always (the same env:NAME is the same key wherever it runs).
 func (c *Config) validateKeys(p *Problems) {
-	type key struct {
-		path, what string
-		s          Secret
-	}
 	var accepted []key
 	for i, t := range c.Auth.Tokens {
 		if !t.Token.IsSet() {
@@ -30,6 +39,11 @@ func (c *Config) validateKeys(p *Problems) {
 	if c.Auth.WebhookSecret.IsSet() {
 		accepted = append(accepted, key{"auth.webhook_secret", "the webhook secret", c.Auth.WebhookSecret})
 	}
+	for _, name := range slices.Sorted(maps.Keys(c.Nodes)) {
+		if t := c.Nodes[name].Token; t.IsSet() {
+			accepted = append(accepted, key{"nodes." + name + ".token", "a peer token", t})
+		}
+	}
 	sent := []key{{"auth.callback_secret", "", c.Auth.CallbackSecret}}
 	for i, r := range c.Reports {
 		sent = append(sent, key{fmt.Sprintf("reports[%d].secret", i), "", r.Secret})
@@ -43,6 +57,27 @@ func (c *Config) validateKeys(p *Problems) {
 				p.add(k.path, "the same key as %s: whoever receives what we sign with it could sign or authorise requests to this agent; use a separate secret", a.path)
 				break
 			}
+		}
+	}
+	c.validateReportsCarryNoKey(p, accepted)
+}
+
+// validateReportsCarryNoKey refuses a report target whose URL or headers
+// carry a key the agent or its peer accepts (say `Authorization: Bearer
+// <the admin token>`): the receiver would get it with every report.
+func (c *Config) validateReportsCarryNoKey(p *Problems, accepted []key) {
+	carries := func(path, text string) {
+		for _, a := range accepted {
+			if v, err := a.s.Resolve(); err == nil && v != "" && strings.Contains(text, v) {
+				p.add(path, "carries the key of %s: the report receiver would get a key that authorises requests to vipagent; give the receiver its own", a.path)
+				return
+			}
+		}
+	}
+	for i, r := range c.Reports {
+		carries(fmt.Sprintf("reports[%d].url", i), r.URL)
+		for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
+			carries(fmt.Sprintf("reports[%d].headers.%s", i, name), r.Headers[name])
 		}
 	}
 }
