@@ -386,7 +386,7 @@ func TestRefused(t *testing.T) {
 		wantError   string
 	}{
 		{"malformed JSON", `{"version": "4", "alerts": [`, "", 400, "malformed JSON"},
-		{"not an object", `[1, 2]`, "", 400, "malformed JSON"},
+		{"not an object", `[1, 2]`, "", 400, "body: must be a JSON object"},
 		{"trailing data", firing + `{}`, "", 400, "more than one value"},
 		{"version 3", strings.Replace(firing, `"version": "4"`, `"version": "3"`, 1), "", 400, `version: "3" is not supported`},
 		{"no version", strings.Replace(firing, `"version": "4",`, ``, 1), "", 400, `version: "" is not supported`},

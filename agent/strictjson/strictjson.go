@@ -6,8 +6,10 @@
 package strictjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -20,6 +22,9 @@ import (
 func Decode(data []byte, dst any) error {
 	if !utf8.Valid(data) {
 		return reactions.Invalid("body is not valid UTF-8")
+	}
+	if err := objectInto(data, dst); err != nil {
+		return err
 	}
 	if err := checkKeys(data, dst); err != nil {
 		return err
@@ -34,6 +39,23 @@ func Decode(data []byte, dst any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return reactions.Invalid("malformed JSON: trailing data after the object")
+	}
+	return nil
+}
+
+// objectInto refuses a body that is not a JSON object when dst is a struct:
+// encoding/json would take null as an empty object, and name Go types in
+// its error for an array or a string.
+func objectInto(data []byte, dst any) error {
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return reactions.Invalid("body: must be a JSON object ({...})")
 	}
 	return nil
 }

@@ -46,6 +46,9 @@ func TestDecode(t *testing.T) {
 		{"malformed after a duplicate-free prefix", `{"a":1,,}`, target{}, "malformed JSON"},
 		{"trailing", `{"condition":"A"} {}`, target{}, "more than one value"},
 		{"bad utf-8", "\xff", target{}, "UTF-8"},
+		{"null", "null", target{}, "body: must be a JSON object"},
+		{"array", " [] ", target{}, "body: must be a JSON object"},
+		{"string", `"condition"`, target{}, "body: must be a JSON object"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var got target
