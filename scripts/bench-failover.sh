@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # VIP failover as a client sees it (issue 3): builds the network-namespace lab
 # (scripts/lab.sh, through the Go benchmark), then moves 192.0.2.100/24 from
-# rm1 to rm2 N times with each of three methods, interleaved:
+# rm1 to rm2 N times with each of four methods, interleaved:
 #   vipagent   two `vipagent serve` (netlink backend), one alarm to rm2's agent
 #   IPaddr2    ClusterLabs' IPaddr2 stop in rm1, start in rm2 (resource-agents)
 #   ip+arping  ip addr del in rm1, ip addr add + arping -U in rm2
+#   keepalived VRRP on both (rm1 master at priority 150, rm2 at 100, advert_int
+#              1 s); keepalived stopped on rm1, rm2 takes over
 # and prints median, p95 and max outage per method and the ratio
 # vipagent/IPaddr2. A client in its own namespace probes the VIP every
 # millisecond. Timing never fails the run; a move that did not happen does.
@@ -14,7 +16,7 @@
 #
 # --netlink-options is a YAML flow mapping used as the VIP's backend options
 # on both agents, e.g. '{probe_timeout: 1ms}'. Needs root, iproute2,
-# iputils-arping and resource-agents.
+# iputils-arping, resource-agents and keepalived.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,8 +43,9 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 
-# Each trial takes about 2 s per method (arping -U waits a second, the
-# lab settles after every move back); leave room for the build.
+# Each trial takes about 2 s per method (arping -U waits a second, the lab
+# settles after every move back), keepalived about 7 s (3 s to become master
+# at start, 1 s to stop); leave room for the build.
 VIPAGENT_BENCH_TRIALS=$trials VIPAGENT_BENCH_NETLINK_OPTIONS=$options \
 	exec go test -run '^$' -bench '^BenchmarkFailover$' -benchtime 1x \
-	-timeout "$((120 + trials * 15))s" ./agent
+	-timeout "$((120 + trials * 25))s" ./agent
