@@ -55,10 +55,13 @@ case "$*" in
 "-D -c 1 -w 1 -I vip0 192.0.2.100")
 	echo "ARPING 192.0.2.100 from 0.0.0.0 vip0"
 	if [ -e '%[2]s/taken' ]; then echo "Unicast reply from 192.0.2.100 [02:00:C0:00:02:11]  0.576ms"; exit 1; fi ;;
-"-U -c 3 -I vip0 192.0.2.100") echo "Sent 3 probes (3 broadcast(s))" ;;
+"-U -c 1 -I vip0 192.0.2.100")
+	echo "Sent 1 probes (1 broadcast(s))"
+	# vanish: someone removes the VIP behind the agent's back meanwhile.
+	if [ -e '%[2]s/vanish' ]; then echo '%[3]s' > '%[4]s'; fi ;;
 *) echo "unexpected invocation: arping $*" >&2; exit 99 ;;
 esac
-`, f.log, dir))
+`, f.log, dir, line11, f.state))
 	return f
 }
 
@@ -116,17 +119,18 @@ func TestCommandsRun(t *testing.T) {
 		}
 	}
 	show := "ip -o addr show dev vip0"
+	announce := "arping -U -c 1 -I vip0 192.0.2.100"
 	steps := []step{
 		{"observe absent", observe(false), []string{show}},
 		{"enable", func() error { return b.Enable(ctx, false) }, []string{
 			"arping -D -c 1 -w 1 -I vip0 192.0.2.100",
 			"ip addr add 192.0.2.100/24 dev vip0",
-			"arping -U -c 3 -I vip0 192.0.2.100",
+			announce, show, announce, show, announce,
 		}},
 		{"observe present", observe(true), []string{show}},
 		// Enabling what is there: the add fails with "File exists", the
 		// backend looks and finds the address, so it is success.
-		{"enable again", func() error { return b.Enable(ctx, true) }, []string{"ip addr add 192.0.2.100/24 dev vip0", show, "arping -U -c 3 -I vip0 192.0.2.100"}},
+		{"enable again", func() error { return b.Enable(ctx, true) }, []string{"ip addr add 192.0.2.100/24 dev vip0", show, announce, show, announce, show, announce}},
 		{"disable", func() error { return b.Disable(ctx) }, []string{"ip addr del 192.0.2.100/24 dev vip0"}},
 		{"observe absent again", observe(false), []string{show}},
 		{"disable again", func() error { return b.Disable(ctx) }, []string{"ip addr del 192.0.2.100/24 dev vip0", show}},
@@ -160,8 +164,26 @@ func TestDuplicateRefused(t *testing.T) {
 	if err := b.Enable(context.Background(), true); err != nil {
 		t.Fatalf("forced Enable: %v", err)
 	}
-	if diff := cmp.Diff([]string{"ip addr add 192.0.2.100/24 dev vip0", "arping -U -c 3 -I vip0 192.0.2.100"}, f.calls(t)); diff != "" {
+	const announce, show = "arping -U -c 1 -I vip0 192.0.2.100", "ip -o addr show dev vip0"
+	if diff := cmp.Diff([]string{"ip addr add 192.0.2.100/24 dev vip0", announce, show, announce, show, announce}, f.calls(t)); diff != "" {
 		t.Errorf("forced: invocations (-want +got):\n%s", diff)
+	}
+}
+
+// Announce only what you hold: once the address has left the interface
+// (here during the first announcement), no further arping runs.
+func TestAnnouncementsStopWhenAddressLeaves(t *testing.T) {
+	f := newFakeTools(t)
+	b := f.backend(t)
+	if err := os.WriteFile(filepath.Join(f.dir, "vanish"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Enable(context.Background(), true); err != nil {
+		t.Fatalf("Enable: %v", err)
+	}
+	want := []string{"ip addr add 192.0.2.100/24 dev vip0", "arping -U -c 1 -I vip0 192.0.2.100", "ip -o addr show dev vip0"}
+	if diff := cmp.Diff(want, f.calls(t)); diff != "" {
+		t.Errorf("invocations (-want +got):\n%s", diff)
 	}
 }
 

@@ -9,7 +9,8 @@
 // package `arping`, whose flags differ. iputils' arping takes whole seconds
 // for its wait (-w) and sends at one-second intervals, so an enable waits
 // about garp_count seconds for its announcements; the first one goes out at
-// once, so the outage does not.
+// once, so the outage does not. Each announcement is its own arping, sent
+// only while the address is still on the interface.
 //
 // IPv6 has no arping. The duplicate probe is then the kernel's own
 // duplicate address detection: the address is added without nodad and
@@ -230,9 +231,31 @@ func (b *Backend) Enable(ctx context.Context, force bool) error {
 	if err := b.add(ctx, b.addr.Is6()); err != nil {
 		return err
 	}
-	if b.addr.Is4() && b.garpCount > 0 {
-		_, err := b.run(ctx, b.arpingPath, "-U", "-c", strconv.Itoa(b.garpCount), "-I", b.spec.Interface, b.addr.String())
-		if err != nil {
+	if b.addr.Is4() {
+		return b.announce(ctx)
+	}
+	return nil
+}
+
+// announce sends garp_count gratuitous ARPs, one arping -U -c 1 each (it
+// sends at once, then waits its one-second interval). Before every frame
+// but the first, which follows the add, it checks that the address is
+// still on the interface, and stops if not: announce only what you hold.
+// Whoever removed it (a person, another tool) may have moved it, and a
+// late frame would point clients back at a host that no longer answers.
+// A single arping -c N would keep sending whatever happened meanwhile.
+func (b *Backend) announce(ctx context.Context) error {
+	for i := range b.garpCount {
+		if i > 0 {
+			addrs, err := b.list(ctx)
+			if err != nil {
+				return fmt.Errorf("enable vip %s on %s: before announcement %d: %w", b.addr, b.spec.Interface, i+1, err)
+			}
+			if a, ok := b.find(addrs); !ok || a.dadfailed {
+				return nil
+			}
+		}
+		if _, err := b.run(ctx, b.arpingPath, "-U", "-c", "1", "-I", b.spec.Interface, b.addr.String()); err != nil {
 			return fmt.Errorf("enable vip %s on %s: announce: %w", b.addr, b.spec.Interface, err)
 		}
 	}

@@ -155,3 +155,55 @@ func TestLabDuplicateGuard(t *testing.T) {
 		})
 	}
 }
+
+// Announce only what you hold, in a real lab: rm1 is still announcing
+// (arping, one frame a second) when the address is removed behind its back
+// and rm2 takes the VIP. None of rm1's remaining frames may reach the
+// client, whose neighbour entry must never flip back to rm1.
+func TestLabAnnouncementsStopWhenAddressLeaves(t *testing.T) {
+	t.Parallel()
+	lab := viptest.Up(t)
+	const count = 6 // six seconds of announcing, longer than rm2's enable
+	rm1 := newLabBackend(t, lab, lab.RM1, viptest.VIP4, map[string]any{"garp_count": count})
+	rm2 := newLabBackend(t, lab, lab.RM2, viptest.VIP4, map[string]any{"garp_count": 1})
+	vipAddr := viptest.VIP4.Addr()
+
+	enabled := make(chan error, 1)
+	go func() { enabled <- rm1.enable(false) }()
+	// The first frame follows the add; wait for the client to have it.
+	deadline := time.Now().Add(5 * time.Second)
+	for !lab.HasAddress(t, lab.RM1.Name, viptest.VIP4) {
+		if time.Now().After(deadline) {
+			t.Fatal("rm1 never added the VIP")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	lab.Ping(t, lab.Client.Name, vipAddr)
+	if got := lab.NeighbourMAC(t, lab.Client.Name, vipAddr); got != lab.RM1.MAC.String() {
+		t.Fatalf("client caches %s at %q, want rm1's %s", vipAddr, got, lab.RM1.MAC)
+	}
+	// Not through the backend: a person or another tool.
+	lab.MustExec(t, lab.RM1.Name, "ip", "addr", "del", viptest.VIP4.String(), "dev", viptest.Interface)
+	if err := rm2.enable(false); err != nil {
+		t.Fatalf("Enable on rm2: %v", err)
+	}
+	if got, ok := lab.WaitNeighbourMAC(t, lab.Client.Name, vipAddr, lab.RM2.MAC, time.Second); !ok {
+		t.Fatalf("client caches %s at %q, want rm2's %s", vipAddr, got, lab.RM2.MAC)
+	}
+	// Until rm1's enable returns (it would have announced for count
+	// seconds), and a second more, the client stays with rm2.
+	for done := false; !done; {
+		select {
+		case err := <-enabled:
+			if err != nil {
+				t.Errorf("Enable on rm1: %v", err)
+			}
+			done = true
+		case <-time.After(10 * time.Millisecond):
+		}
+		if got := lab.NeighbourMAC(t, lab.Client.Name, vipAddr); got != lab.RM2.MAC.String() {
+			t.Fatalf("client's entry for %s flipped to %q (rm1 is %s): rm1 announced an address it no longer holds", vipAddr, got, lab.RM1.MAC)
+		}
+	}
+	lab.Ping(t, lab.Client.Name, vipAddr)
+}
