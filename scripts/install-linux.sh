@@ -5,24 +5,27 @@
 # genesys.executable to the same). The wrappers come from WRAPPERS: the
 # directory `vipagent genesys --out` wrote them to, made for your config;
 # the default, this script's directory, holds the ones generated for the
-# defaults, which call "vipagent". An existing vipagent.yaml is never
-# overwritten; CONFIG, when given and none exists yet, is copied as
-# vipagent.yaml, the name the default wrappers pass to vipagent.
+# defaults, which call "vipagent". The config goes to CONFIG_PATH (default
+# vipagent.yaml; absolute, or relative to DIR; set genesys.config_file to
+# the same, as the wrappers and applications read it there): an existing
+# one is never overwritten; CONFIG, when given and none exists yet, is
+# copied there.
 #
 # With --systemd it also writes /etc/systemd/system/vipagent.service, for
 # hosts where LCA does not start the agent. Do not use both: on a Genesys
 # host register the agent as a Third Party Server (GUIDE.md) instead.
 #
-# usage: install-linux.sh [--systemd] [-d DIR] [-n NAME] [-w WRAPPERS] BINARY [CONFIG]
+# usage: install-linux.sh [--systemd] [-d DIR] [-n NAME] [-w WRAPPERS] [-c CONFIG_PATH] BINARY [CONFIG]
 set -eu
 
 usage() {
-	echo "usage: $0 [--systemd] [-d DIR] [-n NAME] [-w WRAPPERS] BINARY [CONFIG]" >&2
+	echo "usage: $0 [--systemd] [-d DIR] [-n NAME] [-w WRAPPERS] [-c CONFIG_PATH] BINARY [CONFIG]" >&2
 	exit 2
 }
 dir=/opt/vipagent
 name=vipagent
 wrappers=$(dirname "$0")
+config_path=vipagent.yaml
 systemd=no
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -30,6 +33,7 @@ while [ $# -gt 0 ]; do
 	-d) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
 	-n) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
 	-w) [ $# -ge 2 ] || usage; wrappers=$2; shift 2 ;;
+	-c) [ $# -ge 2 ] || usage; config_path=$2; shift 2 ;;
 	-*) usage ;;
 	*) break ;;
 	esac
@@ -54,8 +58,13 @@ install -m 0755 "$1" "$dir/$name"
 for w in IPTakeOver.sh INIT_IPTakeOver.sh NLB.sh INIT.sh; do
 	install -m 0755 "$wrappers/$w" "$dir/$w"
 done
-if [ $# -ge 2 ] && [ ! -e "$dir/vipagent.yaml" ]; then
-	install -m 0600 "$2" "$dir/vipagent.yaml"
+case $config_path in
+/*) target=$config_path ;;
+*) target=$dir/$config_path ;;
+esac
+if [ $# -ge 2 ] && [ ! -e "$target" ]; then
+	install -d -m 0755 "$(dirname "$target")"
+	install -m 0600 "$2" "$target"
 fi
 
 if [ "$systemd" = yes ]; then
@@ -71,7 +80,7 @@ Wants=network-online.target
 
 [Service]
 WorkingDirectory=$(unit_path "$dir")
-ExecStart=$(unit_word "$dir/$name") serve --config $(unit_word "$dir/vipagent.yaml")
+ExecStart=$(unit_word "$dir/$name") serve --config $(unit_word "$target")
 Restart=always
 
 [Install]
@@ -81,4 +90,4 @@ UNIT
 	echo "wrote /etc/systemd/system/vipagent.service; start it with: systemctl enable --now vipagent"
 fi
 
-exec "$dir/$name" config check --config "$dir/vipagent.yaml"
+exec "$dir/$name" config check --config "$target"

@@ -10,23 +10,26 @@
   -Wrappers: the directory `vipagent genesys --out` wrote them to, made for
   your config; the default, this script's directory, holds the ones
   generated for the defaults, which call vipagent.exe. Wrappers made for
-  another executable name are refused. An existing vipagent.yaml is never
-  overwritten; when -Config is given and none exists yet, it is copied as
-  vipagent.yaml, the name the default wrappers pass to vipagent. Then follow
-  GUIDE.md from `vipagent genesys` to register the agent in Genesys.
+  another executable name are refused. The config goes to -ConfigFile
+  (default vipagent.yaml; absolute, or relative to -InstallDir; set
+  genesys.config_file to the same, as the wrappers and applications read it
+  there): an existing one is never overwritten; when -Config is given and
+  none exists yet, it is copied there. Then follow GUIDE.md from
+  `vipagent genesys` to register the agent in Genesys.
 
 .EXAMPLE
   .\install-windows.ps1 -Binary .\vipagent.exe -Config .\rm1.yaml
 
 .EXAMPLE
-  .\install-windows.ps1 -Binary .\vipagent.exe -Executable 'vip agent.exe' -InstallDir 'C:\Program Files\vipagent' -Wrappers .\genesys -Config .\rm1.yaml
+  .\install-windows.ps1 -Binary .\vipagent.exe -Executable 'vipagent-rm.exe' -InstallDir 'C:\Program Files\vipagent' -Wrappers .\genesys -Config .\rm1.yaml -ConfigFile 'D:\GCTI\cfg\vipagent.yaml'
 #>
 param(
     [string]$InstallDir = 'C:\GCTI\vipagent',
     [string]$Binary = (Join-Path $PSScriptRoot 'vipagent.exe'),
     [string]$Executable = 'vipagent.exe',
     [string]$Wrappers = $PSScriptRoot,
-    [string]$Config = ''
+    [string]$Config = '',
+    [string]$ConfigFile = 'vipagent.yaml'
 )
 $ErrorActionPreference = 'Stop'
 
@@ -54,8 +57,12 @@ Copy-Item -Force -LiteralPath $Binary -Destination $exe
 foreach ($w in $names) {
     Copy-Item -Force -LiteralPath (Join-Path $Wrappers $w) -Destination $InstallDir
 }
-$target = Join-Path $InstallDir 'vipagent.yaml'
+$target = $ConfigFile
+if (-not [System.IO.Path]::IsPathRooted($target)) {
+    $target = Join-Path $InstallDir $ConfigFile
+}
 if ($Config -ne '' -and -not (Test-Path -LiteralPath $target)) {
+    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $target) | Out-Null
     Copy-Item -LiteralPath $Config -Destination $target
 }
 & $exe config check --config $target

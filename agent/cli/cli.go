@@ -23,7 +23,7 @@ Usage:
   vipagent fire     --condition NAME | --event-id ID --application APP
                     [--host H] [--severity S] [--text T] [--id KEY] [--label k=v]...
                     [--agent URL] [--direct] [--json] [--wait DURATION]
-  vipagent failover enable|disable [MEMBERID]
+  vipagent failover enable|disable [MEMBERID [ARGS...]]
   vipagent replay   ID [--dry-run]
   vipagent events   list [--status S] [--limit N] | show ID
   vipagent vip      status [NAME] | status --pair [--json] | enable NAME [--force] | disable NAME

@@ -3,12 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +31,8 @@ type client struct {
 	explicit bool
 	// tokenErr says why no configured token could be used, if none could.
 	tokenErr error
+	// oneOff is set when an in-process run uses its one-off token.
+	oneOff bool
 	// wait is the command's --wait: how long the agent may take to
 	// answer, before answerMargin.
 	wait time.Duration
@@ -56,7 +60,8 @@ func newClient(c common, env Env, wait time.Duration) (*client, error) {
 	}
 	if cl.token == "" {
 		// A token that cannot be resolved matters only when the agent
-		// asks for one; the in-process fallback needs none.
+		// asks for one; the in-process fallback needs none for what
+		// the hooks do (see inProcessConfig).
 		cl.token, cl.tokenErr = pickToken(cfg)
 	}
 	return cl, nil
@@ -132,7 +137,7 @@ func (cl *client) do(ctx context.Context, method, path string, body any) (int, [
 		fmt.Fprintf(cl.env.Stderr, "vipagent: no agent answered at %s (%v); running in-process on %s\n", cl.base, rootCause(err), cl.cfg.DataDir)
 	}
 	if cl.direct == nil {
-		m, err := agent.Open(cl.cfg, agent.Options{LockTimeout: 300 * time.Millisecond, Stderr: cl.env.Stderr, Emergency: true})
+		m, err := agent.Open(cl.inProcessConfig(), agent.Options{LockTimeout: 300 * time.Millisecond, Stderr: cl.env.Stderr, Emergency: true})
 		if err != nil {
 			return 0, nil, exitf(ExitNoAgent, "no agent answered at %s and running in-process failed: %v", cl.base, err)
 		}
@@ -142,7 +147,31 @@ func (cl *client) do(ctx context.Context, method, path string, body any) (int, [
 		cl.direct = m
 	}
 	hc := &http.Client{Transport: handlerTransport{cl.direct.Handler}}
-	return cl.send(ctx, hc, "http://in-process", method, path, data)
+	code, resp, err := cl.send(ctx, hc, "http://in-process", method, path, data)
+	if err == nil && cl.oneOff && (code == http.StatusUnauthorized || code == http.StatusForbidden) {
+		return 0, nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("running in-process, this needs a configured token and none can be used: %w", cl.tokenErr)}
+	}
+	return code, resp, err
+}
+
+// inProcessConfig is the config of an in-process run. When the command has
+// no token (none given, and none of the configured ones resolves, as in
+// RM's environment without LCA's variables), the in-process agent also
+// accepts a one-off trigger token only this process knows: enough for the
+// failover hook and alarm reactions, so that a dead agent never blocks a
+// failover. It grants nothing new: this process already runs the backends
+// itself, and reaches peers only with the peer tokens it can resolve. What
+// needs admin still needs a configured token.
+func (cl *client) inProcessConfig() *config.Config {
+	open := len(cl.cfg.Auth.Tokens) == 0 && !cl.cfg.Auth.WebhookSecret.IsSet()
+	if cl.token != "" || open {
+		return cl.cfg
+	}
+	c := *cl.cfg
+	cl.token, cl.oneOff = rand.Text(), true
+	c.Auth.Tokens = append(slices.Clone(c.Auth.Tokens),
+		config.Token{Name: "in-process", Role: config.RoleTrigger, Token: config.NewSecret(cl.token)})
+	return &c
 }
 
 func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path string, data []byte) (int, []byte, error) {

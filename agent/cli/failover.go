@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,7 +16,7 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 	var c common
 	fs := newFlags("failover", env, &c)
 	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for the result")
-	pos, err := parse(fs, args)
+	pos, err := parseFailover(fs, args)
 	if err != nil {
 		return err
 	}
@@ -43,4 +45,49 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 		return err
 	}
 	return cl.printResult(code, resp)
+}
+
+// parseFailover parses the hook's command line: vipagent's flags anywhere,
+// then the action, the member ID and whatever RM adds. After the action, an
+// argument that is not one of fs's flags is positional even when it starts
+// with "-": RM's extra arguments are journaled rather than refused as
+// unknown flags, and a member ID "-1" is refused as a member ID.
+func parseFailover(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		f, inline := lookupFlag(fs, a)
+		if f == nil && (len(pos) > 0 || !strings.HasPrefix(a, "-")) {
+			pos = append(pos, a)
+			continue
+		}
+		n := 1
+		if f != nil && !inline && !isBoolFlag(f) && i+1 < len(args) {
+			n = 2 // the flag's value
+		}
+		p, err := parse(fs, args[i:i+n])
+		if err != nil {
+			return nil, err
+		}
+		pos = append(pos, p...)
+		i += n - 1
+	}
+	return pos, nil
+}
+
+// lookupFlag finds the flag a "-name", "--name" or "--name=value" argument
+// names in fs; inline reports a value after "=".
+func lookupFlag(fs *flag.FlagSet, a string) (f *flag.Flag, inline bool) {
+	name, ok := strings.CutPrefix(a, "-")
+	if !ok {
+		return nil, false
+	}
+	name = strings.TrimPrefix(name, "-")
+	name, _, inline = strings.Cut(name, "=")
+	return fs.Lookup(name), inline
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }

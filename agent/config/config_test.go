@@ -164,6 +164,8 @@ func TestValidateOneProblemEach(t *testing.T) {
 		{"duplicate member_id", "member_id: 2", "member_id: 1", "nodes.rm2.member_id: 1 is also the member_id of rm1: `failover enable 1` would not know which node is meant"},
 		{"bad MAC", "member_id: 2,", "member_id: 2, nics: [00-0F-1F-6D-EB],", `nodes.rm2.nics[0]: "00-0F-1F-6D-EB" is not a MAC address such as 00-0F-1F-6D-EB-CA`},
 		{"MAC twice", "member_id: 2,", "member_id: 2, nics: [00-0F-1F-6D-EB-CA, 00-0F-1F-6D-EB-CA],", "nodes.rm2.nics[1]: 00-0F-1F-6D-EB-CA is listed twice"},
+		{"MAC twice, spelt differently", "member_id: 2,", "member_id: 2, nics: [00-0F-1F-6D-EB-CA, '00:0f:1f:6d:eb:ca'],", "nodes.rm2.nics[1]: 00:0f:1f:6d:eb:ca is listed twice (also as 00-0F-1F-6D-EB-CA)"},
+		{"broadcast MAC", "member_id: 2,", "member_id: 2, nics: [FF-FF-FF-FF-FF-FF],", `nodes.rm2.nics[0]: "FF-FF-FF-FF-FF-FF" is a multicast or broadcast address`},
 		{"Linux interface with a space", "interface: eth0, backend: fake", `interface: "Ethernet 2", backend: netlink`, `vips.rm-vip.interface: "Ethernet 2" is not a Linux interface name`},
 		{"Linux interface too long", "interface: eth0, backend: fake", `interface: "enp0s31f6-vip-long", backend: ip`, `vips.rm-vip.interface: "enp0s31f6-vip-long" is not a Linux interface name`},
 		{"Windows interface with a colon", "interface: eth0, backend: fake", `interface: "LAN:1", backend: netsh`, `vips.rm-vip.interface: "LAN:1" is not a Windows connection name`},
@@ -398,6 +400,11 @@ func TestParseMAC(t *testing.T) {
 		{"00-0F-1F-6D-EB", ""},
 		{"00:00:00:00:fe:80:00:00:00:00:00:00:02:00:5e:10:00:00:00:01", ""},
 		{"eth0", ""},
+		{"01-00-5E-00-00-01", ""}, // IPv4 multicast
+		{"03-BF-C0-00-02-64", ""}, // NLB multicast cluster MAC
+		{"ff:ff:ff:ff:ff:ff", ""},
+		{"00-00-00-00-00-00", ""},
+		{"02-BF-C0-00-02-64", "02:bf:c0:00:02:64"}, // NLB unicast: what ipconfig shows on both hosts
 	} {
 		hw, err := ParseMAC(tc.in)
 		got := ""

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path"
 	"strings"
 	"time"
 )
@@ -25,9 +26,10 @@ type Genesys struct {
 	// hosts (.sh wrappers, "vipagent"); anything else means Windows (.bat
 	// wrappers, "vipagent.exe").
 	InstallDir string `yaml:"install_dir"`
-	// Executable is the binary's file name in InstallDir, without spaces;
-	// empty means vipagent.exe on Windows and vipagent on Linux. It is the
-	// applications' Command Line and what the wrappers and installers use.
+	// Executable is the binary's file name in InstallDir, without spaces
+	// (on Windows: ending in .exe, ASCII only); empty means vipagent.exe on
+	// Windows and vipagent on Linux. It is the applications' Command Line
+	// and what the wrappers and installers use.
 	Executable string `yaml:"executable"`
 	// ConfigFile is the agent's config on the RM hosts, absolute or relative
 	// to InstallDir; empty means vipagent.yaml next to the binary, which is
@@ -152,6 +154,9 @@ func (g Genesys) validate(*Config) []string {
 		// cannot be told from a name and an argument.
 		add("executable: spaces are not allowed (the applications' Command Line is this name)")
 	}
+	if g.Windows() {
+		p = append(p, g.windowsPathProblems()...)
+	}
 	if !ValidName(g.ApplicationPrefix) {
 		add("application_prefix: must be letters, digits, '.', '_' or '-'")
 	}
@@ -166,4 +171,41 @@ func (g Genesys) validate(*Config) []string {
 		add("cancel_timeout: must not be negative")
 	}
 	return p
+}
+
+// windowsPathProblems are the names Windows RM hosts cannot use: characters
+// Windows refuses in a file name, an executable that CreateProcess and
+// cmd.exe would not start, and non-ASCII text in what the .bat wrappers
+// spell out (cmd.exe reads a batch file in the console's code page, not
+// UTF-8, so such a name would not be found; install_dir is fine, the
+// wrappers find it with %~dp0).
+func (g Genesys) windowsPathProblems() []string {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	for _, f := range []struct{ name, v string }{{"install_dir", g.InstallDir}, {"config_file", g.ConfigFile}} {
+		if strings.ContainsAny(f.v, "<>|?*") || strings.Contains(f.v[min(len(f.v), 2):], ":") {
+			add("%s: %q is not a Windows path (no < > | ? * and no ':' after the drive)", f.name, f.v)
+		}
+	}
+	if strings.ContainsAny(g.Executable, `<>:|?*`) {
+		add("executable: %q is not a Windows file name (no < > : | ? *)", g.Executable)
+	} else if g.Executable != "" && !strings.EqualFold(path.Ext(g.Executable), ".exe") {
+		add("executable: %q must end in .exe on Windows RM hosts (LCA and cmd.exe start only programs with that extension)", g.Executable)
+	}
+	for _, f := range []struct{ name, v string }{{"executable", g.Executable}, {"config_file", g.ConfigFile}} {
+		if !isASCII(f.v) {
+			add("%s: %q has non-ASCII characters, which the .bat wrappers cannot spell "+
+				"(cmd.exe reads them in the console's code page, not UTF-8); use an ASCII name", f.name, f.v)
+		}
+	}
+	return p
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

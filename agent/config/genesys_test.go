@@ -65,6 +65,30 @@ func TestGenesysValidate(t *testing.T) {
 			"severity: must be one of Critical, Major, Minor",
 			"cancel_timeout: must not be negative",
 		}},
+		// What Windows or the .bat wrappers cannot take.
+		{"windows names", func(g *Genesys) {
+			g.InstallDir = `C:\GCTI\vip|agent`
+			g.ConfigFile = `D:\cfg\größe.yaml`
+			g.Executable = "vipägent"
+		}, []string{
+			`install_dir: "C:\\GCTI\\vip|agent" is not a Windows path (no < > | ? * and no ':' after the drive)`,
+			`executable: "vipägent" must end in .exe on Windows RM hosts (LCA and cmd.exe start only programs with that extension)`,
+			`executable: "vipägent" has non-ASCII characters, which the .bat wrappers cannot spell (cmd.exe reads them in the console's code page, not UTF-8); use an ASCII name`,
+			`config_file: "D:\\cfg\\größe.yaml" has non-ASCII characters, which the .bat wrappers cannot spell (cmd.exe reads them in the console's code page, not UTF-8); use an ASCII name`,
+		}},
+		{"windows file name", func(g *Genesys) { g.Executable = "vip?.exe"; g.ConfigFile = "a:b:c.yaml" }, []string{
+			`config_file: "a:b:c.yaml" is not a Windows path (no < > | ? * and no ':' after the drive)`,
+			`executable: "vip?.exe" is not a Windows file name (no < > : | ? *)`,
+		}},
+		{"windows, fine", func(g *Genesys) {
+			g.InstallDir = `C:\Programme\Größe & Co (x86) 100% ^!`
+			g.Executable = "VIP&agent(1)%.EXE"
+			g.ConfigFile = `\\srv\share\vip.yaml`
+		}, nil},
+		{"linux, anything goes", func(g *Genesys) {
+			g.InstallDir = "/opt/größe|x"
+			g.Executable = "vipägent?"
+		}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

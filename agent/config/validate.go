@@ -116,11 +116,16 @@ func (c *Config) validateNodes(p *Problems, getenv func(string) string) {
 		case n.MemberID > 0:
 			members[n.MemberID] = name
 		}
+		seenMAC := map[string]string{}
 		for i, mac := range n.NICs {
-			if _, err := ParseMAC(mac); err != nil {
+			hw, err := ParseMAC(mac)
+			switch first, dup := seenMAC[hw.String()]; {
+			case err != nil:
 				p.add(fmt.Sprintf("%s.nics[%d]", path, i), "%v", err)
-			} else if slices.Index(n.NICs, mac) < i {
-				p.add(fmt.Sprintf("%s.nics[%d]", path, i), "%s is listed twice", mac)
+			case dup:
+				p.add(fmt.Sprintf("%s.nics[%d]", path, i), "%s is listed twice (also as %s)", mac, first)
+			default:
+				seenMAC[hw.String()] = mac
 			}
 		}
 		if prob := n.Token.load(path+".token", getenv, 0); prob != "" {
@@ -132,10 +137,18 @@ func (c *Config) validateNodes(p *Problems, getenv func(string) string) {
 
 // ParseMAC parses a NIC's 48-bit MAC address as `ipconfig /all`
 // (00-0F-1F-6D-EB-CA) or `ip link` (00:0f:1f:6d:eb:ca) prints it.
+// A NIC's own address is unicast and not all zeros: a multicast or
+// broadcast address (the group bit of the first octet set, e.g. NLB's
+// multicast 03-BF-...) or 00-00-00-00-00-00 names no NIC RM could monitor.
 func ParseMAC(s string) (net.HardwareAddr, error) {
 	hw, err := net.ParseMAC(s)
-	if err != nil || len(hw) != 6 {
+	switch {
+	case err != nil || len(hw) != 6:
 		return nil, fmt.Errorf("%q is not a MAC address such as 00-0F-1F-6D-EB-CA", s)
+	case hw[0]&1 != 0:
+		return nil, fmt.Errorf("%q is a multicast or broadcast address, not a NIC's own MAC (see `ipconfig /all` or `ip link`)", s)
+	case slices.Equal(hw, make(net.HardwareAddr, 6)):
+		return nil, fmt.Errorf("%q is the all-zero address, not a NIC's own MAC (see `ipconfig /all` or `ip link`)", s)
 	}
 	return hw, nil
 }

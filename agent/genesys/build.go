@@ -340,6 +340,11 @@ func warnings(cfg *config.Config, o Objects, vipNames []string) []string {
 			"the VIP over; add the other RM as a second node, with its own member_id, to describe the pair.",
 			o.ResourceManagers[0].Node))
 	}
+	if len(cfg.Nodes) > 2 {
+		w = append(w, fmt.Sprintf("%d nodes are configured (%s): an RM HA pair has two members; Genesys' procedure "+
+			"configures members 1 2, and NLB.bat and IPTakeOver.bat move the VIP between two hosts.",
+			len(cfg.Nodes), strings.Join(slices.Sorted(maps.Keys(cfg.Nodes)), ", ")))
+	}
 	if len(vipNames) > 1 {
 		w = append(w, fmt.Sprintf("the failover command moves %d VIPs (%s) but RM's virtual-ip takes one: %s is used.",
 			len(vipNames), strings.Join(vipNames, ", "), o.VIP.Name))

@@ -451,6 +451,10 @@ func TestWarnings(t *testing.T) {
 		{"default", string(config.DefaultYAML()), []string{
 			"vips.rm-vip uses the fake backend: nothing moves on a real host.",
 		}},
+		{"three members", strings.Replace(linuxYAML, "vips:", "  rm3: {member_id: 3, host: lx-rm3, rm_application: RM_LX3, nics: [\"52:54:00:12:34:57\"]}\nvips:", 1), []string{
+			"3 nodes are configured (rm1, rm2, rm3): an RM HA pair has two members; Genesys' procedure " +
+				"configures members 1 2, and NLB.bat and IPTakeOver.bat move the VIP between two hosts.",
+		}},
 		{"one member", oneMember, []string{
 			"only node rm1 is configured: RM's members lists one member and no other RM can take the VIP over; " +
 				"add the other RM as a second node, with its own member_id, to describe the pair.",

@@ -90,7 +90,7 @@ func wrapperCommand(g config.Genesys, args string) string {
 }
 
 // batQuote quotes for cmd.exe: inside double quotes only % (and ! with
-// delayed expansion, which the wrappers leave off) is special, and the
+// delayed expansion, which the wrappers turn off) is special, and the
 // config refuses double quotes. prefix is left as is (e.g. %~dp0).
 func batQuote(prefix string, s ...string) string {
 	return `"` + prefix + strings.ReplaceAll(strings.Join(s, ""), "%", "%%") + `"`

@@ -10,7 +10,10 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,7 +27,8 @@ import (
 
 func TestMain(m *testing.M) {
 	viptest.RunFakes(map[string]viptest.Fake{
-		"vipagent": func(string, []string, io.Writer) int { return 7 },
+		"vipagent":    func(string, []string, io.Writer) int { return 7 },
+		trickyExeStem: func(string, []string, io.Writer) int { return 7 },
 	})
 	os.Exit(m.Run())
 }
@@ -82,5 +86,64 @@ func TestBatchWrappersRunTheBinary(t *testing.T) {
 				t.Errorf("vipagent.exe invocations (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// trickyExeStem is a binary name with every character cmd.exe treats
+// specially outside quotes, or with delayed expansion on.
+const trickyExeStem = "v&a^!b!(1)%x%"
+
+// A wrapper generated for an install directory and a binary name full of
+// cmd.exe's special characters runs that binary with the config beside it
+// and every argument RM gave, even with delayed expansion turned on (by the
+// caller's /v:on here; by the registry on some hosts), and returns its exit
+// code.
+func TestGeneratedBatchWrapperSpecialCharacters(t *testing.T) {
+	sysdir, err := windows.GetSystemDirectory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No ! or % in the directory: with /v:on, or an unmatched %, the
+	// calling cmd.exe itself would expand them in its own command line
+	// before the script starts. The binary's name has them: only the
+	// script spells it.
+	dir := filepath.Join(t.TempDir(), "GCTI & co (x86) ^c")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := load(t, strings.Replace(netshYAML, "  executable: vipagent-gvp.exe", "  executable: '"+trickyExeStem+".exe'", 1))
+	cfg.Genesys.InstallDir = dir
+	o, err := Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Render(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, map[string][]byte{"IPTakeOver.bat": files["IPTakeOver.bat"]}); err != nil {
+		t.Fatal(err)
+	}
+	viptest.InstallFake(t, dir, trickyExeStem)
+
+	// As a careful caller starts a script whose path needs quoting: the
+	// whole command in one more pair of quotes.
+	script := filepath.Join(dir, "IPTakeOver.bat")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(sysdir, "cmd.exe"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: `cmd.exe /d /v:on /c ""` + script + `" enable 2 -x --y=z"`}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 7 {
+		t.Fatalf("run %s: %v, want exit status 7 from the binary\n%s", script, err, out)
+	}
+	want := []string{"failover", "--config", filepath.Join(dir, "vipagent.yaml"), "enable", "2", "-x", "--y=z"}
+	inv := viptest.Invocations(t, dir)
+	if len(inv) != 1 {
+		t.Fatalf("binary started %d times, want once: %+v\n%s", len(inv), inv, out)
+	}
+	if diff := cmp.Diff(want, inv[0].Args); diff != "" {
+		t.Errorf("arguments of %s.exe (-want +got):\n%s", trickyExeStem, diff)
 	}
 }

@@ -10,31 +10,58 @@ import (
 	"strings"
 )
 
-// Write stores files (name → content) in dir, creating dir if needed. Each
-// file is written to a temporary file in dir, synced, then renamed over its
-// name, so a reader never sees half a file. Names must be plain file names.
-// Shell scripts (*.sh) are made executable.
+// Write stores files (name → content) in dir, creating dir if needed, all
+// or (as far as the file system allows) nothing: every name is checked
+// first, every file is then written to a temporary file in dir and synced,
+// and only when all of them are written are they renamed over their names.
+// A name taken by something that is not a regular file (a directory, a
+// symlink) fails the whole write before anything is written. Names must be
+// plain file names. Shell scripts (*.sh) are made executable.
 func Write(dir string, files map[string][]byte) error {
-	for _, name := range slices.Sorted(maps.Keys(files)) {
+	names := slices.Sorted(maps.Keys(files))
+	for _, name := range names {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || filepath.Base(name) != name {
 			return fmt.Errorf("write %q: not a plain file name", name)
+		}
+		if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && !fi.Mode().IsRegular() {
+			return fmt.Errorf("write %s: %s exists and is not a regular file (a directory?); nothing was written", name, filepath.Join(dir, name))
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		if err := writeFile(dir, name, files[name]); err != nil {
-			return err
+	temps := make(map[string]string, len(names))
+	removeTemps := func() error {
+		var errs []error
+		for _, tmp := range temps {
+			if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
 		}
+		return errors.Join(errs...)
+	}
+	for _, name := range names {
+		tmp, err := writeTemp(dir, name, files[name])
+		if err != nil {
+			return errors.Join(fmt.Errorf("%w; nothing was written", err), removeTemps())
+		}
+		temps[name] = tmp
+	}
+	for _, name := range names {
+		if err := os.Rename(temps[name], filepath.Join(dir, name)); err != nil {
+			return errors.Join(fmt.Errorf("write %s: %w", name, err), removeTemps())
+		}
+		delete(temps, name)
 	}
 	return nil
 }
 
-func writeFile(dir, name string, data []byte) (err error) {
+// writeTemp writes data to a synced temporary file in dir, with the mode
+// name's file gets, and returns its path.
+func writeTemp(dir, name string, data []byte) (_ string, err error) {
 	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return "", fmt.Errorf("write %s: %w", name, err)
 	}
 	defer func() {
 		if err != nil {
@@ -56,10 +83,7 @@ func writeFile(dir, name string, data []byte) (err error) {
 		werr = os.Chmod(f.Name(), mode)
 	}
 	if werr != nil {
-		return fmt.Errorf("write %s: %w", name, werr)
+		return "", fmt.Errorf("write %s: %w", name, werr)
 	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
+	return f.Name(), nil
 }

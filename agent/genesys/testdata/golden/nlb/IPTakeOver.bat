@@ -4,5 +4,7 @@ rem Drop-in for Genesys' IPTakeOver.bat: RM's [cluster] failoverscript with
 rem IP address takeover. RM runs it with enable or disable and a member ID;
 rem vipagent makes that member the only holder of the VIP, or releases it
 rem here.
+rem Delayed expansion off, whatever the registry says: a ! in a path stays.
+setlocal DisableDelayedExpansion
 "%~dp0vipagent-rm.exe" failover --config "%~dp0vipagent.yaml" %*
 exit /b %ERRORLEVEL%
