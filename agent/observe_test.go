@@ -328,7 +328,9 @@ func TestScrapesAnswerPromptly(t *testing.T) {
 				submitAction(t, m, reactions.ActionEnable)
 				return func() {}
 			},
-			want: []string{`vipagent_vip_events_running{vip="rm-vip"} 1`, `vipagent_events_in_flight 1`},
+			// Never observed: the timestamp says so (ObservationStale fires),
+			// and no presence is made up.
+			want: []string{`vipagent_vip_events_running{vip="rm-vip"} 1`, `vipagent_events_in_flight 1`, `vipagent_vip_observed_timestamp_seconds{node="rm1",vip="rm-vip"} 0`},
 		},
 		{
 			name:    "journal write storm",
