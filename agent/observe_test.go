@@ -339,3 +339,53 @@ func submitAction(t *testing.T, m *Main, action reactions.Action) {
 var ServedAgent = servedAgent
 
 const MonToken = monToken
+
+// A call to a peer that the caller gives up on (the peer's agent answers
+// /healthz, its backend is slow) says nothing about the peer: only a call
+// that gets no connection, or the probe, turns vipagent_peer_up to 0.
+func TestPeerUpIgnoresCallsGivenUp(t *testing.T) {
+	tests := []struct {
+		name string
+		// gone closes the peer before the call: connections are refused.
+		gone bool
+		want string
+	}{
+		{name: "slow backend", want: "1"},
+		{name: "gone", gone: true, want: "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			peerSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/healthz" {
+					select { // observing the VIP hangs, as netsh does
+					case <-release:
+					case <-r.Context().Done():
+					}
+					return
+				}
+				w.Write([]byte(`{"status":"alive"}`))
+			}))
+			t.Cleanup(func() { close(release); peerSrv.Close() })
+			ln := monListen(t)
+			addrs := map[string]string{"rm1": ln.Addr().String(), "rm2": strings.TrimPrefix(peerSrv.URL, "http://")}
+			ln.Close()
+			m := servedAgent(t, "rm1", addrs, "present", func(c *config.Config) {
+				c.Schedules.Reconcile, c.Schedules.ProbePeers = "off", "off"
+			})
+			waitSample(t, m.Addr(), `vipagent_peer_up{node="rm2"}`, "1", 15*time.Second)
+			if tt.gone {
+				peerSrv.CloseClientConnections()
+				peerSrv.Listener.Close()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			if _, err := (watchedPeers{m.peers, m.pair}).VIP(ctx, "rm2", "rm-vip"); err == nil {
+				t.Fatal("the call to rm2 succeeded")
+			}
+			if v, _ := sample(scrapeText(t, m.Addr()), `vipagent_peer_up{node="rm2"}`); v != tt.want {
+				t.Errorf("vipagent_peer_up{node=rm2} = %q after the call, want %s", v, tt.want)
+			}
+		})
+	}
+}
