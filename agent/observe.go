@@ -141,7 +141,10 @@ func (m *Main) firstLook() job {
 
 // watchedPeers tells the pair gauges whether each peer answered the calls
 // steps and reconcile make: an answer (even an error) means up, no answer
-// means down; calls never made (no url, no token) say nothing.
+// means down; calls never made (no url, no token) say nothing, and neither
+// do calls the caller gave up on (its deadline passed while the peer's
+// backend was still busy): the /healthz probe tells a frozen agent from a
+// slow netsh.
 type watchedPeers struct {
 	*peer.Client
 	pair *metrics.Pair
@@ -149,20 +152,21 @@ type watchedPeers struct {
 
 func (w watchedPeers) Do(ctx context.Context, node string, step reactions.Step, req engine.PeerRequest) (reactions.StepResult, error) {
 	sr, err := w.Client.Do(ctx, node, step, req)
-	w.note(node, err)
+	w.note(ctx, node, err)
 	return sr, err
 }
 
 func (w watchedPeers) VIP(ctx context.Context, node, vip string) (peer.VIP, error) {
 	v, err := w.Client.VIP(ctx, node, vip)
-	w.note(node, err)
+	w.note(ctx, node, err)
 	return v, err
 }
 
-func (w watchedPeers) note(node string, err error) {
+func (w watchedPeers) note(ctx context.Context, node string, err error) {
 	switch {
 	case err == nil, errors.Is(err, reactions.ErrNotFound):
 		w.pair.PeerUp(node, true)
+	case ctx.Err() != nil:
 	case errors.Is(err, reactions.ErrUnreachable):
 		w.pair.PeerUp(node, false)
 	}

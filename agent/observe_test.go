@@ -2,14 +2,11 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
-	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,14 +14,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/rs/zerolog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/reactions"
-	"github.com/vipagent/vipagent/templates"
 )
 
 // scrapeLimit is the upper bound a scrape must answer within, however
@@ -119,92 +112,9 @@ func waitSample(t *testing.T, addr, series, want string, limit time.Duration) st
 	}
 }
 
-// exposedNames are the sample names of an exposition, histograms' _bucket,
-// _sum and _count included.
-func exposedNames(t *testing.T, body string) map[string]bool {
-	t.Helper()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]bool{}
-	for name, f := range fams {
-		out[name] = true
-		if f.GetType().String() == "HISTOGRAM" {
-			out[name+"_bucket"], out[name+"_sum"], out[name+"_count"] = true, true, true
-		}
-	}
-	return out
-}
-
-var metricName = regexp.MustCompile(`\bvipagent_[a-z0-9_]+`)
-
-// usedNames are the vipagent metric names the shipped rules and dashboard
-// query.
-func usedNames(t *testing.T) map[string][]string {
-	t.Helper()
-	used := map[string][]string{}
-	add := func(where, expr string) {
-		for _, n := range metricName.FindAllString(expr, -1) {
-			if !slices.Contains(used[n], where) {
-				used[n] = append(used[n], where)
-			}
-		}
-	}
-	raw, err := templates.Monitoring.ReadFile("prometheus/vipagent-rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rules struct {
-		Groups []struct {
-			Rules []struct {
-				Alert, Expr string
-			}
-		}
-	}
-	if err := yaml.Unmarshal(raw, &rules); err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range rules.Groups {
-		for _, r := range g.Rules {
-			add("rule "+r.Alert, r.Expr)
-		}
-	}
-	raw, err = templates.Monitoring.ReadFile("grafana/vipagent.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dash any
-	if err := json.Unmarshal(raw, &dash); err != nil {
-		t.Fatal(err)
-	}
-	var walk func(v any, key string)
-	walk = func(v any, key string) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, x := range v {
-				walk(x, k)
-			}
-		case []any:
-			for _, x := range v {
-				walk(x, key)
-			}
-		case string:
-			if key == "expr" || key == "definition" || key == "query" {
-				add("dashboard", v)
-			}
-		}
-	}
-	walk(dash, "")
-	if len(used) < 10 {
-		t.Fatalf("only %d metric names found in the rules and the dashboard: %v", len(used), used)
-	}
-	return used
-}
-
 // A real agent, after a step, a reconcile pass and a probe of a dead peer,
-// exposes every metric the shipped rules and dashboard use, and its
+// exposes every series and label the shipped rules and dashboard use
+// (legends and alert annotations included), and its
 // exposition is clean under promtool check metrics.
 func TestRulesAndDashboardMetricsExposed(t *testing.T) {
 	ln1, gone := monListen(t), monListen(t)
@@ -233,15 +143,8 @@ func TestRulesAndDashboardMetricsExposed(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		body = scrapeText(t, m.Addr())
 	}
-	exposed := exposedNames(t, body)
-	missing := map[string][]string{}
-	for name, where := range usedNames(t) {
-		if !exposed[name] {
-			missing[name] = where
-		}
-	}
-	if diff := cmp.Diff(map[string][]string{}, missing); diff != "" {
-		t.Errorf("metrics used by the rules or the dashboard that the agent does not expose (-want +got):\n%s", diff)
+	if diff := cmp.Diff(map[string][]string{}, unexposedRefs(t, body)); diff != "" {
+		t.Errorf("series and labels used by the rules or the dashboard that the agent does not expose (-want +got):\n%s", diff)
 	}
 
 	t.Run("promtool check metrics", func(t *testing.T) {
@@ -328,7 +231,9 @@ func TestScrapesAnswerPromptly(t *testing.T) {
 				submitAction(t, m, reactions.ActionEnable)
 				return func() {}
 			},
-			want: []string{`vipagent_vip_events_running{vip="rm-vip"} 1`, `vipagent_events_in_flight 1`},
+			// Never observed: the timestamp says so (ObservationStale fires),
+			// and no presence is made up.
+			want: []string{`vipagent_vip_events_running{vip="rm-vip"} 1`, `vipagent_events_in_flight 1`, `vipagent_vip_observed_timestamp_seconds{node="rm1",vip="rm-vip"} 0`},
 		},
 		{
 			name:    "journal write storm",
@@ -434,3 +339,53 @@ func submitAction(t *testing.T, m *Main, action reactions.Action) {
 var ServedAgent = servedAgent
 
 const MonToken = monToken
+
+// A call to a peer that the caller gives up on (the peer's agent answers
+// /healthz, its backend is slow) says nothing about the peer: only a call
+// that gets no connection, or the probe, turns vipagent_peer_up to 0.
+func TestPeerUpIgnoresCallsGivenUp(t *testing.T) {
+	tests := []struct {
+		name string
+		// gone closes the peer before the call: connections are refused.
+		gone bool
+		want string
+	}{
+		{name: "slow backend", want: "1"},
+		{name: "gone", gone: true, want: "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			peerSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/healthz" {
+					select { // observing the VIP hangs, as netsh does
+					case <-release:
+					case <-r.Context().Done():
+					}
+					return
+				}
+				w.Write([]byte(`{"status":"alive"}`))
+			}))
+			t.Cleanup(func() { close(release); peerSrv.Close() })
+			ln := monListen(t)
+			addrs := map[string]string{"rm1": ln.Addr().String(), "rm2": strings.TrimPrefix(peerSrv.URL, "http://")}
+			ln.Close()
+			m := servedAgent(t, "rm1", addrs, "present", func(c *config.Config) {
+				c.Schedules.Reconcile, c.Schedules.ProbePeers = "off", "off"
+			})
+			waitSample(t, m.Addr(), `vipagent_peer_up{node="rm2"}`, "1", 15*time.Second)
+			if tt.gone {
+				peerSrv.CloseClientConnections()
+				peerSrv.Listener.Close()
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			if _, err := (watchedPeers{m.peers, m.pair}).VIP(ctx, "rm2", "rm-vip"); err == nil {
+				t.Fatal("the call to rm2 succeeded")
+			}
+			if v, _ := sample(scrapeText(t, m.Addr()), `vipagent_peer_up{node="rm2"}`); v != tt.want {
+				t.Errorf("vipagent_peer_up{node=rm2} = %q after the call, want %s", v, tt.want)
+			}
+		})
+	}
+}

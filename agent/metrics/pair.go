@@ -134,7 +134,7 @@ var (
 		"1 when this node held the VIP at its last observation, 0 when it did not; absent until the first one.",
 		[]string{"vip", "node", "address", "backend"}, nil)
 	descObserved = prometheus.NewDesc("vipagent_vip_observed_timestamp_seconds",
-		"Unix time of the last successful observation of the VIP on this node.",
+		"Unix time of the last successful observation of the VIP on this node; 0 before the first.",
 		[]string{"vip", "node"}, nil)
 	descPeerUp = prometheus.NewDesc("vipagent_peer_up",
 		"1 when the peer's agent answered the last call or probe, 0 when it did not; absent until the first one.",
@@ -160,12 +160,13 @@ func (p *Pair) Describe(ch chan<- *prometheus.Desc) {
 func (p *Pair) Collect(ch chan<- prometheus.Metric) {
 	p.mu.Lock()
 	for _, v := range p.vips {
+		// The timestamp is there from the start (0 = never), so that a
+		// backend that never answers shows as stale instead of missing.
 		o, ok := p.observed[v.Name]
-		if !ok {
-			continue
-		}
-		ch <- prometheus.MustNewConstMetric(descPresent, prometheus.GaugeValue, boolValue(o.present), v.Name, p.node, v.Address, v.Backend)
 		ch <- prometheus.MustNewConstMetric(descObserved, prometheus.GaugeValue, unixSeconds(o.at), v.Name, p.node)
+		if ok {
+			ch <- prometheus.MustNewConstMetric(descPresent, prometheus.GaugeValue, boolValue(o.present), v.Name, p.node, v.Address, v.Backend)
+		}
 	}
 	for _, n := range p.peers {
 		if up, ok := p.peerUp[n]; ok {
