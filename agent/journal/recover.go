@@ -33,6 +33,9 @@ func (r *Recovery) String() string {
 	if r.Stats.UnreadablePages > 0 {
 		s += fmt.Sprintf(", %d unreadable pages", r.Stats.UnreadablePages)
 	}
+	if f := r.Stats.SignatureFloor; f != nil {
+		s += fmt.Sprintf("; the anti-replay memory may be incomplete: requests signed before %s are refused", f.Format(time.RFC3339))
+	}
 	if r.SalvageError != "" {
 		s += "; salvage failed, started empty: " + r.SalvageError
 	}
@@ -82,7 +85,7 @@ func recoverDamaged(path string, o Options, damage error) (*Journal, *Recovery, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w; moving it aside failed: %w", damage, err)
 	}
-	rec.Stats, err = Salvage(rec.DamagedPath, path, SalvageOptions{LockTimeout: o.LockTimeout})
+	rec.Stats, err = Salvage(rec.DamagedPath, path, SalvageOptions{LockTimeout: o.LockTimeout, Now: now})
 	if err != nil {
 		rec.SalvageError = err.Error()
 	}

@@ -22,6 +22,8 @@ type SalvageOptions struct {
 	// LockTimeout bounds the wait for a process that holds the damaged
 	// file; 0 means 1 s.
 	LockTimeout time.Duration
+	// Now is the clock, for the anti-replay floor; nil means time.Now.
+	Now func() time.Time
 }
 
 // Count is how many records of one kind were copied, and how many are
@@ -42,6 +44,11 @@ type SalvageStats struct {
 	PendingReports int   `json:"pending_reports"`
 	Keys           Count `json:"keys"`
 	LastActions    Count `json:"last_actions"`
+	// Signatures counts the anti-replay memory's signatures copied.
+	Signatures int `json:"signatures"`
+	// SignatureFloor is set when that memory may be incomplete: no request
+	// signed before it is accepted (see RememberSignature).
+	SignatureFloor *time.Time `json:"signature_floor,omitempty"`
 	// UnreadablePages counts damaged pages of the journal's tree: what
 	// they held is unknown, and only counted in Lost when an index names it.
 	UnreadablePages int `json:"unreadable_pages"`
@@ -90,6 +97,10 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 		return st, fmt.Errorf("salvage: read %s: %w", from, err)
 	}
 	s := newSalvager()
+	s.now = time.Now
+	if o.Now != nil {
+		s.now = o.Now
+	}
 	if prob != nil {
 		s.problems = append(s.problems, *prob)
 	} else {
@@ -106,6 +117,9 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 		}
 		s.scan(pf)
 		st.Scanned = true
+	}
+	if !s.sigsComplete {
+		s.floor = max(s.floor, uint64(max(s.now().UnixNano(), 0)))
 	}
 	if err := s.write(to); err != nil {
 		return st, err
@@ -137,12 +151,17 @@ type salvager struct {
 	undecoded  map[string]map[string]bool // bucket -> keys whose value did not decode
 	problems   []Problem
 	unreadable int
+	// The anti-replay memory (see signatures.go).
+	sigs         map[string][]byte
+	floor        uint64
+	sigsComplete bool
+	now          func() time.Time
 }
 
 func newSalvager() *salvager {
 	return &salvager{events: map[uint64]*salvagedEvent{}, reports: map[uint64]*salvagedReport{}, vips: map[string][]byte{}, intents: map[string][]byte{},
 		ids: map[string]uint64{}, rids: map[string]uint64{}, keys: map[string]string{}, seqs: map[string]uint64{},
-		undecoded: map[string]map[string]bool{}}
+		undecoded: map[string]map[string]bool{}, sigs: map[string][]byte{}}
 }
 
 // walk reads the tree of the newest meta page and, unless that was clean
@@ -162,6 +181,7 @@ func (s *salvager) walk(pf *pageFile, metasOK bool) {
 		if newest {
 			s.problems = append(s.problems, w.problems...)
 			s.unreadable = len(w.bad)
+			s.sigsComplete = metasOK && !slices.ContainsFunc(s.problems, signatureProblem)
 			if len(w.problems) == 0 && metasOK {
 				return
 			}
@@ -224,6 +244,8 @@ func (s *salvager) add(bucket string, k, v []byte, newest bool) {
 		if newest {
 			s.keys[string(k)] = string(v)
 		}
+	case string(bucketSigs), string(bucketSigFloor):
+		s.addSignature(bucket, k, v)
 	}
 }
 
@@ -304,6 +326,9 @@ func isBucket(name []byte) bool {
 // its shape; "" when it is none of the records worth saving (the indexes
 // are rebuilt from the records).
 func classify(k, v []byte) string {
+	if isSignature(k, v) {
+		return string(bucketSigs)
+	}
 	if len(v) == 0 || v[0] != '{' {
 		return ""
 	}
@@ -409,7 +434,7 @@ func (s *salvager) fill(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	return nil
+	return s.fillSignatures(tx)
 }
 
 // dedupe keeps one record per event ID and per report ID (two could only
@@ -480,6 +505,11 @@ func (s *salvager) stats(st *SalvageStats) {
 		}
 	}
 	st.UnreadablePages = s.unreadable
+	st.Signatures = len(s.sigs)
+	if s.floor != 0 {
+		t := time.Unix(0, int64(s.floor)).UTC()
+		st.SignatureFloor = &t
+	}
 	st.Problems = s.problems[:min(len(s.problems), maxProblems)]
 }
 
