@@ -30,6 +30,9 @@ func (r *Recovery) String() string {
 		r.Reason, r.DamagedPath, r.Stats.Events.Copied, r.Stats.Events.Lost, r.Stats.Unfinished,
 		r.Stats.Reports.Copied, r.Stats.Reports.Lost, r.Stats.PendingReports,
 		r.Stats.Keys.Copied, r.Stats.Keys.Lost, r.Stats.LastActions.Copied, r.Stats.LastActions.Lost)
+	if r.Stats.Settled > 0 {
+		s += fmt.Sprintf(", %d events found unfinished settled from their reports (not run again)", r.Stats.Settled)
+	}
 	if r.Stats.UnreadablePages > 0 {
 		s += fmt.Sprintf(", %d unreadable pages", r.Stats.UnreadablePages)
 	}

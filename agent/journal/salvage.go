@@ -38,7 +38,10 @@ type SalvageStats struct {
 	Events Count `json:"events"`
 	// Unfinished and Results are among the copied events: those that will
 	// run again, and those that carry a result.
-	Unfinished     int   `json:"unfinished"`
+	Unfinished int `json:"unfinished"`
+	// Settled counts events found unfinished that a report shows had
+	// finished: marked final instead of run again (see settleFinished).
+	Settled        int   `json:"settled"`
 	Results        int   `json:"results"`
 	Reports        Count `json:"reports"`
 	PendingReports int   `json:"pending_reports"`
@@ -118,6 +121,7 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 		s.scan(pf)
 		st.Scanned = true
 	}
+	s.settleFinished()
 	if !s.sigsComplete {
 		s.floor = max(s.floor, uint64(max(s.now().UnixNano(), 0)))
 	}
@@ -156,6 +160,7 @@ type salvager struct {
 	floor        uint64
 	sigsComplete bool
 	now          func() time.Time
+	settled      int
 }
 
 func newSalvager() *salvager {
@@ -505,6 +510,7 @@ func (s *salvager) stats(st *SalvageStats) {
 		}
 	}
 	st.UnreadablePages = s.unreadable
+	st.Settled = s.settled
 	st.Signatures = len(s.sigs)
 	if s.floor != 0 {
 		t := time.Unix(0, int64(s.floor)).UTC()
