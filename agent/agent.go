@@ -162,7 +162,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	if n > 0 {
 		m.Logger.Warn().Int("events", n).Msg("resumed events left unfinished by the previous run")
 	}
-	if err := m.announceRecovery(); err != nil {
+	if err := m.AnnounceRecovery(); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", m.Config.Listen)

@@ -79,3 +79,37 @@ func TestServeRecoversDamagedJournal(t *testing.T) {
 		t.Errorf("agent log does not tell about the recovery:\n%s", log)
 	}
 }
+
+// A one-shot command that finds the journal damaged (no agent running)
+// recovers it in-process; the recovery must still be journaled as an
+// event, or nobody hears of it: the next agent finds a clean journal.
+func TestOneShotRecoveryIsAnnounced(t *testing.T) {
+	cfg, addr := writeConfig(t, e2eConfig)
+	data := filepath.Join(filepath.Dir(cfg), "data")
+	a := startAgent(t, cfg, addr)
+	if code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--id", "a", "--config", cfg); code != 0 {
+		t.Fatalf("fire: exit %d\n%s%s", code, out, errOut)
+	}
+	a.kill()
+	damage(t, filepath.Join(data, "journal.db"))
+
+	code, out, errOut := vipagent(t, "fire", "--direct", "--condition", "RM1_Stopped", "--id", "b", "--config", cfg)
+	if code != 0 || !strings.Contains(errOut, "recovered") {
+		t.Fatalf("fire --direct on a damaged journal: exit %d\n%s%s", code, out, errOut)
+	}
+	a = startAgent(t, cfg, addr)
+	defer a.kill()
+	var list struct {
+		Events []reactions.Event `json:"events"`
+	}
+	getJSON(t, "http://"+addr+"/v1/events", &list)
+	n := 0
+	for _, ev := range list.Events {
+		if ev.Source == reactions.SourceJournal && ev.Alarm.Condition == "Journal_Recovered" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d Journal_Recovered events after a recovery by fire --direct, want 1: %+v", n, list.Events)
+	}
+}

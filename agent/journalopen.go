@@ -56,9 +56,12 @@ func (m *Main) openJournal(o Options) error {
 // command, say), and it is reported to the report targets either way.
 const RecoveredCondition = "Journal_Recovered"
 
-// announceRecovery journals the recovery as an event, so that it is
+// AnnounceRecovery journals the recovery as an event, so that it is
 // reported through the outbox like any result and on-call learns of it.
-func (m *Main) announceRecovery() error {
+// Serve calls it; so must a one-shot command whose in-process agent did the
+// recovery, or nobody would hear of it: the next serve finds a clean journal.
+// The event's key makes a second call for the same recovery a duplicate.
+func (m *Main) AnnounceRecovery() error {
 	r := m.Recovery
 	if r == nil {
 		return nil

@@ -145,6 +145,7 @@ func (cl *client) do(ctx context.Context, method, path string, body any) (int, [
 			fmt.Fprintf(cl.env.Stderr, "vipagent: WARNING: the journal in %s cannot be used (%v); acting anyway, WITHOUT the journal: no idempotency, and the result is recorded only in a plain file\n", cl.cfg.DataDir, m.Unjournaled)
 		}
 		cl.direct = m
+		cl.announceRecovery()
 	}
 	hc := &http.Client{Transport: handlerTransport{cl.direct.Handler}}
 	code, resp, err := cl.send(ctx, hc, "http://in-process", method, path, data)
@@ -172,6 +173,20 @@ func (cl *client) inProcessConfig() *config.Config {
 	c.Auth.Tokens = append(slices.Clone(c.Auth.Tokens),
 		config.Token{Name: "in-process", Role: config.RoleTrigger, Token: config.NewSecret(cl.token)})
 	return &c
+}
+
+// announceRecovery tells about a journal this in-process agent found
+// damaged and recovered, and journals the recovery as an event: the agent
+// reports it when it runs again (a recovery made here is never seen by it).
+func (cl *client) announceRecovery() {
+	r := cl.direct.Recovery
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(cl.env.Stderr, "vipagent: WARNING: the journal was damaged and has been recovered: %s\n", r)
+	if err := cl.direct.AnnounceRecovery(); err != nil {
+		fmt.Fprintf(cl.env.Stderr, "vipagent: WARNING: %v\n", err)
+	}
 }
 
 func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path string, data []byte) (int, []byte, error) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/sign"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -141,7 +142,10 @@ func (s *server) verifySigned(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUnauthorized, err)
 	}
-	fresh, err := s.Journal.RememberSignature(sig, at.Add(skew))
+	fresh, err := s.Journal.RememberSignature(sig, at, at.Add(skew))
+	if errors.Is(err, journal.ErrSignedBeforeRecovery) {
+		return fmt.Errorf("%w: %w; sign it again with a new timestamp", errUnauthorized, err)
+	}
 	if err != nil {
 		return fmt.Errorf("remember signature: %w", err)
 	}

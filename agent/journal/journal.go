@@ -37,7 +37,7 @@ var (
 	bucketRIDs   = []byte("reports") // report ID -> outbox seq
 	bucketIntent = []byte("intents") // VIP name -> latest VIPIntent JSON
 
-	allBuckets = [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent, bucketSigs, bucketSigsExpiry}
+	allBuckets = [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent, bucketSigs, bucketSigsExpiry, bucketSigFloor}
 )
 
 // ErrLocked is returned by Open when another process holds the journal.

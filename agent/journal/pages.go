@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"os"
 )
 
@@ -35,6 +36,9 @@ const (
 	noFreelist     = ^uint64(0)
 	maxPageSize    = 1 << 24
 	maxBucketDepth = 8
+	// maxTxID is far beyond any real journal (a commit a microsecond for
+	// a hundred thousand years) and far from wrapping.
+	maxTxID = 1 << 62
 )
 
 var ne = binary.NativeEndian
@@ -70,6 +74,16 @@ func parseMeta(buf []byte) (meta, error) {
 	if out.pageSize < 1024 || out.pageSize > maxPageSize || out.pageSize&(out.pageSize-1) != 0 {
 		return meta{}, fmt.Errorf("implausible page size %d", out.pageSize)
 	}
+	// Bounds past which the file cannot be (its size in bytes would not
+	// fit in an int64) or bbolt could not go on (the next commit's id
+	// would wrap): bbolt trusts both, and an absurd high water mark makes
+	// it work through that many pages at open (a hang).
+	if out.hwm > math.MaxInt64/uint64(out.pageSize) {
+		return meta{}, fmt.Errorf("implausible page count %d", out.hwm)
+	}
+	if out.txid > maxTxID {
+		return meta{}, fmt.Errorf("implausible transaction id %d", out.txid)
+	}
 	if out.hwm < minPages || out.root < 2 || out.root >= out.hwm || (out.freelist != noFreelist && (out.freelist < 2 || out.freelist >= out.hwm)) {
 		return meta{}, fmt.Errorf("meta points outside the file (root %d, freelist %d, pages %d)", out.root, out.freelist, out.hwm)
 	}
@@ -89,8 +103,11 @@ type Problem struct {
 
 func (p Problem) String() string {
 	s := p.What
-	if p.Page != nil && p.Offset != nil {
+	switch {
+	case p.Page != nil && p.Offset != nil:
 		s = fmt.Sprintf("page %d (offset %d): %s", *p.Page, *p.Offset, s)
+	case p.Page != nil:
+		s = fmt.Sprintf("page %d: %s", *p.Page, s)
 	}
 	if p.Bucket != "" {
 		s = "bucket " + p.Bucket + ": " + s
@@ -100,8 +117,12 @@ func (p Problem) String() string {
 
 // at is a problem located in page id.
 func (pf *pageFile) at(id uint64, bucket, what string) Problem {
-	off := pf.offset(id)
-	return Problem{Page: &id, Offset: &off, Bucket: bucket, What: what}
+	p := Problem{Page: &id, Bucket: bucket, What: what}
+	if pf.pageSize > 0 && id <= math.MaxInt64/uint64(pf.pageSize) {
+		off := pf.offset(id)
+		p.Offset = &off
+	}
+	return p
 }
 
 // metaProblems lists the meta pages found damaged.
@@ -191,7 +212,7 @@ func openPages(f *os.File) (*pageFile, *Problem, error) {
 
 // truncation reports a file shorter than the pages meta m uses.
 func (pf *pageFile) truncation(m *meta) []Problem {
-	if need := pf.offset(m.hwm); need > pf.size {
+	if need := pf.offset(m.hwm); m.hwm > uint64(pf.size)/uint64(pf.pageSize) {
 		return []Problem{{What: fmt.Sprintf("truncated to %d bytes, but its last commit uses %d pages (%d bytes)", pf.size, m.hwm, need)}}
 	}
 	return nil

@@ -30,8 +30,14 @@ func (r *Recovery) String() string {
 		r.Reason, r.DamagedPath, r.Stats.Events.Copied, r.Stats.Events.Lost, r.Stats.Unfinished,
 		r.Stats.Reports.Copied, r.Stats.Reports.Lost, r.Stats.PendingReports,
 		r.Stats.Keys.Copied, r.Stats.Keys.Lost, r.Stats.LastActions.Copied, r.Stats.LastActions.Lost)
+	if r.Stats.Settled > 0 {
+		s += fmt.Sprintf(", %d events found unfinished settled from their reports (not run again)", r.Stats.Settled)
+	}
 	if r.Stats.UnreadablePages > 0 {
 		s += fmt.Sprintf(", %d unreadable pages", r.Stats.UnreadablePages)
+	}
+	if f := r.Stats.SignatureFloor; f != nil {
+		s += fmt.Sprintf("; the anti-replay memory may be incomplete: requests signed before %s are refused", f.Format(time.RFC3339))
 	}
 	if r.SalvageError != "" {
 		s += "; salvage failed, started empty: " + r.SalvageError
@@ -82,7 +88,7 @@ func recoverDamaged(path string, o Options, damage error) (*Journal, *Recovery, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w; moving it aside failed: %w", damage, err)
 	}
-	rec.Stats, err = Salvage(rec.DamagedPath, path, SalvageOptions{LockTimeout: o.LockTimeout})
+	rec.Stats, err = Salvage(rec.DamagedPath, path, SalvageOptions{LockTimeout: o.LockTimeout, Now: now})
 	if err != nil {
 		rec.SalvageError = err.Error()
 	}

@@ -22,6 +22,8 @@ type SalvageOptions struct {
 	// LockTimeout bounds the wait for a process that holds the damaged
 	// file; 0 means 1 s.
 	LockTimeout time.Duration
+	// Now is the clock, for the anti-replay floor; nil means time.Now.
+	Now func() time.Time
 }
 
 // Count is how many records of one kind were copied, and how many are
@@ -36,12 +38,20 @@ type SalvageStats struct {
 	Events Count `json:"events"`
 	// Unfinished and Results are among the copied events: those that will
 	// run again, and those that carry a result.
-	Unfinished     int   `json:"unfinished"`
+	Unfinished int `json:"unfinished"`
+	// Settled counts events found unfinished that a report shows had
+	// finished: marked final instead of run again (see settleFinished).
+	Settled        int   `json:"settled"`
 	Results        int   `json:"results"`
 	Reports        Count `json:"reports"`
 	PendingReports int   `json:"pending_reports"`
 	Keys           Count `json:"keys"`
 	LastActions    Count `json:"last_actions"`
+	// Signatures counts the anti-replay memory's signatures copied.
+	Signatures int `json:"signatures"`
+	// SignatureFloor is set when that memory may be incomplete: no request
+	// signed before it is accepted (see RememberSignature).
+	SignatureFloor *time.Time `json:"signature_floor,omitempty"`
 	// UnreadablePages counts damaged pages of the journal's tree: what
 	// they held is unknown, and only counted in Lost when an index names it.
 	UnreadablePages int `json:"unreadable_pages"`
@@ -70,14 +80,11 @@ type SalvageStats struct {
 // (ErrLocked, permissions) or to could not be written.
 func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 	var st SalvageStats
-	f, err := os.Open(from)
+	f, err := openRegular(from)
 	if err != nil {
 		return st, fmt.Errorf("salvage: %w", err)
 	}
 	defer f.Close()
-	if err := regularFile(from, f); err != nil {
-		return st, fmt.Errorf("salvage: %w", err)
-	}
 	if _, err := os.Lstat(to); err == nil {
 		return st, fmt.Errorf("salvage into %s: %w", to, os.ErrExist)
 	}
@@ -93,6 +100,10 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 		return st, fmt.Errorf("salvage: read %s: %w", from, err)
 	}
 	s := newSalvager()
+	s.now = time.Now
+	if o.Now != nil {
+		s.now = o.Now
+	}
 	if prob != nil {
 		s.problems = append(s.problems, *prob)
 	} else {
@@ -109,6 +120,10 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 		}
 		s.scan(pf)
 		st.Scanned = true
+	}
+	s.settleFinished()
+	if !s.sigsComplete {
+		s.floor = max(s.floor, uint64(max(s.now().UnixNano(), 0)))
 	}
 	if err := s.write(to); err != nil {
 		return st, err
@@ -140,12 +155,18 @@ type salvager struct {
 	undecoded  map[string]map[string]bool // bucket -> keys whose value did not decode
 	problems   []Problem
 	unreadable int
+	// The anti-replay memory (see signatures.go).
+	sigs         map[string][]byte
+	floor        uint64
+	sigsComplete bool
+	now          func() time.Time
+	settled      int
 }
 
 func newSalvager() *salvager {
 	return &salvager{events: map[uint64]*salvagedEvent{}, reports: map[uint64]*salvagedReport{}, vips: map[string][]byte{}, intents: map[string][]byte{},
 		ids: map[string]uint64{}, rids: map[string]uint64{}, keys: map[string]string{}, seqs: map[string]uint64{},
-		undecoded: map[string]map[string]bool{}}
+		undecoded: map[string]map[string]bool{}, sigs: map[string][]byte{}}
 }
 
 // walk reads the tree of the newest meta page and, unless that was clean
@@ -165,6 +186,7 @@ func (s *salvager) walk(pf *pageFile, metasOK bool) {
 		if newest {
 			s.problems = append(s.problems, w.problems...)
 			s.unreadable = len(w.bad)
+			s.sigsComplete = metasOK && !slices.ContainsFunc(s.problems, signatureProblem)
 			if len(w.problems) == 0 && metasOK {
 				return
 			}
@@ -227,6 +249,8 @@ func (s *salvager) add(bucket string, k, v []byte, newest bool) {
 		if newest {
 			s.keys[string(k)] = string(v)
 		}
+	case string(bucketSigs), string(bucketSigFloor):
+		s.addSignature(bucket, k, v)
 	}
 }
 
@@ -307,6 +331,9 @@ func isBucket(name []byte) bool {
 // its shape; "" when it is none of the records worth saving (the indexes
 // are rebuilt from the records).
 func classify(k, v []byte) string {
+	if isSignature(k, v) {
+		return string(bucketSigs)
+	}
 	if len(v) == 0 || v[0] != '{' {
 		return ""
 	}
@@ -412,7 +439,7 @@ func (s *salvager) fill(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	return nil
+	return s.fillSignatures(tx)
 }
 
 // dedupe keeps one record per event ID and per report ID (two could only
@@ -483,6 +510,12 @@ func (s *salvager) stats(st *SalvageStats) {
 		}
 	}
 	st.UnreadablePages = s.unreadable
+	st.Settled = s.settled
+	st.Signatures = len(s.sigs)
+	if s.floor != 0 {
+		t := time.Unix(0, int64(s.floor)).UTC()
+		st.SignatureFloor = &t
+	}
 	st.Problems = s.problems[:min(len(s.problems), maxProblems)]
 }
 

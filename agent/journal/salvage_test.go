@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -216,5 +217,64 @@ func TestAppendUnjournaled(t *testing.T) {
 				t.Errorf("records (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// An event finished in the last commit whose page is then damaged comes
+// back from the previous commit's tree as running; its report, written in
+// the same commit as its final version, shows it finished: it must not be
+// resumed (its steps would run a second time), and it keeps the result
+// its report carries.
+func TestSalvageDoesNotResumeAFinishedEvent(t *testing.T) {
+	f := writeFixture(t, t.TempDir(), 40)
+	j := open(t, f.path, Options{Node: "rm1", Now: fixtureClock})
+	ev, _, err := j.Accept(&reactions.Event{Key: "last", Alarm: reactions.Alarm{Condition: "RM stopped unexpectedly"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Status, ev.Runs = reactions.StatusRunning, 1
+	if err := j.Update(ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Status = reactions.StatusTimeout
+	ev.Result = &reactions.Result{EventID: ev.ID, Node: "rm1", Status: reactions.StatusTimeout, Error: "step 0 timed out"}
+	body, _ := json.Marshal(map[string]any{"report_id": ev.ID + ":sink", "result": ev.Result})
+	rep := Report{ID: ev.ID + ":sink", Target: "sink", URL: "http://198.51.100.1/", EventID: ev.ID, Body: body}
+	if err := j.FinishWithReports(ev, []Report{rep}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	raw, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := pageLayout(t, f.path)
+	for _, id := range l.leaves["events"] {
+		if bytes.Contains(raw[int(id)*l.pageSize:int(id+1)*l.pageSize], []byte(`"key":"last"`)) {
+			overwrite(t, f.path, int64(id)*int64(l.pageSize), l.pageSize, 21)
+		}
+	}
+
+	j, rec, err := OpenOrRecover(f.path, Options{Node: "rm1", Now: recoveryClock})
+	if err != nil || rec == nil {
+		t.Fatalf("OpenOrRecover: %v, %v", rec, err)
+	}
+	defer j.Close()
+	un, err := j.Unfinished()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := ids(un); contains(ids, ev.ID) || len(un) != len(f.unfinished) {
+		t.Errorf("unfinished after the salvage: %v, want the fixture's %v without %s", ids, f.unfinished, ev.ID)
+	}
+	got, err := j.Get(ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != reactions.StatusTimeout || got.Result == nil || got.Result.Error != "step 0 timed out" {
+		t.Errorf("settled event: %s %+v, want timeout with the report's result", got.Status, got.Result)
+	}
+	if rec.Stats.Settled != 1 {
+		t.Errorf("Stats.Settled = %d, want 1", rec.Stats.Settled)
 	}
 }

@@ -1,7 +1,10 @@
 package journal
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,17 +18,33 @@ import (
 var (
 	bucketSigs       = []byte("signatures")       // signature -> expiry (Unix ns, big endian)
 	bucketSigsExpiry = []byte("signature_expiry") // expiry (Unix ns, big endian) + signature -> nothing
+	// bucketSigFloor holds, under keyFloor, the time (Unix ns, big endian)
+	// of a salvage that could not read the whole memory: a signature made
+	// before it may have been used and forgotten, so none is accepted.
+	bucketSigFloor = []byte("signature_floor")
+	keyFloor       = []byte("before")
 )
 
-// RememberSignature records sig as used until until, in one durable commit,
-// and reports whether it was new: false means the same signature was
-// already used and has not expired, so the request is a replay. Signatures
-// expired by now are pruned in the same transaction, oldest first, so the
-// memory holds only what the skew window can still accept.
-func (j *Journal) RememberSignature(sig string, until time.Time) (fresh bool, err error) {
+// ErrSignedBeforeRecovery is RememberSignature's answer for a request
+// signed before a recovery that may have lost the anti-replay memory: it
+// cannot be told from a replay. The sender must sign it again.
+var ErrSignedBeforeRecovery = errors.New("signed before the journal was recovered, when it may have been used already")
+
+// RememberSignature records sig, on a request signed at at, as used until
+// until, in one durable commit, and reports whether it was new: false means
+// the same signature was already used and has not expired, so the request
+// is a replay. A request signed before a recovery that lost part of the
+// memory is refused with ErrSignedBeforeRecovery. Signatures expired by now
+// are pruned in the same transaction, oldest first, so the memory holds
+// only what the skew window can still accept.
+func (j *Journal) RememberSignature(sig string, at, until time.Time) (fresh bool, err error) {
 	now := j.now()
+	var floor time.Time
 	err = j.group(func(tx *bolt.Tx) error {
 		fresh = false
+		if floor = signatureFloor(tx); !at.After(floor) {
+			return nil
+		}
 		sigs, err := tx.CreateBucketIfNotExists(bucketSigs)
 		if err != nil {
 			return err
@@ -48,7 +67,21 @@ func (j *Journal) RememberSignature(sig string, until time.Time) (fresh bool, er
 		fresh = true
 		return byExpiry.Put(append(exp, key...), nil)
 	})
+	if err == nil && !at.After(floor) {
+		return false, fmt.Errorf("%w (at %s)", ErrSignedBeforeRecovery, floor.UTC().Format(time.RFC3339))
+	}
 	return fresh, err
+}
+
+// signatureFloor is the time before which no signature is accepted; the
+// zero time when no recovery set one.
+func signatureFloor(tx *bolt.Tx) time.Time {
+	if b := tx.Bucket(bucketSigFloor); b != nil {
+		if v := b.Get(keyFloor); len(v) == 8 {
+			return time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+		}
+	}
+	return time.Time{}
 }
 
 // pruneSignatures deletes every signature that expired before now.
@@ -93,4 +126,54 @@ func (j *Journal) SignatureCount() (int, error) {
 
 func expiryKey(t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(max(t.UnixNano(), 0)))
+}
+
+// Salvage of the anti-replay memory. Losing it would let a request captured
+// before the damage be replayed after the recovery, within the skew window:
+// so every signature found is copied (expired ones are pruned later), and
+// when the memory may be incomplete (a damaged meta page, root page or
+// signature page, or records found only by scanning) a floor is set at the
+// salvage time, before which no signature is accepted.
+
+// addSignature takes a record of the signature buckets.
+func (s *salvager) addSignature(bucket string, k, v []byte) {
+	switch {
+	case bucket == string(bucketSigs) && len(v) == 8:
+		s.sigs[string(k)] = v
+	case bucket == string(bucketSigFloor) && bytes.Equal(k, keyFloor) && len(v) == 8:
+		s.floor = max(s.floor, binary.BigEndian.Uint64(v))
+	}
+}
+
+// isSignature tells a signature record found by scanning: the header's
+// value as sent ("sha256=" and hex) and an 8-byte expiry.
+func isSignature(k, v []byte) bool {
+	return len(v) == 8 && bytes.HasPrefix(k, []byte("sha256="))
+}
+
+// fillSignatures writes the salvaged memory, its expiry index and the floor.
+func (s *salvager) fillSignatures(tx *bolt.Tx) error {
+	sigs, byExpiry := tx.Bucket(bucketSigs), tx.Bucket(bucketSigsExpiry)
+	for sig, exp := range s.sigs {
+		if err := sigs.Put([]byte(sig), exp); err != nil {
+			return err
+		}
+		if err := byExpiry.Put(append(bytes.Clone(exp), sig...), nil); err != nil {
+			return err
+		}
+	}
+	if s.floor == 0 {
+		return nil
+	}
+	return tx.Bucket(bucketSigFloor).Put(keyFloor, binary.BigEndian.AppendUint64(nil, s.floor))
+}
+
+// signatureProblem tells whether a problem may hide part of the memory:
+// damage outside any bucket's pages, or in the signatures' own.
+func signatureProblem(p Problem) bool {
+	switch p.Bucket {
+	case "", string(bucketSigs), string(bucketSigsExpiry), string(bucketSigFloor):
+		return true
+	}
+	return false
 }

@@ -208,6 +208,10 @@ func checkRecord(bucket string, k, v []byte) error {
 		if len(v) != 8 {
 			return fmt.Errorf("signature %s has no expiry", quoteKey(k))
 		}
+	case string(bucketSigFloor):
+		if !bytes.Equal(k, keyFloor) || len(v) != 8 {
+			return fmt.Errorf("floor %s is not a time", quoteKey(k))
+		}
 	case string(bucketSigsExpiry):
 		if len(k) < 8 {
 			return fmt.Errorf("expiry key %s is too short", quoteKey(k))

@@ -1,0 +1,56 @@
+//go:build unix
+
+package journal
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A FIFO in place of journal.db (or given to salvage) is refused at once:
+// opening one for reading blocks until a writer comes, and nothing would
+// ever end that wait, not even SIGTERM.
+func TestFIFOInPlaceOfTheJournal(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "journal.db")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	calls := map[string]func() error{
+		"Open": func() error {
+			j, err := Open(path, Options{})
+			if err == nil {
+				j.Close()
+			}
+			return err
+		},
+		"OpenOrRecover": func() error {
+			j, _, err := OpenOrRecover(path, Options{})
+			if err == nil {
+				j.Close()
+			}
+			return err
+		},
+		"Check": func() error { _, err := Check(path); return err },
+		"Salvage": func() error {
+			_, err := Salvage(path, filepath.Join(dir, "new.db"), SalvageOptions{})
+			return err
+		},
+	}
+	for name, call := range calls {
+		done := make(chan error, 1)
+		go func() { done <- call() }()
+		select {
+		case err := <-done:
+			if err == nil || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("%s: %v, want a not-a-regular-file error that is not ErrDamaged", name, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s on a FIFO still blocked after 5s", name)
+		}
+	}
+}
