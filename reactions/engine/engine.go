@@ -226,7 +226,7 @@ func (e *Engine) start(ev *reactions.Event) {
 	var ticket *ticket
 	if matched {
 		e.noteIntent(ev, plan.vips())
-		ticket = e.locks.enqueue(ev.ID, plan.vips(), e.cfg.Supersede)
+		ticket = e.locks.enqueue(ev.ID, plan.vips(), ev.Intent(), e.cfg.Supersede)
 	}
 	// The run works on its own copy: the caller keeps the accepted event.
 	own := *ev
