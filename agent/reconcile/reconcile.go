@@ -212,14 +212,15 @@ type observation struct {
 	err    error
 }
 
-// journaled is what this node's journal says of every VIP.
+// journaled is what this node's journal says of every VIP, read at at.
 type journaled struct {
+	at      time.Time
 	lasts   map[string]journal.LastAction
 	intents map[string]reactions.VIPIntent
 }
 
 func (r *Reconciler) local() (journaled, error) {
-	var j journaled
+	j := journaled{at: time.Now().UTC()}
 	var err error
 	if j.lasts, err = r.cfg.LastActions(); err != nil {
 		return j, fmt.Errorf("reconcile: read last actions: %w", err)
@@ -336,6 +337,7 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 		return st, nil
 	}
 	ev := r.event(st, v)
+	ev.IntentAt = basis(local.at, lasts, intents)
 	stored, _, err := r.cfg.Submit(ev)
 	if err != nil {
 		// Not remembered: the next pass tries to journal it again.
@@ -353,6 +355,24 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 	log.Warn().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
 		Bool("auto_fix", ev.Plan != nil).Str("event_id", stored.ID).Msg("VIP drift journaled")
 	return st, nil
+}
+
+// basis is the intent of a drift event: as new as the journals its pass
+// read (at), so that a move asked meanwhile is newer and its repair does
+// not undo it; and newer than every move they held, so that a peer's clock
+// running ahead does not hold the repair back.
+func basis(at time.Time, lasts []reactions.StepResult, intents []reactions.VIPIntent) time.Time {
+	for _, in := range intents {
+		if !in.At.Before(at) {
+			at = in.At.Add(time.Nanosecond)
+		}
+	}
+	for _, s := range lasts {
+		if s.Outcome.OK() && !s.StartedAt.Before(at) {
+			at = s.StartedAt.Add(time.Nanosecond)
+		}
+	}
+	return at
 }
 
 // repairState is what became of the repair journaled for a VIP's
