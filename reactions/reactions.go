@@ -147,8 +147,9 @@ type Event struct {
 	// event that could not start before it ends expired (peers' requests).
 	Deadline time.Time `json:"deadline,omitempty"`
 	// IntentAt is when the move this event belongs to was asked for: for a
-	// peer's request, the origin event's; zero means ReceivedAt. The newest
-	// intent for a VIP wins (see Intent).
+	// peer's request, the origin event's; for a reconcile drift, when its
+	// pass read the journals; zero means ReceivedAt. The newest intent for a
+	// VIP wins (see Intent).
 	IntentAt time.Time `json:"intent_at,omitempty"`
 	Status   Status    `json:"status"`
 	// Runs counts how often execution started; more than one means the

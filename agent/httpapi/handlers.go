@@ -17,7 +17,8 @@ import (
 )
 
 func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "alive", "node": s.Config.Node})
+	// The time lets the peer send its deadlines in this node's clock.
+	writeJSON(w, http.StatusOK, map[string]any{"status": "alive", "node": s.Config.Node, "time": time.Now().UTC()})
 }
 
 func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) {

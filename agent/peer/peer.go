@@ -32,8 +32,9 @@ type Node struct {
 
 // Client calls peers.
 type Client struct {
-	nodes map[string]Node
-	http  *http.Client
+	nodes  map[string]Node
+	http   *http.Client
+	clocks clocks
 }
 
 // New returns a client; tlsConfig may be nil.
@@ -45,8 +46,9 @@ func New(nodes map[string]Node, tlsConfig *tls.Config) *Client {
 }
 
 // Do sends step to its node and returns the step result the node recorded.
-// The request carries the time after which the caller no longer listens:
-// the node never starts the step after it (it answers expired). A node
+// The request carries the time after which the caller no longer listens, in
+// the node's clock as the probes measured it (see clocks): the node never
+// starts the step after it (it answers expired). A node
 // that had seen a newer intent for the VIP answers superseded.
 func (c *Client) Do(ctx context.Context, node string, step reactions.Step, pr engine.PeerRequest) (reactions.StepResult, error) {
 	n, ok := c.nodes[node]
@@ -81,7 +83,7 @@ func (c *Client) Do(ctx context.Context, node string, step reactions.Step, pr en
 	fields := map[string]any{
 		"id": pr.Origin, "origin": pr.Origin, "force": step.Force, "released": step.Released,
 		"timeout_ms": timeout.Milliseconds(),
-		"deadline":   time.Now().Add(wait).UTC().Format(time.RFC3339Nano),
+		"deadline":   c.clocks.toPeer(node, time.Now().Add(wait)).UTC().Format(time.RFC3339Nano),
 	}
 	if !pr.IntentAt.IsZero() {
 		fields["intent_at"] = pr.IntentAt.UTC().Format(time.RFC3339Nano)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -25,7 +26,8 @@ func (c *Client) Nodes() []string {
 }
 
 // Probe asks node's agent whether it is alive (GET /healthz, which needs no
-// token), bounded by ctx. A node that does not answer, or answers anything
+// token), bounded by ctx, and notes the offset of its clock from the time
+// it answers with. A node that does not answer, or answers anything
 // but 200, is an error; one that does not answer wraps
 // reactions.ErrUnreachable.
 func (c *Client) Probe(ctx context.Context, node string) error {
@@ -37,6 +39,7 @@ func (c *Client) Probe(ctx context.Context, node string) error {
 	if err != nil {
 		return fmt.Errorf("node %s: %w", node, err)
 	}
+	sent := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("node %s at %s: %w: %v", node, redact(n.URL), reactions.ErrUnreachable, err)
@@ -46,5 +49,6 @@ func (c *Client) Probe(ctx context.Context, node string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("node %s answered %s: %s", node, resp.Status, excerpt(data))
 	}
+	c.clocks.note(node, sent, time.Now(), data)
 	return nil
 }

@@ -42,7 +42,10 @@
 // auto_fix the event carries the built-in plan: disable on every holder
 // that is not the owner, then enable on the owner under vip_released
 // (never while the disable failed on a reachable node). A repair that did
-// not succeed is tried again at the next pass that still sees the drift.
+// not succeed is tried again at the next pass that still sees the drift; a
+// drift still (or again) seen after its repair succeeded (the address was
+// removed again behind the agent's back) is confirmed afresh by two passes
+// and repaired again.
 package reconcile
 
 import (
@@ -209,14 +212,15 @@ type observation struct {
 	err    error
 }
 
-// journaled is what this node's journal says of every VIP.
+// journaled is what this node's journal says of every VIP, read at at.
 type journaled struct {
+	at      time.Time
 	lasts   map[string]journal.LastAction
 	intents map[string]reactions.VIPIntent
 }
 
 func (r *Reconciler) local() (journaled, error) {
-	var j journaled
+	j := journaled{at: time.Now().UTC()}
 	var err error
 	if j.lasts, err = r.cfg.LastActions(); err != nil {
 		return j, fmt.Errorf("reconcile: read last actions: %w", err)
@@ -266,6 +270,9 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 	v := r.cfg.VIPs[name]
 	log := r.log.With().Str("vip", name).Logger()
 	st := State{VIP: name}
+	// Read before observing, so that a repair seen ended has ended before
+	// this pass looked at the nodes.
+	repair := r.repairOutcome(name)
 	var (
 		lasts   []reactions.StepResult
 		intents []reactions.VIPIntent
@@ -301,6 +308,7 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 	case st.Kind == KindUnknown:
 		return st, nil
 	case !st.Kind.Drift():
+		delete(r.repairs, name)
 		if old, ok := r.reported[name]; ok {
 			delete(r.reported, name)
 			log.Info().Str("was", old).Strs("nodes", st.Holders).Msg("VIP drift cleared")
@@ -310,14 +318,26 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 		log.Info().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
 			Msg("VIP drift seen; confirming at the next pass")
 		return st, nil
-	case r.reported[name] == st.key() && !r.repairFailed(name):
+	case r.reported[name] == st.key() && repair == repairSucceeded:
+		// The repair worked and the same drift is back (the address was
+		// removed again, a late action undid it): a new drift, confirmed
+		// by the next pass like any other.
+		delete(r.reported, name)
+		delete(r.repairs, name)
+		log.Warn().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
+			Msg("VIP drift back after a successful repair; confirming at the next pass")
 		return st, nil
+	case r.reported[name] == st.key() && repair != repairFailed:
+		return st, nil
+	case r.reported[name] == st.key():
+		log.Warn().Str("event_id", r.repairs[name]).Msg("the repair of a standing drift did not succeed; repairing again")
 	case st.Reporter != r.cfg.Node:
 		log.Warn().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
 			Str("reporter", st.Reporter).Msg("VIP drift; node " + st.Reporter + " reports and repairs it")
 		return st, nil
 	}
 	ev := r.event(st, v)
+	ev.IntentAt = basis(local.at, lasts, intents)
 	stored, _, err := r.cfg.Submit(ev)
 	if err != nil {
 		// Not remembered: the next pass tries to journal it again.
@@ -337,21 +357,55 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 	return st, nil
 }
 
-// repairFailed reports whether the repair journaled for vip's standing
-// drift ended without success (a fault not yet healed then): the next
-// pass that sees the same drift repairs it again, so the pair converges
-// once the cause is gone.
-func (r *Reconciler) repairFailed(vip string) bool {
+// basis is the intent of a drift event: as new as the journals its pass
+// read (at), so that a move asked meanwhile is newer and its repair does
+// not undo it; and newer than every move they held, so that a peer's clock
+// running ahead does not hold the repair back.
+func basis(at time.Time, lasts []reactions.StepResult, intents []reactions.VIPIntent) time.Time {
+	for _, in := range intents {
+		if !in.At.Before(at) {
+			at = in.At.Add(time.Nanosecond)
+		}
+	}
+	for _, s := range lasts {
+		if s.Outcome.OK() && !s.StartedAt.Before(at) {
+			at = s.StartedAt.Add(time.Nanosecond)
+		}
+	}
+	return at
+}
+
+// repairState is what became of the repair journaled for a VIP's
+// standing drift.
+type repairState int
+
+const (
+	repairNone    repairState = iota // no repair, or its status is unknown
+	repairRunning                    // not final yet
+	repairFailed                     // final without success: repair again
+	repairSucceeded
+)
+
+// repairOutcome reads the status of the repair journaled for vip's
+// standing drift. A repair that did not succeed (a fault not yet healed) is
+// tried again by the next pass that sees the same drift, so the pair
+// converges once the cause is gone; one that succeeded while the drift is
+// still (or again) there is confirmed afresh and then repaired again.
+func (r *Reconciler) repairOutcome(vip string) repairState {
 	id, ok := r.repairs[vip]
 	if !ok || r.cfg.Status == nil {
-		return false
+		return repairNone
 	}
 	st, err := r.cfg.Status(id)
-	if err != nil || !st.Final() || st == reactions.StatusSucceeded {
-		return false
+	switch {
+	case err != nil:
+		return repairNone
+	case !st.Final():
+		return repairRunning
+	case st == reactions.StatusSucceeded:
+		return repairSucceeded
 	}
-	r.log.Warn().Str("vip", vip).Str("event_id", id).Str("status", string(st)).Msg("the repair of a standing drift did not succeed; repairing again")
-	return true
+	return repairFailed
 }
 
 // reporter is the one node that reports and repairs a VIP's drift.

@@ -452,3 +452,32 @@ func TestJournalFailureRetried(t *testing.T) {
 		t.Errorf("drift hook called %d times, want 1", len(w.drifts))
 	}
 }
+
+// A drift that comes back after a successful repair, with no pass seeing
+// the VIP right in between (a person or another tool removed the address
+// again, a late action undid the repair), is repaired again once a later
+// pass confirms it: a successful repair does not silence its drift for good.
+func TestRecurringDriftRepairedAgain(t *testing.T) {
+	w := newWorld(t, false, false)
+	w.statuses = map[string]reactions.Status{}
+	r := w.reconciler("rm1", reconcile.VIP{Owner: "rm1", AutoFix: true})
+	pass(t, r)
+	pass(t, r) // none: repair rm1-1 journaled
+	w.mu.Lock()
+	w.statuses["rm1-1"] = reactions.StatusSucceeded
+	w.mu.Unlock()
+	// The repair put the VIP back and something removed it again before the
+	// next pass: the world still shows none.
+	if st := pass(t, r); st.EventID != "" {
+		t.Fatalf("a drift seen once after its repair succeeded was repaired at once (%s); it needs confirming", st.EventID)
+	}
+	st := pass(t, r)
+	if st.EventID == "" || len(w.submits) != 2 || w.submits[1].Plan == nil {
+		t.Fatalf("recurring drift not repaired again: state %+v, %d repairs", st, len(w.submits))
+	}
+	// That repair runs: not repeated meanwhile.
+	pass(t, r)
+	if len(w.submits) != 2 {
+		t.Errorf("%d repairs while the second one runs, want 2", len(w.submits))
+	}
+}

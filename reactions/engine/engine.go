@@ -226,7 +226,7 @@ func (e *Engine) start(ev *reactions.Event) {
 	var ticket *ticket
 	if matched {
 		e.noteIntent(ev, plan.vips())
-		ticket = e.locks.enqueue(ev.ID, plan.vips(), e.cfg.Supersede)
+		ticket = e.locks.enqueue(ev.ID, plan.vips(), ev.Intent(), e.cfg.Supersede)
 	}
 	// The run works on its own copy: the caller keeps the accepted event.
 	own := *ev
@@ -273,14 +273,16 @@ type waiter struct {
 // (not a peer's request) is newer than anything this node has seen for
 // them: when the clock says otherwise (it stepped back, or a peer's runs
 // ahead), its intent is moved just past the newest one, so the pair never
-// stops moving because of a clock.
+// stops moving because of a clock. An event that brings its own intent
+// keeps it: reconcile's drift events are as old as the journals their
+// pass read, so that a move asked meanwhile wins over their repair.
 func (e *Engine) noteIntent(ev *reactions.Event, vips []string) {
 	if !e.cfg.Supersede {
 		return
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if ev.Origin == "" {
+	if ev.Origin == "" && ev.IntentAt.IsZero() {
 		in := ev.Intent()
 		for _, v := range vips {
 			if cur, ok := e.intents[v]; ok && !in.After(cur) {

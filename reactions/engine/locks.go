@@ -3,6 +3,8 @@ package engine
 import (
 	"slices"
 	"sync"
+
+	"github.com/vipagent/vipagent/reactions"
 )
 
 // vipLocks serialises events per VIP in the order they were queued: an
@@ -17,6 +19,8 @@ type vipLocks struct {
 type ticket struct {
 	id   string
 	vips []string
+	// intent is the move the event acts for: only a newer one drops it.
+	intent reactions.Intent
 	// ready is closed when the ticket heads all its queues; superseded
 	// tickets are closed with skip set.
 	ready chan struct{}
@@ -26,17 +30,19 @@ type ticket struct {
 
 func newVIPLocks() *vipLocks { return &vipLocks{queues: map[string][]*ticket{}} }
 
-// enqueue puts an event behind the earlier events of its VIPs. With
-// supersede, earlier waiting tickets whose VIPs the new one covers are
-// dropped: the newest intent for a VIP wins.
-func (l *vipLocks) enqueue(id string, vips []string, supersede bool) *ticket {
-	t := &ticket{id: id, vips: vips, ready: make(chan struct{})}
+// enqueue puts an event acting for intent behind the earlier events of its
+// VIPs. With supersede, earlier waiting tickets whose VIPs the new one
+// covers and whose intent is older are dropped: the newest intent for a VIP
+// wins. Queued later is not newer: a peer's request for an older move may
+// arrive after a local event for a newer one.
+func (l *vipLocks) enqueue(id string, vips []string, intent reactions.Intent, supersede bool) *ticket {
+	t := &ticket{id: id, vips: vips, intent: intent, ready: make(chan struct{})}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if supersede && len(vips) > 0 {
 		for _, v := range vips {
 			for _, old := range l.queues[v] {
-				if !old.head && !old.skip && covers(vips, old.vips) {
+				if !old.head && !old.skip && covers(vips, old.vips) && intent.After(old.intent) {
 					old.skip = true
 				}
 			}

@@ -215,7 +215,7 @@ func (e *Engine) runSteps(ev *reactions.Event, plan planned, t *ticket, res *rea
 			return t, reactions.StatusSuperseded, fmt.Sprintf("step %d: %s", i, sr.Reason)
 		}
 		if remote && i+1 < len(plan.Steps) {
-			t = e.locks.enqueue(ev.ID, plan.vips(), false)
+			t = e.locks.enqueue(ev.ID, plan.vips(), intent, false)
 			if !t.wait() {
 				res.Steps = append(res.Steps, superseded(skipAll(plan.Steps[i+1:], i+1, "superseded"))...)
 				return t, reactions.StatusSuperseded, "superseded by a newer event for the same VIP (latest intent wins)"
