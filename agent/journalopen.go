@@ -13,10 +13,12 @@ import (
 // openJournal opens the data directory's journal. A damaged one is moved
 // aside and salvaged into a fresh one (Main.Recovery says so): a damaged
 // file must never be why a VIP stays on a dead RM's host. When the journal
-// cannot be used at all (read-only disk, permissions, no space, held by a
-// hung process), an emergency run goes on with a scratch journal in the
-// system's temporary directory, so that it still observes, acts and
-// verifies; Main.Unjournaled carries the reason.
+// cannot be used at all (read-only disk, permissions, no space), an
+// emergency run goes on with a scratch journal in the system's temporary
+// directory, so that it still observes, acts and verifies; Main.Unjournaled carries the reason. A journal held by another
+// process is not such a case: that process is alive (an agent, or another
+// command running in-process) and may be running the same alarm, so acting
+// beside it could do it twice; Open returns journal.ErrLocked.
 func (m *Main) openJournal(o Options) error {
 	path := filepath.Join(m.Config.DataDir, "journal.db")
 	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node}
@@ -31,7 +33,7 @@ func (m *Main) openJournal(o Options) error {
 		}
 		return nil
 	}
-	if !o.Emergency {
+	if !o.Emergency || errors.Is(err, journal.ErrLocked) {
 		return fmt.Errorf("journal in %s: %w", m.Config.DataDir, err)
 	}
 	m.Unjournaled = err
