@@ -100,14 +100,11 @@ func (in *inspection) damage(path string) error {
 // only when the file cannot be read (ErrLocked among them); damage is in
 // the inspection. onRecord, if set, gets every record of the tree.
 func inspect(path string, lockTimeout time.Duration, onRecord func(bucket string, page uint64, k, v []byte)) (*inspection, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	defer f.Close()
-	if err := regularFile(path, f); err != nil {
 		return nil, err
 	}
+	defer f.Close()
 	db, boltErr := lockShared(path, lockTimeout)
 	if errors.Is(boltErr, ErrLocked) {
 		return nil, fmt.Errorf("open journal %s: %w", path, ErrLocked)
@@ -158,11 +155,35 @@ func inspect(path string, lockTimeout time.Duration, onRecord func(bucket string
 	return in, nil
 }
 
+// openRegular opens path for reading if it is a regular file. The type is
+// looked at before opening too: opening a FIFO blocks until a writer comes,
+// and `journal check` must never hang.
+func openRegular(path string) (*os.File, error) {
+	if fi, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	} else if err := regularMode(path, fi); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if err := regularFile(path, f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 func regularFile(path string, f *os.File) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("open journal: %w", err)
 	}
+	return regularMode(path, fi)
+}
+
+func regularMode(path string, fi os.FileInfo) error {
 	if fi.IsDir() {
 		return fmt.Errorf("open journal %s: is a directory, not a file", path)
 	}

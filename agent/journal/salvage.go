@@ -70,14 +70,11 @@ type SalvageStats struct {
 // (ErrLocked, permissions) or to could not be written.
 func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 	var st SalvageStats
-	f, err := os.Open(from)
+	f, err := openRegular(from)
 	if err != nil {
 		return st, fmt.Errorf("salvage: %w", err)
 	}
 	defer f.Close()
-	if err := regularFile(from, f); err != nil {
-		return st, fmt.Errorf("salvage: %w", err)
-	}
 	if _, err := os.Lstat(to); err == nil {
 		return st, fmt.Errorf("salvage into %s: %w", to, os.ErrExist)
 	}
