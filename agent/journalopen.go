@@ -53,6 +53,17 @@ func (m *Main) openJournal(o Options) error {
 	return errors.Join(fmt.Errorf("journal in %s: %w", m.Config.DataDir, err), errors.New("and no scratch journal could be made in the temporary directory"))
 }
 
+// checkDataDir says why dir cannot be the data directory, or "": a path
+// that exists and is not a directory is a configuration mistake (exit 2),
+// not a journal fault. A missing one is made when the journal opens.
+func checkDataDir(dir string) string {
+	st, err := os.Stat(dir)
+	if err == nil && !st.IsDir() {
+		return fmt.Sprintf("%s exists and is not a directory", dir)
+	}
+	return ""
+}
+
 // RecoveredCondition is the alarm condition of the event that tells about
 // a journal recovery; a reaction rule may match it (to run a notification
 // command, say), and it is reported to the report targets either way.
