@@ -69,6 +69,11 @@ type Options struct {
 	// opened or recovered: it then runs on a scratch journal and Main's
 	// Unjournaled says why (see openJournal).
 	Emergency bool
+	// HeldIsUnusable, with Emergency, counts a journal that another
+	// process still holds after LockTimeout as one that cannot be used.
+	// Without it Open returns journal.ErrLocked, so that the caller can
+	// wait for that process (see cli's openDirect).
+	HeldIsUnusable bool
 }
 
 // Open builds an agent from a validated configuration, each part from the

@@ -68,7 +68,8 @@ func (e *backendError) Unwrap() error { return e.err }
 
 // Check builds every VIP's backend without a data directory, so that
 // `config check` reports bad options without touching state; it also parses
-// the schedules, which the config package cannot.
+// the schedules, which the config package cannot, and that data_dir, if
+// it exists, is a directory.
 func Check(c *config.Config) []string {
 	var probs []string
 	for _, s := range []struct{ name, spec string }{
@@ -91,6 +92,9 @@ func Check(c *config.Config) []string {
 		if cl, ok := b.(closer); ok {
 			cl.Close()
 		}
+	}
+	if why := checkDataDir(c.DataDir); why != "" {
+		probs = append(probs, "data_dir: "+why)
 	}
 	return probs
 }

@@ -99,6 +99,23 @@ vips: {v: {address: 192.0.2.1/24, backend: fake}}
 tls: {cert: `+filepath.Join(dir, "missing.pem")+`, key: `+filepath.Join(dir, "missing.key")+`}
 `)}, 2, []string{"tls.cert: cannot be read", "tls.key: cannot be read"}},
 	}
+	// A data_dir that is a file: config check used to pass it and serve
+	// exited 1 (mkdir: not a directory).
+	notDir := writeFile(t, dir, "not-a-dir", "x")
+	for _, cmd := range [][]string{{"config", "check"}, {"serve"}, {"fire", "--condition", "X"}} {
+		tests = append(tests, struct {
+			name string
+			args []string
+			code int
+			out  []string
+		}{cmd[0] + " refuses a data_dir that is a file", append(cmd, "--config", writeFile(t, dir, "dd.yaml", `
+node: rm1
+nodes: {rm1: {}}
+listen: `+freePort(t)+`
+data_dir: `+notDir+`
+vips: {v: {address: 192.0.2.1/24, backend: fake}}
+`)), 2, []string{"data_dir: " + notDir + " exists and is not a directory"}})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, errOut := vipagent(t, tt.args...)

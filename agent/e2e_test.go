@@ -288,13 +288,18 @@ func TestNoAgentAndJournalHeld(t *testing.T) {
 	cfg, addr := writeConfig(t, e2eConfig)
 	// The agent listens elsewhere than the config says and holds the
 	// journal (as a hung agent would): nothing answers at the config's
-	// address, and the journal cannot be used. The failover still happens,
-	// loudly unjournaled, with a record beside the journal.
+	// address, and the journal stays in use. The command waits for it a
+	// little (another one-shot command would let go), then the failover
+	// still happens, loudly unjournaled, with a record beside the journal.
 	other := freePort(t)
 	startAgent(t, cfg, other, "--listen", other)
-	code, _, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg)
+	start := time.Now()
+	code, _, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "1s")
 	if code != 0 || !strings.Contains(errOut, "in use by another vipagent process") || !strings.Contains(errOut, "NOT journaled") {
 		t.Errorf("exit %d, want 0 with the journal held: %s", code, errOut)
+	}
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("took %s, want about the connection attempt, 2 s for the lock and the step", took)
 	}
 	rec, err := os.ReadFile(filepath.Join(filepath.Dir(cfg), "data", "unjournaled.log"))
 	if err != nil || !strings.Contains(string(rec), `"action":"disable","vip":"rm-vip"`) {

@@ -13,10 +13,13 @@ import (
 // openJournal opens the data directory's journal. A damaged one is moved
 // aside and salvaged into a fresh one (Main.Recovery says so): a damaged
 // file must never be why a VIP stays on a dead RM's host. When the journal
-// cannot be used at all (read-only disk, permissions, no space, held by a
-// hung process), an emergency run goes on with a scratch journal in the
-// system's temporary directory, so that it still observes, acts and
-// verifies; Main.Unjournaled carries the reason.
+// cannot be used at all (read-only disk, permissions, no space), an
+// emergency run goes on with a scratch journal in the system's temporary
+// directory, so that it still observes, acts and verifies; Main.Unjournaled
+// carries the reason. A journal held by another process is such a case only
+// with Options.HeldIsUnusable: that process is alive (an agent, or another
+// command running in-process) and may be running the same alarm, so the
+// caller first waits for it; otherwise Open returns journal.ErrLocked.
 func (m *Main) openJournal(o Options) error {
 	path := filepath.Join(m.Config.DataDir, "journal.db")
 	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node}
@@ -31,7 +34,7 @@ func (m *Main) openJournal(o Options) error {
 		}
 		return nil
 	}
-	if !o.Emergency {
+	if !o.Emergency || (errors.Is(err, journal.ErrLocked) && !o.HeldIsUnusable) {
 		return fmt.Errorf("journal in %s: %w", m.Config.DataDir, err)
 	}
 	m.Unjournaled = err
@@ -49,6 +52,17 @@ func (m *Main) openJournal(o Options) error {
 		return nil
 	}
 	return errors.Join(fmt.Errorf("journal in %s: %w", m.Config.DataDir, err), errors.New("and no scratch journal could be made in the temporary directory"))
+}
+
+// checkDataDir says why dir cannot be the data directory, or "": a path
+// that exists and is not a directory is a configuration mistake (exit 2),
+// not a journal fault. A missing one is made when the journal opens.
+func checkDataDir(dir string) string {
+	st, err := os.Stat(dir)
+	if err == nil && !st.IsDir() {
+		return fmt.Sprintf("%s exists and is not a directory", dir)
+	}
+	return ""
 }
 
 // RecoveredCondition is the alarm condition of the event that tells about

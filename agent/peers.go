@@ -17,7 +17,7 @@ func newPeers(cfg *config.Config) (*peer.Client, error) {
 			peers[name] = peer.Node{URL: n.URL, Token: tok, TokenErr: err}
 		}
 	}
-	tlsClient, err := clientTLS(cfg.TLS)
+	tlsClient, err := ClientTLS(cfg.TLS)
 	if err != nil {
 		return nil, err
 	}

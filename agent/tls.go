@@ -42,14 +42,17 @@ func CheckTLS(cfg *config.Config) []string {
 	if _, err := serverTLS(cfg.TLS); err != nil {
 		probs = append(probs, err.Error())
 	}
-	if _, err := clientTLS(cfg.TLS); err != nil && !strings.HasPrefix(err.Error(), "tls: ") {
+	if _, err := ClientTLS(cfg.TLS); err != nil && !strings.HasPrefix(err.Error(), "tls: ") {
 		// A bad pair is reported once, by serverTLS.
 		probs = append(probs, err.Error())
 	}
 	return probs
 }
 
-func clientTLS(t config.TLS) (*tls.Config, error) {
+// ClientTLS is how this node calls HTTPS agents, its peers and, from the
+// CLI, its own: tls.ca verifies them, tls.cert identifies this node (mTLS).
+// nil without either.
+func ClientTLS(t config.TLS) (*tls.Config, error) {
 	if t.CA == "" && t.Cert == "" {
 		return nil, nil
 	}

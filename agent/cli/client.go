@@ -4,18 +4,21 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // client talks to the local agent, or runs the same request in-process on
@@ -36,6 +39,9 @@ type client struct {
 	// wait is the command's --wait: how long the agent may take to
 	// answer, before answerMargin.
 	wait time.Duration
+	// tls verifies an HTTPS agent (tls.ca) and presents the config's
+	// certificate to it (tls.cert, for client_ca); nil without tls.*.
+	tls *tls.Config
 }
 
 // newClient is the client of one command; wait is its --wait (0 for
@@ -55,6 +61,11 @@ func newClient(c common, env Env, wait time.Duration) (*client, error) {
 	if cl.base == "" {
 		cl.base = agentURL(cfg)
 	}
+	if strings.HasPrefix(cl.base, "https://") {
+		if cl.tls, err = clientTLS(cfg); err != nil {
+			return nil, err
+		}
+	}
 	if cl.token == "" {
 		cl.token = env.Getenv("VIPAGENT_TOKEN")
 	}
@@ -65,6 +76,20 @@ func newClient(c common, env Env, wait time.Duration) (*client, error) {
 		cl.token, cl.tokenErr = pickToken(cfg)
 	}
 	return cl, nil
+}
+
+// clientTLS is the TLS configuration with which the CLI calls an HTTPS
+// agent: the files are checked first, as serve does, so that a FIFO or a
+// device named by tls.* is refused rather than read.
+func clientTLS(cfg *config.Config) (*tls.Config, error) {
+	if probs := agent.CheckTLS(cfg); len(probs) > 0 {
+		return nil, &ExitError{Code: ExitUsage, Err: config.Problems(probs)}
+	}
+	c, err := agent.ClientTLS(cfg.TLS)
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: err}
+	}
+	return c, nil
 }
 
 func agentURL(cfg *config.Config) string {
@@ -112,40 +137,16 @@ func (cl *client) do(ctx context.Context, method, path string, body any) (int, [
 		}
 	}
 	if !cl.c.direct && cl.direct == nil {
-		bound := cl.bound()
-		rctx, cancel := context.WithTimeout(ctx, bound)
-		code, resp, err := cl.send(rctx, agentHTTP, cl.base, method, path, data)
-		cancel()
-		if err == nil {
-			if code == http.StatusUnauthorized && cl.tokenErr != nil {
-				return 0, nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("agent at %s wants a token and no configured one can be used: %w", cl.base, cl.tokenErr)}
-			}
-			return code, resp, nil
+		code, resp, fallBack, err := cl.askAgent(ctx, method, path, data)
+		if !fallBack {
+			return code, resp, err
 		}
-		if !noAnswer(err) {
-			if rctx.Err() != nil && ctx.Err() == nil {
-				// Connected, then silence: the agent is hung or stalled. Not
-				// in-process: it may hold the journal, or be acting on this
-				// very request.
-				return 0, nil, exitf(ExitNoAgent, "agent at %s accepted the connection but did not answer within %s (--wait plus %s); not running in-process, since that agent may be acting on this request", cl.base, bound, answerMargin)
-			}
-			return 0, nil, exitf(ExitFailed, "agent at %s: %v", cl.base, err)
-		}
-		if cl.explicit {
-			return 0, nil, exitf(ExitNoAgent, "no agent answered at %s (%v); not running in-process because the agent was named explicitly (use --direct for that)", cl.base, rootCause(err))
-		}
-		fmt.Fprintf(cl.env.Stderr, "vipagent: no agent answered at %s (%v); running in-process on %s\n", cl.base, rootCause(err), cl.cfg.DataDir)
 	}
 	if cl.direct == nil {
-		m, err := agent.Open(cl.inProcessConfig(), agent.Options{LockTimeout: 300 * time.Millisecond, Stderr: cl.env.Stderr, Emergency: true})
-		if err != nil {
-			return 0, nil, exitf(ExitNoAgent, "no agent answered at %s and running in-process failed: %v", cl.base, err)
+		code, resp, handed, err := cl.openDirect(ctx, method, path, data)
+		if handed || err != nil {
+			return code, resp, err
 		}
-		if m.Unjournaled != nil {
-			fmt.Fprintf(cl.env.Stderr, "vipagent: WARNING: the journal in %s cannot be used (%v); acting anyway, WITHOUT the journal: no idempotency, and the result is recorded only in a plain file\n", cl.cfg.DataDir, m.Unjournaled)
-		}
-		cl.direct = m
-		cl.announceRecovery()
 	}
 	hc := &http.Client{Transport: handlerTransport{cl.direct.Handler}}
 	code, resp, err := cl.send(ctx, hc, "http://in-process", method, path, data)
@@ -189,6 +190,100 @@ func (cl *client) announceRecovery() {
 	}
 }
 
+// askAgent sends the request to the agent. fallBack is set only when
+// nothing took the connection, so that the agent cannot have seen the
+// request and running it in-process cannot do it twice.
+func (cl *client) askAgent(ctx context.Context, method, path string, data []byte) (code int, resp []byte, fallBack bool, err error) {
+	bound := cl.bound()
+	rctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	code, resp, err = cl.send(rctx, cl.agentHTTP(), cl.base, method, path, data)
+	switch {
+	case err == nil:
+		if code == http.StatusUnauthorized && cl.tokenErr != nil {
+			return 0, nil, false, &ExitError{Code: ExitUsage, Err: fmt.Errorf("agent at %s wants a token and no configured one can be used: %w", cl.base, cl.tokenErr)}
+		}
+		if why := notAgent(code, resp); why != "" {
+			return 0, nil, false, exitf(ExitNoAgent, "%s answered, but not as a vipagent agent: %s; not running in-process, since something else holds the agent's address", cl.base, why)
+		}
+		return code, resp, false, nil
+	case noAnswer(err):
+		if cl.explicit {
+			return 0, nil, false, exitf(ExitNoAgent, "no agent answered at %s (%v); not running in-process because the agent was named explicitly (use --direct for that)", cl.base, rootCause(err))
+		}
+		fmt.Fprintf(cl.env.Stderr, "vipagent: no agent answered at %s (%v); running in-process on %s\n", cl.base, rootCause(err), cl.cfg.DataDir)
+		return 0, nil, true, nil
+	case ctx.Err() != nil:
+		return 0, nil, false, exitf(ExitFailed, "agent at %s: %v", cl.base, ctx.Err())
+	case rctx.Err() != nil:
+		// Connected, then silence: the agent is hung or stalled. Not
+		// in-process: it may hold the journal, or be acting on this very
+		// request.
+		return 0, nil, false, exitf(ExitNoAgent, "agent at %s accepted the connection but did not answer within %s (--wait plus %s); not running in-process, since that agent may be acting on this request", cl.base, bound, answerMargin)
+	}
+	// Connected, then the connection failed (reset, closed, TLS, an
+	// oversized answer): the agent may have seen the request.
+	return 0, nil, false, exitf(ExitNoAgent, "agent at %s did not answer: %v; not running in-process, since that agent may be acting on this request", cl.base, rootCause(err))
+}
+
+// openDirect opens the in-process agent on the config's journal.
+//
+// A journal that another process holds is first waited for, up to
+// lockWait: that process is alive (another command running in-process, an
+// agent starting up or listening elsewhere) and may be running this very
+// alarm; once it lets go, this command reads the journal, and a repeated
+// alarm is answered from it instead of run twice. Meanwhile the agent's
+// address is tried again, and an agent that has come up there takes the
+// request (handed). A journal still held after lockWait counts as one that
+// cannot be used, like a read-only or full one: a hung holder must never
+// block a failover, so the emergency path acts on a scratch journal and
+// says so loudly.
+func (cl *client) openDirect(ctx context.Context, method, path string, data []byte) (code int, resp []byte, handed bool, err error) {
+	cfg := cl.inProcessConfig()
+	until := time.Now().Add(lockWait)
+	for {
+		last := !time.Now().Before(until) || ctx.Err() != nil
+		m, err := agent.Open(cfg, agent.Options{LockTimeout: lockPoll, Stderr: cl.env.Stderr, Emergency: true, HeldIsUnusable: last})
+		if err == nil {
+			cl.opened(m)
+			return 0, nil, false, nil
+		}
+		if !errors.Is(err, journal.ErrLocked) || last {
+			return 0, nil, false, exitf(ExitNoAgent, "no agent answered at %s and running in-process failed: %v", cl.base, err)
+		}
+		if !cl.c.direct && cl.agentListening() {
+			code, resp, fallBack, err := cl.askAgent(ctx, method, path, data)
+			if !fallBack {
+				return code, resp, true, err
+			}
+		}
+	}
+}
+
+// opened keeps the in-process agent and says what is unusual about it.
+func (cl *client) opened(m *agent.Main) {
+	if m.Unjournaled != nil {
+		fmt.Fprintf(cl.env.Stderr, "vipagent: WARNING: the journal in %s cannot be used (%v); acting anyway, WITHOUT the journal: no idempotency, and the result is recorded only in a plain file\n", cl.cfg.DataDir, m.Unjournaled)
+	}
+	cl.direct = m
+	cl.announceRecovery()
+}
+
+// agentListening reports whether something now takes connections at the
+// agent's address.
+func (cl *client) agentListening() bool {
+	u, err := url.Parse(cl.base)
+	if err != nil {
+		return false
+	}
+	c, err := net.DialTimeout("tcp", u.Host, lockPoll)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
 func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path string, data []byte) (int, []byte, error) {
 	var rd io.Reader
 	if data != nil {
@@ -209,8 +304,41 @@ func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path 
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	out, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err == nil && len(out) > maxAnswer {
+		err = fmt.Errorf("%w (%d bytes)", errTooLarge, maxAnswer)
+	}
 	return resp.StatusCode, out, err
+}
+
+// maxAnswer bounds an answer from the agent: the largest is a list of
+// events, far below it.
+const maxAnswer = 16 << 20
+
+var errTooLarge = errors.New("answer larger than the limit")
+
+// notAgent says why an answer cannot be the agent's, or "": the agent
+// answers every request with JSON, and never redirects.
+func notAgent(code int, body []byte) string {
+	switch {
+	case code >= 300 && code < 400:
+		return fmt.Sprintf("a redirect (%d), which is not followed", code)
+	case code >= 500 && len(bytes.TrimSpace(body)) == 0:
+		return "" // a failing agent may answer 5xx without a body
+	case !json.Valid(body):
+		return fmt.Sprintf("status %d with a body that is not JSON: %s", code, excerpt(body))
+	}
+	return ""
+}
+
+// excerpt is the start of an answer, fit for one line of an error.
+func excerpt(b []byte) string {
+	const n = 200
+	s := strings.ToValidUTF8(string(b), "?")
+	if len(s) > n {
+		s = s[:n] + "..."
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 // close ends the in-process agent, if one was started, after its events
@@ -237,20 +365,35 @@ const (
 	// answerMargin is how much longer than its --wait a command waits for
 	// the agent's answer: the agent answers 202 when --wait runs out.
 	answerMargin = 2 * time.Second
+	// lockWait is how long a one-shot command waits for a journal another
+	// process holds before it acts without it (see openDirect), polling
+	// every lockPoll.
+	lockWait = 2 * time.Second
+	lockPoll = 200 * time.Millisecond
 	// defaultWait bounds the commands without --wait.
 	defaultWait = 10 * time.Second
 )
 
-// agentHTTP talks to the local agent: connections are bounded, and every
-// request carries a deadline (bound).
-var agentHTTP = &http.Client{Transport: &http.Transport{
-	Proxy:                 nil,
-	DialContext:           (&net.Dialer{Timeout: connectTimeout}).DialContext,
-	TLSHandshakeTimeout:   connectTimeout,
-	ResponseHeaderTimeout: 0, // the request's deadline bounds it
-	MaxIdleConns:          2,
-	IdleConnTimeout:       30 * time.Second,
-}}
+// agentHTTP talks to the local agent: connections are bounded, every
+// request carries a deadline (bound), redirects are not followed (the agent
+// never sends one, and following one could hand the request, or a dial
+// error that looks like "no agent", to another address), and with TLS the
+// agent is verified and this command presents the config's certificate,
+// as a peer would.
+func (cl *client) agentHTTP() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           (&net.Dialer{Timeout: connectTimeout}).DialContext,
+			TLSClientConfig:       cl.tls,
+			TLSHandshakeTimeout:   connectTimeout,
+			ResponseHeaderTimeout: 0, // the request's deadline bounds it
+			MaxIdleConns:          2,
+			IdleConnTimeout:       30 * time.Second,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
 
 // bound is how long one request to the agent may take in all.
 func (cl *client) bound() time.Duration {
@@ -276,6 +419,10 @@ func rootCause(err error) error {
 type handlerTransport struct{ h http.Handler }
 
 func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil {
+		// A server's request always has a body, if an empty one.
+		req.Body = http.NoBody
+	}
 	w := &bufferedResponse{header: http.Header{}}
 	t.h.ServeHTTP(w, req)
 	if w.code == 0 {

@@ -30,9 +30,9 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 	defer cl.close()
 	req := map[string]any{"action": pos[0], "genesys_args": gargs}
 	if len(pos) >= 2 {
-		id, err := strconv.Atoi(pos[1])
-		if err != nil || id < 1 {
-			return exitf(ExitUsage, "failover: MEMBERID must be a positive number, got %q", pos[1])
+		id, err := parseMemberID(pos[1])
+		if err != nil {
+			return err
 		}
 		req["member_id"] = id
 	}
@@ -90,4 +90,24 @@ func lookupFlag(fs *flag.FlagSet, a string) (f *flag.Flag, inline bool) {
 func isBoolFlag(f *flag.Flag) bool {
 	b, ok := f.Value.(interface{ IsBoolFlag() bool })
 	return ok && b.IsBoolFlag()
+}
+
+// parseMemberID reads RM's mymemberid as RM writes it: decimal digits, no
+// sign, no leading zero (Atoi alone would take "+1" and "01" as member 1,
+// which Genesys' NLB.bat, comparing strings, would not).
+func parseMemberID(s string) (int, error) {
+	bad := exitf(ExitUsage, "failover: MEMBERID must be a positive number such as 1 or 2, got %q", s)
+	if s == "" || len(s) > 9 || s[0] == '0' {
+		return 0, bad
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, bad
+		}
+	}
+	id, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, bad
+	}
+	return id, nil
 }

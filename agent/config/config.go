@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -283,7 +282,7 @@ func Defaults() Config {
 func Load(path string, getenv func(string) string) (*Config, error) {
 	data := DefaultYAML()
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readRegular(path, maxConfigFile)
 		if err != nil {
 			return nil, fmt.Errorf("read config: %w", err)
 		}

@@ -4,8 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -109,21 +107,7 @@ func (s *Secret) load(path string, getenv func(string) string, minLen int) strin
 const maxSecretFile = 64 << 10
 
 func readSecretFile(file string) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", file)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err == nil && len(b) > maxSecretFile {
-		err = fmt.Errorf("%s is larger than %d KiB", file, maxSecretFile>>10)
-	}
-	return b, err
+	return readRegular(file, maxSecretFile)
 }
 
 // Resolve returns the secret's value. A secret that is not configured
