@@ -104,9 +104,11 @@ func TestFailoverArguments(t *testing.T) {
 		{args: []string{"disable", "1", "foo", "-x", "--y=z", "-1"}, code: ExitOK, extra: "foo -x --y=z -1"},
 		{args: []string{"disable", "1", "-host", "h", "--wait", "20s"}, code: ExitOK},
 		{args: []string{"disable", "--wait", "30s", "1", "--wait=20s", "-v"}, code: ExitOK, extra: "-v"},
-		{args: []string{"disable", "-1"}, code: ExitUsage, msg: `MEMBERID must be a positive number, got "-1"`},
-		{args: []string{"enable", "--2"}, code: ExitUsage, msg: `MEMBERID must be a positive number, got "--2"`},
-		{args: []string{"disable", "x"}, code: ExitUsage, msg: `MEMBERID must be a positive number, got "x"`},
+		{args: []string{"disable", "-1"}, code: ExitUsage, msg: `MEMBERID must be a positive number such as 1 or 2, got "-1"`},
+		{args: []string{"enable", "--2"}, code: ExitUsage, msg: `MEMBERID must be a positive number such as 1 or 2, got "--2"`},
+		{args: []string{"disable", "x"}, code: ExitUsage, msg: `MEMBERID must be a positive number such as 1 or 2, got "x"`},
+		{args: []string{"enable", "01"}, code: ExitUsage, msg: `MEMBERID must be a positive number such as 1 or 2, got "01"`},
+		{args: []string{"enable", "+1"}, code: ExitUsage, msg: `MEMBERID must be a positive number such as 1 or 2, got "+1"`},
 		{args: []string{"-x", "disable", "1"}, code: ExitUsage, msg: "flag provided but not defined: -x"},
 	}
 	for _, tt := range tests {
