@@ -126,6 +126,7 @@ func (m *Main) newReconciler() *reconcile.Reconciler {
 		LastActions: m.Journal.LastActions,
 		LastIntents: m.Journal.LastIntents,
 		Submit:      m.Engine.Submit,
+		Now:         m.Engine.Stamp,
 		OnDrift:     func(k reconcile.Kind) { m.metrics.Drift(string(k)) },
 		Status: func(id string) (reactions.Status, error) {
 			ev, err := m.Journal.Get(id)

@@ -120,7 +120,11 @@ type Config struct {
 	Status func(id string) (reactions.Status, error)
 	// ObserveTimeout bounds each observation; 0 means 5 s.
 	ObserveTimeout time.Duration
-	Logger         zerolog.Logger
+	// Now stamps the moment a pass reads the journals; it must order with
+	// the times Submit gives events (the engine's Stamp), or a move asked
+	// in the same clock tick would tie with the repair. nil means time.Now.
+	Now    func() time.Time
+	Logger zerolog.Logger
 }
 
 // State is what one pass saw of a VIP.
@@ -164,6 +168,9 @@ type Reconciler struct {
 func New(cfg Config) *Reconciler {
 	if cfg.ObserveTimeout <= 0 {
 		cfg.ObserveTimeout = 5 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Reconciler{
 		cfg:      cfg,
@@ -220,7 +227,7 @@ type journaled struct {
 }
 
 func (r *Reconciler) local() (journaled, error) {
-	j := journaled{at: time.Now().UTC()}
+	j := journaled{at: r.cfg.Now().UTC()}
 	var err error
 	if j.lasts, err = r.cfg.LastActions(); err != nil {
 		return j, fmt.Errorf("reconcile: read last actions: %w", err)

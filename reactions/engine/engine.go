@@ -123,6 +123,26 @@ type Engine struct {
 	// base is the context of every run; cancelled by Close after the grace.
 	base   context.Context
 	cancel context.CancelFunc
+
+	stampMu   sync.Mutex
+	lastStamp time.Time
+}
+
+// Stamp is this node's time for ordering what it is asked: the engine's
+// clock, made strictly increasing. Intents are compared by time, and a
+// coarse clock would tie two moves asked one after the other (Windows'
+// wall clock advances in ticks of up to 15.6 ms), so that neither is the
+// newer: each event accepted here, and each reconcile pass that reads the
+// journals (reconcile.Config.Now), gets a time after all earlier ones.
+func (e *Engine) Stamp() time.Time {
+	e.stampMu.Lock()
+	defer e.stampMu.Unlock()
+	t := e.cfg.Now().UTC()
+	if !t.After(e.lastStamp) {
+		t = e.lastStamp.Add(time.Nanosecond)
+	}
+	e.lastStamp = t
+	return t
 }
 
 // New returns an engine; call Recover before taking new events.
@@ -178,7 +198,7 @@ func (e *Engine) Submit(ev *reactions.Event) (*reactions.Event, bool, error) {
 		ev.Node = e.cfg.Node
 	}
 	if ev.ReceivedAt.IsZero() {
-		ev.ReceivedAt = e.cfg.Now().UTC()
+		ev.ReceivedAt = e.Stamp()
 	}
 	if ev.Plan != nil {
 		if err := e.checkPlan(*ev.Plan); err != nil {
