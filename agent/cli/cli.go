@@ -7,6 +7,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -19,14 +20,15 @@ const usage = `vipagent moves a Resource Manager's virtual IP safely.
 
 Usage:
   vipagent serve    [--config FILE] [--listen ADDR] [--data DIR]
-  vipagent demo     run the built-in demo: start an agent, fire alarms, replay, stop
+  vipagent demo     [--keep]   the built-in demo: an agent, alarms, a replay, then stop
   vipagent fire     --condition NAME | --event-id ID --application APP
                     [--host H] [--severity S] [--text T] [--id KEY] [--label k=v]...
                     [--agent URL] [--direct] [--json] [--wait DURATION]
   vipagent failover enable|disable [MEMBERID [ARGS...]]
   vipagent replay   ID [--dry-run]
   vipagent events   list [--status S] [--limit N] | show ID
-  vipagent vip      status [NAME] | status --pair [--json] | enable NAME [--force] | disable NAME
+  vipagent vip      status [NAME] | status --pair [--json]
+                    | enable NAME [--force] [--reason R] | disable NAME [--reason R]
   vipagent reports  list [--state S] [--limit N] | retry ID
   vipagent config   check
   vipagent journal  check [--data DIR] | salvage --from FILE [--data DIR]
@@ -34,9 +36,10 @@ Usage:
   vipagent version
 
 Every command takes --config FILE (default: the built-in configuration,
-node rm1 with VIP rm-vip on the fake backend) and, except serve, talks to
-the local agent over HTTP (--agent URL, default from the config's listen
-address); when no agent answers, it runs in-process on the same journal.
+node rm1 with VIP rm-vip on the fake backend). fire, failover, replay,
+events, vip and reports talk to the local agent over HTTP (--agent URL,
+else $VIPAGENT_AGENT, else the config's listen address); when nothing
+answers at the config's address, they run in-process on the same journal.
 Genesys' standard arguments (-host -port -app -backup_host -backup_port
 -lmspath -transport-port -transport-address), added by LCA, are accepted
 anywhere and recorded.
@@ -59,7 +62,15 @@ type Env struct {
 
 // Run is the whole vipagent command: main only builds a context and calls it.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	env := Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	err := dispatch(ctx, args, Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr})
+	if errors.Is(err, errHelp) {
+		return nil // the usage asked for is printed: nothing went wrong
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, env Env) error {
+	stdout, stderr := env.Stdout, env.Stderr
 	args, gargs := SplitGenesysArgs(args)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)

@@ -12,7 +12,7 @@ import (
 func cmdConfig(args []string, env Env) error {
 	var c common
 	fs := newFlags("config", env, &c)
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}

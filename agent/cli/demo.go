@@ -22,7 +22,7 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 	var c common
 	fs := newFlags("demo", env, &c)
 	keep := fs.Bool("keep", false, "keep the demo's data directory")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := parse(fs, env, args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(c.config, env.Getenv)

@@ -15,7 +15,7 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	fs := newFlags("events", env, &c)
 	status := fs.String("status", "", "only events with this status")
 	limit := fs.Int("limit", 20, "how many events")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 	var c common
 	fs := newFlags("failover", env, &c)
 	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for the result")
-	pos, err := parseFailover(fs, args)
+	pos, err := parseFailover(fs, env, args)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 // argument that is not one of fs's flags is positional even when it starts
 // with "-": RM's extra arguments are journaled rather than refused as
 // unknown flags, and a member ID "-1" is refused as a member ID.
-func parseFailover(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseFailover(fs *flag.FlagSet, env Env, args []string) ([]string, error) {
 	var pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -65,7 +65,7 @@ func parseFailover(fs *flag.FlagSet, args []string) ([]string, error) {
 		if f != nil && !inline && !isBoolFlag(f) && i+1 < len(args) {
 			n = 2 // the flag's value
 		}
-		p, err := parse(fs, args[i:i+n])
+		p, err := parse(fs, env, args[i:i+n])
 		if err != nil {
 			return nil, err
 		}

@@ -22,7 +22,7 @@ func cmdFire(ctx context.Context, args []string, gargs map[string]string, env En
 	fs.StringVar(&a.ID, "id", "", "idempotency key, at most 200 printable characters: a repeated key executes nothing")
 	fs.Var(labels, "label", "label key=value (repeatable)")
 	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}

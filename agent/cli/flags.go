@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/vipagent/vipagent/agent"
@@ -22,8 +23,11 @@ type common struct {
 
 func newFlags(name string, env Env, c *common) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprint(env.Stderr, usage) }
+	// The flag package's own message would repeat the error that main
+	// prints; the usage goes to stderr after a mistake, to stdout when
+	// asked for (see parse).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.StringVar(&c.config, "config", "", "configuration file (default: built-in)")
 	fs.StringVar(&c.data, "data", "", "data directory (default: the config's data_dir)")
 	fs.StringVar(&c.agent, "agent", "", "the local agent's URL (default: from the config's listen address)")
@@ -35,13 +39,17 @@ func newFlags(name string, env Env, c *common) *flag.FlagSet {
 
 // parse parses flags and allows them after positional arguments too
 // ("replay ID --dry-run").
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+// A --help prints the usage on stdout and ends the command with exit 0 and
+// no error message (errHelp); any other flag error prints it on stderr.
+func parse(fs *flag.FlagSet, env Env, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, &ExitError{Code: ExitOK, Err: err}
+				fmt.Fprint(env.Stdout, usage)
+				return nil, errHelp
 			}
+			fmt.Fprint(env.Stderr, usage)
 			return nil, exitf(ExitUsage, "%v", err)
 		}
 		args = fs.Args()
@@ -52,6 +60,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = args[1:]
 	}
 }
+
+// errHelp ends a command whose usage was asked for: Run returns nil.
+var errHelp = &ExitError{Code: ExitOK, Err: flag.ErrHelp}
 
 // labelsFlag collects --label k=v.
 type labelsFlag map[string]string

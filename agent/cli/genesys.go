@@ -13,7 +13,7 @@ func cmdGenesys(args []string, env Env) error {
 	var c common
 	fs := newFlags("genesys", env, &c)
 	out := fs.String("out", "", "directory to write the guide and the Genesys objects to")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}

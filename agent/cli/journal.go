@@ -20,7 +20,7 @@ func cmdJournal(args []string, env Env) error {
 	var c common
 	fs := newFlags("journal", env, &c)
 	from := fs.String("from", "", "salvage: the damaged journal file to read")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}

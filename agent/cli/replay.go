@@ -12,7 +12,7 @@ func cmdReplay(ctx context.Context, args []string, env Env) error {
 	fs := newFlags("replay", env, &c)
 	dry := fs.Bool("dry-run", false, "show the plan and the observed state without acting")
 	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}

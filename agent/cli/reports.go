@@ -19,7 +19,7 @@ func cmdReports(ctx context.Context, args []string, env Env) error {
 	fs := newFlags("reports", env, &c)
 	state := fs.String("state", "", "only reports in this state (pending, delivered, rejected, expired)")
 	limit := fs.Int("limit", 20, "how many reports, newest first")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}

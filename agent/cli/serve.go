@@ -12,7 +12,7 @@ func cmdServe(ctx context.Context, args []string, gargs map[string]string, env E
 	var c common
 	fs := newFlags("serve", env, &c)
 	listen := fs.String("listen", "", "listen address (default: the config's listen, "+config.DefaultListen+")")
-	if _, err := parse(fs, args); err != nil {
+	if _, err := parse(fs, env, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(c, env)

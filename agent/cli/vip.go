@@ -18,12 +18,12 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 	reason := fs.String("reason", "", "why (journaled)")
 	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
 	pair := fs.Bool("pair", false, "status: every node of the pair in one table (exit 1 unless exactly one holds each VIP)")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return exitf(ExitUsage, "usage: vipagent vip status [NAME] | status --pair | enable NAME [--force] | disable NAME")
+		return exitf(ExitUsage, "usage: vipagent vip status [NAME] | status --pair [--json] | enable NAME [--force] [--reason R] | disable NAME [--reason R]")
 	}
 	cl, err := newClient(c, env, *wait)
 	if err != nil {
@@ -74,5 +74,5 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 		}
 		return cl.printResult(code, resp)
 	}
-	return exitf(ExitUsage, "usage: vipagent vip status [NAME] | status --pair | enable NAME [--force] | disable NAME")
+	return exitf(ExitUsage, "usage: vipagent vip status [NAME] | status --pair [--json] | enable NAME [--force] [--reason R] | disable NAME [--reason R]")
 }
