@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // vipStatusPair is `vipagent vip status --pair`: the local agent's view of
@@ -45,6 +46,18 @@ func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 	return exitf(ExitFailed, "not exactly one holder known for: %s", strings.Join(bad, ", "))
 }
 
+// lastAction describes the last step a node's journal holds for a VIP. A
+// node journals the steps its own events sent to the other node too (a
+// `failover enable 2` run on rm1 disables on rm2), so the step's node is
+// named when it is not the row's.
+func lastAction(row string, la *journal.LastAction) string {
+	where := ""
+	if la.Step.Node != "" && la.Step.Node != row {
+		where = " on " + la.Step.Node
+	}
+	return fmt.Sprintf("%s%s %s at %s (event %s)", la.Step.Action, where, la.Step.Outcome, la.Step.StartedAt.UTC().Format(time.RFC3339), la.EventID)
+}
+
 func printPair(w io.Writer, v httpapi.PairView) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "VIP\tNODE\tPRESENT\tOBSERVED AT\tLAST ACTION")
@@ -57,7 +70,7 @@ func printPair(w io.Writer, v httpapi.PairView) {
 			at = r.ObservedAt.UTC().Format(time.RFC3339)
 		}
 		if la := r.LastAction; la != nil {
-			last = fmt.Sprintf("%s %s at %s (event %s)", la.Step.Action, la.Step.Outcome, la.Step.StartedAt.UTC().Format(time.RFC3339), la.EventID)
+			last = lastAction(r.Node, la)
 		}
 		if r.Error != "" {
 			last = "error: " + r.Error
