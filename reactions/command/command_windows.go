@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"unsafe"
 
@@ -36,6 +37,10 @@ func startTree(cmd *exec.Cmd) (*processTree, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := batchThroughCmdExe(cmd); err != nil {
+		windows.CloseHandle(job)
+		return nil, err
+	}
 	attr := &syscall.SysProcAttr{CreationFlags: windows.CREATE_SUSPENDED | windows.CREATE_NO_WINDOW}
 	if isCmdExeArgv(cmd.Args) {
 		line, err := cmdExeCommandLine(cmd.Args)
@@ -59,6 +64,35 @@ func startTree(cmd *exec.Cmd) (*processTree, error) {
 		return nil, err
 	}
 	return &processTree{job: job}, nil
+}
+
+// batchThroughCmdExe rewrites a cmd whose program is a batch file into
+// [cmd.exe /d /s /c script args...], so that cmdExeCommandLine quotes and
+// checks its arguments: CreateProcess would otherwise pass the command line
+// Go built for the C runtime to cmd.exe itself. The program is resolved as
+// Start would (Dir for a relative path, PATHEXT for a missing extension)
+// before it is looked at.
+func batchThroughCmdExe(cmd *exec.Cmd) error {
+	if cmd.Err != nil || isCmdExeArgv(cmd.Args) {
+		return nil
+	}
+	path := cmd.Path
+	if !filepath.IsAbs(path) && cmd.Dir != "" && filepath.Base(path) != path {
+		path = filepath.Join(cmd.Dir, path)
+	}
+	if lp, err := exec.LookPath(path); err == nil {
+		path = lp
+	}
+	if !isBatch(path) {
+		return nil
+	}
+	sysdir, err := windows.GetSystemDirectory()
+	if err != nil {
+		return fmt.Errorf("find the system directory for cmd.exe: %w", err)
+	}
+	cmd.Path = filepath.Join(sysdir, "cmd.exe")
+	cmd.Args = batchArgv(cmd.Path, path, cmd.Args[1:])
+	return nil
 }
 
 func newKillOnCloseJob() (windows.Handle, error) {

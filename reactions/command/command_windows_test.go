@@ -112,3 +112,47 @@ func TestCmdExeRefusals(t *testing.T) {
 		t.Errorf("the batch file saw %q, %v; want %q", got, err, want)
 	}
 }
+
+// TestBatchFileStartedDirectly: a `run` command may name a batch file as
+// its program, with arguments that come from the alarm. CreateProcess,
+// given a .bat, hands the whole command line to cmd.exe, which would run
+// whatever follows an & in an argument; Run must build cmd.exe's command
+// line itself, refuse what cmd.exe would interpret and still pass plain
+// arguments whole, also for upper-case and trailing-dot spellings that
+// Windows runs as batch files too.
+func TestBatchFileStartedDirectly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "with space")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("@echo off\r\n>>\"%~dp0ran.txt\" echo %1 %2 %3\r\n")
+	for _, name := range []string{"notify.bat", "NOTIFY2.CMD"} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bat := filepath.Join(dir, "notify.bat")
+	for _, arg := range []string{"x&echo injected>pwned.txt", "x|echo injected>pwned.txt", "x>pwned.txt", "a^b", "%PATH%", "!x!", `a"b`} {
+		t.Run(arg, func(t *testing.T) {
+			_, err := Run(context.Background(), []string{bat, "alarm", arg}, Options{Dir: dir})
+			if err == nil || !strings.Contains(err.Error(), "cmd.exe would interpret") {
+				t.Errorf("Run = %v, want the argument refused", err)
+			}
+		})
+	}
+	for _, f := range []string{"pwned.txt", "ran.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s exists after refused arguments: cmd.exe ran them (stat: %v)", f, err)
+		}
+	}
+	for _, prog := range []string{bat, filepath.Join(dir, "NOTIFY2.CMD"), bat + "."} {
+		if _, err := Run(context.Background(), []string{prog, "Ethernet 2", "a=b;c,d", "(x)"}, Options{}); err != nil {
+			t.Fatalf("Run(%s): %v", prog, err)
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "ran.txt"))
+	line := "\"Ethernet 2\" \"a=b;c,d\" \"(x)\"\r\n"
+	if want := strings.Repeat(line, 3); err != nil || string(got) != want {
+		t.Errorf("the batch file saw %q, %v; want %q", got, err, want)
+	}
+}
