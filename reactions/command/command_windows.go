@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+	"unicode/utf16"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -18,6 +19,26 @@ import (
 // take their language from the user's UI settings, not from variables,
 // which is why the backends never parse their output.
 func environ(extra []string) []string { return append(os.Environ(), extra...) }
+
+// getOEMCP is kernel32's GetOEMCP, which x/sys/windows does not wrap.
+var getOEMCP = windows.NewLazySystemDLL("kernel32.dll").NewProc("GetOEMCP")
+
+// decodeConsole reads b in the OEM code page (437, 850, 866...): the code
+// page of the console a program started with CREATE_NO_WINDOW gets, in
+// which netsh, nlb.exe and cmd.exe write their localised messages into a
+// pipe. Should the conversion fail, b is returned as it is.
+func decodeConsole(b []byte) string {
+	cp, _, _ := getOEMCP.Call()
+	n, err := windows.MultiByteToWideChar(uint32(cp), 0, &b[0], int32(len(b)), nil, 0)
+	if err != nil || n <= 0 {
+		return string(b)
+	}
+	u := make([]uint16, n)
+	if n, err = windows.MultiByteToWideChar(uint32(cp), 0, &b[0], int32(len(b)), &u[0], n); err != nil || n <= 0 {
+		return string(b)
+	}
+	return string(utf16.Decode(u[:n]))
+}
 
 // processTree is a job object holding the started program and everything
 // it starts (a .bat's children, netsh's helpers). Killing the job kills

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -154,5 +155,38 @@ func TestBatchFileStartedDirectly(t *testing.T) {
 	line := "\"Ethernet 2\" \"a=b;c,d\" \"(x)\"\r\n"
 	if want := strings.Repeat(line, 3); err != nil || string(got) != want {
 		t.Errorf("the batch file saw %q, %v; want %q", got, err, want)
+	}
+}
+
+// TestOutputIsDecoded: console programs write their localised messages into
+// a pipe in the OEM code page (or, some, in UTF-16LE); the result carries
+// them as UTF-8, or the journal's JSON would turn every accented letter
+// into U+FFFD. Wine's OEM code page here is 437, where 0x82 is é and 0x85
+// is à, as in 850.
+func TestOutputIsDecoded(t *testing.T) {
+	prog := viptest.InstallFake(t, t.TempDir(), "rawtext")
+	tests := []struct {
+		name, hex, want string
+	}{
+		{"oem code page", hex.EncodeToString([]byte("d\x82j\x85 vu\r\n")), "déjà vu\r\n"},
+		{"utf-16le", hex.EncodeToString(utf16le("Élément introuvable.\r\n", true)), "Élément introuvable.\r\n"},
+		{"utf-8", hex.EncodeToString([]byte("déjà vu")), "déjà vu"},
+	}
+	if cp, _, _ := getOEMCP.Call(); cp != 437 && cp != 850 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("OEM code page %d: the test's bytes are written for 437 or 850, Wine's default", cp)
+		}
+		t.Skipf("OEM code page %d: the test's bytes are written for 437 or 850", cp)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Run(context.Background(), []string{prog, tt.hex}, Options{})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if res.Output != tt.want {
+				t.Errorf("output %q, want %q", res.Output, tt.want)
+			}
+		})
 	}
 }
