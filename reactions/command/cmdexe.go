@@ -21,9 +21,17 @@ import (
 // equal to a plain word such as enable.
 //
 // Quoting cannot protect everything: cmd.exe expands %VAR% and !VAR! even
-// inside quotes, and a quote would end the quoting. Arguments holding any
-// of " % ! or a line break are refused; callers (the script backend) refuse
-// the other metacharacters (& | < > ^) before they get here.
+// inside quotes, a quote would end the quoting, and & | < > ^ in a bare
+// argument would start another command or a redirection (and the batch file
+// may use %~1, which drops the quotes we would add). Arguments holding any
+// of " % ! & | < > ^ or a line break are refused; the script's path, always
+// quoted, may hold & | < > ^ but not " % ! or a line break.
+//
+// A batch file named as the program itself (a `run` command's argv[0]) is
+// no exception: CreateProcess would hand its whole command line to cmd.exe
+// with the C runtime's quoting, so that an alarm's text holding "&calc"
+// would start calc. Run turns such an argv into the shape above first (see
+// isBatch and batchArgv).
 
 // cmdExePrefix is the argv shape that asks for cmd.exe quoting.
 var cmdExePrefix = []string{"/d", "/s", "/c"}
@@ -51,12 +59,38 @@ func windowsBase(p string) string {
 	return filepath.Base(p)
 }
 
+// cmdExeRefused are the characters an argument for a batch file may not
+// hold.
+const cmdExeRefused = "\"%!&|<>^\x00\r\n"
+
+// isBatch reports whether Windows runs path as a batch file: .bat or .cmd
+// in any case, also behind the trailing dots and spaces Windows strips from
+// a file name (on every OS, so the logic is tested on Linux).
+func isBatch(path string) bool {
+	name := strings.TrimRight(windowsBase(path), ". ")
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return false
+	}
+	ext := strings.ToLower(name[i:])
+	return ext == ".bat" || ext == ".cmd"
+}
+
+// batchArgv is the argv that runs script with args through cmdExe in the
+// shape cmdExeCommandLine quotes.
+func batchArgv(cmdExe, script string, args []string) []string {
+	return append(append([]string{cmdExe}, cmdExePrefix...), append([]string{script}, args...)...)
+}
+
 // cmdExeCommandLine builds cmd.exe's command line for an argv that
 // isCmdExeArgv accepted.
 func cmdExeCommandLine(argv []string) (string, error) {
-	for _, a := range argv[4:] {
-		if strings.ContainsAny(a, "\"%!\x00\r\n") {
-			return "", fmt.Errorf("argument %q for cmd.exe holds a quote, %%, ! or a line break, which cmd.exe would interpret", a)
+	if strings.ContainsAny(argv[4], "\"%!\x00\r\n") {
+		return "", fmt.Errorf("script %q for cmd.exe holds a quote, %%, ! or a line break, which cmd.exe would interpret", argv[4])
+	}
+	for _, a := range argv[5:] {
+		if strings.ContainsAny(a, cmdExeRefused) {
+			return "", fmt.Errorf("argument %q for cmd.exe holds one of \" %% ! & | < > ^ or a line break, which cmd.exe would interpret", a)
 		}
 	}
 	if argv[4] == "" {

@@ -27,6 +27,16 @@ func TestCmdExeCommandLine(t *testing.T) {
 		{name: "quote refused", argv: []string{cmd, "/d", "/s", "/c", `C:\x.bat`, `a"b`}, wantErr: true},
 		{name: "percent refused", argv: []string{cmd, "/d", "/s", "/c", `C:\x.bat`, "%PATH%"}, wantErr: true},
 		{name: "bang refused", argv: []string{cmd, "/d", "/s", "/c", `C:\x.bat`, "!x!"}, wantErr: true},
+		{name: "ampersand refused", argv: []string{cmd, "/d", "/s", "/c", `C:\x.bat`, "x&calc"}, wantErr: true},
+		{name: "pipe refused", argv: []string{cmd, "/d", "/s", "/c", `C:\x.bat`, "x|calc"}, wantErr: true},
+		{name: "redirection refused", argv: []string{cmd, "/d", "/s", "/c", `C:\x.bat`, "x>y"}, wantErr: true},
+		{name: "caret refused", argv: []string{cmd, "/d", "/s", "/c", `C:\x.bat`, "a^b"}, wantErr: true},
+		{name: "percent in the script refused", argv: []string{cmd, "/d", "/s", "/c", `C:\%TEMP%\x.bat`}, wantErr: true},
+		{
+			name: "ampersand in the quoted script",
+			argv: []string{cmd, "/d", "/s", "/c", `C:\R&D\x.bat`, "enable"},
+			want: `"C:\Windows\System32\cmd.exe" /d /s /c ""C:\R&D\x.bat" enable"`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,5 +66,24 @@ func TestIsCmdExeArgv(t *testing.T) {
 	}
 	if !isCmdExeArgv([]string{`C:\WINDOWS\system32\CMD.EXE`, "/D", "/S", "/C", `C:\x.bat`}) {
 		t.Error("isCmdExeArgv is case-sensitive")
+	}
+}
+
+func TestIsBatch(t *testing.T) {
+	for path, want := range map[string]bool{
+		`C:\GVP\IPTakeOver.bat`:   true,
+		`C:\GVP\NOTIFY.CMD`:       true,
+		`C:\GVP\notify.bat.`:      true,
+		`C:\GVP\notify.bat . .`:   true,
+		`notify.Bat`:              true,
+		`C:\GVP\notify.exe`:       false,
+		`C:\GVP\notify.bat.exe`:   false,
+		`C:\GVP.bat\notify`:       false,
+		`C:\GVP\bat`:              false,
+		`/opt/vipagent/notify.sh`: false,
+	} {
+		if got := isBatch(path); got != want {
+			t.Errorf("isBatch(%q) = %v, want %v", path, got, want)
+		}
 	}
 }

@@ -118,8 +118,9 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 func (b *limitedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	text := programText(b.buf.Bytes())
 	if b.truncated {
-		return b.buf.String() + "\n[output truncated]"
+		return text + "\n[output truncated]"
 	}
-	return b.buf.String()
+	return text
 }

@@ -30,3 +30,7 @@ func startTree(cmd *exec.Cmd) (*processTree, error) {
 func (t *processTree) kill() { _ = syscall.Kill(-t.pgid, syscall.SIGKILL) }
 
 func (t *processTree) close() {}
+
+// decodeConsole returns b as it is: programs run with LC_ALL=C write ASCII,
+// and what is not UTF-8 is left for JSON to mark.
+func decodeConsole(b []byte) string { return string(b) }

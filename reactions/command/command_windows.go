@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
+	"unicode/utf16"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -17,6 +19,26 @@ import (
 // take their language from the user's UI settings, not from variables,
 // which is why the backends never parse their output.
 func environ(extra []string) []string { return append(os.Environ(), extra...) }
+
+// getOEMCP is kernel32's GetOEMCP, which x/sys/windows does not wrap.
+var getOEMCP = windows.NewLazySystemDLL("kernel32.dll").NewProc("GetOEMCP")
+
+// decodeConsole reads b in the OEM code page (437, 850, 866...): the code
+// page of the console a program started with CREATE_NO_WINDOW gets, in
+// which netsh, nlb.exe and cmd.exe write their localised messages into a
+// pipe. Should the conversion fail, b is returned as it is.
+func decodeConsole(b []byte) string {
+	cp, _, _ := getOEMCP.Call()
+	n, err := windows.MultiByteToWideChar(uint32(cp), 0, &b[0], int32(len(b)), nil, 0)
+	if err != nil || n <= 0 {
+		return string(b)
+	}
+	u := make([]uint16, n)
+	if n, err = windows.MultiByteToWideChar(uint32(cp), 0, &b[0], int32(len(b)), &u[0], n); err != nil || n <= 0 {
+		return string(b)
+	}
+	return string(utf16.Decode(u[:n]))
+}
 
 // processTree is a job object holding the started program and everything
 // it starts (a .bat's children, netsh's helpers). Killing the job kills
@@ -34,6 +56,10 @@ type processTree struct {
 func startTree(cmd *exec.Cmd) (*processTree, error) {
 	job, err := newKillOnCloseJob()
 	if err != nil {
+		return nil, err
+	}
+	if err := batchThroughCmdExe(cmd); err != nil {
+		windows.CloseHandle(job)
 		return nil, err
 	}
 	attr := &syscall.SysProcAttr{CreationFlags: windows.CREATE_SUSPENDED | windows.CREATE_NO_WINDOW}
@@ -59,6 +85,35 @@ func startTree(cmd *exec.Cmd) (*processTree, error) {
 		return nil, err
 	}
 	return &processTree{job: job}, nil
+}
+
+// batchThroughCmdExe rewrites a cmd whose program is a batch file into
+// [cmd.exe /d /s /c script args...], so that cmdExeCommandLine quotes and
+// checks its arguments: CreateProcess would otherwise pass the command line
+// Go built for the C runtime to cmd.exe itself. The program is resolved as
+// Start would (Dir for a relative path, PATHEXT for a missing extension)
+// before it is looked at.
+func batchThroughCmdExe(cmd *exec.Cmd) error {
+	if cmd.Err != nil || isCmdExeArgv(cmd.Args) {
+		return nil
+	}
+	path := cmd.Path
+	if !filepath.IsAbs(path) && cmd.Dir != "" && filepath.Base(path) != path {
+		path = filepath.Join(cmd.Dir, path)
+	}
+	if lp, err := exec.LookPath(path); err == nil {
+		path = lp
+	}
+	if !isBatch(path) {
+		return nil
+	}
+	sysdir, err := windows.GetSystemDirectory()
+	if err != nil {
+		return fmt.Errorf("find the system directory for cmd.exe: %w", err)
+	}
+	cmd.Path = filepath.Join(sysdir, "cmd.exe")
+	cmd.Args = batchArgv(cmd.Path, path, cmd.Args[1:])
+	return nil
 }
 
 func newKillOnCloseJob() (windows.Handle, error) {

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -110,5 +111,82 @@ func TestCmdExeRefusals(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "ran.txt"))
 	if want := "\"Ethernet 2\" \"a=b;c,d\" \"(x)\"\r\n"; err != nil || string(got) != want {
 		t.Errorf("the batch file saw %q, %v; want %q", got, err, want)
+	}
+}
+
+// TestBatchFileStartedDirectly: a `run` command may name a batch file as
+// its program, with arguments that come from the alarm. CreateProcess,
+// given a .bat, hands the whole command line to cmd.exe, which would run
+// whatever follows an & in an argument; Run must build cmd.exe's command
+// line itself, refuse what cmd.exe would interpret and still pass plain
+// arguments whole, also for upper-case and trailing-dot spellings that
+// Windows runs as batch files too.
+func TestBatchFileStartedDirectly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "with space")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("@echo off\r\n>>\"%~dp0ran.txt\" echo %1 %2 %3\r\n")
+	for _, name := range []string{"notify.bat", "NOTIFY2.CMD"} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bat := filepath.Join(dir, "notify.bat")
+	for _, arg := range []string{"x&echo injected>pwned.txt", "x|echo injected>pwned.txt", "x>pwned.txt", "a^b", "%PATH%", "!x!", `a"b`} {
+		t.Run(arg, func(t *testing.T) {
+			_, err := Run(context.Background(), []string{bat, "alarm", arg}, Options{Dir: dir})
+			if err == nil || !strings.Contains(err.Error(), "cmd.exe would interpret") {
+				t.Errorf("Run = %v, want the argument refused", err)
+			}
+		})
+	}
+	for _, f := range []string{"pwned.txt", "ran.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s exists after refused arguments: cmd.exe ran them (stat: %v)", f, err)
+		}
+	}
+	for _, prog := range []string{bat, filepath.Join(dir, "NOTIFY2.CMD"), bat + "."} {
+		if _, err := Run(context.Background(), []string{prog, "Ethernet 2", "a=b;c,d", "(x)"}, Options{}); err != nil {
+			t.Fatalf("Run(%s): %v", prog, err)
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "ran.txt"))
+	line := "\"Ethernet 2\" \"a=b;c,d\" \"(x)\"\r\n"
+	if want := strings.Repeat(line, 3); err != nil || string(got) != want {
+		t.Errorf("the batch file saw %q, %v; want %q", got, err, want)
+	}
+}
+
+// TestOutputIsDecoded: console programs write their localised messages into
+// a pipe in the OEM code page (or, some, in UTF-16LE); the result carries
+// them as UTF-8, or the journal's JSON would turn every accented letter
+// into U+FFFD. Wine's OEM code page here is 437, where 0x82 is é and 0x85
+// is à, as in 850.
+func TestOutputIsDecoded(t *testing.T) {
+	prog := viptest.InstallFake(t, t.TempDir(), "rawtext")
+	tests := []struct {
+		name, hex, want string
+	}{
+		{"oem code page", hex.EncodeToString([]byte("d\x82j\x85 vu\r\n")), "déjà vu\r\n"},
+		{"utf-16le", hex.EncodeToString(utf16le("Élément introuvable.\r\n", true)), "Élément introuvable.\r\n"},
+		{"utf-8", hex.EncodeToString([]byte("déjà vu")), "déjà vu"},
+	}
+	if cp, _, _ := getOEMCP.Call(); cp != 437 && cp != 850 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("OEM code page %d: the test's bytes are written for 437 or 850, Wine's default", cp)
+		}
+		t.Skipf("OEM code page %d: the test's bytes are written for 437 or 850", cp)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Run(context.Background(), []string{prog, tt.hex}, Options{})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if res.Output != tt.want {
+				t.Errorf("output %q, want %q", res.Output, tt.want)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ package netsh
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -202,5 +203,49 @@ func TestSystemNetsh(t *testing.T) {
 	}
 	if !strings.EqualFold(filepath.Base(b.netsh), "netsh.exe") || !strings.EqualFold(filepath.Base(filepath.Dir(b.netsh)), "system32") {
 		t.Errorf("netsh = %q, want netsh.exe in the system directory", b.netsh)
+	}
+}
+
+// TestObserveSystemOnWindows runs the observer the backend uses on Windows
+// (net.Interface for the address list, GetAdaptersAddresses for its
+// duplicate address detection state) against this host's own interfaces:
+// every IPv4 address an interface lists is held and preferred, and a
+// documentation address is not on it.
+func TestObserveSystemOnWindows(t *testing.T) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, ifi := range ifs {
+		addrs, err := ifi.Addrs()
+		if err != nil {
+			t.Fatalf("addresses of %q: %v", ifi.Name, err)
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			ip, ok := netip.AddrFromSlice(ipn.IP)
+			if !ok || !ip.Unmap().Is4() {
+				continue
+			}
+			o, err := observeSystem(context.Background(), ifi.Name, ip.Unmap())
+			if err != nil || !o.held() || o.DAD != dadPreferred {
+				t.Errorf("observeSystem(%q, %s) = %+v, %v; want held and preferred", ifi.Name, ip, o, err)
+			}
+			checked++
+		}
+		o, err := observeSystem(context.Background(), ifi.Name, netip.MustParseAddr("192.0.2.99"))
+		if err != nil || o.Configured {
+			t.Errorf("observeSystem(%q, 192.0.2.99) = %+v, %v; want not configured", ifi.Name, o, err)
+		}
+	}
+	if checked == 0 {
+		t.Fatalf("no interface with an IPv4 address among %d", len(ifs))
+	}
+	if _, err := observeSystem(context.Background(), "no such connection", netip.MustParseAddr("192.0.2.99")); err == nil {
+		t.Error("observing a missing interface succeeded")
 	}
 }
