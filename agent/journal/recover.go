@@ -88,7 +88,8 @@ func recoverDamaged(path string, o Options, damage error) (*Journal, *Recovery, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w; moving it aside failed: %w", damage, err)
 	}
-	rec.Stats, err = Salvage(rec.DamagedPath, path, SalvageOptions{LockTimeout: o.LockTimeout, Now: now})
+	// Open found the damage holding the file's lock: it is ours.
+	rec.Stats, err = Salvage(rec.DamagedPath, path, SalvageOptions{LockTimeout: o.LockTimeout, Now: now, Owned: true})
 	if err != nil {
 		rec.SalvageError = err.Error()
 	}

@@ -24,6 +24,12 @@ type SalvageOptions struct {
 	LockTimeout time.Duration
 	// Now is the clock, for the anti-replay floor; nil means time.Now.
 	Now func() time.Time
+	// Owned says the caller took the damaged file's lock itself a moment
+	// ago, when its open failed on the damage: no other process is at
+	// work on it, and this process may still hold the lock (bbolt, giving
+	// up half-way through an open, can leave the file mapped, and the
+	// mapping keeps the lock), so Salvage does not wait for it.
+	Owned bool
 }
 
 // Count is how many records of one kind were copied, and how many are
@@ -88,12 +94,14 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 	if _, err := os.Lstat(to); err == nil {
 		return st, fmt.Errorf("salvage into %s: %w", to, os.ErrExist)
 	}
-	db, err := lockShared(from, o.LockTimeout)
-	if errors.Is(err, ErrLocked) {
-		return st, fmt.Errorf("salvage %s: %w", from, ErrLocked)
-	}
-	if db != nil {
-		defer db.Close()
+	if !o.Owned {
+		db, err := lockShared(from, o.LockTimeout)
+		if errors.Is(err, ErrLocked) {
+			return st, fmt.Errorf("salvage %s: %w", from, ErrLocked)
+		}
+		if db != nil {
+			defer db.Close()
+		}
 	}
 	pf, prob, err := openPages(f)
 	if err != nil {

@@ -83,7 +83,14 @@ func (w *walker) subtree(bucket string, id uint64, depth int, lo, hi []byte) {
 		w.pageProblem(bucket, id, err)
 		return
 	}
+	// Its overflow pages are its own too: one that another page also
+	// claims (or that is another page of the tree) is reachable twice,
+	// which bbolt's rebuild of the freelist at open cannot survive.
 	for i := uint64(1); i <= uint64(p.overflow); i++ {
+		if w.seen[id+i] {
+			w.pageProblem(bucket, id, fmt.Errorf("its overflow page %d is reachable twice", id+i))
+			return
+		}
 		w.seen[id+i] = true
 	}
 	if err := p.keysWithin(lo, hi); err != nil {
