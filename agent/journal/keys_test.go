@@ -22,8 +22,9 @@ func TestKeysAreScopedByDoor(t *testing.T) {
 		{reactions.SourceHTTP, false},
 		{reactions.SourceManual, false},
 		{reactions.SourcePeer, true}, // peers and admins share the VIP door
-		{reactions.SourceAlertmanager, true},
 		{reactions.SourceCLI, true},
+		{reactions.SourceAlertmanager, false}, // derived keys: an alarm cannot pre-empt an alert
+		{reactions.SourceAlertmanager, true},
 		{reactions.SourceJournal, false},
 		{reactions.SourceManual, true},
 	} {
