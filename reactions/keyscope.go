@@ -6,10 +6,13 @@ package reactions
 // the same alarm), and manual and peer VIP actions (admin's door) have
 // their own, so that a trigger-role caller cannot claim a key a peer will
 // use ("<its event>#<step>") and have that move answered from its alarm
-// instead of run. Every other source gets a scope of its own.
+// instead of run. Every other source gets a scope of its own, Alertmanager
+// too: its keys are derived from the alert ("am:<fingerprint>:..."), never
+// sent through another door, so an alarm posted with such an id must not
+// pre-empt the alert and have it answered as a duplicate.
 func (ev *Event) KeyScope() string {
 	switch ev.Source {
-	case "", SourceHTTP, SourceCLI, SourceAlertmanager:
+	case "", SourceHTTP, SourceCLI:
 		return ""
 	case SourceManual, SourcePeer:
 		return "vip"

@@ -45,8 +45,9 @@ type client struct {
 }
 
 // newClient is the client of one command; wait is its --wait (0 for
-// commands without one).
-func newClient(c common, env Env, wait time.Duration) (*client, error) {
+// commands without one); roles are the roles whose configured tokens it may
+// send, weakest first (see pickToken).
+func newClient(c common, env Env, wait time.Duration, roles ...string) (*client, error) {
 	cfg, err := loadConfig(c, env)
 	if err != nil {
 		return nil, err
@@ -73,7 +74,7 @@ func newClient(c common, env Env, wait time.Duration) (*client, error) {
 		// A token that cannot be resolved matters only when the agent
 		// asks for one; the in-process fallback needs none for what
 		// the hooks do (see inProcessConfig).
-		cl.token, cl.tokenErr = pickToken(cfg)
+		cl.token, cl.tokenErr = pickToken(cfg, roles)
 	}
 	return cl, nil
 }
@@ -104,12 +105,16 @@ func agentURL(cfg *config.Config) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// pickToken uses the strongest configured token that resolves: the CLI
-// runs on the agent's host with the agent's configuration. When none
-// resolves, the error says which secret is missing and how to provide it.
-func pickToken(cfg *config.Config) (string, error) {
+// pickToken uses the first configured token of roles, in that order, that
+// resolves: the CLI runs on the agent's host with the agent's
+// configuration, and sends the weakest token the command needs. Whatever
+// answers at the agent's address gets it (with the agent down, any local
+// user may listen there), so `fire` and the failover hook never hand out
+// the admin token when a trigger one resolves. When none resolves, the
+// error says which secret is missing and how to provide it.
+func pickToken(cfg *config.Config, roles []string) (string, error) {
 	var firstErr error
-	for _, want := range []string{config.RoleAdmin, config.RoleTrigger} {
+	for _, want := range roles {
 		for _, t := range cfg.Auth.Tokens {
 			if t.Role != want {
 				continue
@@ -124,6 +129,15 @@ func pickToken(cfg *config.Config) (string, error) {
 		}
 	}
 	return "", firstErr
+}
+
+// tokenRoles is what a command that reads, or changes (admin) when
+// changes is set, may send.
+func tokenRoles(changes bool) []string {
+	if changes {
+		return []string{config.RoleAdmin}
+	}
+	return []string{config.RoleRead, config.RoleAdmin}
 }
 
 // do sends one request. With --direct, or when nothing answers at the

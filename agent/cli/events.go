@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -22,7 +23,7 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	if len(pos) == 0 || (pos[0] == "list" && len(pos) != 1) || (pos[0] == "show" && len(pos) != 2) || (pos[0] != "list" && pos[0] != "show") {
 		return exitf(ExitUsage, "usage: vipagent events list [--status S] [--limit N] | events show ID")
 	}
-	cl, err := newClient(c, env, 0)
+	cl, err := newClient(c, env, 0, config.RoleRead, config.RoleAdmin)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/config"
 )
 
 // cmdFailover is RM's failoverscript hook, with the NLB.bat calling
@@ -23,7 +25,7 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 	if len(pos) < 1 || (pos[0] != "enable" && pos[0] != "disable") {
 		return exitf(ExitUsage, "usage: vipagent failover enable|disable [MEMBERID [ARGS...]]")
 	}
-	cl, err := newClient(c, env, *wait)
+	cl, err := newClient(c, env, *wait, config.RoleTrigger, config.RoleAdmin)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -35,7 +36,7 @@ func cmdFire(ctx context.Context, args []string, gargs map[string]string, env En
 	if err := a.Validate(); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	cl, err := newClient(c, env, *wait)
+	cl, err := newClient(c, env, *wait, config.RoleTrigger, config.RoleAdmin)
 	if err != nil {
 		return err
 	}

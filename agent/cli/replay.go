@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/config"
 )
 
 func cmdReplay(ctx context.Context, args []string, env Env) error {
@@ -19,7 +21,7 @@ func cmdReplay(ctx context.Context, args []string, env Env) error {
 	if len(pos) != 1 {
 		return exitf(ExitUsage, "usage: vipagent replay ID [--dry-run]")
 	}
-	cl, err := newClient(c, env, *wait)
+	cl, err := newClient(c, env, *wait, config.RoleAdmin, config.RoleTrigger)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func cmdReports(ctx context.Context, args []string, env Env) error {
 	if len(pos) == 0 || (pos[0] == "list" && len(pos) != 1) || (pos[0] == "retry" && len(pos) != 2) || (pos[0] != "list" && pos[0] != "retry") {
 		return exitf(ExitUsage, reportsUsage)
 	}
-	cl, err := newClient(c, env, 0)
+	cl, err := newClient(c, env, 0, tokenRoles(pos[0] == "retry")...)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 	if len(pos) == 0 {
 		return exitf(ExitUsage, "usage: vipagent vip status [NAME] | status --pair [--json] | enable NAME [--force] [--reason R] | disable NAME [--reason R]")
 	}
-	cl, err := newClient(c, env, *wait)
+	cl, err := newClient(c, env, *wait, tokenRoles(pos[0] == "enable" || pos[0] == "disable")...)
 	if err != nil {
 		return err
 	}

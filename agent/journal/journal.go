@@ -226,7 +226,7 @@ func (j *Journal) Accept(ev *reactions.Event) (stored *reactions.Event, duplicat
 			return err
 		}
 		if e.Key != "" {
-			if err := tx.Bucket(bucketKeys).Put(indexKey(&e), []byte(e.ID)); err != nil {
+			if err := putKey(tx, &e); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,8 @@
 package journal
 
 import (
+	"bytes"
+
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/vipagent/vipagent/reactions"
@@ -54,4 +56,25 @@ func keyed(tx *bolt.Tx, ev *reactions.Event) (*reactions.Event, error) {
 		}
 	}
 	return nil, nil
+}
+
+// putKey indexes ev under its key. A bare entry that a journal written
+// before scopes left for another scope's event (an alarm taking the key of
+// an old VIP action) is first moved behind that event's scope, so that a
+// repeat of the older event is still answered from the journal.
+func putKey(tx *bolt.Tx, ev *reactions.Event) error {
+	keys := tx.Bucket(bucketKeys)
+	k := indexKey(ev)
+	if id := keys.Get(k); id != nil && ev.KeyScope() == "" {
+		prev, err := getEvent(tx, string(id))
+		if err != nil {
+			return err
+		}
+		if prev.KeyScope() != "" {
+			if err := keys.Put(indexKey(prev), bytes.Clone(id)); err != nil {
+				return err
+			}
+		}
+	}
+	return keys.Put(k, []byte(ev.ID))
 }

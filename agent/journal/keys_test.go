@@ -22,8 +22,9 @@ func TestKeysAreScopedByDoor(t *testing.T) {
 		{reactions.SourceHTTP, false},
 		{reactions.SourceManual, false},
 		{reactions.SourcePeer, true}, // peers and admins share the VIP door
-		{reactions.SourceAlertmanager, true},
 		{reactions.SourceCLI, true},
+		{reactions.SourceAlertmanager, false}, // derived keys: an alarm cannot pre-empt an alert
+		{reactions.SourceAlertmanager, true},
 		{reactions.SourceJournal, false},
 		{reactions.SourceManual, true},
 	} {
@@ -68,6 +69,10 @@ func TestBareKeysOfOlderJournals(t *testing.T) {
 	alarm, dup, err := j.Accept(&reactions.Event{Key: "k", Source: reactions.SourceHTTP})
 	if err != nil || dup {
 		t.Fatalf("alarm with a manual action's bare key: %v, dup %v, %v", alarm, dup, err)
+	}
+	// The alarm took the bare key; the VIP action keeps its own.
+	if got, dup, err := j.Accept(&reactions.Event{Key: "k", Source: reactions.SourcePeer}); err != nil || !dup || got.ID != stored.ID {
+		t.Errorf("peer repeat after an alarm took the bare key: %v, dup %v, %v; want a duplicate of %s", got, dup, err, stored.ID)
 	}
 	if n, err := j.Prune(0, 0); err != nil || n != 1 {
 		t.Fatalf("Prune = %d, %v; want the manual action pruned", n, err)

@@ -34,8 +34,10 @@ const UnjournaledFile = "unjournaled.log"
 // file and returns the file it wrote. It tries <dataDir>/unjournaled.log,
 // then vipagent-unjournaled.log in the parent of dataDir, then in the
 // system temporary directory: whichever first accepts the line (the data
-// directory may be the very thing that is read-only or full). It creates
-// no directory, and skips a name that exists but is not a regular file.
+// directory may be the very thing that is read-only or full), and last in a
+// new file of its own there. It creates no directory, and skips a name that
+// exists but is not a regular file or (on Unix, in a directory anyone may
+// write to) is another user's.
 // The error lists every attempt when none worked.
 func AppendUnjournaled(dataDir string, rec UnjournaledRecord) (string, error) {
 	if rec.Time.IsZero() {
@@ -62,14 +64,40 @@ func AppendUnjournaled(dataDir string, rec UnjournaledRecord) (string, error) {
 		}
 		errs = append(errs, err)
 	}
+	path, err := appendPrivate(line)
+	if err == nil {
+		return path, nil
+	}
+	errs = append(errs, err)
 	return "", fmt.Errorf("unjournaled record: %w", errors.Join(errs...))
+}
+
+// appendPrivate writes line to a new file of this process's own in the
+// temporary directory: the last resort when every shared name failed (one
+// may be another user's, made there in advance).
+func appendPrivate(line []byte) (string, error) {
+	f, err := os.CreateTemp("", "vipagent-unjournaled-*.log")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(line)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	return f.Name(), nil
 }
 
 func appendLine(path string, line []byte) error {
 	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s: not a regular file", path)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := openAppend(path)
 	if err != nil {
 		return err
 	}
