@@ -395,6 +395,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
-
-// CheckTemplate reports whether a command argument uses only known placeholders.
-func CheckTemplate(s string) error { return reactions.CheckArgTemplate(s) }
