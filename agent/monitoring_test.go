@@ -15,7 +15,6 @@ import (
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
-	"github.com/vipagent/vipagent/agent/metrics"
 	"github.com/vipagent/vipagent/agent/reconcile"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip/fake"
@@ -69,11 +68,6 @@ func (a *monAgent) fake(t *testing.T) *fake.Backend {
 		t.Fatalf("rm-vip backend is %T", a.backends["rm-vip"])
 	}
 	return b
-}
-
-func (a *monAgent) metricsOf(t *testing.T) *metrics.Metrics {
-	t.Helper()
-	return a.metrics
 }
 
 // monListen reserves a loopback address for an agent.

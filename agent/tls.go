@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/regularfile"
 )
 
 // CheckTLS reads every file tls.* names, as serve would, and returns a
@@ -23,18 +24,13 @@ func CheckTLS(cfg *config.Config) []string {
 		if f.file == "" {
 			continue
 		}
-		if st, err := os.Stat(f.file); err != nil || !st.Mode().IsRegular() {
-			if err == nil {
-				err = fmt.Errorf("%s is not a regular file", f.file)
-			}
+		fh, err := regularfile.Open(f.file)
+		if err != nil {
 			probs = append(probs, fmt.Sprintf("%s: cannot be read: %v", f.path, err))
 			unreadable = true
-		} else if fh, err := os.Open(f.file); err != nil {
-			probs = append(probs, fmt.Sprintf("%s: cannot be read: %v", f.path, err))
-			unreadable = true
-		} else {
-			fh.Close()
+			continue
 		}
+		fh.Close()
 	}
 	if unreadable {
 		return probs

@@ -100,12 +100,6 @@ func CheckArgv(argv []string) error {
 	return nil
 }
 
-// CheckArgTemplate reports whether t uses only known placeholders.
-func CheckArgTemplate(t string) error {
-	_, err := Expand(t, func(name string) (string, bool) { return "", knownArg(name) })
-	return err
-}
-
 // ArgValues are what templates expand to.
 type ArgValues struct {
 	Event *Event

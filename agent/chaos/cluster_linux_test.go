@@ -118,8 +118,6 @@ type cluster struct {
 	tmpfs     string
 }
 
-func (c *cluster) other(name string) string { return c.nodes[name].peer }
-
 // newCluster builds the lab and starts everything but the agents; every
 // part is removed when the (sub)test ends.
 func newCluster(t *testing.T, bin, tmpfsNode string) *cluster {

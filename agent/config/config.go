@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/regularfile"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -273,6 +274,11 @@ func Defaults() Config {
 	}
 }
 
+// maxConfigFile bounds the configuration file: a real one is a few KiB,
+// and a path such as /dev/zero must not make a command read until memory
+// runs out.
+const maxConfigFile = 4 << 20
+
 // Load reads a configuration file; path "" means the built-in default.
 // Every problem comes back at once as Problems, each with its config path:
 // what decoding found (unknown or duplicate keys, wrong types, bad
@@ -282,7 +288,7 @@ func Defaults() Config {
 func Load(path string, getenv func(string) string) (*Config, error) {
 	data := DefaultYAML()
 	if path != "" {
-		b, err := readRegular(path, maxConfigFile)
+		b, err := regularfile.Read(path, maxConfigFile)
 		if err != nil {
 			return nil, fmt.Errorf("read config: %w", err)
 		}
@@ -395,6 +401,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
-
-// CheckTemplate reports whether a command argument uses only known placeholders.
-func CheckTemplate(s string) error { return reactions.CheckArgTemplate(s) }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vipagent/vipagent/agent/regularfile"
 )
 
 // Secret is a token or key. In YAML it is "env:NAME" (read from the
@@ -81,7 +83,7 @@ func (s *Secret) load(path string, getenv func(string) string, minLen int) strin
 		if file == "" || strings.ContainsAny(file, "\r\n\x00") {
 			return fmt.Sprintf("%q is not file:PATH with a path", s.Ref)
 		}
-		b, err := readSecretFile(file)
+		b, err := regularfile.Read(file, maxSecretFile)
 		if err != nil {
 			unavailable("cannot be read: %v %s", err, fileAdvice)
 			return ""
@@ -105,10 +107,6 @@ func (s *Secret) load(path string, getenv func(string) string, minLen int) strin
 // maxSecretFile bounds a secret file: a token or key is short, and a path
 // such as /dev/zero must not make the agent read forever.
 const maxSecretFile = 64 << 10
-
-func readSecretFile(file string) ([]byte, error) {
-	return readRegular(file, maxSecretFile)
-}
 
 // Resolve returns the secret's value. A secret that is not configured
 // resolves to "" without error (check IsSet); one whose reference could not

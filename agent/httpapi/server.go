@@ -240,9 +240,6 @@ func WriteError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err 
 	writeJSON(w, code, map[string]any{"error": msg, "status": code})
 }
 
-// WriteJSON answers v as indented JSON with the given status.
-func WriteJSON(w http.ResponseWriter, code int, v any) { writeJSON(w, code, v) }
-
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)

@@ -10,6 +10,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/vipagent/vipagent/agent/regularfile"
 )
 
 // How damage is kept from crashing the process.
@@ -155,40 +157,15 @@ func inspect(path string, lockTimeout time.Duration, onRecord func(bucket string
 	return in, nil
 }
 
-// openRegular opens path for reading if it is a regular file. The type is
-// checked before the open, not after: opening a FIFO blocks until a writer
+// openRegular opens the journal file for reading, refusing what is not a
+// regular file before opening it: opening a FIFO blocks until a writer
 // comes, which would hang the agent (and the emergency commands) forever.
 func openRegular(path string) (*os.File, error) {
-	fi, err := os.Stat(path)
+	f, err := regularfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	if err := regularFile(path, fi); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	// Replaced between the two looks: check what was opened.
-	if fi, err = f.Stat(); err == nil {
-		err = regularFile(path, fi)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
 	}
 	return f, nil
-}
-
-func regularFile(path string, fi os.FileInfo) error {
-	if fi.IsDir() {
-		return fmt.Errorf("open journal %s: is a directory, not a file", path)
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("open journal %s: not a regular file (%s)", path, fi.Mode().Type())
-	}
-	return nil
 }
 
 // lockShared opens path read-only with bbolt, which takes its shared lock

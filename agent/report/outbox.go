@@ -85,10 +85,6 @@ func WithClock(now func() time.Time) Option { return func(o *Outbox) { o.now = n
 // WithRand replaces the jitter source; f returns values in [0, 1).
 func WithRand(f func() float64) Option { return func(o *Outbox) { o.rand = f } }
 
-// WithClient replaces the HTTP client. Redirects should not be followed:
-// a redirected POST would arrive as a GET without the report.
-func WithClient(c *http.Client) Option { return func(o *Outbox) { o.client = c } }
-
 // WithInterval sets how often Run drains when nothing wakes it.
 func WithInterval(d time.Duration) Option { return func(o *Outbox) { o.interval = d } }
 

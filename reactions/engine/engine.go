@@ -172,9 +172,6 @@ func New(cfg Config) *Engine {
 	}
 }
 
-// Node is the name of the node this engine acts for.
-func (e *Engine) Node() string { return e.cfg.Node }
-
 // VIPNames lists the VIPs this node acts on, sorted.
 func (e *Engine) VIPNames() []string {
 	names := make([]string, 0, len(e.cfg.VIPs))

@@ -9,16 +9,20 @@ package hostcmd
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/vipagent/vipagent/reactions"
 )
 
 // Expand fills the ${name} placeholders (see package reactions) of every
-// element of tmpl from values. An unknown placeholder, an unclosed "${" and
-// a value holding NUL or a line break are errors, so a typo is caught when
-// the backend is built.
+// element of tmpl from values. An unknown placeholder, an unclosed "${", a
+// value holding NUL or a line break, and a placeholder in the program
+// (tmpl[0]) are errors, so a mistake is caught when the backend is built.
 func Expand(tmpl []string, values map[string]string) ([]string, error) {
+	if len(tmpl) > 0 && reactions.HasPlaceholder(tmpl[0]) {
+		return nil, fmt.Errorf("the program cannot be a placeholder (%q)", tmpl[0])
+	}
 	out := make([]string, 0, len(tmpl))
 	for _, t := range tmpl {
 		s, err := reactions.ExpandMap(t, values)

@@ -27,14 +27,33 @@ func TestExpand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Expand(tt.tmpl, values)
+			// The program comes first and is never a placeholder (see
+			// TestExpandRefusesPlaceholderProgram).
+			tmpl := append([]string{"/bin/prog"}, tt.tmpl...)
+			var want []string
+			if tt.want != nil {
+				want = append([]string{"/bin/prog"}, tt.want...)
+			}
+			got, err := Expand(tmpl, values)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Expand(%q) error = %v, want error %v", tt.tmpl, err, tt.wantErr)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Expand(%q) (-want +got):\n%s", tt.tmpl, diff)
 			}
 		})
+	}
+}
+
+func TestExpandRefusesPlaceholderProgram(t *testing.T) {
+	values := map[string]string{"vip": "192.0.2.10", "gw": `C:\tools`}
+	for _, tmpl := range [][]string{{"${gw}", "-S"}, {`${gw}\arping.exe`}, {"/usr/bin/${vip}"}} {
+		if got, err := Expand(tmpl, values); err == nil {
+			t.Errorf("Expand(%q) = %q, want an error: the program cannot be a placeholder", tmpl, got)
+		}
+	}
+	if _, err := Expand([]string{"/bin/$${literal}"}, values); err != nil {
+		t.Errorf("a literal $ in the program: %v", err)
 	}
 }
 

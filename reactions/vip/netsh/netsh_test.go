@@ -235,6 +235,7 @@ func TestNewRefuses(t *testing.T) {
 		{name: "unknown option", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "timeout": "5s"}},
 		{name: "bad store", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "store": "forever"}},
 		{name: "unknown placeholder", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "arping": []any{"/x/arping", "${nope}"}}},
+		{name: "placeholder as the program", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "arping": []any{"/x/${interface_for_arping}/arping", "${vip}"}, "interface_for_arping": "bin"}},
 		{name: "relative arping", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "arping": []any{"arping.exe"}}},
 		{name: "bad arping timeout", spec: spec, raw: map[string]any{"netsh_path": "/x/netsh", "arping_timeout": "soon"}},
 		{name: "quote in interface", spec: vip.Spec{Name: "v", Prefix: spec.Prefix, Interface: `Eth" x`}, raw: map[string]any{"netsh_path": "/x/netsh"}},

@@ -194,6 +194,7 @@ func TestNewRefuses(t *testing.T) {
 		{name: "relative without dir", raw: map[string]any{"enable": []any{"e.sh"}, "disable": []any{"/x/d.sh"}}},
 		{name: "relative dir", raw: map[string]any{"dir": "scripts", "enable": []any{"e.sh"}, "disable": []any{"d.sh"}}},
 		{name: "unknown placeholder", raw: map[string]any{"enable": []any{"/x/e.sh", "{vip}", "${member}"}, "disable": []any{"/x/d.sh"}}},
+		{name: "placeholder as the program", raw: map[string]any{"dir": "/x", "enable": []any{"${name}.sh"}, "disable": []any{"/x/d.sh"}}},
 		{name: "unknown option", raw: map[string]any{"enable": []any{"/x/e.sh"}, "disable": []any{"/x/d.sh"}, "shell": true}},
 	}
 	for _, tt := range tests {
