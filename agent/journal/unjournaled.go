@@ -80,17 +80,7 @@ func appendPrivate(line []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = f.Write(line)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", f.Name(), err)
-	}
-	return f.Name(), nil
+	return f.Name(), writeSyncClose(f, line)
 }
 
 func appendLine(path string, line []byte) error {
@@ -101,7 +91,12 @@ func appendLine(path string, line []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(line)
+	return writeSyncClose(f, line)
+}
+
+// writeSyncClose writes line to f, syncs and closes it; an error names f.
+func writeSyncClose(f *os.File, line []byte) error {
+	_, err := f.Write(line)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -109,7 +104,7 @@ func appendLine(path string, line []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", f.Name(), err)
 	}
 	return nil
 }
