@@ -822,9 +822,7 @@ func TestLinuxInstaller(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("not on Linux (windows or other): install-linux.sh installs on Linux RM hosts")
 	}
-	if _, err := exec.LookPath("install"); err != nil {
-		t.Skip("install(1) from coreutils is missing (a minimal container; CI images have it)")
-	}
+	requireInstall(t)
 	installer := filepath.Join(scriptsDir(t), "install-linux.sh")
 	tests := []struct {
 		name, exe, wrappers string // wrappers "" means generate them for exe

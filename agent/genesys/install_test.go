@@ -20,9 +20,7 @@ func TestLinuxInstallerPutsTheConfigWhereTheWrappersLook(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("not on Linux (windows or other): install-linux.sh installs on Linux RM hosts")
 	}
-	if _, err := exec.LookPath("install"); err != nil {
-		t.Skip("install(1) from coreutils is missing (a minimal container; CI images have it)")
-	}
+	requireInstall(t)
 	tmp := t.TempDir()
 	for _, configFile := range []string{"", "conf dir/site.yaml", filepath.Join(tmp, "etc dir", "vipagent.yaml")} {
 		t.Run(configFile, func(t *testing.T) {
@@ -65,5 +63,17 @@ func TestLinuxInstallerPutsTheConfigWhereTheWrappersLook(t *testing.T) {
 				t.Errorf("the config the wrapper reads, %s: %q, %v; want the installed one", g.ConfigPath(), got, err)
 			}
 		})
+	}
+}
+
+// requireInstall skips without install(1) (coreutils; a minimal container
+// may lack it), except in CI, where it must be there.
+func requireInstall(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("install"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("install(1) from coreutils is missing: %v", err)
+		}
+		t.Skip("install(1) from coreutils is missing (apt-get install coreutils; set CI=true to make this a failure)")
 	}
 }
