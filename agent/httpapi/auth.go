@@ -21,7 +21,28 @@ import (
 
 type ctxKey int
 
-const roleKey ctxKey = 1
+const callerKey ctxKey = 1
+
+// Caller is who a request was authenticated as: the role it may act with
+// and the credential that proved it. ID names the credential without
+// revealing it ("token:<name>", "webhook", "open"); idempotency keys and
+// rate limits are scoped by it.
+type Caller struct {
+	Role string
+	ID   string
+}
+
+// withCaller is r carrying the caller that authenticate found.
+func withCaller(r *http.Request, c Caller) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), callerKey, c))
+}
+
+// CallerOf is the caller authenticate stored on r's context; the zero
+// Caller (no role) when the request was not authenticated.
+func CallerOf(r *http.Request) Caller {
+	c, _ := r.Context().Value(callerKey).(Caller)
+	return c
+}
 
 // Signature headers of signed webhooks (and of the reports we send).
 const (
@@ -40,7 +61,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if open {
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey, config.RoleAdmin)))
+			next.ServeHTTP(w, withCaller(r, Caller{Role: config.RoleAdmin, ID: "open"}))
 			return
 		}
 		if h := r.Header.Get("Authorization"); h != "" {
@@ -57,7 +78,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			s.log.Debug().Str("token", name).Str("path", r.URL.Path).Msg("authenticated")
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey, role)))
+			next.ServeHTTP(w, withCaller(r, Caller{Role: role, ID: "token:" + name}))
 			return
 		}
 		if r.Header.Get(HeaderSignature) != "" && s.Config.Auth.WebhookSecret.IsSet() {
@@ -65,7 +86,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 				s.writeError(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey, config.RoleTrigger)))
+			next.ServeHTTP(w, withCaller(r, Caller{Role: config.RoleTrigger, ID: "webhook"}))
 			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vipagent"`)
@@ -110,7 +131,7 @@ func (s *server) require(want string) func(http.Handler) http.Handler {
 
 // needRole is errForbidden unless the request's role includes want.
 func needRole(r *http.Request, want, what string) error {
-	role, _ := r.Context().Value(roleKey).(string)
+	role := CallerOf(r).Role
 	if !RoleAllows(role, want) {
 		return fmt.Errorf("%w: role %q may not %s (needs %s)", errForbidden, role, what, want)
 	}

@@ -74,9 +74,9 @@ func NewInNamespace(spec vip.Spec, raw map[string]any, ns netns.NsHandle) (*Back
 	}
 	b := &Backend{spec: spec, set: set, addr: spec.Prefix.Addr().Unmap(), ns: netns.None()}
 	if ns.IsOpen() {
-		fd, err := unix.FcntlInt(uintptr(ns), unix.F_DUPFD_CLOEXEC, 0)
-		if err != nil {
-			return nil, fmt.Errorf("netlink backend: duplicate namespace handle: %w", err)
+		fd, dupErr := unix.FcntlInt(uintptr(ns), unix.F_DUPFD_CLOEXEC, 0)
+		if dupErr != nil {
+			return nil, fmt.Errorf("netlink backend: duplicate namespace handle: %w", dupErr)
 		}
 		b.ns = netns.NsHandle(fd)
 		b.h, err = netlink.NewHandleAt(b.ns, unix.NETLINK_ROUTE)
