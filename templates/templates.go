@@ -18,3 +18,10 @@ var Genesys embed.FS
 //
 //go:embed prometheus/vipagent-rules.yml grafana/vipagent.json
 var Monitoring embed.FS
+
+// Help holds the prose topics of `vipagent help TOPIC`: the reference kept
+// out of the README's main path. The generated topics (config, api,
+// exit-codes) are written from the code instead.
+//
+//go:embed help/*.md
+var Help embed.FS

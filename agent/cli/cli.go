@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 )
 
 // Version is set at build time with -ldflags "-X ...agent.Version=v1.2.3".
@@ -104,7 +105,11 @@ func dispatch(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintln(stdout, "vipagent", version())
 		return nil
 	case "help", "-h", "--help":
+		if len(rest) > 0 {
+			return writeTopic(stdout, rest[0])
+		}
 		fmt.Fprint(stdout, usage)
+		fmt.Fprintf(stdout, "\nReference: vipagent help TOPIC, with TOPIC one of\n  %s\n", strings.Join(topicNames(), ", "))
 		return nil
 	}
 	fmt.Fprint(stderr, usage)

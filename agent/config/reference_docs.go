@@ -1,0 +1,110 @@
+package config
+
+// keyDocs is the one-line text of every configuration key, by its path in
+// Reference. The reference test fails when a key has no text here or a
+// text names no key, so a new field cannot go undocumented.
+var keyDocs = map[string]string{
+	"node":          "this node's name; must be a key of nodes",
+	"listen":        "address of the HTTP API; beyond loopback only with TLS and tokens (or insecure: true)",
+	"data_dir":      "the journal's directory, relative to the config file; default per OS (see help install)",
+	"insecure":      "allow listening beyond loopback without TLS or without tokens",
+	"tls.cert":      "certificate file: serve HTTPS (with tls.key)",
+	"tls.key":       "private key of tls.cert; refused when others can read it",
+	"tls.client_ca": "require client certificates signed by this CA (mTLS)",
+	"tls.ca":        "CA that verifies peers' certificates (and the agent, for the CLI)",
+
+	"auth.tokens[].name":   "name of the token in logs (default token-1, token-2, ...)",
+	"auth.tokens[].role":   "read, trigger or admin",
+	"auth.tokens[].token":  "the bearer token (env:NAME, file:PATH or a literal), 16 characters or more",
+	"auth.webhook_secret":  "HMAC key that verifies signed requests (role trigger)",
+	"auth.callback_secret": "HMAC key that signs reports to callback_urls; never a key the agent accepts",
+	"auth.max_skew":        "how far a signed request's timestamp may be from this node's clock",
+
+	"limits.max_body_bytes":  "largest request body",
+	"limits.rate_per_minute": "requests a minute per client (429 + Retry-After beyond it)",
+	"limits.max_in_flight":   "requests and events at once (503 + Retry-After beyond it)",
+	"limits.read_timeout":    "time to read a request",
+	"limits.write_timeout":   "time to write a response",
+	"limits.shutdown_grace":  "how long running steps may finish after SIGTERM",
+	"limits.supersede":       "a newer event for a VIP replaces older ones still queued (the newest intent wins)",
+	"limits.retries":         "how often a failed VIP step is tried again",
+
+	"nodes.<name>.url":            "base URL of that node's agent, for peer calls",
+	"nodes.<name>.token":          "admin token this agent sends to that node",
+	"nodes.<name>.member_id":      "RM's [cluster] mymemberid on that node",
+	"nodes.<name>.rm_address":     "host:port where that node's RM answers (when: rm_answers; member.N)",
+	"nodes.<name>.host":           "Genesys Host object of the node (vipagent genesys)",
+	"nodes.<name>.rm_application": "Genesys application of the node's RM (vipagent genesys)",
+	"nodes.<name>.nics":           "MACs of the NICs the VIP lives on, as ipconfig /all prints them (vipagent genesys, IP takeover)",
+
+	"vips.<name>.address":   "the VIP with its prefix, e.g. 192.0.2.100/24",
+	"vips.<name>.interface": "interface or Windows connection name the VIP lives on",
+	"vips.<name>.backend":   "fake, netlink, ip, netsh, nlb or script (see help backends)",
+	"vips.<name>.owner":     "node that holds the VIP when nothing has moved it (reconcile)",
+	"vips.<name>.timeout":   "bound on every step for this VIP (default step_timeout)",
+	"vips.<name>.options":   "the backend's options, strict (see help backends)",
+	"vips.<name>.auto_fix":  "reconcile repairs drift (default true); false only reports it",
+
+	"commands.<name>.argv":    "program and arguments a run step starts; never a shell",
+	"commands.<name>.dir":     "working directory (default: the agent's)",
+	"commands.<name>.timeout": "bound on the command (default step_timeout)",
+
+	"reactions[].name":              "the rule's name, journaled with each event it matches",
+	"reactions[].match.condition":   "alarm condition names; * and ? wildcards",
+	"reactions[].match.event_id":    "Genesys log event IDs",
+	"reactions[].match.application": "application names",
+	"reactions[].match.host":        "host names",
+	"reactions[].match.severity":    "severities",
+	"reactions[].match.labels":      "label values by label name (webhooks, Alertmanager)",
+	"reactions[].steps[].enable":    "VIP to enable",
+	"reactions[].steps[].disable":   "VIP to disable",
+	"reactions[].steps[].run":       "command to run (a key of commands)",
+	"reactions[].steps[].on":        "node the step runs on (default this node; others through their agent)",
+	"reactions[].steps[].force":     "enable even if another host answers for the address",
+	"reactions[].steps[].when":      "previous_succeeded (default), always, vip_released, rm_answers",
+	"reactions[].steps[].timeout":   "bound on this step",
+
+	"reports[].name":     "target name: letters, digits, . _ -; part of the report ID",
+	"reports[].url":      "where results are POSTed",
+	"reports[].headers":  "extra request headers (never logged)",
+	"reports[].secret":   "HMAC key that signs the reports; omit for unsigned",
+	"reports[].statuses": "only results with these statuses (default all)",
+	"reports[].steps":    "include each step's before/after state and program output",
+	"reports[].timeout":  "bound on each POST",
+
+	"callback_hosts": "hosts (or host:port) an alarm's callback_url may name",
+
+	"schedules.reconcile":      "compare the pair's VIPs and repair drift; cron or @every; off",
+	"schedules.drain_outbox":   "deliver pending reports (they also go out at once)",
+	"schedules.prune":          "remove old finished events",
+	"schedules.prune_age":      "finished events older than this are pruned",
+	"schedules.prune_keep":     "at most this many finished events are kept",
+	"schedules.report_max_age": "a report not delivered by this age is expired",
+	"schedules.observe":        "look at every local VIP, for /metrics",
+	"schedules.probe_peers":    "ask each peer's /healthz, for vipagent_peer_up and clock offsets",
+
+	"failover.vips":  "VIPs vipagent failover moves (default every VIP)",
+	"failover.force": "the failover's enable skips the duplicate-address refusal",
+
+	"genesys.install_dir":        "where the binary, wrappers and config live on the RM hosts",
+	"genesys.executable":         "the binary's file name there (default per platform)",
+	"genesys.config_file":        "the agent's config there (default vipagent.yaml beside the binary)",
+	"genesys.application_prefix": "first part of every generated Genesys object's name",
+	"genesys.severity":           "Alarm Conditions' category: Critical, Major or Minor",
+	"genesys.cancel_timeout":     "clears an alarm whose cancel event never came",
+	"genesys.stopped_detect":     "log event: RM stopped on purpose (check your release's Log Events Help)",
+	"genesys.stopped_cancel":     "log event that cancels it",
+	"genesys.unexpected_detect":  "log event: RM stopped unexpectedly",
+	"genesys.unexpected_cancel":  "log event that cancels it",
+
+	"alertmanager.condition_label": "label giving an alert's condition (else alertname)",
+	"alertmanager.resolved":        "ignore or match resolved alerts",
+
+	"log.level":       "debug, info, warn or error",
+	"log.format":      "json, console or auto (console on a terminal)",
+	"log.file":        "also log to this file, rotated by size",
+	"log.max_size_mb": "size at which the log file is rotated",
+	"log.max_files":   "rotated files kept",
+
+	"step_timeout": "bound on a step whose VIP or command sets none",
+}
