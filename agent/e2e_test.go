@@ -227,7 +227,9 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 		}
 		accepted = append(accepted, acc["event_id"].(string))
 	}
-	time.Sleep(200 * time.Millisecond)
+	// Kill the agent while the first event is mid-run (its steps take
+	// 150 ms each), so the restart has one to resume and others to start.
+	waitStatus(t, addr, accepted[0], reactions.StatusRunning)
 	a.kill()
 
 	// While the agent is down, fire falls back to running in-process.
@@ -237,7 +239,7 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 	}
 
 	a = startAgent(t, cfg, addr)
-	interrupted := 0
+	resumed := 0
 	for _, id := range accepted {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
@@ -248,7 +250,10 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 					t.Errorf("event %s ended %s: %+v", id, ev.Status, ev.Result)
 				}
 				if ev.Runs > 1 {
-					interrupted++
+					resumed++
+					if ev.Result == nil || len(ev.Result.Notes) == 0 {
+						t.Errorf("event %s ran %d times but its result has no note saying it was resumed", id, ev.Runs)
+					}
 				}
 				break
 			}
@@ -258,7 +263,16 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	t.Logf("%d of %d events were interrupted mid-run and resumed", interrupted, len(accepted))
+	// The first event was running when the agent died: it must have been
+	// resumed, not lost and not restarted from nothing.
+	var first reactions.Event
+	getJSON(t, "http://"+addr+"/v1/events/"+accepted[0], &first)
+	if first.Runs < 2 {
+		t.Errorf("event %s was running at the kill but ran %d time(s): it was not resumed as interrupted", accepted[0], first.Runs)
+	}
+	if resumed == 0 {
+		t.Error("no event was resumed after the kill")
+	}
 
 	// The CLI reads the journal through the agent.
 	code, out, _ = vipagent(t, "events", "list", "--limit", "100", "--config", cfg)
@@ -331,5 +345,23 @@ func TestHookNeedsOnlyItsSecrets(t *testing.T) {
 	code, _, errOut = vipagent(t, "serve", "--config", cfg)
 	if code != 2 || !strings.Contains(errOut, "nodes.rm2.token") {
 		t.Errorf("serve without a secret it needs: exit %d, want 2: %s", code, errOut)
+	}
+}
+
+// waitStatus returns once event id has status want, polling the agent's
+// API; the test fails after 10 s.
+func waitStatus(t *testing.T, addr, id string, want reactions.Status) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var ev reactions.Event
+		getJSON(t, "http://"+addr+"/v1/events/"+id, &ev)
+		if ev.Status == want {
+			return
+		}
+		if ev.Status.Final() || time.Now().After(deadline) {
+			t.Fatalf("event %s is %s, waited for %s", id, ev.Status, want)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

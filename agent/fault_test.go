@@ -88,7 +88,10 @@ func TestKillAtRandomPoints(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, seed))
 			cfg, addr := writeConfig(t, faultConfig)
 			a := startAgent(t, cfg, addr)
-			type alarm struct{ key, body string }
+			type alarm struct {
+				i         int
+				key, body string
+			}
 			var alarms []alarm
 			for i := range 200 {
 				k := i
@@ -96,11 +99,12 @@ func TestKillAtRandomPoints(t *testing.T) {
 					k = rng.IntN(i) // a repeat of an earlier key
 				}
 				cond := []string{"On", "Off"}[rng.IntN(2)] + fmt.Sprintf("-v%d", rng.IntN(3))
-				alarms = append(alarms, alarm{fmt.Sprintf("k%d", k), fmt.Sprintf(`{"id":"k%d","condition":%q}`, k, cond)})
+				alarms = append(alarms, alarm{i, fmt.Sprintf("k%d", k), fmt.Sprintf(`{"id":"k%d","condition":%q}`, k, cond)})
 			}
 			killAt := 20 + rng.IntN(160)
 			var mu sync.Mutex
 			acked := map[string]string{} // event ID -> key
+			ackedAt := map[int]bool{}    // alarm index -> acknowledged
 			var sent sync.WaitGroup
 			next := make(chan alarm)
 			client := &http.Client{Timeout: 5 * time.Second}
@@ -112,6 +116,7 @@ func TestKillAtRandomPoints(t *testing.T) {
 						if id, _ := post(client, addr, al.body); id != "" {
 							mu.Lock()
 							acked[id] = al.key
+							ackedAt[al.i] = true
 							mu.Unlock()
 						}
 					}
@@ -129,6 +134,15 @@ func TestKillAtRandomPoints(t *testing.T) {
 			}
 			close(next)
 			sent.Wait()
+			// An agent that refused everything would pass every check
+			// below: every alarm sent while it was certainly up (not in
+			// flight at the kill, not before the restart) must have been
+			// acknowledged.
+			for _, al := range alarms {
+				if (al.i < killAt-5 || al.i >= killAt+10) && !ackedAt[al.i] {
+					t.Errorf("alarm %d (%s) was sent while the agent was up and not acknowledged", al.i, al.key)
+				}
+			}
 			ids := make([]string, 0, len(acked))
 			for id := range acked {
 				ids = append(ids, id)
