@@ -105,6 +105,10 @@ type Command struct {
 	Argv    []string `yaml:"argv"`
 	Dir     string   `yaml:"dir"`
 	Timeout Duration `yaml:"timeout"`
+	// ShellPlaceholders, set to ShellPlaceholdersOptIn, allows placeholders
+	// where a command interpreter reads them as code (sh -c, cmd.exe /c,
+	// powershell -Command): the alarm's sender then writes commands.
+	ShellPlaceholders string `yaml:"shell_placeholders"`
 }
 
 // Reaction is a rule: what to match and which steps to run.

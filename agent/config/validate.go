@@ -231,6 +231,7 @@ func (c *Config) validateCommands(p *Problems) {
 			if err := reactions.CheckArgv(cmd.Argv); err != nil {
 				*p = append(*p, path+"."+err.Error())
 			}
+			validateShellPlaceholders(path, cmd, p)
 		}
 		if cmd.Timeout < 0 {
 			p.add(path+".timeout", "must not be negative")
