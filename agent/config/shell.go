@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/command"
 )
 
 // ShellPlaceholdersOptIn is the only value of a command's shell_placeholders
@@ -161,7 +162,32 @@ func validateShellPlaceholders(path string, cmd Command, p *Problems) {
 	if i, shell := shellPlaceholder(cmd.Argv); i >= 0 {
 		p.add(fmt.Sprintf("%s.argv[%d]", path, i),
 			"%q hands a placeholder to %s, which would run an alarm's text as commands; "+
-				"pass it as data instead (for sh: [sh, -c, 'echo \"$1\"', sh, '${text}']; for PowerShell: -File SCRIPT '${text}'), "+
+				"pass it as data instead (for sh: [sh, -c, 'echo \"$1\"', sh, '${text}']; for PowerShell: -File SCRIPT '${text}'; "+
+				"for cmd.exe: the batch file as the program, [C:\\x.bat, '${text}']), "+
 				"or set shell_placeholders: %s", cmd.Argv[i], shell, ShellPlaceholdersOptIn)
+	}
+}
+
+// validateCmdExe checks a command that runs cmd.exe, or a batch file
+// (which Windows runs through cmd.exe), as it will be checked when it runs:
+// the one argv shape cmd.exe is given and its arguments without the
+// characters it interprets. Placeholders are checked with empty values
+// here; their values are checked when the step runs.
+func validateCmdExe(path string, argv []string, p *Problems) {
+	if len(argv) == 0 || (!command.IsCmdExe(argv[0]) && !command.IsBatch(argv[0])) {
+		return
+	}
+	literal := make([]string, len(argv))
+	for i, a := range argv {
+		literal[i], _ = reactions.Expand(a, func(string) (string, bool) { return "", true })
+	}
+	var err error
+	if command.IsCmdExe(argv[0]) {
+		_, err = command.CmdExeArgv(literal)
+	} else {
+		err = command.CheckBatchArgv(literal)
+	}
+	if err != nil {
+		p.add(path+".argv", "%v", err)
 	}
 }

@@ -26,7 +26,7 @@ func TestShellPlaceholdersRefused(t *testing.T) {
 		{"through sudo", `[/usr/bin/sudo, -u, rm, /bin/sh, -c, "echo ${text}"]`, "argv[5]"},
 		{"su -c", `[/bin/su, rm, -c, "echo ${text}"]`, "argv[3]"},
 		{"cmd.exe /c", `['C:\Windows\System32\cmd.exe', /c, 'C:\x.bat', "${text}"]`, "argv[3]"},
-		{"CMD /K without extension", `[CMD, /K, "echo ${text}"]`, "argv[2]"},
+		{"CMD without extension", `[CMD, /C, 'C:\x.bat', "${text}"]`, "argv[3]"},
 		{"cmd.exe canonical form", `[cmd.exe, /d, /s, /c, 'C:\x.bat', "${condition}"]`, "argv[5]"},
 		{"powershell -Command", `[powershell.exe, -NoProfile, -Command, "Write-Host ${text}"]`, "argv[3]"},
 		{"pwsh -c", `[pwsh, -c, "${text}"]`, "argv[2]"},
@@ -106,4 +106,32 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Every command that runs cmd.exe or a batch file is checked at `config
+// check` as it will be when it runs.
+func TestCmdExeArgvChecked(t *testing.T) {
+	tests := []struct{ argv, want string }{
+		{`[cmd.exe, /k, 'C:\x.bat']`, "commands.notify.argv: cmd.exe /k keeps cmd.exe waiting for input"},
+		{`['C:\Windows\System32\CMD.EXE', /v:on, /c, 'C:\x.bat']`, `commands.notify.argv: cmd.exe switch "/v:on" is not allowed`},
+		{`[cmd, /c, 'C:\x.bat', 'a&b']`, `commands.notify.argv: argument "a&b" for cmd.exe holds '&'`},
+		{`['C:\x.bat', '%TEMP%']`, `commands.notify.argv: argument "%TEMP%" for cmd.exe holds '%'`},
+		{`[cmd.exe, /c, 'C:\x.bat', enable, vip]`, ""},
+		{`['C:\x.cmd', enable, '${vip}']`, ""},
+	}
+	for _, tt := range tests {
+		y := strings.Replace(validYAML, `argv: [/bin/echo, "${condition}", "${label:site}"]`, "argv: "+tt.argv, 1)
+		c, err := Parse([]byte(y))
+		if err != nil {
+			t.Fatalf("parse: %v", err)
+		}
+		probs := problemsOf(c.Validate(noEnv))
+		if tt.want == "" {
+			if len(probs) > 0 {
+				t.Errorf("argv %s refused: %q", tt.argv, probs)
+			}
+		} else if !containsString(probs, tt.want) {
+			t.Errorf("argv %s: problems %q do not hold %q", tt.argv, probs, tt.want)
+		}
+	}
 }

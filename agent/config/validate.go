@@ -232,6 +232,7 @@ func (c *Config) validateCommands(p *Problems) {
 				*p = append(*p, path+"."+err.Error())
 			}
 			validateShellPlaceholders(path, cmd, p)
+			validateCmdExe(path, cmd.Argv, p)
 		}
 		if cmd.Timeout < 0 {
 			p.add(path+".timeout", "must not be negative")

@@ -8,9 +8,9 @@
 // them. On Windows a .bat or .cmd file cannot be executed directly, so it is
 // run as %SystemRoot%\System32\cmd.exe /d /s /c "script" args: the one
 // place vipagent uses a command interpreter. Its arguments are checked when
-// the backend is built and refused if they hold a cmd.exe metacharacter
-// (& | < > ^ % ! ") or a line break. On other systems the file is run
-// directly.
+// the backend is built, with the command package's one set of cmd.exe
+// metacharacters (command.CheckBatchArgv), and again when they run. On
+// other systems the file is run directly.
 package script
 
 import (
@@ -122,26 +122,6 @@ func (b *Backend) resolve(tmpl []string, values map[string]string) ([]string, er
 		return nil, fmt.Errorf("program %q must be an absolute path, or relative to options.dir", argv[0])
 	}
 	return launchArgv(argv)
-}
-
-// cmdMetachars are what cmd.exe interprets on a command line; the first
-// line of defence for batch files (the command package refuses " % ! too).
-const cmdMetachars = "&|<>^%!\"\x00\r\n"
-
-// isBatch reports whether path names a Windows batch file.
-func isBatch(path string) bool {
-	ext := strings.ToLower(filepath.Ext(path))
-	return ext == ".bat" || ext == ".cmd"
-}
-
-// checkBatchArgv refuses a batch file's argv that cmd.exe would interpret.
-func checkBatchArgv(argv []string) error {
-	for _, a := range argv {
-		if i := strings.IndexAny(a, cmdMetachars); i >= 0 {
-			return fmt.Errorf("%q holds %q, which cmd.exe would interpret: batch files get only plain arguments", a, a[i])
-		}
-	}
-	return nil
 }
 
 func (b *Backend) run(ctx context.Context, argv []string) (reactions.Exec, error) {
