@@ -206,6 +206,15 @@ func TestValidateOneProblemEach(t *testing.T) {
 		{"IPv6 default route as VIP", "192.0.2.100/24", "'::/0'", "vips.rm-vip.address: ::/0 is not one host's address"},
 		{"node names differing in case", "  rm2: {", "  RM1: {member_id: 3}\n  rm2: {", "nodes.rm1: differs from nodes.RM1 only in case; use one spelling"},
 		{"placeholder as the program", "argv: [/bin/echo,", `argv: ["${condition}",`, "commands.notify.argv[0]: the program cannot be a placeholder"},
+		{"short webhook secret", "reactions:", "auth: {webhook_secret: x}\nreactions:", "auth.webhook_secret: must be at least 16 characters"},
+		{"short callback secret", "reactions:", "auth: {callback_secret: short-secret}\nreactions:", "auth.callback_secret: must be at least 16 characters"},
+		{"webhook secret is the admin token", "reactions:", "auth: {tokens: [{role: admin, token: admin-0123456789abc}], webhook_secret: admin-0123456789abc}\nreactions:",
+			"auth.webhook_secret: the same value as auth.tokens[0].token: a signing key must differ from every token"},
+		{"webhook secret is a peer token", "reactions:", "auth: {webhook_secret: 0123456789abcdef0123}\nreactions:",
+			"auth.webhook_secret: the same value as nodes.rm2.token"},
+		{"peer URL with a query", "http://198.51.100.2:8470", "http://198.51.100.2:8470/?token=SECRET", "nodes.rm2.url: holds a query"},
+		{"peer URL with userinfo", "http://198.51.100.2:8470", "http://admin:SECRET@198.51.100.2:8470", "nodes.rm2.url: holds a user name or password"},
+		{"peer URL with a fragment", "http://198.51.100.2:8470", "http://198.51.100.2:8470/#x", "nodes.rm2.url: holds a fragment"},
 		{"client_ca without cert", "node: rm1", "node: rm1\ntls: {client_ca: /etc/ca.pem}", "tls.client_ca: only with tls.cert and tls.key"},
 	}
 	for _, tt := range tests {

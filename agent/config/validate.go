@@ -98,7 +98,7 @@ func (c *Config) validateNodes(p *Problems, getenv func(string) string) {
 			p.add(path, "name must be letters, digits, '.', '_' or '-'")
 		}
 		if n.URL != "" {
-			if why := checkHTTPURL(n.URL); why != "" {
+			if why := checkPeerURL(n.URL); why != "" {
 				p.add(path+".url", "%s", why)
 			}
 		}
@@ -389,10 +389,12 @@ func (c *Config) validateAuth(p *Problems, getenv func(string) string) {
 			p.add(path+".token", "%s", prob)
 		}
 	}
-	if prob := c.Auth.WebhookSecret.load("auth.webhook_secret", getenv, 0); prob != "" {
+	// Signing keys are as long as tokens: a short HMAC key is guessed
+	// offline from one signed request.
+	if prob := c.Auth.WebhookSecret.load("auth.webhook_secret", getenv, minTokenLen); prob != "" {
 		p.add("auth.webhook_secret", "%s", prob)
 	}
-	if prob := c.Auth.CallbackSecret.load("auth.callback_secret", getenv, 0); prob != "" {
+	if prob := c.Auth.CallbackSecret.load("auth.callback_secret", getenv, minTokenLen); prob != "" {
 		p.add("auth.callback_secret", "%s", prob)
 	}
 	c.validateKeys(p)
