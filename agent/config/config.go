@@ -55,6 +55,10 @@ type Config struct {
 	Log           Log          `yaml:"log"`
 	// StepTimeout bounds a step that sets no timeout of its own.
 	StepTimeout Duration `yaml:"step_timeout"`
+
+	// PermissionWarnings are files whose permissions could not be checked
+	// (a Windows ACL that cannot be read); Warnings lists them.
+	PermissionWarnings []string `yaml:"-"`
 }
 
 // Node is a member of the RM pair.
@@ -314,6 +318,9 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	var validated Problems
 	if err := c.Validate(getenv); err != nil && !errors.As(err, &validated) {
 		return c, err
+	}
+	if path != "" {
+		c.checkFilePerm(&validated, "config", path, roleConfig)
 	}
 	if all := decoded.merge(validated); len(all) > 0 {
 		return c, all

@@ -30,6 +30,7 @@ func (p *Problems) add(path, format string, args ...any) {
 // all for `config check` and `serve`.
 func (c *Config) Validate(getenv func(string) string) error {
 	var p Problems
+	c.PermissionWarnings = nil
 	c.validateTop(&p)
 	c.validateNodes(&p, getenv)
 	c.validateVIPs(&p)
@@ -404,6 +405,17 @@ func (c *Config) validateAuth(p *Problems, getenv func(string) string) {
 	if c.TLS.ClientCA != "" && c.TLS.Cert == "" {
 		p.add("tls.client_ca", "only with tls.cert and tls.key: client certificates need HTTPS")
 	}
+	for _, f := range []struct {
+		where, file string
+		role        fileRole
+	}{
+		{"tls.key", c.TLS.Key, roleSecret}, {"tls.cert", c.TLS.Cert, roleTrusted},
+		{"tls.client_ca", c.TLS.ClientCA, roleTrusted}, {"tls.ca", c.TLS.CA, roleTrusted},
+	} {
+		if f.file != "" {
+			c.checkFilePerm(p, f.where, f.file, f.role)
+		}
+	}
 }
 
 func (c *Config) validateLimits(p *Problems) {
@@ -425,23 +437,27 @@ func (c *Config) validateLimits(p *Problems) {
 // need not be the one LCA or RM gives vipagent.
 func (c *Config) SecretProblems() Problems {
 	var p Problems
-	check := func(s Secret) {
+	for _, s := range c.secrets() {
 		if _, err := s.Resolve(); err != nil {
 			p = append(p, err.Error())
 		}
 	}
+	return p
+}
+
+// secrets are every configured secret, in the order problems list them.
+func (c *Config) secrets() []Secret {
+	var all []Secret
 	for _, name := range sortedKeys(c.Nodes) {
-		check(c.Nodes[name].Token)
+		all = append(all, c.Nodes[name].Token)
 	}
 	for _, r := range c.Reports {
-		check(r.Secret)
+		all = append(all, r.Secret)
 	}
 	for _, t := range c.Auth.Tokens {
-		check(t.Token)
+		all = append(all, t.Token)
 	}
-	check(c.Auth.WebhookSecret)
-	check(c.Auth.CallbackSecret)
-	return p
+	return append(all, c.Auth.WebhookSecret, c.Auth.CallbackSecret)
 }
 
 // PeerToken is the token this agent sends to node's agent: "" when none is
@@ -457,7 +473,12 @@ func (c *Config) PeerToken(node string) (string, error) {
 // Warnings are what `config check` should print without failing: secrets
 // this process cannot resolve, and peers without url (steps on them fail).
 func (c *Config) Warnings() []string {
-	var w []string
+	w := slices.Clone(c.PermissionWarnings)
+	for _, s := range c.secrets() {
+		if s.warn != "" {
+			w = append(w, s.warn)
+		}
+	}
 	for _, name := range sortedKeys(c.Nodes) {
 		if name != c.Node && c.Nodes[name].URL == "" {
 			w = append(w, fmt.Sprintf("nodes.%s.url: not set: steps on %s fail (%s has no url) until it is", name, name, name))
