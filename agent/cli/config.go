@@ -6,7 +6,6 @@ import (
 
 	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/config"
-	"github.com/vipagent/vipagent/agent/genesys"
 )
 
 func cmdConfig(args []string, env Env) error {
@@ -19,26 +18,23 @@ func cmdConfig(args []string, env Env) error {
 	if len(pos) != 1 || pos[0] != "check" {
 		return exitf(ExitUsage, "usage: vipagent config check [--config FILE]")
 	}
+	c.config = config.Choose(c.config, env.Stderr)
 	cfg, err := config.Load(c.config, env.Getenv)
 	if err != nil {
 		var probs config.Problems
 		if errors.As(err, &probs) && cfg != nil {
 			probs = append(probs, agent.Check(cfg)...)
 			probs = append(probs, agent.CheckTLS(cfg)...)
-			err = probs
+			err = cfg.Locate(probs)
 		}
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
+	// Genesys fields (rm_application, host, nics) are checked by `vipagent
+	// genesys`, which needs them; the agent does not.
 	probs := config.Problems(agent.Check(cfg))
 	probs = append(probs, agent.CheckTLS(cfg)...)
-	var gp config.Problems
-	if err := genesys.Check(cfg); errors.As(err, &gp) {
-		probs = append(probs, gp...)
-	} else if err != nil {
-		probs = append(probs, err.Error())
-	}
 	if len(probs) > 0 {
-		return &ExitError{Code: ExitUsage, Err: probs}
+		return &ExitError{Code: ExitUsage, Err: cfg.Locate(probs)}
 	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(env.Stderr, "warning:", w)

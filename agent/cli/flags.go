@@ -79,7 +79,7 @@ func (l labelsFlag) Set(v string) error {
 }
 
 func loadConfig(c common, env Env) (*config.Config, error) {
-	cfg, err := config.Load(c.config, env.Getenv)
+	cfg, err := config.Load(config.Choose(c.config, env.Stderr), env.Getenv)
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
@@ -87,7 +87,7 @@ func loadConfig(c common, env Env) (*config.Config, error) {
 		cfg.DataDir = c.data
 	}
 	if probs := agent.Check(cfg); len(probs) > 0 {
-		return nil, &ExitError{Code: ExitUsage, Err: config.Problems(probs)}
+		return nil, &ExitError{Code: ExitUsage, Err: cfg.Locate(probs)}
 	}
 	return cfg, nil
 }

@@ -29,7 +29,7 @@ func cmdJournal(args []string, env Env) error {
 	}
 	dir := c.data
 	if dir == "" {
-		cfg, err := config.Load(c.config, env.Getenv)
+		cfg, err := config.Load(config.Choose(c.config, env.Stderr), env.Getenv)
 		if err != nil {
 			return &ExitError{Code: ExitUsage, Err: err}
 		}

@@ -42,7 +42,7 @@ func cmdServe(ctx context.Context, args []string, gargs map[string]string, env E
 	if len(gargs) > 0 {
 		m.Logger.Info().Interface("genesys_args", gargs).Msg("started with Genesys arguments")
 	}
-	if c.config == "" {
+	if config.Choose(c.config, nil) == "" {
 		m.Logger.Info().Msg("using the built-in configuration (fake backend): see vipagent --help")
 	}
 	if err := m.Serve(ctx); err != nil {

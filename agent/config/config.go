@@ -59,6 +59,8 @@ type Config struct {
 	// PermissionWarnings are files whose permissions could not be checked
 	// (a Windows ACL that cannot be read); Warnings lists them.
 	PermissionWarnings []string `yaml:"-"`
+
+	src *source // where it was loaded from, for Locate
 }
 
 // Node is a member of the RM pair.
@@ -288,11 +290,12 @@ func Defaults() Config {
 const maxConfigFile = 4 << 20
 
 // Load reads a configuration file; path "" means the built-in default.
-// Every problem comes back at once as Problems, each with its config path:
-// what decoding found (unknown or duplicate keys, wrong types, bad
-// durations, extra documents) and what Validate found, with the config
-// when there was one to validate. A secret reference that cannot be
-// resolved is not an error here: see Secret.Resolve and SecretProblems.
+// Every problem comes back at once as Problems: what decoding found
+// (unknown or duplicate keys, wrong types, bad durations, extra documents),
+// what Validate found and the file's permissions, each as
+// FILE:LINE:COLUMN: PATH: what is wrong (see Locate), with the config when
+// there was one to validate. A secret reference that cannot be resolved is
+// not an error here: see Secret.Resolve and SecretProblems.
 func Load(path string, getenv func(string) string) (*Config, error) {
 	data := DefaultYAML()
 	if path != "" {
@@ -302,14 +305,23 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		}
 		data = b
 	}
+	name := path
+	if name == "" {
+		name = "built-in default"
+	}
 	c, err := Parse(data)
 	var decoded Problems
 	if err != nil && (c == nil || !errors.As(err, &decoded)) {
-		if path == "" {
-			path = "built-in default"
+		if errors.As(err, &decoded) {
+			// Nothing to walk: a syntax error names its line.
+			for i, prob := range decoded {
+				decoded[i] = locateSyntax(name, strings.TrimPrefix(prob, "config: "))
+			}
+			return nil, decoded
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	c.src.file = name
 	if path != "" && c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
 		// Relative to the config file, not to whatever directory LCA or RM
 		// started the process in: every command finds the agent's journal.
@@ -323,7 +335,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		c.checkFilePerm(&validated, "config", path, roleConfig)
 	}
 	if all := decoded.merge(validated); len(all) > 0 {
-		return c, all
+		return c, c.Locate(all)
 	}
 	return c, nil
 }
@@ -334,7 +346,8 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // report the rest.
 func Parse(data []byte) (*Config, error) {
 	c := Defaults()
-	p, walked := decodeYAML(data, &c)
+	p, at, walked := decodeYAML(data, &c)
+	c.src = &source{at: at}
 	switch {
 	case !walked:
 		return nil, p

@@ -162,7 +162,14 @@ func (c *Config) validateVIPs(p *Problems) {
 			p.add(path, "name must be letters, digits, '.', '_' or '-'")
 		}
 		if pr, err := netip.ParsePrefix(v.Address); err != nil {
-			p.add(path+".address", "not an IP prefix such as 192.0.2.100/24")
+			switch a, aerr := netip.ParseAddr(v.Address); {
+			case v.Address == "":
+				p.add(path+".address", "missing: the VIP's address with its subnet's prefix length, such as 192.0.2.100/24")
+			case aerr == nil:
+				p.add(path+".address", "%q has no prefix length: write the subnet's, such as %s/24", v.Address, a)
+			default:
+				p.add(path+".address", "%q is not an IP prefix such as 192.0.2.100/24", v.Address)
+			}
 		} else if pr.Addr().Zone() != "" {
 			p.add(path+".address", "zones are not allowed")
 		}

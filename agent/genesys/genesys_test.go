@@ -149,8 +149,13 @@ var cases = []struct{ name, yaml string }{
 	{"netsh", netshYAML},
 	{"nlb", nlbYAML},
 	{"linux", linuxYAML},
-	{"default", string(config.DefaultYAML())},
+	{"default", windowsDefaultYAML},
 }
+
+// windowsDefaultYAML is the built-in config with the Windows install_dir,
+// so that the "default" goldens are the same whichever OS runs the test
+// (install_dir's default is the generating platform's own).
+var windowsDefaultYAML = string(config.DefaultYAML()) + "genesys: {install_dir: 'C:\\GCTI\\vipagent'}\n"
 
 func load(t *testing.T, data string) *config.Config {
 	t.Helper()
@@ -400,7 +405,7 @@ func TestRMOptions(t *testing.T) {
 			"cluster.failoverscript=/opt/genesys vip/IPTakeOver.sh", "cluster.heartbeattimer=8000",
 			"gvp.nic.eth0=52:54:00:12:34:56", "gvp.nics=0",
 		}},
-		{"default: fake, MAC by hand", string(config.DefaultYAML()), "rm2", []string{
+		{"default: fake, MAC by hand", windowsDefaultYAML, "rm2", []string{
 			"cluster.ha-mode=active-standby", "cluster.hotstandby=true", "cluster.mymemberid=2", "cluster.members=1 2",
 			"cluster.member.1=", "cluster.member.2=", "cluster.virtual-ip=192.0.2.100",
 			`cluster.failoverscript=C:\GCTI\vipagent\IPTakeOver.bat`, "cluster.heartbeattimer=8000",
@@ -733,7 +738,7 @@ func TestBatWrapperCommand(t *testing.T) {
 		args string
 		want string
 	}{
-		{"defaults", config.DefaultGenesys(), "",
+		{"defaults", config.Genesys{InstallDir: `C:\GCTI\vipagent`}, "",
 			`"%~dp0vipagent.exe" failover --config "%~dp0vipagent.yaml" %*`},
 		{"init, spaces and percent", config.Genesys{InstallDir: `C:\Program Files\vip agent`, Executable: "vip 100%.exe"}, "disable ",
 			`"%~dp0vip 100%%.exe" failover --config "%~dp0vipagent.yaml" disable %*`},
