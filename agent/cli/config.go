@@ -33,14 +33,14 @@ func cmdConfig(args []string, env Env) error {
 	// genesys`, which needs them; the agent does not.
 	probs := config.Problems(agent.Check(cfg))
 	probs = append(probs, agent.CheckTLS(cfg)...)
+	if err := agent.CheckExposure(cfg); err != nil {
+		probs = append(probs, err.Error())
+	}
 	if len(probs) > 0 {
 		return &ExitError{Code: ExitUsage, Err: cfg.Locate(probs)}
 	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(env.Stderr, "warning:", w)
-	}
-	if err := agent.CheckExposure(cfg); err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	name := c.config
 	if name == "" {
