@@ -22,7 +22,7 @@ type position struct{ line, column int }
 // an editor can jump to it. Problems already located are left alone, so
 // that a command may add its own checks' problems and locate them all.
 func (c *Config) Locate(p Problems) Problems {
-	if c == nil || c.src == nil {
+	if c == nil || c.src == nil || c.src.file == "" {
 		return p
 	}
 	out := make(Problems, len(p))

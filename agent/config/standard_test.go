@@ -67,3 +67,16 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// A config parsed from bytes has no file: Locate leaves its problems as
+// they are.
+func TestLocateWithoutFile(t *testing.T) {
+	c, err := Parse([]byte(validYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Problems{"vips.rm-vip: x"}
+	if got := c.Locate(p); got[0] != p[0] {
+		t.Errorf("Locate = %q, want %q", got, p)
+	}
+}
