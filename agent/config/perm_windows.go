@@ -20,6 +20,11 @@ const (
 	readRights = fileReadData | windows.GENERIC_READ | windows.GENERIC_ALL
 )
 
+// underWine is set when ntdll is Wine's: the ACL Wine reports is made up
+// from Unix mode bits, and a program cannot change it (SetNamedSecurityInfo
+// is not kept), so it tells nothing a Windows ACL would.
+var underWine = windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil
+
 // broadSIDs are the groups that stand for "everyone" on a Windows host.
 var broadSIDs = []windows.WELL_KNOWN_SID_TYPE{
 	windows.WinWorldSid, windows.WinAuthenticatedUserSid, windows.WinBuiltinUsersSid,
@@ -33,6 +38,9 @@ var broadSIDs = []windows.WELL_KNOWN_SID_TYPE{
 // Authenticated Users, Users, Guests, Anonymous) may grant reading. When
 // the ACL cannot be read, nothing is refused and a warning says so.
 func filePermProblem(path string, role fileRole) (string, string) {
+	if underWine {
+		return "", fmt.Sprintf("Wine derives ACLs from the host's Unix file modes: the permissions of %s were not checked (check its Unix mode)", path)
+	}
 	sd, err := windows.GetNamedSecurityInfo(path, windows.SE_FILE_OBJECT,
 		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION)
 	if err != nil {
@@ -42,6 +50,12 @@ func filePermProblem(path string, role fileRole) (string, string) {
 	if err != nil {
 		return "", fmt.Sprintf("cannot tell the current user (%v): the ACL of %s was not checked", err, path)
 	}
+	return aclProblem(path, sd, self, role)
+}
+
+// aclProblem judges a file's security descriptor for role, self being the
+// user running vipagent.
+func aclProblem(path string, sd *windows.SECURITY_DESCRIPTOR, self *windows.SID, role fileRole) (string, string) {
 	trusted := func(sid *windows.SID) bool {
 		return sid.IsWellKnown(windows.WinLocalSystemSid) || sid.IsWellKnown(windows.WinBuiltinAdministratorsSid) ||
 			sid.Equals(self)
@@ -51,7 +65,7 @@ func filePermProblem(path string, role fileRole) (string, string) {
 		return "", fmt.Sprintf("cannot read the owner of %s: its permissions were not checked", path)
 	}
 	if !trusted(owner) {
-		return fmt.Sprintf("%s is owned by %s, neither SYSTEM, Administrators nor the user running vipagent, who could change it", path, owner), ""
+		return fmt.Sprintf("%s is owned by %s, neither SYSTEM, Administrators nor the user running vipagent, who could change it", path, sidName(owner)), ""
 	}
 	dacl, _, err := sd.DACL()
 	if err != nil {
