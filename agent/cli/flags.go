@@ -79,7 +79,11 @@ func (l labelsFlag) Set(v string) error {
 }
 
 func loadConfig(c common, env Env) (*config.Config, error) {
-	cfg, err := config.Load(config.Choose(c.config, env.Stderr), env.Getenv)
+	banner := env.Stderr
+	if c.agent != "" {
+		banner = nil // the agent named acts, not this host on the built-in config
+	}
+	cfg, err := config.Load(config.Choose(c.config, banner), env.Getenv)
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
