@@ -40,9 +40,9 @@ vips: {v: {address: 192.0.2.1/24, backend: fake, options: {bogus: 1}}}
 schedules: {reconcile: "every now and then"}
 `)}, 2, []string{"schedules.reconcile", "vips.v: fake backend: options.bogus: unknown option"}},
 		{"missing config file", []string{"config", "check", "--config", filepath.Join(dir, "nope.yaml")}, 2, []string{"read config"}},
-		{"bad flag", []string{"fire", "--colour", "red"}, 2, []string{"flag provided but not defined"}},
+		{"bad flag", []string{"fire", "--colour", "red"}, 2, []string{"unknown flag --colour for fire"}},
 		{"genesys needs --out", []string{"genesys"}, 2, []string{"usage: vipagent genesys"}},
-		{"failover needs an action", []string{"failover", "toggle"}, 2, []string{"usage: vipagent failover"}},
+		{"failover needs an action", []string{"failover", "toggle"}, 2, []string{`unknown failover subcommand "toggle": one of enable, disable`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,7 +20,10 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 || (pos[0] == "list" && len(pos) != 1) || (pos[0] == "show" && len(pos) != 2) || (pos[0] != "list" && pos[0] != "show") {
+	if len(pos) == 0 || (pos[0] != "list" && pos[0] != "show") {
+		return subcommandError("events", first(pos), "list", "show")
+	}
+	if (pos[0] == "list" && len(pos) != 1) || (pos[0] == "show" && len(pos) != 2) {
 		return exitf(ExitUsage, "usage: vipagent events list [--status S] [--limit N] | events show ID")
 	}
 	cl, err := newClient(c, env, 0, config.RoleRead, config.RoleAdmin)

@@ -24,7 +24,10 @@ func cmdJournal(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || (pos[0] != "check" && pos[0] != "salvage") || (pos[0] == "salvage") != (*from != "") {
+	if len(pos) == 0 || (pos[0] != "check" && pos[0] != "salvage") {
+		return subcommandError("journal", first(pos), "check", "salvage")
+	}
+	if len(pos) != 1 || (pos[0] == "salvage") != (*from != "") {
 		return exitf(ExitUsage, journalUsage)
 	}
 	dir := c.data

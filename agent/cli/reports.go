@@ -23,7 +23,10 @@ func cmdReports(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 || (pos[0] == "list" && len(pos) != 1) || (pos[0] == "retry" && len(pos) != 2) || (pos[0] != "list" && pos[0] != "retry") {
+	if len(pos) == 0 || (pos[0] != "list" && pos[0] != "retry") {
+		return subcommandError("reports", first(pos), "list", "retry")
+	}
+	if (pos[0] == "list" && len(pos) != 1) || (pos[0] == "retry" && len(pos) != 2) {
 		return exitf(ExitUsage, reportsUsage)
 	}
 	cl, err := newClient(c, env, 0, tokenRoles(pos[0] == "retry")...)

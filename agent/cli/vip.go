@@ -16,14 +16,14 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 	fs := newFlags("vip", env, &c)
 	force := fs.Bool("force", false, "enable even if another host answers for the address")
 	reason := fs.String("reason", "", "why (journaled)")
-	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
+	wait := durationVar(fs, "wait", 60*time.Second, "how long to wait for the result")
 	pair := fs.Bool("pair", false, "status: every node of the pair in one table (exit 1 unless exactly one holds each VIP)")
 	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return exitf(ExitUsage, "usage: vipagent vip status [NAME] | status --pair [--json] | enable NAME [--force] [--reason R] | disable NAME [--reason R]")
+	if len(pos) == 0 || (pos[0] != "status" && pos[0] != "enable" && pos[0] != "disable") {
+		return subcommandError("vip", first(pos), "status", "enable", "disable")
 	}
 	cl, err := newClient(c, env, *wait, tokenRoles(pos[0] == "enable" || pos[0] == "disable")...)
 	if err != nil {
