@@ -63,7 +63,7 @@ func cmdJournal(args []string, env Env) error {
 		printJSONOr(env, c.json, rep, func() {
 			fmt.Fprintf(env.Stdout, "%s: DAMAGED\n", path)
 			for _, p := range rep.Problems {
-				fmt.Fprintf(env.Stdout, "  %s\n", p)
+				fmt.Fprintf(env.Stdout, "  %s\n", safe(fmt.Sprint(p)))
 			}
 			if rep.MoreProblems > 0 {
 				fmt.Fprintf(env.Stdout, "  ... and %d more\n", rep.MoreProblems)

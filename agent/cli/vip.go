@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/vipagent/vipagent/agent/httpapi"
-	"github.com/vipagent/vipagent/reactions"
 )
 
 func cmdVIP(ctx context.Context, args []string, env Env) error {
@@ -52,19 +50,7 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 		if len(pos) == 2 {
 			list.VIPs = []httpapi.VIPView{one}
 		}
-		for _, v := range list.VIPs {
-			st := "unknown (" + v.Error + ")"
-			if v.State != nil {
-				st = reactions.Presence(v.State.Present)
-			}
-			fmt.Fprintf(env.Stdout, "%s  %s on %s [%s]: %s on node %s\n", v.Name, v.Address, v.Interface, v.Backend, st, v.Node)
-			if v.State != nil && v.State.Detail != "" {
-				fmt.Fprintf(env.Stdout, "  %s\n", v.State.Detail)
-			}
-			if v.LastAction != nil {
-				fmt.Fprintf(env.Stdout, "  last action: %s %s (event %s)\n", v.LastAction.Step.Action, v.LastAction.Step.Outcome, v.LastAction.EventID)
-			}
-		}
+		printVIPs(env.Stdout, list.VIPs)
 		return nil
 	case (pos[0] == "enable" || pos[0] == "disable") && len(pos) == 2:
 		body := map[string]any{"force": *force, "reason": *reason}
