@@ -146,3 +146,12 @@ func (t *termWriter) flush() {
 		t.carry = nil
 	}
 }
+
+// Fd is the descriptor underneath, for the logger's terminal check;
+// ^uintptr(0), which is no terminal, when there is none.
+func (t *termWriter) Fd() uintptr {
+	if f, ok := t.w.(interface{ Fd() uintptr }); ok {
+		return f.Fd()
+	}
+	return ^uintptr(0)
+}
