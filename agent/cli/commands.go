@@ -51,7 +51,7 @@ var (
 			examples: []string{"vipagent events list --status failed", "vipagent events show rm1-20261125T101500-000001 --json"},
 			shared:   clientFlags},
 		{name: "vip", synopsis: []string{"vip status [NAME]", "vip status --pair", "vip enable NAME [--force] [--reason R]", "vip disable NAME [--reason R]"},
-			summary: "Show or change this node's VIPs. `status --pair` shows every node of the pair: exit 0 when every node answered and exactly one holds each VIP, 1 otherwise.",
+			summary: "Show or change this node's VIPs. `status --pair` shows every node of the pair: exit 0 when every node answered and exactly one holds each VIP, 1 when a VIP is on two nodes or (every node answering) on none, 4 when a node could not be asked (down, unreachable, or without nodes.NAME.url as in the built-in configuration).",
 			examples: []string{"vipagent vip status", "vipagent vip status --pair --json",
 				"vipagent vip disable rm-vip --reason maintenance"},
 			shared: clientFlags},

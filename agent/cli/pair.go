@@ -14,8 +14,11 @@ import (
 )
 
 // vipStatusPair is `vipagent vip status --pair`: the local agent's view of
-// every VIP on every node of the pair (it asks its peers). Exit 0 when
-// every node answered and exactly one holds each VIP, 1 otherwise.
+// every VIP on every node of the pair (it asks its peers). Exit 0 when every
+// node answered and exactly one holds each VIP; 1 when the pair is wrong
+// (a VIP on two nodes, or on none while every node answered); 4 when that
+// cannot be said because a node could not be asked (down, unreachable, or
+// no url configured, as in the built-in configuration).
 func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 	code, body, err := cl.do(ctx, http.MethodGet, "/v1/pair", nil)
 	if err != nil {
@@ -33,16 +36,28 @@ func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 	} else {
 		printPair(env.Stdout, v)
 	}
+	return pairExit(v)
+}
+
+// pairExit is the exit code of a pair view (see vipStatusPair).
+func pairExit(v httpapi.PairView) error {
 	if v.OK {
 		return nil
 	}
-	var bad []string
+	var wrong, unknown []string
 	for _, p := range v.VIPs {
-		if !p.OK {
-			bad = append(bad, p.Name)
+		switch {
+		case p.OK:
+		case len(p.Holders) > 1 || len(p.Unknown) == 0:
+			wrong = append(wrong, p.Name)
+		default:
+			unknown = append(unknown, p.Name+" (not known on "+strings.Join(p.Unknown, ", ")+")")
 		}
 	}
-	return exitf(ExitFailed, "not exactly one holder known for: %s", strings.Join(bad, ", "))
+	if len(wrong) > 0 {
+		return exitf(ExitFailed, "not exactly one holder for: %s", strings.Join(wrong, ", "))
+	}
+	return exitf(ExitNoAgent, "a node could not be asked, so one holder cannot be confirmed for: %s", strings.Join(unknown, "; "))
 }
 
 // lastAction describes the last step a node's journal holds for a VIP. A

@@ -19,12 +19,12 @@ import (
 // headers. Run's termWriter is the backstop under all of them.
 
 // timeUTC is how the CLI prints a time: RFC 3339 in UTC, with milliseconds
-// when there are any.
+// always, so that columns line up.
 func timeUTC(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.UTC().Format("2006-01-02T15:04:05.999Z07:00")
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 func printEventList(w io.Writer, events []reactions.Event) {

@@ -15,7 +15,7 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 	force := fs.Bool("force", false, "enable even if another host answers for the address")
 	reason := fs.String("reason", "", "why (journaled)")
 	wait := durationVar(fs, "wait", 60*time.Second, "how long to wait for the result")
-	pair := fs.Bool("pair", false, "status: every node of the pair in one table (exit 1 unless exactly one holds each VIP)")
+	pair := fs.Bool("pair", false, "status: every node of the pair in one table (exit 0 one holder per VIP, 1 two or none, 4 a node could not be asked)")
 	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
