@@ -131,6 +131,12 @@ func TestNothingRunsFromHelpOrDryRunWords(t *testing.T) {
 		{"events", "list"},
 		{"serve"},
 		{"demo"},
+		{"genesys", "--out", filepath.Join(data, "genesys")},
+		{"journal", "salvage", "--from", cfg},
+		{"journal", "check"},
+		{"config", "check"},
+		{"rules", "test", "--condition", "RM1_Stopped"},
+		{"version"},
 	}
 	for _, line := range lines {
 		for _, word := range []string{"-h", "--help", "-help", "/?"} {
