@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,20 +25,21 @@ func withReaction(body string) string {
 }
 
 // fireStatus posts an alarm to the agent at addr and returns the event's
-// final status.
+// final status ("" after reporting an error: it may run in a goroutine).
 func fireStatus(t *testing.T, addr, condition string) string {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"condition": condition})
 	resp, err := bounded.Post("http://"+addr+"/v1/alarms?wait=10s", "application/json", bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return ""
 	}
 	defer resp.Body.Close()
 	var res struct {
 		Status string `json:"status"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-		t.Fatalf("decode result (%s): %v", resp.Status, err)
+		t.Errorf("decode result (%s): %v", resp.Status, err)
 	}
 	return res.Status
 }
@@ -93,8 +95,23 @@ func TestReloadAppliesRefusesAndKeeps(t *testing.T) {
 	}
 
 	next := load(strings.Replace(withReaction(string(orig)), "listen: "+addr, "listen: 127.0.0.1:1", 1))
+	// Alarms keep coming while the configuration is swapped (the race
+	// detector watches the swap); each ends matched under one config or
+	// the other, never in between.
+	var wg sync.WaitGroup
+	statuses := make(chan string, 20)
+	for range 20 {
+		wg.Go(func() { statuses <- fireStatus(t, addr, "Brand_New") })
+	}
 	if err := m.Reload(next, os.Getenv); err != nil {
 		t.Fatalf("reload: %v", err)
+	}
+	wg.Wait()
+	close(statuses)
+	for st := range statuses {
+		if st != "unmatched" && st != "succeeded" {
+			t.Errorf("an alarm during the reload ended %q", st)
+		}
 	}
 	if got := fireStatus(t, addr, "Brand_New"); got != "succeeded" {
 		t.Errorf("after the reload Brand_New is %q, want succeeded (new rule)", got)
