@@ -53,6 +53,10 @@ type Main struct {
 	jobs     []job
 	server   *http.Server
 	listener net.Listener
+	// apiDeps built Handler; a reload builds the next one from them.
+	apiDeps httpapi.Deps
+	// live is what a reload swaps: the server serves live's handler.
+	live     live
 	serveErr chan error
 }
 
@@ -123,7 +127,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Logger:        m.Logger,
 	})
 	m.pair.CountLoad(m.load)
-	m.Handler = httpapi.NewServer(httpapi.Deps{
+	m.apiDeps = httpapi.Deps{
 		Config:   cfg,
 		Engine:   m.Engine,
 		Journal:  m.Journal,
@@ -132,7 +136,10 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Reports:  m.outbox,
 		Recovery: m.Recovery,
 		Pair:     m.pairView,
-	})
+	}
+	m.Handler = httpapi.NewServer(m.apiDeps)
+	m.live.handler.Store(&m.Handler)
+	m.live.config.Store(cfg)
 	sched, err := m.newScheduler()
 	if err != nil {
 		return nil, err
@@ -176,7 +183,7 @@ func (m *Main) Serve(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.server = &http.Server{
-		Handler:           m.Handler,
+		Handler:           &m.live,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       m.Config.Limits.ReadTimeout.D(),
 		WriteTimeout:      m.Config.Limits.WriteTimeout.D(),

@@ -54,9 +54,9 @@ nodes: {rm1: {}}
 commands: {notify: {argv: [/bin/sh, -c, "echo ${text}"]}}
 `)}, 2, []string{"shell.yaml:4:41: commands.notify.argv[2]: \"echo ${text}\" hands a placeholder to /bin/sh", "shell_placeholders: i-understand-this-runs-a-shell"}},
 		{"missing config file", []string{"config", "check", "--config", filepath.Join(dir, "nope.yaml")}, 2, []string{"read config"}},
-		{"bad flag", []string{"fire", "--colour", "red"}, 2, []string{"flag provided but not defined"}},
+		{"bad flag", []string{"fire", "--colour", "red"}, 2, []string{"unknown flag --colour for fire"}},
 		{"genesys needs --out", []string{"genesys"}, 2, []string{"usage: vipagent genesys"}},
-		{"failover needs an action", []string{"failover", "toggle"}, 2, []string{"usage: vipagent failover"}},
+		{"failover needs an action", []string{"failover", "toggle"}, 2, []string{`unknown failover subcommand "toggle": one of enable, disable`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

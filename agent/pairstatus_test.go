@@ -23,7 +23,8 @@ func listenLoopback(t *testing.T) net.Listener {
 }
 
 // vipagent vip status --pair: one table for the pair, exit 0 only when
-// exactly one node holds the VIP and every node answered.
+// exactly one node holds the VIP and every node answered, 1 when the pair
+// is wrong, 4 when a node could not be asked.
 func TestVIPStatusPair(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -39,7 +40,7 @@ func TestVIPStatusPair(t *testing.T) {
 			wantPair: httpapi.PairVIP{Name: "rm-vip", Holders: []string{"rm1", "rm2"}}},
 		{name: "nobody holds", wantCode: 1, wantOut: []string{"rm-vip: PROBLEM: on no node"},
 			wantPair: httpapi.PairVIP{Name: "rm-vip", Holders: []string{}}},
-		{name: "rm2 down", on1: true, rm2Down: true, wantCode: 1, wantOut: []string{"rm-vip  rm2   unknown", "rm-vip: PROBLEM: not known on rm2; held by rm1"},
+		{name: "rm2 down", on1: true, rm2Down: true, wantCode: 4, wantOut: []string{"rm-vip  rm2   unknown", "rm-vip: PROBLEM: not known on rm2; held by rm1"},
 			wantPair: httpapi.PairVIP{Name: "rm-vip", Holders: []string{"rm1"}, Unknown: []string{"rm2"}}},
 	}
 	for _, tt := range tests {

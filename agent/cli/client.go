@@ -491,7 +491,7 @@ func apiError(code int, body []byte) error {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		ec = ExitUsage
 	}
-	return exitf(ec, "agent answered %d: %s", code, msg)
+	return exitf(ec, "agent answered %d: %s", code, safe(msg))
 }
 
 // fetch does one request that must answer 200. With --json it prints the

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,7 +19,10 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 || (pos[0] == "list" && len(pos) != 1) || (pos[0] == "show" && len(pos) != 2) || (pos[0] != "list" && pos[0] != "show") {
+	if len(pos) == 0 || (pos[0] != "list" && pos[0] != "show") {
+		return subcommandError("events", first(pos), "list", "show")
+	}
+	if (pos[0] == "list" && len(pos) != 1) || (pos[0] == "show" && len(pos) != 2) {
 		return exitf(ExitUsage, "usage: vipagent events list [--status S] [--limit N] | events show ID")
 	}
 	cl, err := newClient(c, env, 0, config.RoleRead, config.RoleAdmin)
@@ -46,15 +48,6 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/events?"+q.Encode(), nil, &list); err != nil || printed {
 		return err
 	}
-	if len(list.Events) == 0 {
-		fmt.Fprintln(env.Stdout, "no events")
-	}
-	for _, ev := range list.Events {
-		what := ev.Alarm.Condition
-		if what == "" {
-			what = ev.Alarm.EventID + " " + ev.Alarm.Application
-		}
-		fmt.Fprintf(env.Stdout, "%s  %-10s  %-12s  %-9s  %s\n", ev.ReceivedAt.Local().Format("2006-01-02 15:04:05"), ev.Status, ev.Source, ev.ID, what)
-	}
+	printEventList(env.Stdout, list.Events)
 	return nil
 }

@@ -24,7 +24,10 @@ func cmdJournal(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || (pos[0] != "check" && pos[0] != "salvage") || (pos[0] == "salvage") != (*from != "") {
+	if len(pos) == 0 || (pos[0] != "check" && pos[0] != "salvage") {
+		return subcommandError("journal", first(pos), "check", "salvage")
+	}
+	if len(pos) != 1 || (pos[0] == "salvage") != (*from != "") {
 		return exitf(ExitUsage, journalUsage)
 	}
 	dir := c.data
@@ -60,7 +63,7 @@ func cmdJournal(args []string, env Env) error {
 		printJSONOr(env, c.json, rep, func() {
 			fmt.Fprintf(env.Stdout, "%s: DAMAGED\n", path)
 			for _, p := range rep.Problems {
-				fmt.Fprintf(env.Stdout, "  %s\n", p)
+				fmt.Fprintf(env.Stdout, "  %s\n", safe(fmt.Sprint(p)))
 			}
 			if rep.MoreProblems > 0 {
 				fmt.Fprintf(env.Stdout, "  ... and %d more\n", rep.MoreProblems)

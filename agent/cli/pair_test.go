@@ -25,11 +25,43 @@ func TestPairLastActionNamesItsNode(t *testing.T) {
 	var out bytes.Buffer
 	printPair(&out, httpapi.NewPairView("rm1", rows))
 	for _, want := range []string{
-		"disable on rm2 failed at 2026-11-30T07:00:00Z (event rm1-e1)",
-		"disable changed at 2026-11-30T07:00:00Z (event rm2-e7)",
+		"disable on rm2 failed at 2026-11-30T07:00:00.000Z (event rm1-e1)",
+		"disable changed at 2026-11-30T07:00:00.000Z (event rm2-e7)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing %q in:\n%s", want, out.String())
 		}
+	}
+}
+
+// vip status --pair's exit code: 0 one holder everywhere, 1 a wrong pair
+// (two holders, or none while every node answered), 4 a node that could
+// not be asked (the built-in configuration's rm2 has no url).
+func TestPairExitCodes(t *testing.T) {
+	yes, no := true, false
+	row := func(node string, present *bool) httpapi.PairRow {
+		r := httpapi.PairRow{VIP: "rm-vip", Node: node, Present: present}
+		if present == nil {
+			r.Error = node + " has no url (nodes." + node + ".url)"
+		}
+		return r
+	}
+	for _, tt := range []struct {
+		name string
+		rows []httpapi.PairRow
+		code int
+	}{
+		{"one holder", []httpapi.PairRow{row("rm1", &yes), row("rm2", &no)}, ExitOK},
+		{"two holders", []httpapi.PairRow{row("rm1", &yes), row("rm2", &yes)}, ExitFailed},
+		{"no holder", []httpapi.PairRow{row("rm1", &no), row("rm2", &no)}, ExitFailed},
+		{"two holders and one unknown", []httpapi.PairRow{row("rm1", &yes), row("rm2", &yes), row("rm3", nil)}, ExitFailed},
+		{"peer not asked", []httpapi.PairRow{row("rm1", &yes), row("rm2", nil)}, ExitNoAgent},
+		{"none here, peer not asked", []httpapi.PairRow{row("rm1", &no), row("rm2", nil)}, ExitNoAgent},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ExitCode(pairExit(httpapi.NewPairView("rm1", tt.rows))); got != tt.code {
+				t.Errorf("exit %d, want %d", got, tt.code)
+			}
+		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/vipagent/vipagent/agent/report"
 )
@@ -23,7 +22,10 @@ func cmdReports(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 || (pos[0] == "list" && len(pos) != 1) || (pos[0] == "retry" && len(pos) != 2) || (pos[0] != "list" && pos[0] != "retry") {
+	if len(pos) == 0 || (pos[0] != "list" && pos[0] != "retry") {
+		return subcommandError("reports", first(pos), "list", "retry")
+	}
+	if (pos[0] == "list" && len(pos) != 1) || (pos[0] == "retry" && len(pos) != 2) {
 		return exitf(ExitUsage, reportsUsage)
 	}
 	cl, err := newClient(c, env, 0, tokenRoles(pos[0] == "retry")...)
@@ -51,17 +53,6 @@ func cmdReports(ctx context.Context, args []string, env Env) error {
 	if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/reports?"+q.Encode(), nil, &list); err != nil || printed {
 		return err
 	}
-	if len(list.Reports) == 0 {
-		fmt.Fprintln(env.Stdout, "no reports")
-	}
-	for _, r := range list.Reports {
-		fmt.Fprintf(env.Stdout, "%s  %-9s  %2d attempt(s)  %-12s  %s\n", r.Created.Local().Format("2006-01-02 15:04:05"), r.State, r.Attempts, r.Target, r.ID)
-		if !r.NextAttempt.IsZero() && r.Attempts > 0 {
-			fmt.Fprintf(env.Stdout, "  next attempt: %s\n", r.NextAttempt.Local().Format(time.RFC3339))
-		}
-		if r.LastError != "" {
-			fmt.Fprintf(env.Stdout, "  last error: %s\n", r.LastError)
-		}
-	}
+	printReportList(env.Stdout, list.Reports)
 	return nil
 }

@@ -2,20 +2,15 @@ package metrics
 
 import (
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vipagent/vipagent/agent/version"
 	"github.com/vipagent/vipagent/reactions"
 )
-
-// version is the agent's version in vipagent_build_info; set it at build
-// time with -ldflags "-X github.com/vipagent/vipagent/agent/metrics.version=1.2.3",
-// otherwise the module version Go recorded (often "(devel)") is used.
-var version string
 
 // VIP is a configured VIP as the pair gauges label it.
 type VIP struct {
@@ -207,13 +202,7 @@ func unixSeconds(t time.Time) float64 {
 
 // buildInfo is vipagent_build_info: one series, value 1.
 func buildInfo() prometheus.Collector {
-	v := version
-	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-	}
+	v := version.String()
 	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "vipagent_build_info",
 		Help: "Always 1; the labels say which vipagent build this is.",

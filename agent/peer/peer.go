@@ -42,7 +42,7 @@ func New(nodes map[string]Node, tlsConfig *tls.Config) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsConfig
 	tr.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return &Client{nodes: nodes, http: &http.Client{Transport: tr}}
+	return &Client{nodes: nodes, http: &http.Client{Transport: userAgent{tr}}}
 }
 
 // Do sends step to its node and returns the step result the node recorded.

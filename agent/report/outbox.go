@@ -21,6 +21,7 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/sign"
+	"github.com/vipagent/vipagent/agent/version"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -383,7 +384,7 @@ func (o *Outbox) post(ctx context.Context, t target, r *journal.Report, now time
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "vipagent")
+	req.Header.Set("User-Agent", version.UserAgent())
 	req.Header.Set(HeaderReportID, r.ID)
 	req.Header.Set(sign.HeaderTimestamp, ts)
 	if t.secret != "" {

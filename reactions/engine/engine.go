@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -126,6 +127,9 @@ type Engine struct {
 
 	stampMu   sync.Mutex
 	lastStamp time.Time
+
+	// reloaded replaces cfg.Rules once SetRules was called.
+	reloaded atomic.Pointer[rules.Rules]
 }
 
 // Stamp is this node's time for ordering what it is asked: the engine's

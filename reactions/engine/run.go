@@ -30,7 +30,7 @@ func (e *Engine) planFor(ev *reactions.Event) (planned, bool) {
 	if ev.Plan != nil {
 		return e.fill(*ev.Plan), true
 	}
-	p, ok := e.cfg.Rules.Plan(ev.Alarm)
+	p, ok := e.rules().Plan(ev.Alarm)
 	if !ok {
 		return planned{}, false
 	}
