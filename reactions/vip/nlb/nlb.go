@@ -21,6 +21,16 @@
 // by a query: an act that left the host in the wrong state fails with the
 // act's argv and output.
 //
+// NLB has no duplicate-address guard: two converged hosts split the
+// cluster's traffic between them (with "Multiple hosts" filtering and no
+// affinity, half the calls reach the standby RM). So an enable succeeds
+// only when `query` shows this host converged and no other host in the
+// cluster's member list, NLB's own view, which holds also when the other
+// host's agent is down. When another host is listed, the backend asks that
+// host's agent to stop it (see StopOthersWith) and waits for the cluster to
+// drop it; when that cannot be done it stops this host again, so that the
+// cluster keeps the one host it had, and fails with "both hosts converged".
+//
 // Disabling port rules (`nlb disable`) is not offered: it leaves the host
 // converged, so `query` could not tell a disabled host from an enabled one
 // and the backend could neither stay idempotent nor verify. drainstop stops
@@ -62,6 +72,23 @@ type Options struct {
 // drains.
 const pollInterval = 250 * time.Millisecond
 
+// undoTimeout bounds stopping this host again after an enable that left two
+// converged hosts, also when the step's own deadline has passed.
+const undoTimeout = 15 * time.Second
+
+// ErrBothConverged marks an enable that found another host of the cluster
+// converged and could not get it stopped.
+var ErrBothConverged = errors.New("both hosts converged")
+
+// PeerStopper stops NLB on another host of the cluster through that host's
+// agent (the agent wires it: the backend knows no peers). hostID is the NLB
+// host priority, which the Genesys procedure makes the RM's member ID. It
+// returns nil only when the agent verified that its host no longer takes
+// new traffic.
+type PeerStopper interface {
+	StopHost(ctx context.Context, hostID int) error
+}
+
 // Backend moves one VIP with NLB.
 type Backend struct {
 	spec        vip.Spec
@@ -69,7 +96,12 @@ type Backend struct {
 	port        string
 	cluster     string
 	disableVerb string
+	peers       PeerStopper
 }
+
+// StopOthersWith sets how the backend asks other hosts' agents to stop:
+// without it, finding another converged host fails the enable at once.
+func (b *Backend) StopOthersWith(p PeerStopper) { b.peers = p }
 
 // New returns an nlb backend for spec.
 func New(spec vip.Spec, raw map[string]any) (*Backend, error) {
@@ -141,34 +173,37 @@ func (b *Backend) run(ctx context.Context, argv []string) (reactions.Exec, error
 	return res, err
 }
 
-func (b *Backend) query(ctx context.Context) (hostState, reactions.Exec, error) {
+func (b *Backend) query(ctx context.Context) (view, reactions.Exec, error) {
 	res, err := b.run(ctx, b.argv("query"))
 	if err != nil {
-		return stateUnknown, res, fmt.Errorf("query nlb cluster %s: %w", b.cluster, err)
+		return view{}, res, fmt.Errorf("query nlb cluster %s: %w", b.cluster, err)
 	}
-	st, err := parseQuery(res.Output)
+	v, err := parseQuery(res.Output)
 	if err != nil {
-		return st, res, fmt.Errorf("query nlb cluster %s: %w", b.cluster, &reactions.ExecError{Exec: res, Err: err})
+		return v, res, fmt.Errorf("query nlb cluster %s: %w", b.cluster, &reactions.ExecError{Exec: res, Err: err})
 	}
-	return st, res, nil
+	return v, res, nil
 }
 
-func (b *Backend) vipState(st hostState) reactions.VIPState {
-	return reactions.VIPState{
-		Present: st.handlesTraffic(),
-		Detail:  fmt.Sprintf("nlb: cluster %s, this host %s", b.cluster, st),
+func (b *Backend) vipState(v view) reactions.VIPState {
+	st := reactions.VIPState{Present: v.state.handlesTraffic(), Detail: fmt.Sprintf("nlb: cluster %s, this %s", b.cluster, v)}
+	if v.state.settled(true) {
+		// Only a converged host's list says who takes traffic; a
+		// draining or converging host's list is in motion.
+		st.Holders = len(v.members)
 	}
+	return st
 }
 
 // Observe reports whether this host takes traffic for the cluster.
 func (b *Backend) Observe(ctx context.Context) (reactions.VIPState, error) {
 	ctx, cancel := hostcmd.BoundObserve(ctx)
 	defer cancel()
-	st, _, err := b.query(ctx)
+	v, _, err := b.query(ctx)
 	if err != nil {
 		return reactions.VIPState{}, err
 	}
-	return b.vipState(st), nil
+	return b.vipState(v), nil
 }
 
 // Enable starts cluster operations on this host (a no-op when they run)
@@ -199,30 +234,84 @@ func (b *Backend) Disable(ctx context.Context) error {
 // act's argv and output, since its exit code said nothing; a host on its
 // way (converging, draining) is left to Verify.
 func (b *Backend) check(ctx context.Context, want bool, act reactions.Exec) error {
-	st, _, err := b.query(ctx)
+	v, _, err := b.query(ctx)
 	if err != nil {
 		return err
 	}
-	if st.handlesTraffic() != want {
-		return fmt.Errorf("nlb host is %s after %q: %w", st, act.Argv[1:], &reactions.ExecError{Exec: act, Err: errors.New("the command did not take effect")})
+	if v.state.handlesTraffic() != want {
+		return fmt.Errorf("nlb host is %s after %q: %w", v.state, act.Argv[1:], &reactions.ExecError{Exec: act, Err: errors.New("the command did not take effect")})
 	}
 	return nil
 }
 
 // Verify queries every 250 ms, bounded by ctx, until this host has
-// converged (want) or no longer takes new traffic (!want).
+// converged alone (want) or no longer takes new traffic (!want). Another
+// host in the converged list is asked, once, to stop through its agent;
+// the cluster's list, not the agent's word, decides when it has.
 func (b *Backend) Verify(ctx context.Context, want bool) (reactions.VIPState, error) {
-	last := stateUnknown
+	var (
+		last    view
+		stopErr error
+		asked   bool
+	)
 	err := hostcmd.Poll(ctx, pollInterval, func() (bool, error) {
-		st, _, err := b.query(ctx)
+		v, _, err := b.query(ctx)
 		if err != nil {
 			return false, err
 		}
-		last = st
-		return st.settled(want), nil
+		last = v
+		if !v.state.settled(want) {
+			return false, nil
+		}
+		others := v.others()
+		if !want || len(others) == 0 {
+			return true, nil
+		}
+		if !asked {
+			asked = true
+			stopErr = b.stopOthers(ctx, others)
+		}
+		return false, stopErr
 	})
-	if err != nil {
-		return b.vipState(last), fmt.Errorf("verify nlb cluster %s (host last seen %s): %w", b.cluster, last, err)
+	if err == nil {
+		return b.vipState(last), nil
 	}
-	return b.vipState(last), nil
+	if want && last.state.settled(true) && len(last.others()) > 0 {
+		return b.bothConverged(ctx, last, err)
+	}
+	return b.vipState(last), fmt.Errorf("verify nlb cluster %s (last seen: %s): %w", b.cluster, last, err)
+}
+
+// stopOthers asks each other converged host's agent to stop it.
+func (b *Backend) stopOthers(ctx context.Context, hosts []int) error {
+	if b.peers == nil {
+		return errors.New("no agent to stop it through")
+	}
+	var errs []error
+	for _, h := range hosts {
+		if err := b.peers.StopHost(ctx, h); err != nil {
+			errs = append(errs, fmt.Errorf("stopping host %d through its agent: %w", h, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// bothConverged stops this host again, so that the cluster keeps the host
+// it had instead of splitting traffic between two, and fails the enable.
+func (b *Backend) bothConverged(ctx context.Context, last view, cause error) (reactions.VIPState, error) {
+	err := fmt.Errorf("%w in nlb cluster %s: this %s; %w", ErrBothConverged, b.cluster, last, cause)
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+	defer cancel()
+	res, uerr := b.run(uctx, b.argv(b.disableVerb))
+	if uerr == nil {
+		uerr = b.check(uctx, false, res)
+	}
+	if uerr != nil {
+		return b.vipState(last), fmt.Errorf("%w; stopping this host again failed too, so both take traffic: %w", err, uerr)
+	}
+	st := b.vipState(last)
+	if after, _, qerr := b.query(uctx); qerr == nil {
+		st = b.vipState(after)
+	}
+	return st, fmt.Errorf("%w; this host was stopped again (%s) so that host(s) %s keep the cluster", err, b.disableVerb, hostList(last.others()))
 }
