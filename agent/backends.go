@@ -5,12 +5,14 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/schedule"
 	"github.com/vipagent/vipagent/reactions/engine"
 	"github.com/vipagent/vipagent/reactions/vip"
 	"github.com/vipagent/vipagent/reactions/vip/fake"
+	"github.com/vipagent/vipagent/reactions/vip/netsh"
 )
 
 // openBackends builds every VIP's backend, in name order.
@@ -24,9 +26,21 @@ func (m *Main) openBackends() (map[string]engine.VIP, error) {
 			return nil, err
 		}
 		m.backends[name] = b
-		vips[name] = engine.VIP{Backend: watchBackend(b, name, m.pair), Kind: v.Backend, Timeout: v.Timeout.D()}
+		vips[name] = engine.VIP{Backend: watchBackend(b, name, m.pair), Kind: v.Backend, Timeout: vipTimeout(m.Config, v)}
 	}
 	return vips, nil
+}
+
+// vipTimeout is a VIP's step timeout: its own, or else step_timeout, but
+// for netsh never under the time netsh can take to change an address.
+func vipTimeout(c *config.Config, v config.VIP) time.Duration {
+	if d := v.Timeout.D(); d > 0 {
+		return d
+	}
+	if v.Backend == "netsh" {
+		return max(c.StepTimeout.D(), netsh.DefaultTimeout)
+	}
+	return c.StepTimeout.D()
 }
 
 // closer is a backend that holds resources (sockets, announcing goroutines).
