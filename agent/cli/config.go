@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -31,6 +32,7 @@ func cmdConfig(args []string, env Env) error {
 	}
 	probs := config.Problems(agent.Check(cfg))
 	probs = append(probs, agent.CheckTLS(cfg)...)
+	probs = append(probs, agent.Preflight(context.Background(), cfg)...) // each look is bounded
 	var gp config.Problems
 	if err := genesys.Check(cfg); errors.As(err, &gp) {
 		probs = append(probs, gp...)

@@ -41,6 +41,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -193,6 +194,20 @@ func (b *Backend) vipState(v view) reactions.VIPState {
 		st.Holders = len(v.members)
 	}
 	return st
+}
+
+// Preflight checks, before any failover needs them, that the control
+// program exists and that `query` reads this host's state in the cluster:
+// a missing NLB feature, a wrong cluster or a display language the backend
+// cannot read would otherwise show only when the VIP has to move.
+func (b *Backend) Preflight(ctx context.Context) error {
+	if _, err := os.Stat(b.program); err != nil {
+		return fmt.Errorf("the NLB control program is missing (install the Network Load Balancing feature, e.g. Install-WindowsFeature NLB -IncludeManagementTools): %w", err)
+	}
+	if _, _, err := b.query(ctx); err != nil {
+		return fmt.Errorf("the NLB cluster %s cannot be read on this host (is this host in it? see `%s query %s local`): %w", b.cluster, filepath.Base(b.program), b.cluster, err)
+	}
+	return nil
 }
 
 // Observe reports whether this host takes traffic for the cluster.
