@@ -21,7 +21,7 @@ func (m *Main) openBackends() (map[string]engine.VIP, error) {
 	vips := map[string]engine.VIP{}
 	for _, name := range slices.Sorted(maps.Keys(m.Config.VIPs)) {
 		v := m.Config.VIPs[name]
-		b, err := newBackend(name, v, m.Config.DataDir)
+		b, err := newBackend(name, v, m.Config.DataDir, m.Config.Nodes[m.Config.Node].MemberID)
 		if err != nil {
 			return nil, err
 		}
@@ -47,9 +47,10 @@ func vipTimeout(c *config.Config, v config.VIP) time.Duration {
 type closer interface{ Close() error }
 
 // newBackend builds the backend a VIP's config names. Only the names listed
-// here exist; a real host never falls back to the fake backend.
-func newBackend(name string, v config.VIP, dataDir string) (engine.Backend, error) {
-	spec := vip.Spec{Name: name, Prefix: v.Prefix(), Interface: v.Interface, DataDir: dataDir}
+// here exist; a real host never falls back to the fake backend. memberID is
+// this node's RM member ID (0: none).
+func newBackend(name string, v config.VIP, dataDir string, memberID int) (engine.Backend, error) {
+	spec := vip.Spec{Name: name, Prefix: v.Prefix(), Interface: v.Interface, DataDir: dataDir, MemberID: memberID}
 	var (
 		b   engine.Backend
 		err error
@@ -98,7 +99,7 @@ func Check(c *config.Config) []string {
 		if !c.VIPs[name].Prefix().IsValid() {
 			continue // Validate reports the address; a backend would only repeat it
 		}
-		b, err := newBackend(name, c.VIPs[name], "")
+		b, err := newBackend(name, c.VIPs[name], "", c.Nodes[c.Node].MemberID)
 		if err != nil {
 			probs = append(probs, err.Error())
 			continue

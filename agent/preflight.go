@@ -27,7 +27,7 @@ func Preflight(ctx context.Context, c *config.Config) []string {
 		if !c.VIPs[name].Prefix().IsValid() {
 			continue
 		}
-		b, err := newBackend(name, c.VIPs[name], "")
+		b, err := newBackend(name, c.VIPs[name], "", c.Nodes[c.Node].MemberID)
 		if err != nil {
 			continue // Check reports it
 		}
