@@ -293,7 +293,7 @@ func TestOneConvergedHost(t *testing.T) {
 			stopper: func(dir string) PeerStopper {
 				return stopperFunc(func(ctx context.Context, id int) error { return nil })
 			},
-			wantErr:   "both hosts converged in nlb cluster 192.0.2.10: this host 1 converged as DEFAULT, cluster members 1, 2; * context deadline exceeded*; this host was stopped again (drainstop) so that host(s) 2 keep the cluster",
+			wantErr:   "both hosts converged in nlb cluster 192.0.2.10: this host 1 converged as DEFAULT, cluster members 1, 2; *context deadline exceeded*; this host was stopped again (drainstop) so that host(s) 2 keep the cluster",
 			wantAsked: []int{2},
 		},
 	}
