@@ -45,6 +45,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vipagent/vipagent/reactions"
@@ -98,6 +99,33 @@ type Backend struct {
 	cluster     string
 	disableVerb string
 	peers       PeerStopper
+
+	mu sync.Mutex
+	// others and othersAt: the other converged hosts the last enable that
+	// failed with ErrBothConverged saw, and when.
+	others   []int
+	othersAt time.Time
+}
+
+// rememberOthers is how long an enable that found other converged hosts
+// makes the next ones stop those first: a retry within it cannot split the
+// traffic again, and after it a host that went away meanwhile (powered
+// off, its agent with it) no longer keeps this one from starting.
+const rememberOthers = 2 * time.Minute
+
+func (b *Backend) recentOthers() ([]int, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Since(b.othersAt) > rememberOthers {
+		return nil, time.Time{}
+	}
+	return b.others, b.othersAt
+}
+
+func (b *Backend) noteOthers(others []int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.others, b.othersAt = others, time.Now()
 }
 
 // StopOthersWith sets how the backend asks other hosts' agents to stop:
@@ -222,9 +250,19 @@ func (b *Backend) Observe(ctx context.Context) (reactions.VIPState, error) {
 }
 
 // Enable starts cluster operations on this host (a no-op when they run)
-// and enables the port rules. force changes nothing: NLB hosts share the
-// cluster address by design, there is no duplicate to probe for.
+// and enables the port rules. A stopped host cannot see the cluster, so
+// after an enable found other hosts converged (see bothConverged) the next
+// ones within rememberOthers first ask those hosts' agents to stop them,
+// and do not start this host when that fails: otherwise every retry
+// (reconcile's, every 30 s) would split the traffic for a moment. force
+// skips that wait; the check after the start still holds.
 func (b *Backend) Enable(ctx context.Context, force bool) error {
+	if others, at := b.recentOthers(); len(others) > 0 && !force {
+		if err := b.stopOthers(ctx, others); err != nil {
+			return fmt.Errorf("%w: host(s) %s of nlb cluster %s were converged %s ago and still cannot be stopped (%w), so this host is not started: it would split the traffic again",
+				ErrBothConverged, hostList(others), b.cluster, time.Since(at).Round(time.Second), err)
+		}
+	}
 	if _, err := b.run(ctx, b.argv("start")); err != nil {
 		return fmt.Errorf("start nlb on this host: %w", err)
 	}
@@ -289,9 +327,13 @@ func (b *Backend) Verify(ctx context.Context, want bool) (reactions.VIPState, er
 		return false, stopErr
 	})
 	if err == nil {
+		if want {
+			b.noteOthers(nil)
+		}
 		return b.vipState(last), nil
 	}
 	if want && last.state.settled(true) && len(last.others()) > 0 {
+		b.noteOthers(last.others())
 		return b.bothConverged(ctx, last, err)
 	}
 	return b.vipState(last), fmt.Errorf("verify nlb cluster %s (last seen: %s): %w", b.cluster, last, err)

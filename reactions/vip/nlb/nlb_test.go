@@ -374,3 +374,44 @@ func matches(pattern, s string) bool {
 	}
 	return s == "" || parts[len(parts)-1] == ""
 }
+
+// After an enable found another converged host it could not stop, the
+// next enable asks that host's agent first and does not start this host
+// while it cannot: a retry does not split the traffic again. force does.
+func TestRetryAfterBothConvergedDoesNotStartAgain(t *testing.T) {
+	b, dir := newFake(t, fakeNLB, "stopped", nil)
+	if err := os.WriteFile(filepath.Join(dir, "others"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	b.StopOthersWith(stopperFunc(func(ctx context.Context, id int) error {
+		asked++
+		return fmt.Errorf("node rm2: %w", reactions.ErrUnreachable)
+	}))
+	ctx := viptest.Context(t, 20*time.Second)
+	if err := b.Enable(ctx, false); err != nil {
+		t.Fatalf("Enable: %v", err)
+	}
+	if _, err := b.Verify(ctx, true); !errors.Is(err, ErrBothConverged) {
+		t.Fatalf("Verify = %v, want ErrBothConverged", err)
+	}
+	log := filepath.Join(dir, "argv.log")
+	if err := os.Remove(log); err != nil {
+		t.Fatal(err)
+	}
+
+	err := b.Enable(ctx, false)
+	if !errors.Is(err, ErrBothConverged) || !strings.Contains(err.Error(), "so this host is not started") {
+		t.Fatalf("second Enable = %v, want ErrBothConverged without a start", err)
+	}
+	if calls := viptest.Calls(t, log); len(calls) != 0 || asked != 2 {
+		t.Errorf("second Enable ran %q and asked the agent %d times; want nothing run and the agent asked again", calls, asked)
+	}
+
+	if err := b.Enable(ctx, true); err != nil {
+		t.Fatalf("forced Enable: %v", err)
+	}
+	if calls := viptest.Calls(t, log); len(calls) == 0 || calls[0][0] != "start" {
+		t.Errorf("forced Enable ran %q, want start first", calls)
+	}
+}
