@@ -109,6 +109,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 	if m.peers, err = newPeers(cfg); err != nil {
 		return nil, err
 	}
+	m.stopNLBPeersThrough(watchedPeers{m.peers, m.pair})
 	m.Engine = engine.New(engine.Config{
 		Node:          cfg.Node,
 		VIPs:          vips,

@@ -229,6 +229,11 @@ type VIPState struct {
 	// Detail is backend-specific and for people: the interface and
 	// addresses seen, the NLB port-rule state, a script's output.
 	Detail string `json:"detail,omitempty"`
+	// Holders is how many hosts take traffic for the VIP in the backend's
+	// own view of the cluster (NLB's converged hosts, this one included);
+	// 0 when the backend has no such view. It counts hosts whose agent is
+	// down, which no per-node observation can.
+	Holders int `json:"holders,omitempty"`
 }
 
 // Exec describes one run of an external program.

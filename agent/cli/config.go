@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -78,6 +79,7 @@ func checkConfig(c common, env Env) (*config.Config, error) {
 	// genesys`, which needs them; the agent does not.
 	probs := config.Problems(agent.Check(cfg))
 	probs = append(probs, agent.CheckTLS(cfg)...)
+	probs = append(probs, agent.Preflight(context.Background(), cfg)...) // each look is bounded
 	if err := agent.CheckExposure(cfg); err != nil {
 		probs = append(probs, err.Error())
 	}

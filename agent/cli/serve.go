@@ -40,6 +40,9 @@ func cmdServe(ctx context.Context, args []string, gargs map[string]string, env E
 	if probs := agent.CheckTLS(cfg); len(probs) > 0 {
 		return &ExitError{Code: ExitUsage, Err: config.Problems(probs)}
 	}
+	if probs := agent.Preflight(ctx, cfg); len(probs) > 0 {
+		return &ExitError{Code: ExitUsage, Err: config.Problems(probs)}
+	}
 	m, err := agent.Open(cfg, agent.Options{Stderr: env.Stderr})
 	if err != nil {
 		return err

@@ -178,7 +178,7 @@ func (c *Config) validateVIPs(p *Problems) {
 			if v.Backend == "netlink" || v.Backend == "ip" || v.Backend == "netsh" {
 				p.add(path+".interface", "required for the %s backend", v.Backend)
 			}
-		case !ValidInterface(v.Interface):
+		case !interfaceAllowed(v.Backend, v.Interface):
 			p.add(path+".interface", "%q has characters that are not allowed in an interface name", v.Interface)
 		default:
 			if why := interfaceRefused(v.Backend, v.Interface); why != "" {
@@ -210,9 +210,10 @@ func interfaceRefused(backend, name string) string {
 			return "is not a Linux interface name (at most 15 characters, no spaces, '/' or ':'; see `ip link`)"
 		}
 	case "netsh", "nlb":
-		// Windows refuses \ / : * ? " < > | in a connection name.
-		if strings.ContainsAny(name, `\/:*?"<>|`) {
-			return "is not a Windows connection name (no \\ / : * ? \" < > |; use the name `ipconfig /all` shows, e.g. \"Ethernet 2\")"
+		// Renaming a connection refuses \ / : ? " < > | (and '*', which
+		// Windows' own names such as "Local Area Connection* 12" have).
+		if strings.ContainsAny(name, `\/:?"<>|`) {
+			return "is not a Windows connection name (no \\ / : ? \" < > |; use the name `ipconfig /all` or `netsh interface show interface` shows, e.g. \"Ethernet 2\")"
 		}
 	}
 	return ""
@@ -491,5 +492,6 @@ func (c *Config) Warnings() []string {
 			w = append(w, fmt.Sprintf("nodes.%s.url: not set: steps on %s fail (%s has no url) until it is", name, name, name))
 		}
 	}
+	w = append(w, c.windowsWarnings()...)
 	return append(w, c.SecretProblems()...)
 }

@@ -530,6 +530,21 @@ func TestBuildRefusesIncompleteConfig(t *testing.T) {
 			`vips.rm-vip.backend: netlink runs on Linux, but genesys.install_dir "C:\\vipagent" is a Windows path ` +
 				"(use netsh or nlb, or a Linux install_dir such as /opt/vipagent)",
 		}},
+		{"member.N on the NLB adapter's subnet", nlbYAML, func(c *config.Config) {
+			n := c.Nodes["rm2"]
+			n.RMAddress = "192.0.2.12:9801"
+			c.Nodes["rm2"] = n
+		}, []string{
+			"nodes.rm2.rm_address: 192.0.2.12 is on the NLB adapter's subnet (vips.sip-vip.address 192.0.2.200/24): " +
+				"Genesys' NLB procedure forbids that NIC for member.N (in unicast mode the NLB adapters cannot reach each other); use rm2's private NIC",
+		}},
+		{"member.N is the VIP", netshYAML, func(c *config.Config) {
+			n := c.Nodes["rm1"]
+			n.RMAddress = "192.0.2.100:9801"
+			c.Nodes["rm1"] = n
+		}, []string{
+			"nodes.rm1.rm_address: 192.0.2.100 is the VIP (vips.rm-vip): RM's member.N must be rm1's private address, on the NIC without the VIP",
+		}},
 		{"windows backend, linux hosts", nlbYAML, func(c *config.Config) { c.Genesys.InstallDir = "/opt/vipagent" }, []string{
 			`vips.sip-vip.backend: nlb runs on Windows, but genesys.install_dir "/opt/vipagent" is a Linux path ` +
 				`(use netlink or ip, or a Windows install_dir such as C:\GCTI\vipagent)`,

@@ -165,7 +165,9 @@ func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force, release
 	}
 	sr.Before = &before
 	re, quick := b.(ReleasedEnabler)
-	if before.Present == want {
+	// A holder whose cluster shows other holders (NLB: another converged
+	// host) is not "already so" for an enable, which means this node only.
+	if before.Present == want && !(want && before.Holders > 1) {
 		sr.Outcome = reactions.OutcomeUnchanged
 		sr.After = &before
 		if want && released && quick {
