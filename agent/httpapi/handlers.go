@@ -64,7 +64,7 @@ func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{Key: req.ID, Source: src, Alarm: req.Alarm, GenesysArgs: req.GenesysArgs})
+	ev, dup, err := s.Engine.Submit(&reactions.Event{Key: req.ID, Source: src, Sender: CallerOf(r).ID, Alarm: req.Alarm, GenesysArgs: req.GenesysArgs})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -141,7 +141,9 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Engine.DryRun(r.Context(), orig))
 		return
 	}
-	ev, _, err := s.Engine.Submit(orig.Replay())
+	rep := orig.Replay()
+	rep.Sender = CallerOf(r).ID
+	ev, _, err := s.Engine.Submit(rep)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -303,7 +305,7 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	}
 	step := reactions.Step{Action: action, VIP: name, Node: s.Config.Node, Force: req.Force, Released: req.Released, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond}
 	ev, dup, err := s.Engine.Submit(&reactions.Event{
-		Key: req.ID, Source: src, Alarm: a, Origin: req.Origin, Deadline: req.Deadline, IntentAt: req.IntentAt,
+		Key: req.ID, Source: src, Sender: CallerOf(r).ID, Alarm: a, Origin: req.Origin, Deadline: req.Deadline, IntentAt: req.IntentAt,
 		Plan: &reactions.Plan{Reaction: "manual-" + string(action), Steps: []reactions.Step{step}},
 	})
 	if err != nil {
@@ -350,7 +352,7 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 	if len(req.ExtraArgs) > 0 {
 		a.Labels["args"] = strings.Join(req.ExtraArgs, " ")
 	}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{Source: reactions.SourceFailover, Alarm: a, Plan: &plan, GenesysArgs: req.GenesysArgs})
+	ev, dup, err := s.Engine.Submit(&reactions.Event{Source: reactions.SourceFailover, Sender: CallerOf(r).ID, Alarm: a, Plan: &plan, GenesysArgs: req.GenesysArgs})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -226,7 +226,7 @@ func checkRecovery(t *testing.T, f fixture, j *Journal, rec *Recovery, damaged [
 		t.Errorf("new event reuses ID %s", ev.ID)
 	}
 	for _, old := range got {
-		if prev, dup, err := j.Accept(&reactions.Event{Key: old.Key}); err != nil || !dup || prev.ID != old.ID {
+		if prev, dup, err := j.Accept(&reactions.Event{Key: old.Key, Alarm: old.Alarm}); err != nil || !dup || prev.ID != old.ID {
 			t.Errorf("key %s after recovery: %v %v %v", old.Key, prev, dup, err)
 		}
 	}

@@ -189,8 +189,11 @@ func CheckKey(k string) error {
 }
 
 // Accept stores a new event durably and returns it with its ID. When the
-// event carries an idempotency key already seen, nothing is stored and the
-// earlier event comes back with duplicate set.
+// event carries an idempotency key already seen in its scope (door and
+// sender), nothing is stored and the earlier event comes back with
+// duplicate set if the event repeats it (reactions.Event.Repeats); if it
+// asks for something else, the error is a reactions.ErrConflict naming the
+// earlier event.
 func (j *Journal) Accept(ev *reactions.Event) (stored *reactions.Event, duplicate bool, err error) {
 	if err := CheckKey(ev.Key); err != nil {
 		return nil, false, err
@@ -202,6 +205,9 @@ func (j *Journal) Accept(ev *reactions.Event) (stored *reactions.Event, duplicat
 	err = j.group(func(tx *bolt.Tx) error {
 		out, dup = nil, false
 		if prev, err := keyed(tx, ev); err != nil || prev != nil {
+			if err == nil && !ev.Repeats(prev) {
+				return keyConflict(ev, prev)
+			}
 			out, dup = prev, prev != nil
 			return err
 		}

@@ -3,6 +3,7 @@ package journal
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,9 +31,12 @@ func TestAcceptAndDuplicateKeys(t *testing.T) {
 	if err != nil || dup || a.ID == "" || a.Status != reactions.StatusAccepted {
 		t.Fatalf("first accept: %+v %v %v", a, dup, err)
 	}
-	b, dup, err := j.Accept(&reactions.Event{Key: "k", Alarm: reactions.Alarm{Condition: "other"}})
-	if err != nil || !dup || b.ID != a.ID || b.Alarm.Condition != "c" {
+	b, dup, err := j.Accept(&reactions.Event{Key: "k", Alarm: reactions.Alarm{Condition: "c", Text: "retried"}})
+	if err != nil || !dup || b.ID != a.ID || b.Alarm.Text != "" {
 		t.Errorf("repeat key: %+v %v %v", b, dup, err)
+	}
+	if _, _, err := j.Accept(&reactions.Event{Key: "k", Alarm: reactions.Alarm{Condition: "other"}}); !errors.Is(err, reactions.ErrConflict) || !strings.Contains(err.Error(), a.ID) {
+		t.Errorf("same key, another alarm: %v; want a conflict naming %s", err, a.ID)
 	}
 	c, dup, err := j.Accept(&reactions.Event{Alarm: reactions.Alarm{Condition: "c"}})
 	if err != nil || dup || c.ID == a.ID {
@@ -66,7 +70,7 @@ func TestSurvivesReopenAndLocks(t *testing.T) {
 	if err != nil || got.Alarm.Condition != "c" {
 		t.Fatalf("after reopen: %+v %v", got, err)
 	}
-	if _, dup, _ := j2.Accept(&reactions.Event{Key: "k1"}); !dup {
+	if _, dup, _ := j2.Accept(&reactions.Event{Key: "k1", Alarm: reactions.Alarm{Condition: "c"}}); !dup {
 		t.Error("idempotency key forgotten across reopen")
 	}
 	un, err := j2.Unfinished()
