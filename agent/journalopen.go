@@ -22,7 +22,7 @@ import (
 // caller first waits for it; otherwise Open returns journal.ErrLocked.
 func (m *Main) openJournal(o Options) error {
 	path := filepath.Join(m.Config.DataDir, "journal.db")
-	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node}
+	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node, MaxBytes: m.Config.JournalMaxBytes()}
 	err := os.MkdirAll(m.Config.DataDir, 0o750)
 	if err == nil {
 		m.Journal, m.Recovery, err = journal.OpenOrRecover(path, opts)

@@ -36,8 +36,9 @@ var (
 	bucketOutbox = []byte("outbox")  // seq -> Report JSON
 	bucketRIDs   = []byte("reports") // report ID -> outbox seq
 	bucketIntent = []byte("intents") // VIP name -> latest VIPIntent JSON
+	bucketHealth = []byte("health")  // the readiness probe's write (see Health)
 
-	allBuckets = [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent, bucketSigs, bucketSigsExpiry, bucketSigFloor}
+	allBuckets = [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent, bucketSigs, bucketSigsExpiry, bucketSigFloor, bucketHealth}
 )
 
 // ErrLocked is returned by Open when another process holds the journal.
@@ -52,6 +53,8 @@ type Options struct {
 	Node string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MaxBytes is the file's byte budget (see budget.go); 0 means none.
+	MaxBytes int64
 }
 
 // Journal is an open journal file.
@@ -60,10 +63,19 @@ type Journal struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
+	// dbMu guards db, which a compaction replaces; wmu keeps writers out
+	// while it copies.
+	dbMu sync.RWMutex
+	wmu  sync.Mutex
 	db   *bolt.DB
-	node string
-	now  func() time.Time
-	path string
+
+	node        string
+	now         func() time.Time
+	path        string
+	lockTimeout time.Duration
+
+	budget budget
+	health health
 }
 
 // Open opens (creating if needed) the journal at path. An existing file is
@@ -109,9 +121,11 @@ func Open(path string, o Options) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	j := &Journal{db: db, node: o.Node, now: o.Now, path: path,
+	j := &Journal{db: db, node: o.Node, now: o.Now, path: path, lockTimeout: o.LockTimeout,
 		commits: make(chan *commitReq, 1024), done: make(chan struct{})}
+	j.budget.init(o.MaxBytes)
 	go j.committer()
+	go j.trimmer()
 	return j, nil
 }
 
@@ -141,7 +155,24 @@ func openBolt(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
 		// of it, or a salvage of this very file would find it held.
 		file.Close()
 	}
+	if err == nil && replaced(file, path) {
+		// A compaction replaced the file between our open and our lock
+		// (see Compact): what we hold is the old one, no longer the
+		// journal. Open the new one.
+		db.Close()
+		return openBolt(path, lockTimeout)
+	}
 	return db, err
+}
+
+// replaced reports whether the file at path is no longer f.
+func replaced(f *os.File, path string) bool {
+	held, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	cur, err := os.Stat(path)
+	return err == nil && !os.SameFile(held, cur)
 }
 
 func createBuckets(tx *bolt.Tx) error {
@@ -157,18 +188,41 @@ func createBuckets(tx *bolt.Tx) error {
 // fault in bbolt) comes back as a *DamageError instead of killing the
 // process.
 func (j *Journal) view(fn func(*bolt.Tx) error) error {
+	j.dbMu.RLock()
+	defer j.dbMu.RUnlock()
 	return guard(j.path, "read", func() error { return j.db.View(fn) })
 }
 
-// update runs a write transaction, guarded like view.
+// update runs a write transaction, guarded like view. A failure of the
+// commit itself (not of fn) is remembered for Health.
 func (j *Journal) update(fn func(*bolt.Tx) error) error {
-	return guard(j.path, "commit", func() error { return j.db.Update(fn) })
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	j.dbMu.RLock()
+	defer j.dbMu.RUnlock()
+	var fnErr error
+	err := guard(j.path, "commit", func() error {
+		return j.db.Update(func(tx *bolt.Tx) error {
+			fnErr = fn(tx)
+			return fnErr
+		})
+	})
+	if fnErr == nil {
+		j.noteCommit(err)
+	}
+	return err
 }
 
 // Close closes the file; everything committed is on disk already.
 func (j *Journal) Close() error {
-	j.closeOnce.Do(func() { close(j.commits) })
+	j.closeOnce.Do(func() {
+		close(j.commits)
+		close(j.budget.stop)
+	})
 	<-j.done
+	<-j.budget.stopped
+	j.dbMu.Lock()
+	defer j.dbMu.Unlock()
 	return j.db.Close()
 }
 
@@ -465,20 +519,37 @@ func (j *Journal) Stats() (Stats, error) {
 	return s, err
 }
 
-// Ping checks that the journal can be read; it backs /readyz.
+// Ping checks that the journal can be read and commit; it backs /readyz
+// (see Health).
 func (j *Journal) Ping() error {
-	return j.view(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketEvents) == nil {
 			return errors.New("journal has no events bucket")
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return j.Health()
 }
 
 // Prune deletes final events older than age, and the oldest final events
-// beyond keep. Events with undelivered reports are kept.
+// beyond keep, then keeps the journal within its byte budget (Trim).
+// Events with undelivered reports are kept.
 func (j *Journal) Prune(age time.Duration, keep int) (int, error) {
-	cutoff := j.now().Add(-age)
+	n, err := j.prune(j.now().Add(-age), keep)
+	if err != nil {
+		return n, err
+	}
+	t, err := j.Trim()
+	return n + t.Pruned, err
+}
+
+// prune deletes final events received before cutoff, and the oldest final
+// events beyond keep, except those with undelivered reports; reports
+// older than cutoff go too.
+func (j *Journal) prune(cutoff time.Time, keep int) (int, error) {
 	var pruned int
 	err := j.update(func(tx *bolt.Tx) error {
 		pending := map[string]bool{}
@@ -528,6 +599,9 @@ func (j *Journal) Prune(age time.Duration, keep int) (int, error) {
 			}
 		}
 		pruned = len(doomed)
+		if cutoff.IsZero() {
+			return nil
+		}
 		return pruneReports(tx, cutoff)
 	})
 	if err != nil {
