@@ -72,32 +72,6 @@ func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 	s.respondEvent(w, r, ev, dup, wait)
 }
 
-func (s *server) handleListEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := journal.Filter{Status: reactions.Status(q.Get("status"))}
-	if f.Status != "" && !f.Status.Valid() {
-		s.writeError(w, r, reactions.Invalid("status: unknown status %q", f.Status))
-		return
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			s.writeError(w, r, reactions.Invalid("limit: must be a number from 1 to 1000"))
-			return
-		}
-		f.Limit = n
-	}
-	evs, err := s.Journal.List(f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if evs == nil {
-		evs = []*reactions.Event{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
-}
-
 func (s *server) handleGetEvent(w http.ResponseWriter, r *http.Request) {
 	ev, err := s.Journal.Get(chi.URLParam(r, "id"))
 	if err != nil {

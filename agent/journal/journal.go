@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -449,34 +450,116 @@ func (j *Journal) LastIntents() (map[string]reactions.VIPIntent, error) {
 	return out, err
 }
 
-// Filter narrows List.
+// Filter narrows List and Page.
 type Filter struct {
 	Status reactions.Status
 	// Limit caps the number of events; 0 means 100.
 	Limit int
+	// Cursor continues a listing where an earlier page stopped (its
+	// Next); "" starts with the newest event.
+	Cursor string
+	// MaxScan bounds how many events a page with a status filter looks
+	// at; 0 means MaxScan.
+	MaxScan int
 }
 
-// List returns events newest first.
-func (j *Journal) List(f Filter) ([]*reactions.Event, error) {
+// MaxScan is how many events one page looks at by default when it
+// filters by status: a filter that matches little costs a bounded scan
+// per page, and the page's cursor goes on from where the scan stopped.
+const MaxScan = 10000
+
+// Page is one page of a listing, newest first.
+type Page struct {
+	// Events are as journaled (JSON).
+	Events []json.RawMessage
+	// Next continues the listing; "" when it is complete.
+	Next string
+	// Scanned counts the events the page looked at.
+	Scanned int
+}
+
+// Page returns the events f selects, newest first, as journaled: a status
+// filter is matched on the raw bytes first and decodes only the status,
+// so that a page never decodes more than it returns.
+func (j *Journal) Page(f Filter) (Page, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	var out []*reactions.Event
+	if f.MaxScan <= 0 {
+		f.MaxScan = MaxScan
+	}
+	var from uint64
+	if f.Cursor != "" {
+		n, err := strconv.ParseUint(f.Cursor, 10, 64)
+		if err != nil || n == 0 {
+			return Page{}, reactions.Invalid("cursor: %q is not a cursor of an earlier page", shorten(f.Cursor, 40))
+		}
+		from = n
+	}
+	var needle []byte
+	if f.Status != "" {
+		needle = []byte(`"status":"` + string(f.Status) + `"`)
+	}
+	var p Page
 	err := j.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
-		for k, v := c.Last(); k != nil && len(out) < f.Limit; k, v = c.Prev() {
-			var ev reactions.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode event %x: %w", k, err)
+		var k, v []byte
+		if from == 0 {
+			k, v = c.Last()
+		} else if k, _ = c.Seek(u64(from)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil; k, v = c.Prev() {
+			if len(p.Events) == f.Limit || (needle != nil && p.Scanned == f.MaxScan) {
+				p.Next = strconv.FormatUint(binary.BigEndian.Uint64(k)+1, 10)
+				return nil
 			}
-			if f.Status != "" && ev.Status != f.Status {
-				continue
+			p.Scanned++
+			if needle != nil {
+				if !bytes.Contains(v, needle) {
+					continue
+				}
+				var st struct {
+					Status reactions.Status `json:"status"`
+				}
+				if err := json.Unmarshal(v, &st); err != nil {
+					return fmt.Errorf("decode event %x: %w", k, err)
+				}
+				if st.Status != f.Status {
+					continue
+				}
 			}
-			out = append(out, &ev)
+			p.Events = append(p.Events, bytes.Clone(v))
 		}
 		return nil
 	})
-	return out, err
+	return p, err
+}
+
+// List returns the events of one page, decoded.
+func (j *Journal) List(f Filter) ([]*reactions.Event, error) {
+	p, err := j.Page(f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*reactions.Event, 0, len(p.Events))
+	for _, raw := range p.Events {
+		var ev reactions.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode event: %w", err)
+		}
+		out = append(out, &ev)
+	}
+	return out, nil
+}
+
+func shorten(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // Unfinished returns the events that were accepted but have no final
