@@ -743,3 +743,9 @@ func wrapStorage(err error) error {
 	}
 	return fmt.Errorf("%w: %v", reactions.ErrUnavailable, err)
 }
+
+// FileName is the journal's file in its data directory.
+const FileName = "journal.db"
+
+// PathIn is the journal's file in the data directory dir.
+func PathIn(dir string) string { return filepath.Join(dir, FileName) }
