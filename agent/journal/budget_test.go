@@ -90,6 +90,9 @@ func TestBudgetBoundsTheFile(t *testing.T) {
 // key and sequence, and leaves a journal that takes new events; a second
 // process opening the journal meanwhile never gets it.
 func TestCompactReturnsSpace(t *testing.T) {
+	if !compactWhileOpen {
+		t.Skip("this system cannot replace an open file: the budget is kept by pruning alone")
+	}
 	path := filepath.Join(t.TempDir(), "j.db")
 	j := open(t, path, Options{})
 	var keep []*reactions.Event

@@ -630,8 +630,8 @@ func (j *Journal) Prune(age time.Duration, keep int) (int, error) {
 }
 
 // prune deletes final events received before cutoff, and the oldest final
-// events beyond keep, except those with undelivered reports; reports
-// older than cutoff go too.
+// events beyond keep, except those with undelivered reports; finished
+// reports done before cutoff or of a pruned event go too.
 func (j *Journal) prune(cutoff time.Time, keep int) (int, error) {
 	var pruned int
 	err := j.update(func(tx *bolt.Tx) error {
@@ -682,10 +682,11 @@ func (j *Journal) prune(cutoff time.Time, keep int) (int, error) {
 			}
 		}
 		pruned = len(doomed)
-		if cutoff.IsZero() {
-			return nil
+		gone := make(map[string]bool, len(doomedIDs))
+		for _, ev := range doomedIDs {
+			gone[ev.ID] = true
 		}
-		return pruneReports(tx, cutoff)
+		return pruneReports(tx, cutoff, gone)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("journal prune: %w", wrapStorage(err))

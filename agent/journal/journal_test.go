@@ -202,3 +202,37 @@ func TestUpdateAsyncCommitsBeforeLaterWrites(t *testing.T) {
 		}
 	}
 }
+
+// A finished report goes with its event when the event is pruned, even
+// when it was delivered too recently for the age rule: the outbox cannot
+// outgrow the events it reports on.
+func TestPruneTakesThePrunedEventsFinishedReports(t *testing.T) {
+	j := open(t, filepath.Join(t.TempDir(), "j.db"), Options{})
+	var reports []Report
+	for _, c := range []string{"a", "b"} {
+		ev, _, _ := j.Accept(&reactions.Event{ReceivedAt: time.Now(), Alarm: reactions.Alarm{Condition: c}})
+		ev.Status = reactions.StatusSucceeded
+		rep := Report{ID: ev.ID + "/x", EventID: ev.ID, Target: "x", Body: []byte(`{}`)}
+		if err := j.FinishWithReports(ev, []Report{rep}); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := j.GetReport(rep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored.State, stored.DoneAt = ReportDelivered, time.Now()
+		if err := j.SaveReport(stored); err != nil {
+			t.Fatal(err)
+		}
+		reports = append(reports, stored)
+	}
+	if n, err := j.Prune(24*time.Hour, 1); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want the older event pruned", n, err)
+	}
+	if _, err := j.GetReport(reports[0].ID); !errors.Is(err, reactions.ErrNotFound) {
+		t.Errorf("the pruned event's delivered report: %v; want it pruned", err)
+	}
+	if _, err := j.GetReport(reports[1].ID); err != nil {
+		t.Errorf("the kept event's report: %v", err)
+	}
+}

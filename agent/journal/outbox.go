@@ -169,8 +169,9 @@ func (j *Journal) SaveReport(r Report) error {
 }
 
 // pruneReports deletes delivered, rejected and expired reports finished
-// before cutoff; pending ones are never pruned.
-func pruneReports(tx *bolt.Tx, cutoff time.Time) error {
+// before cutoff or of an event pruned (gone); pending ones are never
+// pruned.
+func pruneReports(tx *bolt.Tx, cutoff time.Time, gone map[string]bool) error {
 	b := tx.Bucket(bucketOutbox)
 	var doomed []Report
 	if err := b.ForEach(func(_, v []byte) error {
@@ -178,7 +179,7 @@ func pruneReports(tx *bolt.Tx, cutoff time.Time) error {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
-		if r.State != ReportPending && r.DoneAt.Before(cutoff) {
+		if r.State != ReportPending && (r.DoneAt.Before(cutoff) || gone[r.EventID]) {
 			doomed = append(doomed, r)
 		}
 		return nil
