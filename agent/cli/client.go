@@ -486,8 +486,7 @@ func apiError(code int, body []byte) error {
 	}
 	ec := ExitFailed
 	switch {
-	case code == http.StatusBadRequest || code == http.StatusNotFound || code == http.StatusUnsupportedMediaType || code == http.StatusRequestEntityTooLarge,
-		code == http.StatusConflict: // without a result: an id already used for another alarm
+	case code == http.StatusBadRequest || code == http.StatusNotFound || code == http.StatusUnsupportedMediaType || code == http.StatusRequestEntityTooLarge:
 		ec = ExitUsage
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		ec = ExitUsage
