@@ -21,8 +21,8 @@ import (
 // command running in-process) and may be running the same alarm, so the
 // caller first waits for it; otherwise Open returns journal.ErrLocked.
 func (m *Main) openJournal(o Options) error {
-	path := filepath.Join(m.Config.DataDir, "journal.db")
-	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node}
+	path := journal.PathIn(m.Config.DataDir)
+	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node, MaxBytes: m.Config.JournalMaxBytes()}
 	err := os.MkdirAll(m.Config.DataDir, 0o750)
 	if err == nil {
 		m.Journal, m.Recovery, err = journal.OpenOrRecover(path, opts)
@@ -43,7 +43,7 @@ func (m *Main) openJournal(o Options) error {
 		if derr != nil {
 			continue
 		}
-		j, jerr := journal.Open(filepath.Join(dir, "journal.db"), opts)
+		j, jerr := journal.Open(journal.PathIn(dir), opts)
 		if jerr != nil {
 			os.RemoveAll(dir)
 			continue

@@ -15,6 +15,9 @@ func (ev *Event) Check(callbackHosts []string) error {
 	if err := checkGenesysArgs(ev.GenesysArgs); err != nil {
 		return err
 	}
+	if err := ev.checkSize(); err != nil {
+		return err
+	}
 	if len(ev.Origin) > maxField {
 		return Invalid("origin: longer than %d characters", maxField)
 	}

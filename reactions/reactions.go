@@ -125,10 +125,15 @@ func (s Status) Valid() bool {
 
 // Event is an accepted alarm (or manual action) as the journal keeps it.
 type Event struct {
-	ID         string    `json:"id"`
-	Key        string    `json:"key,omitempty"` // idempotency key
-	Node       string    `json:"node"`          // the node that accepted it
-	Source     Source    `json:"source"`
+	ID     string `json:"id"`
+	Key    string `json:"key,omitempty"` // idempotency key
+	Node   string `json:"node"`          // the node that accepted it
+	Source Source `json:"source"`
+	// Sender names the credential the event came with
+	// (httpapi.Caller.ID: "token:<name>", "webhook", "open", "local:...");
+	// empty for the agent's own events. Idempotency keys are scoped by it
+	// (see KeyScope).
+	Sender     string    `json:"sender,omitempty"`
 	Alarm      Alarm     `json:"alarm"`
 	ReceivedAt time.Time `json:"received_at"`
 	// Plan is set for manual and peer actions, which carry their steps with

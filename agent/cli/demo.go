@@ -78,7 +78,7 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	say("The same alarm again (same id): answered from the journal, nothing runs")
-	if _, err := fire(map[string]any{"condition": "RM1_Stopped", "id": "scs-1"}); err != nil {
+	if _, err := fire(map[string]any{"condition": "RM1_Stopped", "id": "scs-1", "host": "rm1", "application": "RM_1"}); err != nil {
 		return err
 	}
 	say("RM1 dies before anyone restarted it: the VIP is already gone, so the step is unchanged")

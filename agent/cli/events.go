@@ -2,9 +2,10 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/reactions"
@@ -14,7 +15,8 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	var c common
 	fs := newFlags("events", env, &c)
 	status := fs.String("status", "", "only events with this status")
-	limit := fs.Int("limit", 20, "how many events")
+	limit := fs.Int("limit", 20, "how many events, newest first (the agent's pages are followed)")
+	cursor := fs.String("cursor", "", "go on from where an earlier listing stopped")
 	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
@@ -23,7 +25,10 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 		return subcommandError("events", first(pos), "list", "show")
 	}
 	if (pos[0] == "list" && len(pos) != 1) || (pos[0] == "show" && len(pos) != 2) {
-		return exitf(ExitUsage, "usage: vipagent events list [--status S] [--limit N] | events show ID")
+		return exitf(ExitUsage, "usage: vipagent events list [--status S] [--limit N] [--cursor C] | events show ID")
+	}
+	if *limit < 1 {
+		return exitf(ExitUsage, "events: --limit must be at least 1")
 	}
 	cl, err := newClient(c, env, 0, config.RoleRead, config.RoleAdmin)
 	if err != nil {
@@ -38,16 +43,28 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 		printEvent(env.Stdout, &ev)
 		return nil
 	}
-	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	q := url.Values{}
 	if *status != "" {
 		q.Set("status", *status)
 	}
-	var list struct {
-		Events []reactions.Event `json:"events"`
+	if *cursor != "" {
+		q.Set("cursor", *cursor)
 	}
-	if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/events?"+q.Encode(), nil, &list); err != nil || printed {
+	items, next, printed, err := cl.listPages(ctx, "/v1/events", "events", q, *limit)
+	if err != nil || printed {
 		return err
 	}
+	var list struct{ Events []reactions.Event }
+	for _, raw := range items {
+		var ev reactions.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("decode event: %w", err)
+		}
+		list.Events = append(list.Events, ev)
+	}
 	printEventList(env.Stdout, list.Events)
+	if next != "" {
+		fmt.Fprintf(env.Stdout, "more: vipagent events list --cursor %s\n", safe(next))
+	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
@@ -38,7 +37,7 @@ func cmdJournal(args []string, env Env) error {
 		}
 		dir = cfg.DataDir
 	}
-	path := filepath.Join(dir, "journal.db")
+	path := journal.PathIn(dir)
 	if pos[0] == "salvage" {
 		st, err := journal.Salvage(*from, path, journal.SalvageOptions{})
 		switch {

@@ -53,6 +53,7 @@ type Config struct {
 	Genesys       Genesys      `yaml:"genesys"`
 	Alertmanager  Alertmanager `yaml:"alertmanager"`
 	Log           Log          `yaml:"log"`
+	Journal       Journal      `yaml:"journal"`
 	// StepTimeout bounds a step that sets no timeout of its own.
 	StepTimeout Duration `yaml:"step_timeout"`
 

@@ -36,7 +36,7 @@ func (s *server) handleAlertmanager(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := alertmanager.Response{Events: []alertmanager.EventRef{}, Ignored: ignored, Truncated: msg.TruncatedAlerts}
 	for _, p := range alarms {
-		ev, dup, err := s.Engine.Submit(&reactions.Event{Key: p.Alarm.ID, Source: reactions.SourceAlertmanager, Alarm: p.Alarm})
+		ev, dup, err := s.Engine.Submit(&reactions.Event{Key: p.Alarm.ID, Source: reactions.SourceAlertmanager, Sender: CallerOf(r).ID, Alarm: p.Alarm})
 		if err != nil {
 			s.writeError(w, r, fmt.Errorf("journal alert %s: %w", p.Fingerprint, err))
 			return

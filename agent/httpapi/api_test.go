@@ -187,7 +187,7 @@ func TestPostAlarmWaitsForResult(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 	// The same key again: answered from the journal, nothing runs.
-	code, _, body = a.postJSON("/v1/alarms", map[string]any{"id": "k1", "condition": "RM1_Stopped"})
+	code, _, body = a.postJSON("/v1/alarms", map[string]any{"id": "k1", "condition": "RM1_Stopped", "host": "rm1", "labels": map[string]string{"site": "par"}, "text": "retried"})
 	dup := decode[reactions.Result](t, body)
 	if code != http.StatusOK || !dup.Duplicate || dup.EventID != res.EventID {
 		t.Errorf("repeat: %d %+v", code, dup)

@@ -64,38 +64,12 @@ func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{Key: req.ID, Source: src, Alarm: req.Alarm, GenesysArgs: req.GenesysArgs})
+	ev, dup, err := s.Engine.Submit(&reactions.Event{Key: req.ID, Source: src, Sender: CallerOf(r).ID, Alarm: req.Alarm, GenesysArgs: req.GenesysArgs})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.respondEvent(w, r, ev, dup, wait)
-}
-
-func (s *server) handleListEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := journal.Filter{Status: reactions.Status(q.Get("status"))}
-	if f.Status != "" && !f.Status.Valid() {
-		s.writeError(w, r, reactions.Invalid("status: unknown status %q", f.Status))
-		return
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			s.writeError(w, r, reactions.Invalid("limit: must be a number from 1 to 1000"))
-			return
-		}
-		f.Limit = n
-	}
-	evs, err := s.Journal.List(f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if evs == nil {
-		evs = []*reactions.Event{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
 }
 
 func (s *server) handleGetEvent(w http.ResponseWriter, r *http.Request) {
@@ -141,7 +115,9 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Engine.DryRun(r.Context(), orig))
 		return
 	}
-	ev, _, err := s.Engine.Submit(orig.Replay())
+	rep := orig.Replay()
+	rep.Sender = CallerOf(r).ID
+	ev, _, err := s.Engine.Submit(rep)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -303,7 +279,7 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	}
 	step := reactions.Step{Action: action, VIP: name, Node: s.Config.Node, Force: req.Force, Released: req.Released, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond}
 	ev, dup, err := s.Engine.Submit(&reactions.Event{
-		Key: req.ID, Source: src, Alarm: a, Origin: req.Origin, Deadline: req.Deadline, IntentAt: req.IntentAt,
+		Key: req.ID, Source: src, Sender: CallerOf(r).ID, Alarm: a, Origin: req.Origin, Deadline: req.Deadline, IntentAt: req.IntentAt,
 		Plan: &reactions.Plan{Reaction: "manual-" + string(action), Steps: []reactions.Step{step}},
 	})
 	if err != nil {
@@ -350,7 +326,7 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 	if len(req.ExtraArgs) > 0 {
 		a.Labels["args"] = strings.Join(req.ExtraArgs, " ")
 	}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{Source: reactions.SourceFailover, Alarm: a, Plan: &plan, GenesysArgs: req.GenesysArgs})
+	ev, dup, err := s.Engine.Submit(&reactions.Event{Source: reactions.SourceFailover, Sender: CallerOf(r).ID, Alarm: a, Plan: &plan, GenesysArgs: req.GenesysArgs})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -38,7 +38,7 @@ func (s *server) routeTable() []Route {
 		{Method: get, Pattern: "/healthz", Role: RoleOpen, AnyQuery: true, handler: s.handleHealthz},
 		{Method: get, Pattern: "/readyz", Role: RoleOpen, AnyQuery: true, handler: s.handleReadyz},
 		{Method: post, Pattern: "/v1/alarms", Role: config.RoleTrigger, Query: []string{"wait", "source"}, handler: s.handlePostAlarm},
-		{Method: get, Pattern: "/v1/events", Role: config.RoleRead, Query: []string{"status", "limit"}, handler: s.handleListEvents},
+		{Method: get, Pattern: "/v1/events", Role: config.RoleRead, Query: []string{"status", "limit", "cursor"}, handler: s.handleListEvents},
 		{Method: get, Pattern: "/v1/events/{id}", Role: config.RoleRead, handler: s.handleGetEvent},
 		// Trigger at the door; the handler asks for admin when the event
 		// replayed needed it (reactions.Event.NeedsAdmin).
@@ -57,7 +57,7 @@ func (s *server) routeTable() []Route {
 	}
 	if s.Reports != nil {
 		rs = append(rs,
-			Route{Method: get, Pattern: "/v1/reports", Role: config.RoleRead, Query: []string{"state", "limit"}, handler: s.handleListReports},
+			Route{Method: get, Pattern: "/v1/reports", Role: config.RoleRead, Query: []string{"state", "limit", "cursor"}, handler: s.handleListReports},
 			Route{Method: post, Pattern: "/v1/reports/{id}/retry", Role: config.RoleAdmin, handler: s.handleRetryReport})
 	}
 	return rs

@@ -45,7 +45,7 @@ type Deps struct {
 
 // Reports is the report outbox as the API sees it.
 type Reports interface {
-	List(state string, limit int) ([]report.View, error)
+	Page(state string, limit int, cursor string) ([]report.View, string, error)
 	Retry(id string) (journal.Report, error)
 }
 

@@ -115,7 +115,7 @@ func (j *Journal) PruneSignatures() error {
 // SignatureCount is how many signatures the anti-replay memory holds.
 func (j *Journal) SignatureCount() (int, error) {
 	n := 0
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketSigs); b != nil {
 			n = b.Stats().KeyN
 		}

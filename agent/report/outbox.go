@@ -536,21 +536,22 @@ func ViewOf(r journal.Report) View {
 // States are the report states a listing may filter on.
 var States = []string{journal.ReportPending, journal.ReportDelivered, journal.ReportRejected, journal.ReportExpired}
 
-// List returns up to limit reports, newest first, only those in state
-// when it is set.
-func (o *Outbox) List(state string, limit int) ([]View, error) {
+// Page returns one page of reports, newest first: up to limit, only
+// those in state when it is set, from where an earlier page's next
+// stopped; next is "" when the listing is complete.
+func (o *Outbox) Page(state string, limit int, cursor string) (views []View, next string, err error) {
 	if state != "" && !validState(state) {
-		return nil, reactions.Invalid("state: must be one of %s", strings.Join(States, ", "))
+		return nil, "", reactions.Invalid("state: must be one of %s", strings.Join(States, ", "))
 	}
-	rs, err := o.j.Reports(journal.ReportFilter{State: state, Limit: limit, NewestFirst: true})
+	rs, next, err := o.j.ReportPage(state, limit, cursor)
 	if err != nil {
-		return nil, fmt.Errorf("list reports: %w", err)
+		return nil, "", fmt.Errorf("list reports: %w", err)
 	}
-	out := make([]View, 0, len(rs))
+	views = make([]View, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, ViewOf(r))
+		views = append(views, ViewOf(r))
 	}
-	return out, nil
+	return views, next, nil
 }
 
 func validState(s string) bool {
