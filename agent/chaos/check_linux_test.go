@@ -18,7 +18,8 @@ import (
 // check verifies invariants (a), (b), (c) and (e) on the settled pair.
 func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 	now := time.Now()
-	// (a) exactly one holder, one the schedule's intents allow.
+	// (a) exactly one holder, one the schedule's intents allow, or none
+	// when they allow it (released on both nodes: INIT on both).
 	want := expectedHolders(s, initial)
 	for node := range want {
 		rep.expected = append(rep.expected, node)
@@ -26,6 +27,7 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 	slices.Sort(rep.expected)
 	rep.holders = c.holders()
 	switch {
+	case len(rep.holders) == 0 && want[none]:
 	case len(rep.holders) != 1:
 		rep.violate("a", "the VIP is on %d nodes %v once settled, want exactly one of %v", len(rep.holders), rep.holders, rep.expected)
 	case !want[rep.holders[0]]:

@@ -7,8 +7,9 @@
 // Each schedule is checked by invariants once things have settled, never
 // by expected timings:
 //
-//	(a) exactly one node holds the VIP, one the schedule's intents allow
-//	    (see expectedHolders for the rule);
+//	(a) exactly one node holds the VIP, one the schedule's intents allow,
+//	    or none when they released it on both nodes (see expectedHolders
+//	    for the rule);
 //	(b) the client's neighbour entry points at that node, and it answers;
 //	(c) every event on both journals is final, none ran twice, none that
 //	    an operation was answered with is missing, and no peer acted after
