@@ -59,7 +59,7 @@ vips:
   rm-vip:
     address: 192.0.2.100/24
     interface: vip0
-    backend: netlink
+    %[8]s
     owner: rm1
     auto_fix: true
     timeout: 3s
@@ -116,11 +116,14 @@ type cluster struct {
 	// tmpfsNode's data dir is a small tmpfs at tmpfs.
 	tmpfsNode string
 	tmpfs     string
+	// win is the Windows host model the VIP's backend runs against, nil
+	// on the netlink backend.
+	win *winLab
 }
 
 // newCluster builds the lab and starts everything but the agents; every
 // part is removed when the (sub)test ends.
-func newCluster(t *testing.T, bin, tmpfsNode string) *cluster {
+func newCluster(t *testing.T, bin, tmpfsNode string, opts labOptions, seed uint64) *cluster {
 	lab := viptest.Up(t)
 	tok := make([]byte, 16)
 	rand.Read(tok)
@@ -130,6 +133,11 @@ func newCluster(t *testing.T, bin, tmpfsNode string) *cluster {
 	}
 	c.nodes["rm1"] = &node{name: "rm1", peer: "rm2", member: 1, lab: lab.RM1, ip: lab.RM1.Addr4.Addr().String()}
 	c.nodes["rm2"] = &node{name: "rm2", peer: "rm1", member: 2, lab: lab.RM2, ip: lab.RM2.Addr4.Addr().String()}
+	if windows(opts.backend) {
+		c.win = newWinLab(t, opts.winfake, opts.backend, c.dir, seed, opts.scale)
+		c.win.mirror(lab, c.nodes)
+		t.Cleanup(func() { c.win.Close() })
+	}
 
 	// The harness reaches the agents from the client's namespace, as SCS
 	// would from the network.
@@ -160,7 +168,11 @@ func newCluster(t *testing.T, bin, tmpfsNode string) *cluster {
 		}
 		n.cfg = filepath.Join(c.dir, name, "vipagent.yaml")
 		peer := c.nodes[n.peer]
-		body := fmt.Sprintf(agentConfig, name, n.ip, n.data, c.token, n.member, peer.name, peer.member)
+		backend := "backend: netlink"
+		if c.win != nil {
+			backend = c.win.configFor(name)
+		}
+		body := fmt.Sprintf(agentConfig, name, n.ip, n.data, c.token, n.member, peer.name, peer.member, backend)
 		if err := os.WriteFile(n.cfg, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -413,6 +425,10 @@ func (c *cluster) holders() []string {
 // observeHolders lists the nodes that have the VIP on their interface
 // (safe from any goroutine).
 func (c *cluster) observeHolders() ([]string, error) {
+	if c.win != nil {
+		// The model is the hosts' truth; the lab's interfaces mirror it.
+		return c.win.holders()
+	}
 	var hs []string
 	for _, name := range []string{"rm1", "rm2"} {
 		out, err := c.lab.Exec(c.nodes[name].lab.Name, "ip", "-o", "addr", "show", "dev", viptest.Interface)

@@ -272,6 +272,16 @@ func generate(seed uint64, d time.Duration) *schedule {
 		}
 		s.ops = append(s.ops, o)
 	}
+	// INIT.bat on both nodes at once, in a third of the schedules: none
+	// until an enable or an alarm move. Drawn from a source of its own, so
+	// the rest of a seed's schedule is what it was without it.
+	ri := rand.New(rand.NewPCG(seed, seed^0x494e4954))
+	if ri.IntN(3) == 0 {
+		at := between(ri, d/4, d)
+		for _, n := range nodes {
+			s.ops = append(s.ops, &op{n: len(s.ops), at: at, kind: opFailover, node: n, action: "disable", target: other[n], off: n})
+		}
+	}
 	return s
 }
 
