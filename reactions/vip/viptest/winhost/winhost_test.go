@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,29 +16,28 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vipagent/vipagent/reactions/command"
 	"github.com/vipagent/vipagent/reactions/vip"
 	"github.com/vipagent/vipagent/reactions/vip/nlb"
 	"github.com/vipagent/vipagent/reactions/vip/viptest/winhost"
 )
 
-// built is the fake, compiled once for every test.
+// built is what the tests install as the fakes: this test binary, which
+// behaves as the fake its name says (so the tests need no Go toolchain and
+// run under Wine as they are).
 var built string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "winfake")
+	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	built, err = winhost.Build(dir, runtime.GOOS)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(2)
+	if winhost.Fake(exe) {
+		os.Exit(winhost.Main(exe, os.Args[1:], os.Stdout, os.Stderr))
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	built = exe
+	os.Exit(m.Run())
 }
 
 // pair builds the fake once, installs it for rm1 (member 1) and rm2
@@ -262,9 +260,6 @@ func TestConcurrentRunsLoseNothing(t *testing.T) {
 // The nlb backend reads the fake's answers: enable converges this host,
 // disable drainstops it, and both show in the shared model.
 func TestNLBBackendAgainstTheModel(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("the backend takes nlb.exe from System32 there; nlb_windows_test covers it")
-	}
 	model, progs := pair(t, quiet())
 	spec := vip.Spec{Name: "rm-vip", Prefix: mustPrefix(t, "192.0.2.100/24")}
 	b, err := nlb.New(spec, map[string]any{"program": progs["rm2"][1]})
@@ -298,4 +293,35 @@ func mustPrefix(t *testing.T, s string) netip.Prefix {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Adapter names as Windows allows them (localised, with spaces, `*`,
+// parentheses, `#`) reach the fake whole through vipagent's command
+// runner: on Windows (under Wine) through CreateProcess's command line and
+// CommandLineToArgvW, so the model's adapter is the one named.
+func TestNetshAdapterNamesReachTheModel(t *testing.T) {
+	for _, name := range []string{"Connexion au réseau local 2", "Подключение по локальной сети", "Local Area Connection* 12", "Ethernet (NLB) #2"} {
+		t.Run(name, func(t *testing.T) {
+			model, progs := pair(t, quiet())
+			if _, err := model.Update(func(m *winhost.Model, _ time.Time) error {
+				m.Hosts["rm1"].Adapters[name] = nil
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			argv := []string{progs["rm1"][0], "interface", "ipv4", "add", "address", "name=" + name, "address=192.0.2.100", "mask=255.255.255.0"}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if res, err := command.Run(ctx, argv, command.Options{}); err != nil {
+				t.Fatalf("netsh: %v (%s)", err, res.Output)
+			}
+			m, err := model.Read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"rm1"}, m.Holders(false, name, "192.0.2.100/24")); diff != "" {
+				t.Errorf("holders of %q (-want +got):\n%s", name, diff)
+			}
+		})
+	}
 }

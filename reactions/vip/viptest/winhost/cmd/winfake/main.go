@@ -5,41 +5,17 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/vipagent/vipagent/reactions/vip/viptest/winhost"
 )
 
-func main() { os.Exit(run(os.Args)) }
-
-func run(args []string) int {
+func main() {
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "winfake:", err)
-		return 2
+		os.Exit(2)
 	}
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(exe), winhost.SidecarName))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "winfake:", err)
-		return 2
-	}
-	var sc winhost.Sidecar
-	if err := json.Unmarshal(b, &sc); err != nil {
-		fmt.Fprintln(os.Stderr, "winfake:", err)
-		return 2
-	}
-	p := winhost.Program{Model: winhost.File(sc.Model), Host: sc.Host}
-	switch name := strings.ToLower(strings.TrimSuffix(filepath.Base(exe), filepath.Ext(exe))); name {
-	case "netsh":
-		return p.Netsh(args[1:], os.Stdout)
-	case "nlb", "wlbs":
-		return p.NLB(args[1:], os.Stdout)
-	default:
-		fmt.Fprintf(os.Stderr, "winfake: installed as %q; install it as netsh, nlb or wlbs\n", name)
-		return 2
-	}
+	os.Exit(winhost.Main(exe, os.Args[1:], os.Stdout, os.Stderr))
 }
