@@ -61,7 +61,7 @@ func TestChaos(t *testing.T) {
 			rep.harness = "the schedule did not finish (see the test log)"
 		}
 		// The lab and the tmpfs are gone once the subtest's cleanups ran.
-		rep.leftovers(bin)
+		rep.leftovers(bin, opts.wineExe())
 		sum.add(s, rep)
 		rep.print(s, d)
 	}
@@ -117,6 +117,9 @@ func runSchedule(t *testing.T, bin string, s *schedule, rep *report, opts labOpt
 	t.Cleanup(func() {
 		for _, n := range c.nodes {
 			c.stop(n)
+		}
+		if c.wine != "" {
+			c.killWineservers()
 		}
 	})
 	for _, name := range []string{"rm1", "rm2"} {
@@ -246,7 +249,7 @@ func (c *cluster) runTimeline(s *schedule, rep *report) {
 // when the state looks right, 10 s when it does not, 40 s at most).
 func (c *cluster) settle() time.Time {
 	time.Sleep(reconcileEvery + 2*vipTimeout)
-	deadline := time.Now().Add(40 * time.Second)
+	deadline := time.Now().Add(max(40*time.Second, 4*vipTimeout))
 	last, since := "", time.Now()
 	for {
 		now := time.Now()
@@ -468,6 +471,9 @@ func (r *report) print(s *schedule, d time.Duration) {
 	replay := fmt.Sprintf("bash scripts/chaos.sh --schedules 1 --seed %d", r.seed)
 	if *backendFlag != "netlink" {
 		replay += " --backend " + *backendFlag
+	}
+	if *wineFlag != "" {
+		replay += " --wine"
 	}
 	if d != 20*time.Second {
 		replay += " --duration " + d.String()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +17,11 @@ import (
 var (
 	backendFlag  = flag.String("chaos.backend", "netlink", "the VIP's backend: netlink (the Linux lab), or nlb or netsh against the Windows host model (reactions/vip/viptest/winhost)")
 	winScaleFlag = flag.Float64("chaos.winscale", 0.01, "with nlb or netsh: the model's clock, as a factor of Windows' (0.01 makes netsh's 45 s 450 ms)")
+	wineFlag     = flag.String("chaos.wine", "", "with nlb or netsh: a directory holding vipagent.exe and winfake.exe, built for Windows; the agents and `failover` then run under Wine (scripts/chaos.sh --wine prepares it)")
 )
+
+// winPath is an absolute Linux path as Wine's drive Z: shows it.
+func winPath(p string) string { return `Z:` + strings.ReplaceAll(p, "/", `\`) }
 
 // windows reports whether the schedule runs on a Windows backend against
 // the host model.
@@ -28,19 +33,39 @@ type labOptions struct {
 	// winfake is the built fake netsh/nlb (Windows backends only).
 	winfake string
 	scale   float64
+	// wine is the directory of vipagent.exe and winfake.exe when the
+	// agents run under Wine.
+	wine string
+}
+
+// wineExe is vipagent.exe under Wine, "" when the agents run natively.
+func (o labOptions) wineExe() string {
+	if o.wine == "" {
+		return ""
+	}
+	return filepath.Join(o.wine, "vipagent.exe")
 }
 
 // newLabOptions reads the flags and builds the fake netsh/nlb once for
 // every schedule when a Windows backend is asked for.
 func newLabOptions(t *testing.T) labOptions {
-	o := labOptions{backend: *backendFlag, scale: *winScaleFlag}
+	o := labOptions{backend: *backendFlag, scale: *winScaleFlag, wine: *wineFlag}
 	switch {
+	case o.backend == "netlink" && o.wine != "":
+		t.Fatal("-chaos.wine needs -chaos.backend nlb or netsh")
 	case o.backend == "netlink":
 		return o
 	case !windows(o.backend):
 		t.Fatalf("-chaos.backend=%q: want netlink, nlb or netsh", o.backend)
 	case o.scale < 0 || o.scale > 1:
 		t.Fatalf("-chaos.winscale=%v: want a factor between 0 and 1", o.scale)
+	}
+	if o.wine != "" {
+		// Every program start under Wine takes a good part of a second
+		// (seconds on a loaded machine), and a move runs several.
+		vipTimeout, stepTimeout, cliWait = 30*time.Second, 40*time.Second, 40*time.Second
+		o.winfake = filepath.Join(o.wine, "winfake.exe")
+		return o
 	}
 	bin, err := winhost.Build(t.TempDir(), "linux")
 	if err != nil {
@@ -71,17 +96,20 @@ type winLab struct {
 // newWinLab installs the fakes of both nodes and a fresh model: no VIP
 // anywhere and NLB stopped on both hosts, on a clock scaled by scale,
 // its draws seeded by seed.
-func newWinLab(t *testing.T, bin, backend, dir string, seed uint64, scale float64) *winLab {
+//
+// path turns a path into the form the agents and fakes see (Windows' under
+// Wine).
+func newWinLab(t *testing.T, bin, backend, dir string, seed uint64, scale float64, path func(string) string) *winLab {
 	w := &winLab{backend: backend, model: winhost.File(filepath.Join(dir, "winhost-model.json")), progs: map[string][2]string{}}
 	cfg := winhost.DefaultConfig()
 	cfg.Seed, cfg.Scale = seed, scale
 	m := &winhost.Model{Config: cfg, Hosts: map[string]*winhost.Host{}}
 	for i, name := range []string{"rm1", "rm2"} {
-		netsh, nlb, err := winhost.Install(bin, filepath.Join(dir, name, "windows"), string(w.model), name)
+		netsh, nlb, err := winhost.Install(bin, filepath.Join(dir, name, "windows"), path(string(w.model)), name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.progs[name] = [2]string{netsh, nlb}
+		w.progs[name] = [2]string{path(netsh), path(nlb)}
 		m.Hosts[name] = &winhost.Host{Member: i + 1, NLB: winhost.Stopped, Adapters: map[string][]string{viptest.Interface: nil}}
 	}
 	if err := w.model.Create(m); err != nil {
