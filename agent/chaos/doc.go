@@ -23,6 +23,12 @@
 // It also measures, from a client probing the VIP every millisecond, the
 // outage per fault kind.
 //
+// The VIP is on the netlink backend, or (-chaos.backend nlb|netsh) on a
+// Windows backend against the Windows host model of
+// reactions/vip/viptest/winhost, whose holders the lab mirrors onto the
+// namespaces' interfaces; with -chaos.wine the agents run as vipagent.exe
+// under Wine.
+//
 // It is a test package only (files *_linux_test.go): run it with
 // scripts/chaos.sh, which needs root. Under a plain `go test ./...`
 // TestChaos skips at once and says why.
