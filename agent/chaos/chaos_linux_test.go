@@ -46,7 +46,8 @@ func TestChaos(t *testing.T) {
 		seed = uint64(time.Now().UnixNano()%1_000_000_000) + 1
 	}
 	d := *durationFlag
-	fmt.Printf("chaos: %d schedule(s) from seed %d, %s of operations and faults each\n", n, seed, d)
+	opts := newLabOptions(t)
+	fmt.Printf("chaos: %d schedule(s) from seed %d, %s of operations and faults each, backend %s\n", n, seed, d, opts.backend)
 	bin := buildAgent(t)
 
 	var sum summary
@@ -54,13 +55,13 @@ func TestChaos(t *testing.T) {
 		s := generate(seed+uint64(i), d)
 		rep := &report{seed: s.seed, outages: map[string][]time.Duration{}}
 		passed := t.Run(fmt.Sprintf("seed=%d", s.seed), func(t *testing.T) {
-			runSchedule(t, bin, s, rep)
+			runSchedule(t, bin, s, rep, opts)
 		})
 		if !passed && len(rep.violations) == 0 && rep.harness == "" {
 			rep.harness = "the schedule did not finish (see the test log)"
 		}
 		// The lab and the tmpfs are gone once the subtest's cleanups ran.
-		rep.leftovers(bin)
+		rep.leftovers(bin, opts.wineExe())
 		sum.add(s, rep)
 		rep.print(s, d)
 	}
@@ -108,14 +109,17 @@ func (r *report) violate(invariant, format string, args ...any) {
 }
 
 // runSchedule runs s in a fresh lab and checks it into rep.
-func runSchedule(t *testing.T, bin string, s *schedule, rep *report) {
-	c := newCluster(t, bin, s.tmpfsNode)
+func runSchedule(t *testing.T, bin string, s *schedule, rep *report, opts labOptions) {
+	c := newCluster(t, bin, s.tmpfsNode, opts, s.seed)
 	rep.prefix, rep.tmpfs = c.lab.Prefix, c.tmpfs
 	// Runs before the tmpfs is unmounted and the lab removed, even when a
 	// t.Fatal ends the schedule early.
 	t.Cleanup(func() {
 		for _, n := range c.nodes {
 			c.stop(n)
+		}
+		if c.wine != "" {
+			c.killWineservers()
 		}
 	})
 	for _, name := range []string{"rm1", "rm2"} {
@@ -145,6 +149,11 @@ func runSchedule(t *testing.T, bin string, s *schedule, rep *report) {
 	settled := c.settle()
 	c.check(s, rep, initialDone)
 	c.measure(s, rep, settled)
+	if c.win != nil {
+		for _, e := range c.win.Close() {
+			rep.harness += e + "; "
+		}
+	}
 
 	// Invariant (d): no agent exits by itself, every agent stops when
 	// asked and leaves no lock.
@@ -240,7 +249,7 @@ func (c *cluster) runTimeline(s *schedule, rep *report) {
 // when the state looks right, 10 s when it does not, 40 s at most).
 func (c *cluster) settle() time.Time {
 	time.Sleep(reconcileEvery + 2*vipTimeout)
-	deadline := time.Now().Add(40 * time.Second)
+	deadline := time.Now().Add(max(40*time.Second, 4*vipTimeout))
 	last, since := "", time.Now()
 	for {
 		now := time.Now()
@@ -460,6 +469,12 @@ func (r *report) print(s *schedule, d time.Duration) {
 		fmt.Printf("  journal of %s:\n%s", name, r.journals[name])
 	}
 	replay := fmt.Sprintf("bash scripts/chaos.sh --schedules 1 --seed %d", r.seed)
+	if *backendFlag != "netlink" {
+		replay += " --backend " + *backendFlag
+	}
+	if *wineFlag != "" {
+		replay += " --wine"
+	}
 	if d != 20*time.Second {
 		replay += " --duration " + d.String()
 	}

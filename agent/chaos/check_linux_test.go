@@ -18,7 +18,8 @@ import (
 // check verifies invariants (a), (b), (c) and (e) on the settled pair.
 func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 	now := time.Now()
-	// (a) exactly one holder, one the schedule's intents allow.
+	// (a) exactly one holder, one the schedule's intents allow, or none
+	// when they allow it (released on both nodes: INIT on both).
 	want := expectedHolders(s, initial)
 	for node := range want {
 		rep.expected = append(rep.expected, node)
@@ -26,6 +27,7 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 	slices.Sort(rep.expected)
 	rep.holders = c.holders()
 	switch {
+	case len(rep.holders) == 0 && want[none]:
 	case len(rep.holders) != 1:
 		rep.violate("a", "the VIP is on %d nodes %v once settled, want exactly one of %v", len(rep.holders), rep.holders, rep.expected)
 	case !want[rep.holders[0]]:
@@ -103,7 +105,7 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 
 // stepTimeout is the agents' step_timeout, the longest deadline a peer
 // step can carry (the VIP's own timeout is shorter).
-const stepTimeout = 5 * time.Second
+var stepTimeout = 5 * time.Second
 
 // lateSteps is part of invariant (c), promise 3's "a peer never acts on a
 // request whose caller gave up", checked as issue 10 states it: a peer
@@ -294,8 +296,9 @@ func lockFree(path string) error {
 }
 
 // leftovers checks invariant (d) once the schedule's cleanups ran: no
-// namespace of its lab, no tmpfs, no process of the binary left.
-func (r *report) leftovers(bin string) {
+// namespace of its lab, no tmpfs, no process of the binary left (nor of
+// wineExe, vipagent.exe under Wine, when set).
+func (r *report) leftovers(bin, wineExe string) {
 	if r.prefix != "" {
 		entries, _ := os.ReadDir("/run/netns")
 		for _, e := range entries {
@@ -311,6 +314,39 @@ func (r *report) leftovers(bin string) {
 		r.violate("d", "process %d of %s left running (killed now)", pid, filepath.Base(bin))
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
+	if wineExe == "" {
+		return
+	}
+	for _, pid := range wineProcessesOf(wineExe) {
+		r.violate("d", "process %d of %s under Wine left running (killed now)", pid, filepath.Base(wineExe))
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// wineProcessesOf lists the processes Wine runs exe in: their command
+// line names it, in Linux or Windows form (their executable is Wine's
+// loader).
+func wineProcessesOf(exe string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		line := string(b)
+		if strings.Contains(line, exe) || strings.Contains(line, winPath(exe)) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // processesOf lists the processes running the executable bin.

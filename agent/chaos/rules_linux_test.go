@@ -46,6 +46,11 @@ func TestExpectedHolders(t *testing.T) {
 	o := func(target string, out outcome, from, to float64) *op {
 		return &op{target: target, res: opResult{outcome: out, invoked: sec(from), completed: sec(to)}}
 	}
+	// off is `failover disable` in node: it releases node.
+	off := func(node string, out outcome, from, to float64) *op {
+		other := map[string]string{"rm1": "rm2", "rm2": "rm1"}[node]
+		return &op{target: other, off: node, res: opResult{outcome: out, invoked: sec(from), completed: sec(to)}}
+	}
 	for _, tc := range []struct {
 		name string
 		ops  []*op
@@ -58,6 +63,13 @@ func TestExpectedHolders(t *testing.T) {
 		{"overlapping successes: either", []*op{o("rm2", outcomeSucceeded, 1, 3), o("rm1", outcomeSucceeded, 2, 4)}, map[string]bool{"rm1": true, "rm2": true}},
 		{"an unknown outcome stays possible", []*op{o("rm2", outcomeUnknown, 1, 2), o("rm1", outcomeSucceeded, 3, 4)}, map[string]bool{"rm1": true, "rm2": true}},
 		{"duplicates and rejections are no intents", []*op{o("rm2", outcomeDuplicate, 1, 2), o("rm2", outcomeRejected, 3, 4)}, map[string]bool{"rm1": true}},
+		{"a release: the other node", []*op{off("rm1", outcomeSucceeded, 1, 2)}, map[string]bool{"rm2": true}},
+		{"INIT on both, one after the other: none", []*op{off("rm1", outcomeSucceeded, 1, 2), off("rm2", outcomeSucceeded, 3, 4)}, map[string]bool{none: true}},
+		{"INIT on both at once: none", []*op{off("rm1", outcomeSucceeded, 1, 3), off("rm2", outcomeSucceeded, 2, 4)}, map[string]bool{none: true}},
+		{"INIT on both, one of unknown outcome: none or the other node", []*op{off("rm1", outcomeSucceeded, 1, 2), off("rm2", outcomeUnknown, 3, 4)}, map[string]bool{none: true, "rm2": true}},
+		{"an enable after INIT on both decides", []*op{off("rm1", outcomeSucceeded, 1, 2), off("rm2", outcomeSucceeded, 3, 4), o("rm2", outcomeSucceeded, 5, 6)}, map[string]bool{"rm2": true}},
+		{"an enable between the releases: the other node", []*op{off("rm1", outcomeSucceeded, 1, 2), o("rm1", outcomeSucceeded, 3, 4), off("rm2", outcomeSucceeded, 5, 6)}, map[string]bool{"rm1": true}},
+		{"a failed enable between the releases may have asked nothing", []*op{off("rm1", outcomeSucceeded, 1, 2), o("rm1", outcomeFailed, 3, 4), off("rm2", outcomeSucceeded, 5, 6)}, map[string]bool{"rm1": true, none: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := expectedHolders(&schedule{ops: tc.ops}, t0)

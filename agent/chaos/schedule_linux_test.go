@@ -64,6 +64,10 @@ type op struct {
 	// target is the node the operation means to leave holding the VIP
 	// ("" for an operation that expresses no intent); see expectedHolders.
 	target string
+	// off is, for a release (`failover disable`, or a replay of one), the
+	// node it releases; its target is then the other node, unless the
+	// other node was released too (INIT on both: none until an enable).
+	off string
 	// check is what invariant (f) expects of the operation when it runs
 	// alone: no fault, no other operation, no reconcile repair at the time.
 	check moveCheck
@@ -235,7 +239,7 @@ func generate(seed uint64, d time.Duration) *schedule {
 			o.kind, o.ref, o.node, o.condition, o.key, o.target, o.check = opRepeat, ref.n, ref.node, ref.condition, ref.key, ref.target, ref.check
 		case k < 30 && len(earlier) > 0:
 			ref := earlier[r.IntN(len(earlier))]
-			o.kind, o.ref, o.node, o.target, o.check, o.condition = opReplay, ref.n, ref.node, ref.target, ref.check, ref.condition
+			o.kind, o.ref, o.node, o.target, o.check, o.condition, o.off = opReplay, ref.n, ref.node, ref.target, ref.check, ref.condition, ref.off
 		case k < 50:
 			o.kind = opFailover
 			o.action = "enable"
@@ -249,9 +253,10 @@ func generate(seed uint64, d time.Duration) *schedule {
 			}
 			o.target, o.check = on, checkMove
 			if o.action == "disable" {
-				// Releases on one host only, as INIT.bat does; reconcile
-				// gives the VIP to the other node afterwards.
-				o.target, o.check = other[on], checkNone
+				// Releases this host only, whatever the member says, as
+				// INIT.bat does; reconcile gives the VIP to the other node
+				// afterwards, unless that one was released too.
+				o.target, o.off, o.check = other[o.node], o.node, checkNone
 			}
 		case k < 60:
 			o.kind, o.target, o.check = opEnable, o.node, checkEnable
@@ -266,6 +271,16 @@ func generate(seed uint64, d time.Duration) *schedule {
 			}
 		}
 		s.ops = append(s.ops, o)
+	}
+	// INIT.bat on both nodes at once, in a third of the schedules: none
+	// until an enable or an alarm move. Drawn from a source of its own, so
+	// the rest of a seed's schedule is what it was without it.
+	ri := rand.New(rand.NewPCG(seed, seed^0x494e4954))
+	if ri.IntN(3) == 0 {
+		at := between(ri, d/4, d)
+		for _, n := range nodes {
+			s.ops = append(s.ops, &op{n: len(s.ops), at: at, kind: opFailover, node: n, action: "disable", target: other[n], off: n})
+		}
 	}
 	return s
 }
@@ -295,7 +310,10 @@ func (o *op) String() string {
 	case opEnable:
 		fmt.Fprintf(&b, " on %s", o.node)
 	}
-	if o.target != "" {
+	switch {
+	case o.off != "":
+		fmt.Fprintf(&b, " (intent: off %s)", o.off)
+	case o.target != "":
 		fmt.Fprintf(&b, " (intent: %s)", o.target)
 	}
 	r := o.res
@@ -345,13 +363,16 @@ func (f *fault) String() string {
 	return b.String()
 }
 
+// none is the key of expectedHolders that allows no holder at all.
+const none = "none"
+
 // expectedHolders is the rule for invariant (a): which nodes may hold the
-// VIP once things settle.
+// VIP once things settle (none: no node may, too).
 //
 // Every operation with a target is an intent: fire RMn_* means "the other
-// node", failover enable X and vip enable on X mean X, failover disable X
-// means "the node that is not X" (a pair never ends on no node), a replay
-// or a non-duplicate repeat means what its original meant. The initial
+// node", failover enable X and vip enable on X mean X, failover disable in
+// node N releases N and means "the node that is not N", a replay or a
+// non-duplicate repeat means what its original meant. The initial
 // placement is an intent for the configured owner (rm1) that succeeded.
 //
 // An intent that succeeded, failed (some steps may have acted) or whose
@@ -359,12 +380,20 @@ func (f *fault) String() string {
 // later intent certainly superseded it: one that succeeded and was invoked
 // after the first had completed. An unknown outcome never completes: like
 // Jepsen's indeterminate operations it may take effect at any time.
-// Duplicates, rejections and skips are not intents. The VIP must end on
-// exactly one node, and that node must be one of the remaining targets.
+// Duplicates, rejections and skips are not intents.
+//
+// A release is "the other node" unless the other node was released since
+// the newest enable (INIT on both nodes): then no node may hold the VIP
+// until an enable. So a release allows none when a release of the other
+// node may have come before it with no enable certainly in between, and it
+// does not allow the other node when such a release certainly happened
+// (succeeded) with no enable possibly among the two. Every intent is
+// journaled at a moment between its invocation and its completion, which
+// orders them.
 func expectedHolders(s *schedule, initial time.Time) map[string]bool {
 	type intent struct {
 		invoked, completed time.Time
-		target             string
+		target, off        string
 		succeeded, open    bool
 	}
 	intents := []intent{{invoked: initial, completed: initial, target: "rm1", succeeded: true}}
@@ -375,23 +404,81 @@ func expectedHolders(s *schedule, initial time.Time) map[string]bool {
 		switch o.res.outcome {
 		case outcomeSucceeded, outcomeFailed, outcomeUnknown:
 			intents = append(intents, intent{
-				invoked: o.res.invoked, completed: o.res.completed, target: o.target,
+				invoked: o.res.invoked, completed: o.res.completed, target: o.target, off: o.off,
 				succeeded: o.res.outcome == outcomeSucceeded, open: o.res.outcome == outcomeUnknown,
 			})
 		}
 	}
+	// enableBetween reports whether an enable certainly (possibly: maybe)
+	// was journaled between releases b and a. Only a success is certainly
+	// journaled: a failed event may have ended superseded, which asks
+	// nothing.
+	enableBetween := func(b, a intent, possibly bool) bool {
+		from, to := b.invoked, a.completed
+		if possibly {
+			from, to = minTime(a.invoked, b.invoked), maxTime(a.completed, b.completed)
+		}
+		for _, e := range intents {
+			switch {
+			case e.off != "":
+			case possibly && e.invoked.Before(to) && e.completed.After(from):
+				return true
+			case !possibly && e.succeeded && e.invoked.After(b.completed) && e.completed.Before(a.invoked):
+				return true
+			}
+		}
+		return false
+	}
 	want := map[string]bool{}
 	for _, a := range intents {
-		superseded := false
+		superseded, byEnable := false, false
 		for _, b := range intents {
 			if b.succeeded && !a.open && b.invoked.After(a.completed) {
 				superseded = true
-				break
+				byEnable = byEnable || b.off == ""
 			}
 		}
-		if !superseded {
+		if a.off == "" {
+			if !superseded {
+				want[a.target] = true
+			}
+			continue
+		}
+		otherToo, certainly := false, false
+		for _, b := range intents {
+			if b.off == "" || b.off == a.off {
+				continue
+			}
+			if b.invoked.Before(a.completed) && !enableBetween(b, a, false) {
+				otherToo = true
+			}
+			// Both journaled, in whichever order, and no enable among
+			// them: the other node cannot be the newest move's owner.
+			if b.succeeded && !enableBetween(b, a, true) {
+				certainly = true
+			}
+		}
+		if otherToo && !byEnable {
+			// A release of the other node may be the newest move too.
+			want[none] = true
+		}
+		if !superseded && !certainly {
 			want[a.target] = true
 		}
 	}
 	return want
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
