@@ -50,6 +50,11 @@ func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	deadline, err := deadlineOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	src := reactions.SourceHTTP
 	switch v := r.URL.Query().Get("source"); v {
 	case "", "http":
@@ -64,11 +69,12 @@ func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{Key: req.ID, Source: src, Alarm: req.Alarm, GenesysArgs: req.GenesysArgs})
+	ev, dup, err := s.Engine.Submit(&reactions.Event{Key: req.ID, Source: src, Alarm: req.Alarm, GenesysArgs: req.GenesysArgs, Deadline: deadline})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	announce(w, deadline, ev.ID)
 	s.respondEvent(w, r, ev, dup, wait)
 }
 
@@ -122,6 +128,11 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	deadline, err := deadlineOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := noBody(w, r); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -141,11 +152,14 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Engine.DryRun(r.Context(), orig))
 		return
 	}
-	ev, _, err := s.Engine.Submit(orig.Replay())
+	replay := orig.Replay()
+	replay.Deadline = deadline
+	ev, _, err := s.Engine.Submit(replay)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	announce(w, deadline, ev.ID)
 	s.respondEvent(w, r, ev, false, wait)
 }
 
@@ -256,6 +270,11 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	deadline, err := deadlineOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	name, action := chi.URLParam(r, "name"), reactions.Action(chi.URLParam(r, "action"))
 	var req VIPActionRequest
 	if err := s.decodeJSON(w, r, &req, true); err != nil {
@@ -303,13 +322,14 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	}
 	step := reactions.Step{Action: action, VIP: name, Node: s.Config.Node, Force: req.Force, Released: req.Released, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond}
 	ev, dup, err := s.Engine.Submit(&reactions.Event{
-		Key: req.ID, Source: src, Alarm: a, Origin: req.Origin, Deadline: req.Deadline, IntentAt: req.IntentAt,
+		Key: req.ID, Source: src, Alarm: a, Origin: req.Origin, Deadline: earliest(req.Deadline, deadline), IntentAt: req.IntentAt,
 		Plan: &reactions.Plan{Reaction: "manual-" + string(action), Steps: []reactions.Step{step}},
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	announce(w, deadline, ev.ID)
 	s.respondEvent(w, r, ev, dup, wait)
 }
 
@@ -333,6 +353,11 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	deadline, err := deadlineOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var req FailoverRequest
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
@@ -350,11 +375,12 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 	if len(req.ExtraArgs) > 0 {
 		a.Labels["args"] = strings.Join(req.ExtraArgs, " ")
 	}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{Source: reactions.SourceFailover, Alarm: a, Plan: &plan, GenesysArgs: req.GenesysArgs})
+	ev, dup, err := s.Engine.Submit(&reactions.Event{Source: reactions.SourceFailover, Alarm: a, Plan: &plan, GenesysArgs: req.GenesysArgs, Deadline: deadline})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	announce(w, deadline, ev.ID)
 	s.respondEvent(w, r, ev, dup, wait)
 }
 
