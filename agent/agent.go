@@ -117,7 +117,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Retries:       cfg.Limits.Retries,
 		CallbackHosts: cfg.CallbackHosts,
 		Journal:       m.Journal,
-		Results:       m.outbox,
+		Results:       m.results(o),
 		Peers:         watchedPeers{m.peers, m.pair},
 		Observer:      m.metrics,
 		Logger:        m.Logger,
