@@ -21,6 +21,7 @@ var (
 	seedFlag      = flag.Uint64("chaos.seed", 0, "seed of the first schedule, the next ones use seed+1, seed+2...; 0 picks one from the clock")
 	durationFlag  = flag.Duration("chaos.duration", 20*time.Second, "how long each schedule sends operations and injects faults")
 	verboseFlag   = flag.Bool("chaos.verbose", false, "print every schedule and both journals, not only those with a violation")
+	familyFlag    = flag.String("chaos.family", familyMixed, "schedule family: mixed (every operation and fault) or wake (wake after freeze with queued requests from both doors)")
 )
 
 // envChaos=1 runs one schedule without flags.
@@ -46,12 +47,20 @@ func TestChaos(t *testing.T) {
 		seed = uint64(time.Now().UnixNano()%1_000_000_000) + 1
 	}
 	d := *durationFlag
-	fmt.Printf("chaos: %d schedule(s) from seed %d, %s of operations and faults each\n", n, seed, d)
+	gen := generate
+	switch *familyFlag {
+	case familyMixed:
+	case familyWake:
+		gen = generateWake
+	default:
+		t.Fatalf("-chaos.family: %q is not mixed or wake", *familyFlag)
+	}
+	fmt.Printf("chaos: %d %s schedule(s) from seed %d, %s of operations and faults each\n", n, *familyFlag, seed, d)
 	bin := buildAgent(t)
 
 	var sum summary
 	for i := range n {
-		s := generate(seed+uint64(i), d)
+		s := gen(seed+uint64(i), d)
 		rep := &report{seed: s.seed, outages: map[string][]time.Duration{}}
 		passed := t.Run(fmt.Sprintf("seed=%d", s.seed), func(t *testing.T) {
 			runSchedule(t, bin, s, rep)

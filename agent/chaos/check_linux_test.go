@@ -76,6 +76,7 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 		journals[name] = byID
 	}
 	lateSteps(journals, rep)
+	lateStarts(journals, rep)
 	for _, o := range s.ops {
 		r := o.res
 		if r.eventID != "" && journals[o.node] != nil {
@@ -138,6 +139,32 @@ func lateSteps(journals map[string]map[string]reactions.Event, rep *report) {
 					rep.violate("c", "%s's event %s (%s@%s, for %s's step %s, which ended %s: %s) acted %s after the call's deadline %s",
 						node, p.ID, p.Result.Steps[0].Action, node, caller, p.Origin, cs.Outcome,
 						oneLine(cs.Error, 100), acted.Sub(deadline).Round(time.Millisecond), deadline.Format("15:04:05.000"))
+				}
+			}
+		}
+	}
+}
+
+// lateStarts is the rest of promise 3's "no request whose caller gave up
+// ever acts", at every door: an event with a deadline (every CLI command
+// and peer call sends one) starts no step after it, and one accepted after
+// it ends expired.
+func lateStarts(journals map[string]map[string]reactions.Event, rep *report) {
+	// The deadline is checked just before a step records its start.
+	const slack = 50 * time.Millisecond
+	for node, evs := range journals {
+		for _, ev := range evs {
+			if ev.Deadline.IsZero() || ev.Result == nil {
+				continue
+			}
+			if ev.ReceivedAt.After(ev.Deadline) && ev.Status != reactions.StatusExpired {
+				rep.violate("c", "%s's event %s (%s) was accepted %s after its caller's deadline and ended %s, not expired",
+					node, ev.ID, ev.Alarm.Condition, ev.ReceivedAt.Sub(ev.Deadline).Round(time.Millisecond), ev.Status)
+			}
+			for _, st := range ev.Result.Steps {
+				if st.Outcome != reactions.OutcomeSkipped && st.StartedAt.After(ev.Deadline.Add(slack)) {
+					rep.violate("c", "%s's event %s (%s) started step %d (%s %s on %s) %s after its caller's deadline",
+						node, ev.ID, ev.Alarm.Condition, st.Index, st.Action, st.VIP, st.Node, st.StartedAt.Sub(ev.Deadline).Round(time.Millisecond))
 				}
 			}
 		}
