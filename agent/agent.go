@@ -132,6 +132,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Reports:  m.outbox,
 		Recovery: m.Recovery,
 		Pair:     m.pairView,
+		Failover: Failover(cfg),
 	})
 	sched, err := m.newScheduler()
 	if err != nil {

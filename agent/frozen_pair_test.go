@@ -15,7 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -155,7 +155,7 @@ func post(ctx context.Context, url string, body map[string]any, deadline time.Ti
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+monToken)
 	if !deadline.IsZero() {
-		req.Header.Set(httpapi.HeaderDeadline, deadline.UTC().Format(time.RFC3339Nano))
+		req.Header.Set(api.HeaderDeadline, deadline.UTC().Format(time.RFC3339Nano))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

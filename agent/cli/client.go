@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
-	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
 )
 
@@ -320,7 +320,7 @@ func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path 
 		req.Header.Set("Authorization", "Bearer "+cl.token)
 	}
 	if method == http.MethodPost && !cl.deadline.IsZero() {
-		req.Header.Set(httpapi.HeaderDeadline, cl.deadline.UTC().Format(time.RFC3339Nano))
+		req.Header.Set(api.HeaderDeadline, cl.deadline.UTC().Format(time.RFC3339Nano))
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

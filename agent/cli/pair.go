@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/journal"
 )
 
@@ -25,7 +25,7 @@ func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 	if code != http.StatusOK {
 		return apiError(code, body)
 	}
-	var v httpapi.PairView
+	var v api.PairView
 	if err := json.Unmarshal(body, &v); err != nil {
 		return fmt.Errorf("decode pair status: %w", err)
 	}
@@ -58,7 +58,7 @@ func lastAction(row string, la *journal.LastAction) string {
 	return fmt.Sprintf("%s%s %s at %s (event %s)", la.Step.Action, where, la.Step.Outcome, la.Step.StartedAt.UTC().Format(time.RFC3339), la.EventID)
 }
 
-func printPair(w io.Writer, v httpapi.PairView) {
+func printPair(w io.Writer, v api.PairView) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "VIP\tNODE\tPRESENT\tOBSERVED AT\tLAST ACTION")
 	for _, r := range v.Rows {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -16,14 +16,14 @@ import (
 func TestPairLastActionNamesItsNode(t *testing.T) {
 	at := time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)
 	yes, no := true, false
-	rows := []httpapi.PairRow{
+	rows := []api.PairRow{
 		{VIP: "rm-vip", Node: "rm1", Present: &yes, LastAction: &journal.LastAction{EventID: "rm1-e1",
 			Step: reactions.StepResult{Action: reactions.ActionDisable, Node: "rm2", Outcome: reactions.OutcomeFailed, StartedAt: at}}},
 		{VIP: "rm-vip", Node: "rm2", Present: &no, LastAction: &journal.LastAction{EventID: "rm2-e7",
 			Step: reactions.StepResult{Action: reactions.ActionDisable, Node: "rm2", Outcome: reactions.OutcomeChanged, StartedAt: at}}},
 	}
 	var out bytes.Buffer
-	printPair(&out, httpapi.NewPairView("rm1", rows))
+	printPair(&out, api.NewPairView("rm1", rows))
 	for _, want := range []string{
 		"disable on rm2 failed at 2026-11-30T07:00:00Z (event rm1-e1)",
 		"disable changed at 2026-11-30T07:00:00Z (event rm2-e7)",

@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -39,9 +39,9 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 			path += "/" + url.PathEscape(pos[1])
 		}
 		var list struct {
-			VIPs []httpapi.VIPView `json:"vips"`
+			VIPs []api.VIPView `json:"vips"`
 		}
-		var one httpapi.VIPView
+		var one api.VIPView
 		dst := any(&list)
 		if len(pos) == 2 {
 			dst = &one
@@ -50,7 +50,7 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		if len(pos) == 2 {
-			list.VIPs = []httpapi.VIPView{one}
+			list.VIPs = []api.VIPView{one}
 		}
 		for _, v := range list.VIPs {
 			st := "unknown (" + v.Error + ")"

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vipagent/vipagent/agent"
+	wire "github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
@@ -372,7 +373,7 @@ func TestVIPsAndManualActions(t *testing.T) {
 		t.Fatalf("manual disable: %d %s", code, body)
 	}
 	code, _, body = a.do("GET", "/v1/vips/rm-vip", "", nil)
-	v := decode[httpapi.VIPView](t, body)
+	v := decode[wire.VIPView](t, body)
 	if code != 200 || v.State == nil || v.State.Present || v.Backend != "fake" || v.LastAction == nil || v.LastAction.EventID != res.EventID {
 		t.Errorf("vip view %d %s", code, body)
 	}
@@ -382,7 +383,7 @@ func TestVIPsAndManualActions(t *testing.T) {
 		t.Errorf("manual enable: %d %s", code, body)
 	}
 	_, _, body = a.do("GET", "/v1/vips", "", nil)
-	list := decode[struct{ VIPs []httpapi.VIPView }](t, body)
+	list := decode[struct{ VIPs []wire.VIPView }](t, body)
 	if len(list.VIPs) != 2 || list.VIPs[0].Name != "rm-vip" || !list.VIPs[0].State.Present {
 		t.Errorf("vip list %s", body)
 	}

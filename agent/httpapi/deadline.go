@@ -4,18 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
-)
-
-const (
-	// HeaderDeadline is until when the caller waits (RFC 3339, UTC): a
-	// request that is not started by then never acts, and ends expired.
-	HeaderDeadline = "X-Vipagent-Deadline"
-	// HeaderEvent names the events a request was journaled as; it comes
-	// first in a 103 (Early Hints) answer when the request has a deadline,
-	// so that a caller that gives up before the result knows its request
-	// was accepted.
-	HeaderEvent = "X-Vipagent-Event"
 )
 
 // maxDeadlineAhead bounds how far ahead a caller's deadline may be: further
@@ -27,12 +17,12 @@ const maxDeadlineAhead = maxStepTimeout
 // the deadline query parameter (for webhooks that cannot set headers);
 // zero when neither is given. Both given must agree.
 func deadlineOf(r *http.Request) (time.Time, error) {
-	if err := singleHeaders(r.Header, HeaderDeadline); err != nil {
+	if err := singleHeaders(r.Header, api.HeaderDeadline); err != nil {
 		return time.Time{}, err
 	}
-	h, q := r.Header.Get(HeaderDeadline), r.URL.Query().Get("deadline")
+	h, q := r.Header.Get(api.HeaderDeadline), r.URL.Query().Get("deadline")
 	var dl time.Time
-	for _, v := range []struct{ where, value string }{{HeaderDeadline, h}, {"deadline", q}} {
+	for _, v := range []struct{ where, value string }{{api.HeaderDeadline, h}, {"deadline", q}} {
 		if v.value == "" {
 			continue
 		}
@@ -41,7 +31,7 @@ func deadlineOf(r *http.Request) (time.Time, error) {
 			return time.Time{}, reactions.Invalid("%s: %q is not an RFC 3339 time such as 2026-12-07T04:05:06.789Z", v.where, v.value)
 		}
 		if !dl.IsZero() && !dl.Equal(t) {
-			return time.Time{}, reactions.Invalid("deadline: the %s header and the deadline query parameter differ", HeaderDeadline)
+			return time.Time{}, reactions.Invalid("deadline: the %s header and the deadline query parameter differ", api.HeaderDeadline)
 		}
 		dl = t.UTC()
 	}
@@ -67,7 +57,7 @@ func announce(w http.ResponseWriter, deadline time.Time, ids ...string) {
 		return
 	}
 	for _, id := range ids {
-		w.Header().Add(HeaderEvent, id)
+		w.Header().Add(api.HeaderEvent, id)
 	}
 	w.WriteHeader(http.StatusEarlyHints)
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	wire "github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -74,7 +74,7 @@ func deadlineReq(t *testing.T, a *api, path, body string, deadline time.Time, in
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if !inQuery {
-		req.Header.Set(httpapi.HeaderDeadline, stamp)
+		req.Header.Set(wire.HeaderDeadline, stamp)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -130,7 +130,7 @@ func TestEveryDoorRefusesToActAfterTheDeadline(t *testing.T) {
 				if len(ids) != 1 {
 					t.Fatalf("answer %d names events %v: %s", code, ids, data)
 				}
-				if len(early) != 1 || early[0].Get(httpapi.HeaderEvent) != ids[0] {
+				if len(early) != 1 || early[0].Get(wire.HeaderEvent) != ids[0] {
 					t.Errorf("103 answers %v, want one naming %s", early, ids[0])
 				}
 				wantCode := http.StatusGone
@@ -188,8 +188,8 @@ func TestDeadlineWhileQueued(t *testing.T) {
 		t.Errorf("queued past its deadline: %d, want 410: %s", code, data)
 	}
 	id := eventIDs(t, data)[0]
-	if len(early) != 1 || early[0].Get(httpapi.HeaderEvent) != id || hdr.Get(httpapi.HeaderEvent) != id {
-		t.Errorf("103 %v, final header %q, want both naming %s", early, hdr.Get(httpapi.HeaderEvent), id)
+	if len(early) != 1 || early[0].Get(wire.HeaderEvent) != id || hdr.Get(wire.HeaderEvent) != id {
+		t.Errorf("103 %v, final header %q, want both naming %s", early, hdr.Get(wire.HeaderEvent), id)
 	}
 	res := decode[reactions.Result](t, <-first)
 	if res.Status != reactions.StatusSucceeded {
@@ -207,10 +207,10 @@ func TestDeadlineBadInput(t *testing.T) {
 		header      []string
 		want        string
 	}{
-		{"not a time", "", []string{httpapi.HeaderDeadline, "tomorrow"}, "X-Vipagent-Deadline: \"tomorrow\" is not an RFC 3339 time"},
+		{"not a time", "", []string{wire.HeaderDeadline, "tomorrow"}, "X-Vipagent-Deadline: \"tomorrow\" is not an RFC 3339 time"},
 		{"query not a time", "?deadline=5s", nil, "deadline: \"5s\" is not an RFC 3339 time"},
-		{"disagree", "?deadline=" + url.QueryEscape(time.Now().Add(2*time.Minute).UTC().Format(time.RFC3339Nano)), []string{httpapi.HeaderDeadline, soon}, "differ"},
-		{"far ahead", "", []string{httpapi.HeaderDeadline, time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, "ahead of this node's clock"},
+		{"disagree", "?deadline=" + url.QueryEscape(time.Now().Add(2*time.Minute).UTC().Format(time.RFC3339Nano)), []string{wire.HeaderDeadline, soon}, "differ"},
+		{"far ahead", "", []string{wire.HeaderDeadline, time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}, "ahead of this node's clock"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

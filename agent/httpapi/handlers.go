@@ -1,19 +1,17 @@
 package httpapi
 
 import (
-	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
-	"github.com/vipagent/vipagent/reactions/rules"
 )
 
 func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
@@ -37,13 +35,6 @@ func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ready)
 }
 
-// AlarmRequest is the body of POST /v1/alarms: the alarm, plus the
-// Genesys arguments when `vipagent fire` forwards them.
-type AlarmRequest struct {
-	reactions.Alarm
-	GenesysArgs map[string]string `json:"genesys_args,omitempty"`
-}
-
 func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 	wait, err := waitParam(r, defaultWait)
 	if err != nil {
@@ -64,7 +55,7 @@ func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reactions.Invalid("source: must be http or cli"))
 		return
 	}
-	var req AlarmRequest
+	var req api.AlarmRequest
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -163,25 +154,9 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	s.respondEvent(w, r, ev, false, wait)
 }
 
-// VIPView is what GET /v1/vips shows of one VIP.
-type VIPView struct {
-	Name       string              `json:"name"`
-	Address    string              `json:"address"`
-	Interface  string              `json:"interface,omitempty"`
-	Backend    string              `json:"backend"`
-	Node       string              `json:"node"`
-	State      *reactions.VIPState `json:"state,omitempty"`
-	Error      string              `json:"error,omitempty"`
-	ObservedAt time.Time           `json:"observed_at"`
-	LastAction *journal.LastAction `json:"last_action,omitempty"`
-	// Intent is the newest move this node's journal knows was asked for
-	// the VIP (reconcile compares both nodes').
-	Intent *reactions.VIPIntent `json:"intent,omitempty"`
-}
-
-func (s *server) vipView(r *http.Request, name string, last map[string]journal.LastAction, intents map[string]reactions.VIPIntent) VIPView {
+func (s *server) vipView(r *http.Request, name string, last map[string]journal.LastAction, intents map[string]reactions.VIPIntent) api.VIPView {
 	c := s.Config.VIPs[name]
-	v := VIPView{Name: name, Address: c.Address, Interface: c.Interface, Backend: c.Backend, Node: s.Config.Node}
+	v := api.VIPView{Name: name, Address: c.Address, Interface: c.Interface, Backend: c.Backend, Node: s.Config.Node}
 	st, _, err := s.Engine.Observe(r.Context(), name)
 	v.ObservedAt = time.Now().UTC()
 	if err != nil {
@@ -214,7 +189,7 @@ func (s *server) handleListVIPs(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := []VIPView{}
+	out := []api.VIPView{}
 	for _, name := range s.Engine.VIPNames() {
 		out = append(out, s.vipView(r, name, last, intents))
 	}
@@ -242,28 +217,6 @@ const maxStepTimeout = 10 * time.Minute
 // node's clock.
 const maxIntentAhead = time.Minute
 
-// VIPActionRequest is the optional body of POST /v1/vips/{name}/enable|disable.
-type VIPActionRequest struct {
-	// ID is an idempotency key; peers send "<their event>#<step>".
-	ID     string `json:"id,omitempty"`
-	Force  bool   `json:"force,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	// Origin names the event on another node that asked for this action.
-	Origin string `json:"origin,omitempty"`
-	// TimeoutMS bounds the step; 0 means the VIP's default.
-	TimeoutMS int64 `json:"timeout_ms,omitempty"`
-	// Deadline is when the caller stops listening (peers send it): the
-	// step never starts after it, and the event ends expired instead.
-	Deadline time.Time `json:"deadline,omitzero"`
-	// IntentAt is when the origin's move was asked for (peers send it):
-	// the newest intent for a VIP wins.
-	IntentAt time.Time `json:"intent_at,omitzero"`
-	// Released (peers send it with an enable) says the origin verified that
-	// every other node let the VIP go: the duplicate probe is shortened,
-	// never skipped.
-	Released bool `json:"released,omitempty"`
-}
-
 func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	wait, err := waitParam(r, defaultWait)
 	if err != nil {
@@ -276,7 +229,7 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, action := chi.URLParam(r, "name"), reactions.Action(chi.URLParam(r, "action"))
-	var req VIPActionRequest
+	var req api.VIPActionRequest
 	if err := s.decodeJSON(w, r, &req, true); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -333,17 +286,6 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	s.respondEvent(w, r, ev, dup, wait)
 }
 
-// FailoverRequest is the body of POST /v1/failover, what `vipagent
-// failover enable|disable [MEMBERID]` sends.
-type FailoverRequest struct {
-	Action      string            `json:"action"`
-	MemberID    int               `json:"member_id,omitempty"`
-	GenesysArgs map[string]string `json:"genesys_args,omitempty"`
-	// ExtraArgs are whatever RM put after the member ID: journaled (label
-	// args), never interpreted.
-	ExtraArgs []string `json:"extra_args,omitempty"`
-}
-
 // handleFailover maps RM's failoverscript convention ("enable 2": the VIP
 // goes to member 2; "disable 1": member 1 lets it go; no member: this
 // node) to the configured VIPs, on this node or through the peer.
@@ -358,12 +300,12 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var req FailoverRequest
+	var req api.FailoverRequest
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	plan, err := failoverOf(s.Config).Plan(req.Action, req.MemberID)
+	plan, err := s.Failover.Plan(req.Action, req.MemberID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -382,18 +324,4 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 	}
 	announce(w, deadline, ev.ID)
 	s.respondEvent(w, r, ev, dup, wait)
-}
-
-// failoverOf is the pair as RM's failoverscript convention sees it.
-func failoverOf(c *config.Config) rules.Failover {
-	f := rules.Failover{Node: c.Node, Nodes: slices.Sorted(maps.Keys(c.Nodes)), Members: map[int]string{}, VIPs: c.Failover.VIPs, Force: c.Failover.Force}
-	for name, n := range c.Nodes {
-		if n.MemberID != 0 {
-			f.Members[n.MemberID] = name
-		}
-	}
-	if len(f.VIPs) == 0 {
-		f.VIPs = slices.Sorted(maps.Keys(c.VIPs))
-	}
-	return f
 }
