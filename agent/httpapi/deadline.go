@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent/api"
+	"github.com/vipagent/vipagent/agent/peer"
 	"github.com/vipagent/vipagent/reactions"
 )
 
 // maxDeadlineAhead bounds how far ahead a caller's deadline may be: further
 // means a clock out of step, and an event that could wait that long in a
 // queue would act long after anyone remembers asking.
-const maxDeadlineAhead = maxStepTimeout
+const maxDeadlineAhead = peer.MaxStepTimeout
 
 // deadlineOf is the caller's deadline: the X-Vipagent-Deadline header or
 // the deadline query parameter (for webhooks that cannot set headers);
@@ -39,14 +40,6 @@ func deadlineOf(r *http.Request) (time.Time, error) {
 		return time.Time{}, reactions.Invalid("deadline: more than %s ahead of this node's clock (is the caller's clock in sync?)", maxDeadlineAhead)
 	}
 	return dl, nil
-}
-
-// earliest is the earlier of two deadlines, zero meaning none.
-func earliest(a, b time.Time) time.Time {
-	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
-		return b
-	}
-	return a
 }
 
 // announce tells a caller that gave a deadline which events its request

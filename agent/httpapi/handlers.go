@@ -11,6 +11,7 @@ import (
 	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/peer"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -210,13 +211,6 @@ func (s *server) handleGetVIP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.vipView(r, name, last, intents))
 }
 
-// maxStepTimeout bounds a manual or peer step's timeout and deadline.
-const maxStepTimeout = 10 * time.Minute
-
-// maxIntentAhead bounds how far a peer's intent_at may be ahead of this
-// node's clock.
-const maxIntentAhead = time.Minute
-
 func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	wait, err := waitParam(r, defaultWait)
 	if err != nil {
@@ -238,46 +232,12 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reactions.Invalid("unknown vip %q", name))
 		return
 	}
-	if req.Released && (action != reactions.ActionEnable || req.Origin == "") {
-		s.writeError(w, r, reactions.Invalid("released: only on an enable a peer asks for"))
-		return
-	}
-	if req.Force && action != reactions.ActionEnable {
-		s.writeError(w, r, reactions.Invalid("force: only for enable"))
-		return
-	}
-	if req.TimeoutMS < 0 || req.TimeoutMS > int64(maxStepTimeout/time.Millisecond) {
-		s.writeError(w, r, reactions.Invalid("timeout_ms: must be between 0 and %d", maxStepTimeout.Milliseconds()))
-		return
-	}
-	if !req.Deadline.IsZero() && req.Deadline.After(time.Now().Add(maxStepTimeout)) {
-		s.writeError(w, r, reactions.Invalid("deadline: more than %s ahead (are both nodes' clocks in sync?)", maxStepTimeout))
-		return
-	}
-	if err := reactions.CheckText("reason", req.Reason); err != nil {
+	ev, err := peer.Event(req, peer.Target{Node: s.Config.Node, VIP: name, Action: action}, deadline, time.Now())
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if req.IntentAt.After(time.Now().Add(maxIntentAhead)) {
-		// A move asked in the future would supersede every move for that
-		// long.
-		s.writeError(w, r, reactions.Invalid("intent_at: more than %s ahead of this node's clock (are both nodes' clocks in sync?)", maxIntentAhead))
-		return
-	}
-	if (!req.Deadline.IsZero() || !req.IntentAt.IsZero()) && req.Origin == "" {
-		s.writeError(w, r, reactions.Invalid("deadline, intent_at: only with origin (peer requests)"))
-		return
-	}
-	a := reactions.Alarm{ID: req.ID, Condition: "manual-" + string(action), Text: req.Reason}
-	src := reactions.SourceManual
-	if req.Origin != "" {
-		src = reactions.SourcePeer
-	}
-	step := reactions.Step{Action: action, VIP: name, Node: s.Config.Node, Force: req.Force, Released: req.Released, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{
-		Key: req.ID, Source: src, Alarm: a, Origin: req.Origin, Deadline: earliest(req.Deadline, deadline), IntentAt: req.IntentAt,
-		Plan: &reactions.Plan{Reaction: "manual-" + string(action), Steps: []reactions.Step{step}},
-	})
+	ev, dup, err := s.Engine.Submit(ev)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
