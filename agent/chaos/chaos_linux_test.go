@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
@@ -80,8 +81,12 @@ func TestChaos(t *testing.T) {
 	}
 }
 
-// buildAgent builds the vipagent binary once for every schedule.
+// buildAgent builds the vipagent binary once for every schedule, unless
+// VIPAGENT_EXE names one (to run the lab against a given build).
 func buildAgent(t *testing.T) string {
+	if p := os.Getenv(agenttest.EnvBinary); p != "" {
+		return p
+	}
 	bin := filepath.Join(t.TempDir(), "vipagent")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/vipagent/vipagent/agent/cmd/vipagent")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -77,6 +77,7 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 	}
 	lateSteps(journals, rep)
 	lateStarts(journals, rep)
+	abandonedActed(s, journals, rep)
 	for _, o := range s.ops {
 		r := o.res
 		if r.eventID != "" && journals[o.node] != nil {
@@ -169,6 +170,56 @@ func lateStarts(journals map[string]map[string]reactions.Event, rep *report) {
 			}
 		}
 	}
+}
+
+// abandonedActed is the same promise seen from the client: a request
+// given up while its agent was frozen (see abandoned) never acts, whatever
+// the agent journaled for it. A fire is found by its key; a failover, by
+// being a failover event on that node received after the op began that no
+// other op there can have sent.
+func abandonedActed(s *schedule, journals map[string]map[string]reactions.Event, rep *report) {
+	for _, o := range s.ops {
+		if !abandoned(s, o) {
+			continue
+		}
+		for _, ev := range journals[o.node] {
+			if !ev.ReceivedAt.After(o.res.invoked) || !actedAny(ev) {
+				continue
+			}
+			switch {
+			case o.kind == opFire && ev.Alarm.ID == o.key:
+			case o.kind == opFailover && ev.Source == reactions.SourceFailover && !sentByOther(s, o, ev):
+			default:
+				continue
+			}
+			rep.violate("c", "%s, given up while %s was frozen, acted when it woke: event %s %s", o, o.node, ev.ID, ev.Status)
+		}
+	}
+}
+
+// actedAny reports whether an event ran a step.
+func actedAny(ev reactions.Event) bool {
+	if ev.Result == nil {
+		return false
+	}
+	for _, st := range ev.Result.Steps {
+		if st.Outcome != reactions.OutcomeSkipped {
+			return true
+		}
+	}
+	return false
+}
+
+// sentByOther reports whether a failover op on o's node other than o, not
+// itself abandoned, was under way when ev was received.
+func sentByOther(s *schedule, o *op, ev reactions.Event) bool {
+	for _, x := range s.ops {
+		if x != o && x.kind == opFailover && x.node == o.node && !abandoned(s, x) &&
+			!x.res.invoked.After(ev.ReceivedAt) && !x.res.completed.Before(ev.ReceivedAt) {
+			return true
+		}
+	}
+	return false
 }
 
 // alone reports whether o ran alone: no fault, no other operation and no
