@@ -115,7 +115,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		MaxInFlight:   cfg.Limits.MaxInFlight,
 		Supersede:     cfg.Limits.Supersede,
 		Retries:       cfg.Limits.Retries,
-		CallbackHosts: cfg.CallbackHosts,
+		CheckOnIntake: admitCallback(cfg),
 		Journal:       m.Journal,
 		Results:       m.results(o),
 		Peers:         watchedPeers{m.peers, m.pair},

@@ -60,3 +60,12 @@ func Failover(c *config.Config) rules.Failover {
 	}
 	return f
 }
+
+// admitCallback refuses an event whose alarm asks for its result at a
+// callback_url outside callback_hosts, before it is journaled.
+func admitCallback(c *config.Config) func(*reactions.Event) error {
+	hosts := c.CallbackHosts
+	return func(ev *reactions.Event) error {
+		return reactions.CheckCallback(ev.Alarm.CallbackURL, hosts)
+	}
+}

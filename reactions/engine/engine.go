@@ -91,8 +91,10 @@ type Config struct {
 	Supersede bool
 	// Retries is how often a failed (not timed-out) VIP step is tried again.
 	Retries int
-	// CallbackHosts are the hosts an alarm's callback_url may name.
-	CallbackHosts []string
+	// CheckOnIntake, when set, is the agent's own check of an event before it is
+	// journaled (where an alarm's callback may report to, a reporting
+	// concern); every door's event passes it, as it passes Event.Check.
+	CheckOnIntake func(ev *reactions.Event) error
 	Journal       Journal
 	// Results receives finished events; nil means Journal.Finish.
 	Results  Results
@@ -195,8 +197,13 @@ func (e *Engine) VIPNames() []string {
 // returns once the event is durably stored (or found to be a duplicate of a
 // stored one); use Wait for the result.
 func (e *Engine) Submit(ev *reactions.Event) (*reactions.Event, bool, error) {
-	if err := ev.Check(e.cfg.CallbackHosts); err != nil {
+	if err := ev.Check(); err != nil {
 		return nil, false, err
+	}
+	if e.cfg.CheckOnIntake != nil {
+		if err := e.cfg.CheckOnIntake(ev); err != nil {
+			return nil, false, err
+		}
 	}
 	if ev.Node == "" {
 		ev.Node = e.cfg.Node

@@ -18,11 +18,6 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 	if s.Node == e.cfg.Node && s.VIP != "" {
 		sr.Backend = e.cfg.VIPs[s.VIP].Kind
 	}
-	if ok, why := e.conditionsHold(s, prior); !ok {
-		sr.Outcome = reactions.OutcomeSkipped
-		sr.Reason = why
-		return sr
-	}
 	ctx, cancel := context.WithTimeout(e.base, s.Timeout)
 	defer cancel()
 	if !ev.Deadline.IsZero() {
@@ -30,6 +25,11 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 		var cancelDL context.CancelFunc
 		ctx, cancelDL = context.WithDeadline(ctx, ev.Deadline)
 		defer cancelDL()
+	}
+	if ok, why := e.conditionsHold(ctx, s, prior); !ok {
+		sr.Outcome = reactions.OutcomeSkipped
+		sr.Reason = why
+		return sr
 	}
 	start := time.Now()
 	switch {
@@ -58,7 +58,9 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 }
 
 // conditionsHold evaluates a step's `when` guards against earlier steps.
-func (e *Engine) conditionsHold(s reactions.Step, prior []reactions.StepResult) (bool, string) {
+// rm_answers dials with the step's context: its bound and its caller's
+// deadline.
+func (e *Engine) conditionsHold(ctx context.Context, s reactions.Step, prior []reactions.StepResult) (bool, string) {
 	when := s.When
 	if len(when) == 0 {
 		when = []reactions.Condition{reactions.WhenPreviousSucceeded}
@@ -88,7 +90,7 @@ func (e *Engine) conditionsHold(s reactions.Step, prior []reactions.StepResult) 
 				return false, fmt.Sprintf("rm_answers: no rm_address for node %s", s.Node)
 			}
 			d := net.Dialer{Timeout: min(2*time.Second, s.Timeout)}
-			conn, err := d.DialContext(e.base, "tcp", addr)
+			conn, err := d.DialContext(ctx, "tcp", addr)
 			if err != nil {
 				return false, fmt.Sprintf("rm_answers: RM of %s at %s does not answer: %v", s.Node, addr, err)
 			}
