@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/retry"
 )
 
 // planned is a plan made concrete for this node.
@@ -285,22 +286,22 @@ func (e *Engine) kindOf(s reactions.Step) string {
 // before it is reported. An event whose result could not be committed by
 // then stays unfinished, and the next start runs it again.
 func (e *Engine) commitResult(ev *reactions.Event, log zerolog.Logger) bool {
-	backoff := 50 * time.Millisecond
-	for {
+	for failures := 1; ; failures++ {
 		err := e.cfg.Results.Finish(ev)
 		if err == nil {
 			return true
 		}
-		log.Error().Err(err).Dur("retry_in", backoff).Msg("journal the result; trying again")
-		select {
-		case <-e.base.Done():
+		wait := commitBackoff.Delay(failures, 0)
+		log.Error().Err(err).Dur("retry_in", wait).Msg("journal the result; trying again")
+		if !retry.Wait(e.base, wait) {
 			log.Error().Msg("stopping with the result not journaled: the event runs again at the next start")
 			return false
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
+
+// commitBackoff paces commitResult's attempts.
+var commitBackoff = retry.Backoff{Base: 50 * time.Millisecond, Cap: 5 * time.Second}
 
 // wake hands the finished event to whoever waits for it (nil: they read
 // the journal instead); uncommitted marks a result answered before it was

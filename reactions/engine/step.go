@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/command"
+	"github.com/vipagent/vipagent/reactions/retry"
 )
 
 // step runs one step, after checking its conditions.
@@ -133,13 +134,15 @@ func (e *Engine) vipStep(ctx context.Context, s reactions.Step, prior []reaction
 		if attempt > e.cfg.Retries || ctx.Err() != nil || errors.Is(err, reactions.ErrDuplicateAddress) {
 			return
 		}
-		select {
-		case <-ctx.Done():
+		if !retry.Wait(ctx, stepBackoff.Delay(attempt, 0)) {
 			return
-		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
 		}
 	}
 }
+
+// stepBackoff paces the attempts of a failed VIP step: soon, within the
+// step's own bound.
+var stepBackoff = retry.Backoff{Base: 200 * time.Millisecond, Linear: true}
 
 // releasedElsewhere reports whether an earlier step of this event verified
 // that a node other than node removed vip (a disable there ended changed or
