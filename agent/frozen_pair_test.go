@@ -116,7 +116,15 @@ func TestAbandonedFailoverAfterFreezeNeverMovesTheVIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // rm2's disable on rm1 is in rm1's backlog
+	// rm2's disable on rm1 waits in rm1's backlog once rm2 runs the move.
+	for until := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if ev, err := rm2.Journal.Get(newer); err == nil && ev.Status == reactions.StatusRunning {
+			break
+		}
+		if time.Now().After(until) {
+			t.Fatal("rm2 did not start its move within 5 s")
+		}
+	}
 	f1.wake()
 
 	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Second)

@@ -182,7 +182,7 @@ func TestDeadlineWhileQueued(t *testing.T) {
 		_, _, _, data := deadlineReq(t, a, "/v1/alarms", `{"condition":"Slow"}`, time.Now().Add(5*time.Second), false)
 		first <- data
 	}()
-	time.Sleep(100 * time.Millisecond)
+	waitRunning(t, a)
 	code, early, hdr, data := deadlineReq(t, a, "/v1/alarms?wait=2s", `{"condition":"Slow"}`, time.Now().Add(100*time.Millisecond), false)
 	if code != http.StatusGone {
 		t.Errorf("queued past its deadline: %d, want 410: %s", code, data)
@@ -234,5 +234,20 @@ func TestDeadlineBadInput(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || early != 0 {
 		t.Errorf("without a deadline: %d after %d informational answers, want 200 after none", resp.StatusCode, early)
+	}
+}
+
+// waitRunning waits until the agent runs an event.
+func waitRunning(t *testing.T, a *api) {
+	t.Helper()
+	for until := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		for _, ev := range a.events() {
+			if ev.Status == reactions.StatusRunning {
+				return
+			}
+		}
+		if time.Now().After(until) {
+			t.Fatal("no event started running within 5 s")
+		}
 	}
 }
