@@ -120,9 +120,9 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		MaxInFlight:   cfg.Limits.MaxInFlight,
 		Supersede:     cfg.Limits.Supersede,
 		Retries:       cfg.Limits.Retries,
-		CallbackHosts: cfg.CallbackHosts,
+		CheckOnIntake: admitCallback(cfg),
 		Journal:       m.Journal,
-		Results:       m.outbox,
+		Results:       m.results(o),
 		Peers:         watchedPeers{m.peers, m.pair},
 		Observer:      m.metrics,
 		Logger:        m.Logger,
@@ -137,6 +137,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Reports:  m.outbox,
 		Recovery: m.Recovery,
 		Pair:     m.pairView,
+		Failover: Failover(cfg),
 	}
 	m.Handler = httpapi.NewServer(m.apiDeps)
 	m.live.handler.Store(&m.Handler)

@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
-	"github.com/vipagent/vipagent/agent/httpapi"
 )
 
 func listenLoopback(t *testing.T) net.Listener {
@@ -32,16 +32,16 @@ func TestVIPStatusPair(t *testing.T) {
 		rm2Down  bool
 		wantCode int
 		wantOut  []string
-		wantPair httpapi.PairVIP
+		wantPair api.PairVIP
 	}{
 		{name: "rm1 holds", on1: true, wantCode: 0, wantOut: []string{"rm-vip: OK: held by rm1 only"},
-			wantPair: httpapi.PairVIP{Name: "rm-vip", Holders: []string{"rm1"}, OK: true}},
+			wantPair: api.PairVIP{Name: "rm-vip", Holders: []string{"rm1"}, OK: true}},
 		{name: "both hold", on1: true, on2: true, wantCode: 1, wantOut: []string{"rm-vip: PROBLEM: on 2 nodes at once: rm1, rm2"},
-			wantPair: httpapi.PairVIP{Name: "rm-vip", Holders: []string{"rm1", "rm2"}}},
+			wantPair: api.PairVIP{Name: "rm-vip", Holders: []string{"rm1", "rm2"}}},
 		{name: "nobody holds", wantCode: 1, wantOut: []string{"rm-vip: PROBLEM: on no node"},
-			wantPair: httpapi.PairVIP{Name: "rm-vip", Holders: []string{}}},
+			wantPair: api.PairVIP{Name: "rm-vip", Holders: []string{}}},
 		{name: "rm2 down", on1: true, rm2Down: true, wantCode: 4, wantOut: []string{"rm-vip  rm2   unknown", "rm-vip: PROBLEM: not known on rm2; held by rm1"},
-			wantPair: httpapi.PairVIP{Name: "rm-vip", Holders: []string{"rm1"}, Unknown: []string{"rm2"}}},
+			wantPair: api.PairVIP{Name: "rm-vip", Holders: []string{"rm1"}, Unknown: []string{"rm2"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,11 +72,11 @@ func TestVIPStatusPair(t *testing.T) {
 			if code != tt.wantCode {
 				t.Errorf("--json: exit %d, want %d\n%s", code, tt.wantCode, stderr)
 			}
-			var v httpapi.PairView
+			var v api.PairView
 			if err := json.Unmarshal([]byte(out), &v); err != nil {
 				t.Fatalf("--json: %v\n%s", err, out)
 			}
-			if diff := cmp.Diff([]httpapi.PairVIP{tt.wantPair}, v.VIPs); diff != "" {
+			if diff := cmp.Diff([]api.PairVIP{tt.wantPair}, v.VIPs); diff != "" {
 				t.Errorf("--json vips (-want +got):\n%s", diff)
 			}
 			if len(v.Rows) != 2 || v.Rows[0].Node != "rm1" || v.Rows[1].Node != "rm2" {

@@ -94,6 +94,7 @@ func (m *Main) Reload(next *config.Config, getenv func(string) string) (err erro
 	}
 	deps := m.apiDeps
 	deps.Config = &eff
+	deps.Failover = Failover(&eff)
 	var h http.Handler = httpapi.NewServer(deps)
 	m.Engine.SetRules(Rules(&eff))
 	m.live.handler.Store(&h)

@@ -5,12 +5,14 @@
 # with "chaos: N schedules, F faults, V invariant violations" and an outage
 # table, and exits non-zero on any violation.
 #
-#   scripts/chaos.sh [--schedules N] [--seed S] [--duration D] [--timeout T] [--verbose]
+#   scripts/chaos.sh [--schedules N] [--seed S] [--duration D] [--family F] [--timeout T] [--verbose]
 #                    [--backend netlink|nlb|netsh] [--winscale F] [--wine]
 #
 #   --schedules  number of schedules (default 3); schedule i uses seed S+i
 #   --seed       seed of the first schedule (default: from the clock)
 #   --duration   operations and faults per schedule, a Go duration (default 20s)
+#   --family     mixed (default: every operation and fault) or wake (wake after
+#                freeze with queued requests from both doors)
 #   --timeout    go test's -timeout (default: 10m plus 2m per schedule)
 #   --verbose    print every schedule and both journals, not only failing ones
 #   --backend    the VIP's backend (default netlink); nlb and netsh run the
@@ -37,21 +39,24 @@ verbose=false
 backend=netlink
 winscale=0.01
 wine=false
+family=mixed
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--schedules) schedules=$2; shift 2 ;;
 	--seed) seed=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--family) family=$2; shift 2 ;;
 	--verbose) verbose=true; shift ;;
 	--backend) backend=$2; shift 2 ;;
 	--winscale) winscale=$2; shift 2 ;;
 	--wine) wine=true; shift ;;
-	*) echo "usage: $0 [--schedules N] [--seed S] [--duration D] [--timeout T] [--verbose] [--backend netlink|nlb|netsh] [--winscale F] [--wine]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--schedules N] [--seed S] [--duration D] [--family mixed|wake] [--timeout T] [--verbose] [--backend netlink|nlb|netsh] [--winscale F] [--wine]" >&2; exit 2 ;;
 	esac
 done
 [[ $schedules =~ ^[0-9]+$ && $seed =~ ^[0-9]+$ ]] || { echo "$0: --schedules and --seed take numbers" >&2; exit 2; }
 [[ $backend =~ ^(netlink|nlb|netsh)$ ]] || { echo "$0: --backend takes netlink, nlb or netsh" >&2; exit 2; }
+[[ $family == mixed || $family == wake ]] || { echo "$0: --family is mixed or wake" >&2; exit 2; }
 timeout=${timeout:-$((10 + 2 * schedules))m}
 winedir=
 if $wine; then
@@ -88,4 +93,4 @@ fi
 
 go test -count=1 -v -timeout "$timeout" -run '^TestChaos$' ./agent/chaos \
 	-args -chaos.schedules="$schedules" -chaos.seed="$seed" -chaos.duration="$duration" -chaos.verbose="$verbose" \
-	-chaos.backend="$backend" -chaos.winscale="$winscale" -chaos.wine="$winedir"
+	-chaos.backend="$backend" -chaos.winscale="$winscale" -chaos.wine="$winedir" -chaos.family="$family"

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
@@ -21,6 +22,7 @@ var (
 	seedFlag      = flag.Uint64("chaos.seed", 0, "seed of the first schedule, the next ones use seed+1, seed+2...; 0 picks one from the clock")
 	durationFlag  = flag.Duration("chaos.duration", 20*time.Second, "how long each schedule sends operations and injects faults")
 	verboseFlag   = flag.Bool("chaos.verbose", false, "print every schedule and both journals, not only those with a violation")
+	familyFlag    = flag.String("chaos.family", familyMixed, "schedule family: mixed (every operation and fault) or wake (wake after freeze with queued requests from both doors)")
 )
 
 // envChaos=1 runs one schedule without flags.
@@ -46,13 +48,21 @@ func TestChaos(t *testing.T) {
 		seed = uint64(time.Now().UnixNano()%1_000_000_000) + 1
 	}
 	d := *durationFlag
+	gen := generate
+	switch *familyFlag {
+	case familyMixed:
+	case familyWake:
+		gen = generateWake
+	default:
+		t.Fatalf("-chaos.family: %q is not mixed or wake", *familyFlag)
+	}
 	opts := newLabOptions(t)
-	fmt.Printf("chaos: %d schedule(s) from seed %d, %s of operations and faults each, backend %s\n", n, seed, d, opts.backend)
+	fmt.Printf("chaos: %d %s schedule(s) from seed %d, %s of operations and faults each, backend %s\n", n, *familyFlag, seed, d, opts.backend)
 	bin := buildAgent(t)
 
 	var sum summary
 	for i := range n {
-		s := generate(seed+uint64(i), d)
+		s := gen(seed+uint64(i), d)
 		rep := &report{seed: s.seed, outages: map[string][]time.Duration{}}
 		passed := t.Run(fmt.Sprintf("seed=%d", s.seed), func(t *testing.T) {
 			runSchedule(t, bin, s, rep, opts)
@@ -72,8 +82,12 @@ func TestChaos(t *testing.T) {
 	}
 }
 
-// buildAgent builds the vipagent binary once for every schedule.
+// buildAgent builds the vipagent binary once for every schedule, unless
+// VIPAGENT_EXE names one (to run the lab against a given build).
 func buildAgent(t *testing.T) string {
+	if p := os.Getenv(agenttest.EnvBinary); p != "" {
+		return p
+	}
 	bin := filepath.Join(t.TempDir(), "vipagent")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/vipagent/vipagent/agent/cmd/vipagent")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -285,6 +285,79 @@ func generate(seed uint64, d time.Duration) *schedule {
 	return s
 }
 
+// Schedule families: what generate's schedules are made of.
+const (
+	// familyMixed: every kind of operation and fault at random.
+	familyMixed = "mixed"
+	// familyWake: wake after freeze with queued requests from both doors.
+	// One agent is frozen (SIGSTOP); RM's failoverscript on its node (the
+	// CLI door) and an alarm over HTTP (--agent) ask it to take the VIP and
+	// give up at their deadline; then the other node is asked for a newer
+	// move; then the frozen agent wakes and finds the abandoned requests in
+	// its backlog. They must end expired and never act: the newer move
+	// holds (see abandoned and lateStarts).
+	familyWake = "wake"
+)
+
+// generateWake makes a schedule of family wake lasting about d.
+func generateWake(seed uint64, d time.Duration) *schedule {
+	r := rand.New(rand.NewPCG(seed, seed^0x3c6ef372fe94f82b))
+	s := &schedule{seed: seed, tmpfsNode: pick(r, "rm1", "rm2")}
+	other := map[string]string{"rm1": "rm2", "rm2": "rm1"}
+	member := map[string]int{"rm1": 1, "rm2": 2}
+	stopped := map[string]string{"rm1": "RM1_Stopped", "rm2": "RM2_Stopped"}
+	// The abandoned requests give up after cliWait plus the CLI's 2 s
+	// margin; the newer move comes after that, the wake after both.
+	giveUp := cliWait + 2*time.Second
+	for at := 500 * time.Millisecond; at < d; {
+		x := pick(r, "rm1", "rm2")
+		y := other[x]
+		hold := giveUp + between(r, 1500*time.Millisecond, 3*time.Second)
+		s.faults = append(s.faults, &fault{n: len(s.faults), at: at, hold: hold, kind: faultStop, node: x})
+		queued := []*op{
+			// RM's failoverscript on the frozen node: the CLI door.
+			{kind: opFailover, node: x, action: "enable", member: member[x], target: x, check: checkMove},
+			// An alarm over HTTP asking for the frozen node.
+			{kind: opFire, node: x, condition: stopped[y], target: x, check: checkMove},
+		}
+		r.Shuffle(len(queued), func(i, j int) { queued[i], queued[j] = queued[j], queued[i] })
+		for i, o := range queued {
+			o.at = at + 200*time.Millisecond + time.Duration(i)*between(r, 10*time.Millisecond, 400*time.Millisecond)
+		}
+		newer := &op{kind: opFailover, node: y, action: "enable", member: member[y], target: y, check: checkMove,
+			at: at + giveUp + 700*time.Millisecond}
+		if r.IntN(2) == 0 {
+			newer = &op{kind: opFire, node: y, condition: stopped[x], target: y, check: checkMove, at: newer.at}
+		}
+		for _, o := range append(queued, newer) {
+			o.n = len(s.ops)
+			if o.kind == opFire {
+				o.key = fmt.Sprintf("chaos-%d-%d", seed, o.n)
+			}
+			s.ops = append(s.ops, o)
+		}
+		at += hold + between(r, 3*time.Second, 5*time.Second)
+	}
+	return s
+}
+
+// abandoned reports whether o was given up while its agent was frozen the
+// whole time: invoked after the agent was stopped, it ended (the command
+// gave up at its deadline) before the agent was woken. Its agent cannot
+// have started it before the deadline, so it must never act.
+func abandoned(s *schedule, o *op) bool {
+	if o.res.outcome != outcomeUnknown || o.res.overran || o.res.invoked.IsZero() {
+		return false
+	}
+	for _, f := range s.faults {
+		if f.kind == faultStop && f.node == o.node && !f.start.IsZero() && !f.end.IsZero() &&
+			f.start.Before(o.res.invoked) && o.res.completed.Before(f.end) {
+			return true
+		}
+	}
+	return false
+}
+
 func pick(r *rand.Rand, xs ...string) string { return xs[r.IntN(len(xs))] }
 
 func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
@@ -380,7 +453,8 @@ const none = "none"
 // later intent certainly superseded it: one that succeeded and was invoked
 // after the first had completed. An unknown outcome never completes: like
 // Jepsen's indeterminate operations it may take effect at any time.
-// Duplicates, rejections and skips are not intents.
+// Duplicates, rejections, skips and requests abandoned while their agent
+// was frozen (see abandoned: they must never act) are not intents.
 //
 // A release is "the other node" unless the other node was released since
 // the newest enable (INIT on both nodes): then no node may hold the VIP
@@ -398,7 +472,7 @@ func expectedHolders(s *schedule, initial time.Time) map[string]bool {
 	}
 	intents := []intent{{invoked: initial, completed: initial, target: "rm1", succeeded: true}}
 	for _, o := range s.ops {
-		if o.target == "" {
+		if o.target == "" || abandoned(s, o) {
 			continue
 		}
 		switch o.res.outcome {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 )
@@ -42,6 +43,10 @@ type client struct {
 	// tls verifies an HTTPS agent (tls.ca) and presents the config's
 	// certificate to it (tls.cert, for client_ca); nil without tls.*.
 	tls *tls.Config
+	// deadline is until when this command waits for the request it sends
+	// (see do); the agent, or the in-process run, never starts the
+	// request after it.
+	deadline time.Time
 }
 
 // newClient is the client of one command; wait is its --wait (0 for
@@ -143,6 +148,7 @@ func tokenRoles(changes bool) []string {
 // do sends one request. With --direct, or when nothing answers at the
 // agent's address, the request is served in-process.
 func (cl *client) do(ctx context.Context, method, path string, body any) (int, []byte, error) {
+	cl.deadline = time.Now().Add(cl.bound())
 	var data []byte
 	if body != nil {
 		var err error
@@ -313,6 +319,9 @@ func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path 
 	if cl.token != "" {
 		req.Header.Set("Authorization", "Bearer "+cl.token)
 	}
+	if method == http.MethodPost && !cl.deadline.IsZero() {
+		req.Header.Set(api.HeaderDeadline, cl.deadline.UTC().Format(time.RFC3339Nano))
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -465,7 +474,8 @@ type bufferedResponse struct {
 func (w *bufferedResponse) Header() http.Header { return w.header }
 
 func (w *bufferedResponse) WriteHeader(code int) {
-	if w.code == 0 {
+	// A 1xx (the 103 naming the event) precedes the answer.
+	if w.code == 0 && code >= 200 {
 		w.code = code
 	}
 }

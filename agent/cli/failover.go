@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/config"
-	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -61,7 +61,7 @@ func failoverDryRun(env Env, c common, action string, member int) error {
 	if err != nil {
 		return err
 	}
-	p, err := httpapi.FailoverPlan(cfg, action, member)
+	p, err := agent.Failover(cfg).Plan(action, member)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 )
 
-const journalUsage = "usage: vipagent journal check [--data DIR] | journal salvage --from FILE [--data DIR]"
+const journalUsage = "usage: vipagent journal check [--data DIR] | journal salvage --from FILE [--data DIR]\n(FILE is a damaged journal, or an unjournaled.log record file to import)"
 
 // cmdJournal looks at the journal without an agent: check verifies it
 // (exit 0 clean, 1 damaged, 2 unreadable), salvage copies what can still be
@@ -38,6 +40,9 @@ func cmdJournal(args []string, env Env) error {
 		dir = cfg.DataDir
 	}
 	path := journal.PathIn(dir)
+	if pos[0] == "salvage" && isRecordFile(*from) {
+		return importRecords(env, c.json, *from, path)
+	}
 	if pos[0] == "salvage" {
 		st, err := journal.Salvage(*from, path, journal.SalvageOptions{})
 		switch {
@@ -85,4 +90,46 @@ func printJSONOr(env Env, asJSON bool, v any, human func()) error {
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// isRecordFile reports whether path is an unjournaled record file (JSON
+// lines) rather than a journal: a bbolt file never begins with '{'.
+func isRecordFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	n, _ := f.Read(b)
+	return n == 1 && b[0] == '{'
+}
+
+// importRecords rebuilds the events of an emergency run's record file in
+// the journal at path (made if missing): the emergency run's event IDs, its
+// steps with their nodes and peer events.
+func importRecords(env Env, asJSON bool, from, path string) error {
+	f, err := os.Open(from)
+	if err != nil {
+		return exitf(ExitUsage, "salvage: %v", err)
+	}
+	defer f.Close()
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return exitf(ExitFailed, "salvage: %v", err)
+	}
+	j, err := journal.Open(path, journal.Options{LockTimeout: time.Second})
+	if errors.Is(err, journal.ErrLocked) {
+		return exitf(ExitUsage, "salvage: %s: %v (stop the agent first)", path, err)
+	}
+	if err != nil {
+		return exitf(ExitFailed, "salvage: %v", err)
+	}
+	defer j.Close()
+	st, err := j.ImportUnjournaled(f)
+	if err != nil {
+		return exitf(ExitFailed, "import %s into %s: %v", from, path, err)
+	}
+	return printJSONOr(env, asJSON, st, func() {
+		fmt.Fprintf(env.Stdout, "imported %s into %s: %d events added, %d already there, %d lines unreadable\n", from, path, st.Events, st.Already, st.Unreadable)
+	})
 }

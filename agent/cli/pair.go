@@ -9,7 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/journal"
 )
 
@@ -27,7 +27,7 @@ func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 	if code != http.StatusOK {
 		return apiError(code, body)
 	}
-	var v httpapi.PairView
+	var v api.PairView
 	if err := json.Unmarshal(body, &v); err != nil {
 		return fmt.Errorf("decode pair status: %w", err)
 	}
@@ -40,7 +40,7 @@ func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 }
 
 // pairExit is the exit code of a pair view (see vipStatusPair).
-func pairExit(v httpapi.PairView) error {
+func pairExit(v api.PairView) error {
 	if v.OK {
 		return nil
 	}
@@ -72,7 +72,7 @@ func lastAction(row string, la *journal.LastAction) string {
 	return fmt.Sprintf("%s%s %s at %s (event %s)", safe(string(la.Step.Action)), where, safe(string(la.Step.Outcome)), timeUTC(la.Step.StartedAt), safe(la.EventID))
 }
 
-func printPair(w io.Writer, v httpapi.PairView) {
+func printPair(w io.Writer, v api.PairView) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "VIP\tNODE\tPRESENT\tOBSERVED AT\tLAST ACTION")
 	for _, r := range v.Rows {

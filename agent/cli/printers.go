@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/report"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -65,7 +65,7 @@ func printReportList(w io.Writer, reports []report.View) {
 	tw.Flush()
 }
 
-func printVIPs(w io.Writer, vips []httpapi.VIPView) {
+func printVIPs(w io.Writer, vips []api.VIPView) {
 	for _, v := range vips {
 		st := "unknown (" + v.Error + ")"
 		if v.State != nil {

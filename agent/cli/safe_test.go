@@ -10,7 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/report"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -98,8 +98,8 @@ func TestPrintersAreTerminalSafe(t *testing.T) {
 		"event":       func(w io.Writer, s string) { e := filled[reactions.Event](s); printEvent(w, &e) },
 		"event list":  func(w io.Writer, s string) { printEventList(w, filled[[]reactions.Event](s)) },
 		"report list": func(w io.Writer, s string) { printReportList(w, filled[[]report.View](s)) },
-		"vip status":  func(w io.Writer, s string) { printVIPs(w, filled[[]httpapi.VIPView](s)) },
-		"pair":        func(w io.Writer, s string) { printPair(w, filled[httpapi.PairView](s)) },
+		"vip status":  func(w io.Writer, s string) { printVIPs(w, filled[[]api.VIPView](s)) },
+		"pair":        func(w io.Writer, s string) { printPair(w, filled[api.PairView](s)) },
 		"plan":        func(w io.Writer, s string) { printPlan(w, PlanView{Matched: true, Plan: filled[reactions.Plan](s)}) },
 		"error line": func(w io.Writer, s string) {
 			body, _ := json.Marshal(map[string]string{"error": s})

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 )
 
 func cmdVIP(ctx context.Context, args []string, env Env) error {
@@ -37,9 +37,9 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 			path += "/" + url.PathEscape(pos[1])
 		}
 		var list struct {
-			VIPs []httpapi.VIPView `json:"vips"`
+			VIPs []api.VIPView `json:"vips"`
 		}
-		var one httpapi.VIPView
+		var one api.VIPView
 		dst := any(&list)
 		if len(pos) == 2 {
 			dst = &one
@@ -48,7 +48,7 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		if len(pos) == 2 {
-			list.VIPs = []httpapi.VIPView{one}
+			list.VIPs = []api.VIPView{one}
 		}
 		printVIPs(env.Stdout, list.VIPs)
 		return nil

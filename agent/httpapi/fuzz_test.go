@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	wire "github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/strictjson"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -22,7 +22,7 @@ func FuzzDecodeAlarm(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var req httpapi.AlarmRequest
+		var req wire.AlarmRequest
 		err := strictjson.Decode(body, &req)
 		if err == nil {
 			err = req.Alarm.Validate()

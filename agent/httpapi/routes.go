@@ -37,17 +37,17 @@ func (s *server) routeTable() []Route {
 	rs := []Route{
 		{Method: get, Pattern: "/healthz", Role: RoleOpen, AnyQuery: true, handler: s.handleHealthz},
 		{Method: get, Pattern: "/readyz", Role: RoleOpen, AnyQuery: true, handler: s.handleReadyz},
-		{Method: post, Pattern: "/v1/alarms", Role: config.RoleTrigger, Query: []string{"wait", "source"}, handler: s.handlePostAlarm},
+		{Method: post, Pattern: "/v1/alarms", Role: config.RoleTrigger, Query: []string{"wait", "source", "deadline"}, handler: s.handlePostAlarm},
 		{Method: get, Pattern: "/v1/events", Role: config.RoleRead, Query: []string{"status", "limit", "cursor"}, handler: s.handleListEvents},
 		{Method: get, Pattern: "/v1/events/{id}", Role: config.RoleRead, handler: s.handleGetEvent},
 		// Trigger at the door; the handler asks for admin when the event
 		// replayed needed it (reactions.Event.NeedsAdmin).
-		{Method: post, Pattern: "/v1/events/{id}/replay", Role: config.RoleTrigger, Query: []string{"wait", "dry_run"}, handler: s.handleReplay},
+		{Method: post, Pattern: "/v1/events/{id}/replay", Role: config.RoleTrigger, Query: []string{"wait", "dry_run", "deadline"}, handler: s.handleReplay},
 		{Method: get, Pattern: "/v1/vips", Role: config.RoleRead, handler: s.handleListVIPs},
 		{Method: get, Pattern: "/v1/vips/{name}", Role: config.RoleRead, handler: s.handleGetVIP},
-		{Method: post, Pattern: "/v1/vips/{name}/{action:enable|disable}", Role: config.RoleAdmin, Query: []string{"wait"}, handler: s.handleVIPAction},
-		{Method: post, Pattern: "/v1/failover", Role: config.RoleTrigger, Query: []string{"wait"}, handler: s.handleFailover},
-		{Method: post, Pattern: "/v1/alertmanager", Role: config.RoleTrigger, handler: s.handleAlertmanager},
+		{Method: post, Pattern: "/v1/vips/{name}/{action:enable|disable}", Role: config.RoleAdmin, Query: []string{"wait", "deadline"}, handler: s.handleVIPAction},
+		{Method: post, Pattern: "/v1/failover", Role: config.RoleTrigger, Query: []string{"wait", "deadline"}, handler: s.handleFailover},
+		{Method: post, Pattern: "/v1/alertmanager", Role: config.RoleTrigger, Query: []string{"deadline"}, handler: s.handleAlertmanager},
 	}
 	if s.Metrics != nil {
 		rs = append(rs, Route{Method: get, Pattern: "/metrics", Role: config.RoleRead, AnyQuery: true, handler: s.Metrics.ServeHTTP})

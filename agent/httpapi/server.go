@@ -24,6 +24,7 @@ import (
 	"github.com/vipagent/vipagent/agent/strictjson"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
+	"github.com/vipagent/vipagent/reactions/rules"
 )
 
 // Deps are what the API is built from.
@@ -41,6 +42,9 @@ type Deps struct {
 	Recovery *journal.Recovery
 	// Pair serves /v1/pair; nil leaves the route out.
 	Pair PairFunc
+	// Failover maps RM's failoverscript calls (POST /v1/failover) to the
+	// configured VIPs and nodes.
+	Failover rules.Failover
 }
 
 // Reports is the report outbox as the API sees it.

@@ -23,6 +23,7 @@ import (
 	"github.com/vipagent/vipagent/agent/sign"
 	"github.com/vipagent/vipagent/agent/version"
 	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/retry"
 )
 
 // HeaderReportID carries the report's stable ID.
@@ -415,13 +416,7 @@ func (o *Outbox) post(ctx context.Context, t target, r *journal.Report, now time
 // jittered ("equal jitter") to between half and all of it, so receivers
 // coming back are not hit by every agent at once. r is in [0, 1).
 func Backoff(attempts int, r float64) time.Duration {
-	d := BackoffBase
-	for i := 1; i < attempts && d < BackoffCap; i++ {
-		d *= 2
-	}
-	d = min(d, BackoffCap)
-	r = min(max(r, 0), 1)
-	return d/2 + time.Duration(r*float64(d/2))
+	return retry.Backoff{Base: BackoffBase, Cap: BackoffCap, Jitter: true}.Delay(attempts, r)
 }
 
 // parseRetryAfter reads Retry-After as seconds or an HTTP date.

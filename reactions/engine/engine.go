@@ -92,8 +92,10 @@ type Config struct {
 	Supersede bool
 	// Retries is how often a failed (not timed-out) VIP step is tried again.
 	Retries int
-	// CallbackHosts are the hosts an alarm's callback_url may name.
-	CallbackHosts []string
+	// CheckOnIntake, when set, is the agent's own check of an event before it is
+	// journaled (where an alarm's callback may report to, a reporting
+	// concern); every door's event passes it, as it passes Event.Check.
+	CheckOnIntake func(ev *reactions.Event) error
 	Journal       Journal
 	// Results receives finished events; nil means Journal.Finish.
 	Results  Results
@@ -127,6 +129,9 @@ type Engine struct {
 
 	stampMu   sync.Mutex
 	lastStamp time.Time
+	// intentFloor is the newest intent noted for any VIP: an event accepted
+	// here is stamped past it (see stampIntent). Guarded by stampMu.
+	intentFloor time.Time
 
 	// reloaded replaces cfg.Rules once SetRules was called.
 	reloaded atomic.Pointer[rules.Rules]
@@ -141,6 +146,10 @@ type Engine struct {
 func (e *Engine) Stamp() time.Time {
 	e.stampMu.Lock()
 	defer e.stampMu.Unlock()
+	return e.stampLocked()
+}
+
+func (e *Engine) stampLocked() time.Time {
 	t := e.cfg.Now().UTC()
 	if !t.After(e.lastStamp) {
 		t = e.lastStamp.Add(time.Nanosecond)
@@ -192,14 +201,19 @@ func (e *Engine) VIPNames() []string {
 // returns once the event is durably stored (or found to be a duplicate of a
 // stored one); use Wait for the result.
 func (e *Engine) Submit(ev *reactions.Event) (*reactions.Event, bool, error) {
-	if err := ev.Check(e.cfg.CallbackHosts); err != nil {
+	if err := ev.Check(); err != nil {
 		return nil, false, err
+	}
+	if e.cfg.CheckOnIntake != nil {
+		if err := e.cfg.CheckOnIntake(ev); err != nil {
+			return nil, false, err
+		}
 	}
 	if ev.Node == "" {
 		ev.Node = e.cfg.Node
 	}
 	if ev.ReceivedAt.IsZero() {
-		ev.ReceivedAt = e.Stamp()
+		e.stampIntent(ev)
 	}
 	if ev.Plan != nil {
 		if err := e.checkPlan(*ev.Plan); err != nil {
@@ -235,8 +249,35 @@ func (e *Engine) release() {
 	e.wg.Done()
 }
 
+// stampIntent gives an event this node is asked for its time of receipt
+// and, when it brings no intent of its own, the intent it acts for: the
+// receipt, or just past the newest intent noted here when the clock says
+// otherwise (it stepped back, or a peer's runs ahead), so that the pair
+// never stops moving because of a clock. Both are taken in one critical
+// section, so events stamped later have later intents; noting them (start)
+// keeps the newest per VIP whatever order it happens in, and the newest
+// accepted intent wins however the goroutines that accepted them are
+// scheduled. An event that brings its own intent keeps it: reconcile's
+// drift events are as old as the journals their pass read, so that a move
+// asked meanwhile wins over their repair.
+func (e *Engine) stampIntent(ev *reactions.Event) {
+	e.stampMu.Lock()
+	defer e.stampMu.Unlock()
+	ev.ReceivedAt = e.stampLocked()
+	if !e.cfg.Supersede || ev.Origin != "" || !ev.IntentAt.IsZero() {
+		return
+	}
+	if !ev.ReceivedAt.After(e.intentFloor) {
+		ev.IntentAt = e.intentFloor.Add(time.Nanosecond)
+		e.intentFloor = ev.IntentAt
+	}
+}
+
 // start queues a stored event behind the earlier events of its VIPs and
-// runs it in the background; the caller has counted it in flight.
+// runs it in the background; the caller has counted it in flight. An event
+// whose caller's deadline has already passed is neither noted nor queued:
+// it ends expired at once, and an intent nobody waits for any more
+// replaces no other.
 func (e *Engine) start(ev *reactions.Event) {
 	plan, matched := e.planFor(ev)
 	e.mu.Lock()
@@ -245,8 +286,8 @@ func (e *Engine) start(ev *reactions.Event) {
 	}
 	e.mu.Unlock()
 	var ticket *ticket
-	if matched {
-		e.noteIntent(ev, plan.vips())
+	if matched && !e.expired(ev) {
+		e.noteIntent(ev.Intent(), plan.vips())
 		ticket = e.locks.enqueue(ev.ID, plan.vips(), ev.Intent(), e.cfg.Supersede)
 	}
 	// The run works on its own copy: the caller keeps the accepted event.
@@ -290,31 +331,19 @@ type waiter struct {
 	ev   *reactions.Event
 }
 
-// noteIntent records ev's intent for its VIPs. An event accepted here
-// (not a peer's request) is newer than anything this node has seen for
-// them: when the clock says otherwise (it stepped back, or a peer's runs
-// ahead), its intent is moved just past the newest one, so the pair never
-// stops moving because of a clock. An event that brings its own intent
-// keeps it: reconcile's drift events are as old as the journals their
-// pass read, so that a move asked meanwhile wins over their repair.
-func (e *Engine) noteIntent(ev *reactions.Event, vips []string) {
+// noteIntent records in as the intent for its VIPs where it is the newest,
+// and moves the floor of this node's stamps past it (see stampIntent).
+func (e *Engine) noteIntent(in reactions.Intent, vips []string) {
 	if !e.cfg.Supersede {
 		return
 	}
+	e.stampMu.Lock()
+	if in.At.After(e.intentFloor) {
+		e.intentFloor = in.At
+	}
+	e.stampMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if ev.Origin == "" && ev.IntentAt.IsZero() {
-		in := ev.Intent()
-		for _, v := range vips {
-			if cur, ok := e.intents[v]; ok && !in.After(cur) {
-				in.At = cur.At.Add(time.Nanosecond)
-			}
-		}
-		if !in.At.Equal(ev.Intent().At) {
-			ev.IntentAt = in.At
-		}
-	}
-	in := ev.Intent()
 	for _, v := range vips {
 		if cur, ok := e.intents[v]; !ok || in.After(cur) {
 			e.intents[v] = in
