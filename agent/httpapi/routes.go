@@ -66,6 +66,7 @@ func (s *server) routeTable() []Route {
 func (s *server) routes() *chi.Mux {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
+	r.Use(s.boundWrites)
 	for _, rt := range s.table {
 		if rt.Role == RoleOpen {
 			r.With(s.strangers).Method(rt.Method, rt.Pattern, rt.handler)
