@@ -41,6 +41,7 @@ func (c *Config) Validate(getenv func(string) string) error {
 	c.validateAddresses(&p)
 	c.validateNameCase(&p)
 	c.validateDurations(&p)
+	c.validateConnections(&p)
 	for _, prob := range c.Genesys.validate(c) {
 		p = append(p, "genesys."+prob)
 	}
