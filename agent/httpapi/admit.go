@@ -30,7 +30,15 @@ const (
 	// perAddressShare is how much of the strangers' budget one address
 	// may hold: a quarter, at least 2.
 	perAddressShare = 4
+	// maxListsInFlight bounds the list routes served at once: each holds
+	// a page of the journal in memory until its answer is written (at most
+	// write_timeout), so readers that never read cannot add up to the
+	// agent's memory.
+	maxListsInFlight = 4
 )
+
+// listRoutes are the routes whose answer is a page of the journal.
+var listRoutes = map[string]bool{"/v1/events": true, "/v1/reports": true}
 
 // admission holds the budgets and limits that decide whether a request is
 // served: in-flight slots for the trusted and for strangers, a per-address
@@ -39,6 +47,7 @@ const (
 type admission struct {
 	trusted   chan struct{}
 	strangers chan struct{}
+	lists     chan struct{}
 	byAddr    addrSlots
 	// failures counts failed authentications per client address; nil when
 	// limits.rate_per_minute is 0.
@@ -53,6 +62,7 @@ func newAdmission(l config.Limits) *admission {
 	a := &admission{
 		trusted:   make(chan struct{}, l.MaxInFlight),
 		strangers: make(chan struct{}, strangers),
+		lists:     make(chan struct{}, maxListsInFlight),
 		byAddr:    addrSlots{max: max(2, strangers/perAddressShare), held: map[string]int{}},
 		rate:      l.RatePerMinute,
 	}
@@ -168,4 +178,17 @@ func (s *server) failedTooOften(r *http.Request) bool {
 	// Status's first result is whether the key is still within its limit.
 	_, rate, err := s.admit.failures.Status(clientAddr(r))
 	return err == nil && math.Round(rate) >= float64(s.admit.rate)
+}
+
+// lists serves a list route within the lists' budget.
+func (s *server) lists(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.admit.lists <- struct{}{}:
+			defer func() { <-s.admit.lists }()
+			next.ServeHTTP(w, r)
+		default:
+			s.writeError(w, r, fmt.Errorf("%w: too many lists being sent at once; ask again shortly", reactions.ErrUnavailable))
+		}
+	})
 }

@@ -112,3 +112,43 @@ func TestRequestMemoryCeiling(t *testing.T) {
 		}
 	}
 }
+
+// TestListsInFlightBounded: readers that never read can hold at most a few
+// journal pages at once; the rest are told to come back, and an alarm is
+// served all along.
+func TestListsInFlightBounded(t *testing.T) {
+	a := newAPI(t, "  write_timeout: 5s\n  rate_per_minute: 0\n", nil)
+	// A list longer than the server's 4 KiB buffer: its handler blocks in
+	// Write until the reader reads.
+	for i := range 3 {
+		body := fmt.Sprintf(`{"id":"big-%d","condition":"Nobody","text":%q}`, i, strings.Repeat("x", 1500))
+		if code, _, resp := a.do("POST", "/v1/alarms?wait=0s", "application/json", []byte(body)); code >= 300 && code != 422 {
+			t.Fatalf("alarm: %d %s", code, resp)
+		}
+	}
+	srv := httptest.NewUnstartedServer(a.m.Handler)
+	ln := &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	// Unbuffered pipes: a list nobody reads stays in flight.
+	for range 4 {
+		client, server := net.Pipe()
+		defer client.Close()
+		ln.conns <- server
+		go fmt.Fprintf(client, "GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, _, body := a.do("GET", "/v1/events", "", nil)
+		if code == 503 && strings.Contains(string(body), "too many lists") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a fifth list answered %d while four were unread, want 503", code)
+		}
+	}
+	if code, _, body := a.do("POST", "/v1/alarms?wait=5s", "application/json", []byte(`{"condition":"RM1_Stopped"}`)); code != 200 {
+		t.Errorf("alarm while lists are held: %d %s", code, body)
+	}
+}

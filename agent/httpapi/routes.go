@@ -78,7 +78,11 @@ func (s *server) routes() *chi.Mux {
 		r.Use(s.authenticate)
 		for _, rt := range s.table {
 			if rt.Role != RoleOpen {
-				r.With(s.require(rt.Role), s.checkQuery(rt)).Method(rt.Method, rt.Pattern, rt.handler)
+				mw := chi.Middlewares{s.require(rt.Role), s.checkQuery(rt)}
+				if rt.Method == http.MethodGet && listRoutes[rt.Pattern] {
+					mw = append(mw, s.lists)
+				}
+				r.With(mw...).Method(rt.Method, rt.Pattern, rt.handler)
 			}
 		}
 	})
