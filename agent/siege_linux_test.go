@@ -133,7 +133,7 @@ func TestSiege(t *testing.T) {
 	run(4, connectionFlood)
 	run(2, uniqueKeys)
 
-	var lat []time.Duration
+	var lat, control []time.Duration
 	var failed []string
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -141,6 +141,12 @@ func TestSiege(t *testing.T) {
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
+			// Control: a call that needs no agent, to tell the machine's
+			// load from the agent's answer time.
+			start := time.Now()
+			if code, _, _ := legitimate(t, "version"); code == 0 {
+				control = append(control, time.Since(start))
+			}
 			for _, args := range legit {
 				start := time.Now()
 				code, out, errOut := legitimate(t, args...)
@@ -164,6 +170,10 @@ func TestSiege(t *testing.T) {
 	var p99 time.Duration
 	if len(lat) > 0 {
 		p99 = lat[(len(lat)*99+99)/100-1]
+	}
+	slices.Sort(control)
+	if len(control) > 0 {
+		fmt.Printf("siege: control (vipagent version, no agent involved) during the siege: p99 %d ms\n", control[(len(control)*99+99)/100-1].Milliseconds())
 	}
 	fmt.Printf("siege: %d attack requests, %d legitimate, %d legitimate failed, p99 %d legitimate ms, peak RSS %d MiB\n",
 		attacks.Load(), len(lat), len(failed), p99.Milliseconds(), rss>>20)
