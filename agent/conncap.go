@@ -97,10 +97,3 @@ func (l *cappedListener) track(nc net.Conn, st http.ConnState) {
 		c.since = time.Now()
 	}
 }
-
-// open is how many connections are open.
-func (l *cappedListener) open() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.conns)
-}
