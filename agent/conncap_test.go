@@ -61,15 +61,17 @@ func TestConnectionFloodAtTheCapServesTheCaller(t *testing.T) {
 	if n > 4 {
 		t.Errorf("%d connections open, cap 4", n)
 	}
-	// The oldest silent connection made room for the first request; the
-	// second found the first one's place free again.
-	for i, c := range silent {
+	// The oldest silent connections made room, oldest first: the first
+	// request evicted the first one; the second request evicted at most
+	// one more (if the first request's connection was not yet closed).
+	var evicted []bool
+	for _, c := range silent {
 		_ = c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 		_, err := c.Read(make([]byte, 1))
-		evicted := err == io.EOF || (err != nil && !isTimeout(err))
-		if want := i == 0; evicted != want {
-			t.Errorf("silent connection %d evicted = %v (%v), want %v", i, evicted, err, want)
-		}
+		evicted = append(evicted, err == io.EOF || (err != nil && !isTimeout(err)))
+	}
+	if !evicted[0] || evicted[2] || evicted[3] {
+		t.Errorf("evicted silent connections %v, want the oldest first (one or two of them)", evicted)
 	}
 }
 
