@@ -183,15 +183,22 @@ func (m *Main) Serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	capped := newCappedListener(ln, m.Config.Limits.MaxConnections)
+	ln = capped
 	m.listener = ln
 	m.server = &http.Server{
 		Handler:           &m.live,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       m.Config.Limits.ReadTimeout.D(),
-		WriteTimeout:      m.Config.Limits.WriteTimeout.D(),
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          serverLog(m.Logger),
+		// Each response also gets write_timeout from its first byte
+		// (httpapi's boundWrites), so a long ?wait= still answers.
+		WriteTimeout: m.Config.Limits.WriteTimeout.D(),
+		// Strangers' connections close after each answer; this bounds
+		// the trusted callers' keep-alives.
+		IdleTimeout:    30 * time.Second,
+		ConnState:      capped.track,
+		MaxHeaderBytes: 32 << 10,
+		ErrorLog:       serverLog(m.Logger),
 	}
 	tlsCfg, err := serverTLS(m.Config.TLS)
 	if err != nil {

@@ -242,6 +242,9 @@ type Limits struct {
 	Supersede bool `yaml:"supersede"`
 	// Retries is how often a failed VIP step is tried again.
 	Retries int `yaml:"retries"`
+
+	// MaxConnections caps the API's open connections (agent/conncap.go).
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // Log configures logging; File adds a size-rotated log file.
@@ -264,9 +267,11 @@ func Defaults() Config {
 			RatePerMinute: 600,
 			MaxInFlight:   1024,
 			ReadTimeout:   Duration(10 * time.Second),
-			WriteTimeout:  Duration(6 * time.Minute),
+			WriteTimeout:  Duration(10 * time.Second),
 			ShutdownGrace: Duration(30 * time.Second),
 			Supersede:     true,
+
+			MaxConnections: 512,
 		},
 		Auth: Auth{MaxSkew: Duration(5 * time.Minute)},
 		Schedules: Schedules{

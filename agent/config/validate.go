@@ -43,6 +43,7 @@ func (c *Config) Validate(getenv func(string) string) error {
 	c.validateNameCase(&p)
 	c.validateDurations(&p)
 	c.validateJournal(&p)
+	c.validateConnections(&p)
 	for _, prob := range c.Genesys.validate(c) {
 		p = append(p, "genesys."+prob)
 	}

@@ -79,9 +79,13 @@ func newAPIAt(t testing.TB, dataDir, extraYAML string, getenv func(string) strin
 	t.Helper()
 	y := baseYAML
 	if strings.HasPrefix(extraYAML, "  ") {
-		// Indented: more limits.
-		y = strings.Replace(y, "  rate_per_minute: 0\n", extraYAML, 1)
-		extraYAML = ""
+		// Indented leading lines: more limits; the rest is more YAML.
+		limits, rest := extraYAML, ""
+		if i := strings.Index(extraYAML, "\n\n"); i >= 0 {
+			limits, rest = extraYAML[:i+1], extraYAML[i+1:]
+		}
+		y = strings.Replace(y, "  rate_per_minute: 0\n", limits, 1)
+		extraYAML = rest
 	}
 	c, err := config.Parse([]byte(y + extraYAML))
 	if err != nil {

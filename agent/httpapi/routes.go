@@ -1,13 +1,11 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/go-chi/httprate"
 
 	"github.com/vipagent/vipagent/agent/config"
 )
@@ -68,25 +66,23 @@ func (s *server) routeTable() []Route {
 func (s *server) routes() *chi.Mux {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
-	r.Use(s.limitInFlight)
+	r.Use(s.boundWrites)
 	for _, rt := range s.table {
 		if rt.Role == RoleOpen {
-			r.Method(rt.Method, rt.Pattern, rt.handler)
+			r.With(s.strangers).Method(rt.Method, rt.Pattern, rt.handler)
 		}
 	}
 	r.Group(func(r chi.Router) {
-		if n := s.Config.Limits.RatePerMinute; n > 0 {
-			// Per client address, before authentication, so that guessing
-			// tokens is rate limited too.
-			r.Use(httprate.Limit(n, time.Minute, httprate.WithKeyByIP(),
-				httprate.WithLimitHandler(func(w http.ResponseWriter, req *http.Request) {
-					s.writeError(w, req, fmt.Errorf("%w: more than %d requests a minute from this client", errTooMany, n))
-				})))
-		}
+		// Budgets and rate limits are applied by authenticate, once it
+		// knows whether the caller is trusted (admit.go).
 		r.Use(s.authenticate)
 		for _, rt := range s.table {
 			if rt.Role != RoleOpen {
-				r.With(s.require(rt.Role), s.checkQuery(rt)).Method(rt.Method, rt.Pattern, rt.handler)
+				mw := chi.Middlewares{s.require(rt.Role), s.checkQuery(rt)}
+				if rt.Method == http.MethodGet && listRoutes[rt.Pattern] {
+					mw = append(mw, s.lists)
+				}
+				r.With(mw...).Method(rt.Method, rt.Pattern, rt.handler)
 			}
 		}
 	})

@@ -57,6 +57,7 @@ type server struct {
 	Deps
 	log   zerolog.Logger
 	table []Route
+	admit *admission
 }
 
 // Server is the API's handler.
@@ -67,7 +68,7 @@ type Server struct {
 
 // NewServer returns the API's handler.
 func NewServer(d Deps) *Server {
-	s := &server{Deps: d, log: d.Logger.With().Str("component", "http").Logger()}
+	s := &server{Deps: d, log: d.Logger.With().Str("component", "http").Logger(), admit: newAdmission(d.Config.Limits)}
 	s.table = s.routeTable()
 	return &Server{mux: s.routes(), routes: s.table}
 }
@@ -238,7 +239,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err 
 	} else {
 		log.Info().Int("status", code).Str("path", r.URL.Path).Str("error", msg).Msg("request refused")
 	}
-	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
+	if (code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, code, map[string]any{"error": msg, "status": code})
