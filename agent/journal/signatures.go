@@ -88,7 +88,7 @@ func signatureFloor(tx *bolt.Tx) time.Time {
 func pruneSignatures(sigs, byExpiry *bolt.Bucket, now time.Time) error {
 	limit := expiryKey(now)
 	c := byExpiry.Cursor()
-	for k, _ := c.First(); k != nil && len(k) >= 8 && string(k[:8]) < string(limit); k, _ = c.First() {
+	for k, _ := c.First(); len(k) >= 8 && string(k[:8]) < string(limit); k, _ = c.First() {
 		if err := sigs.Delete(k[8:]); err != nil {
 			return err
 		}

@@ -127,6 +127,7 @@ type Engine struct {
 	base   context.Context
 	cancel context.CancelFunc
 
+	order     *acceptOrder
 	stampMu   sync.Mutex
 	lastStamp time.Time
 	// intentFloor is the newest intent noted for any VIP: an event accepted
@@ -177,6 +178,7 @@ func New(cfg Config) *Engine {
 		cfg:      cfg,
 		log:      cfg.Logger.With().Str("component", "engine").Logger(),
 		locks:    newVIPLocks(),
+		order:    newAcceptOrder(),
 		waiters:  map[string]*waiter{},
 		answered: map[string]*reactions.Event{},
 		intents:  map[string]reactions.Intent{},
@@ -212,9 +214,13 @@ func (e *Engine) Submit(ev *reactions.Event) (*reactions.Event, bool, error) {
 	if ev.Node == "" {
 		ev.Node = e.cfg.Node
 	}
+	var turn *turn
 	if ev.ReceivedAt.IsZero() {
-		e.stampIntent(ev)
+		turn = e.stampIntent(ev)
 	}
+	// Every way out of Submit passes the turn, so no later event waits
+	// for this one for ever.
+	defer turn.pass()
 	if ev.Plan != nil {
 		if err := e.checkPlan(*ev.Plan); err != nil {
 			return nil, false, err
@@ -238,6 +244,7 @@ func (e *Engine) Submit(ev *reactions.Event) (*reactions.Event, bool, error) {
 		e.release()
 		return stored, dup, err
 	}
+	turn.wait()
 	e.start(stored)
 	return stored, false, nil
 }
@@ -260,17 +267,22 @@ func (e *Engine) release() {
 // scheduled. An event that brings its own intent keeps it: reconcile's
 // drift events are as old as the journals their pass read, so that a move
 // asked meanwhile wins over their repair.
-func (e *Engine) stampIntent(ev *reactions.Event) {
+//
+// It returns the event's turn to queue (see acceptOrder), taken under the
+// same lock, so that events queue in the order of their stamps.
+func (e *Engine) stampIntent(ev *reactions.Event) *turn {
 	e.stampMu.Lock()
 	defer e.stampMu.Unlock()
 	ev.ReceivedAt = e.stampLocked()
+	t := e.order.take()
 	if !e.cfg.Supersede || ev.Origin != "" || !ev.IntentAt.IsZero() {
-		return
+		return t
 	}
 	if !ev.ReceivedAt.After(e.intentFloor) {
 		ev.IntentAt = e.intentFloor.Add(time.Nanosecond)
 		e.intentFloor = ev.IntentAt
 	}
+	return t
 }
 
 // start queues a stored event behind the earlier events of its VIPs and
