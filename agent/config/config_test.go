@@ -90,7 +90,7 @@ func TestDecodeProblemsByPath(t *testing.T) {
 		want       []string
 	}{
 		{"unknown top-level key", validYAML + "\nlisten_addr: 1.2.3.4:5\n",
-			[]string{"listen_addr: unknown key (known: alertmanager, auth, callback_hosts, commands, data_dir, failover, genesys, insecure, limits, listen, log, node, nodes, reactions, reports, schedules, step_timeout, tls, vips)"}},
+			[]string{"listen_addr: unknown key (known: alertmanager, auth, callback_hosts, commands, data_dir, failover, genesys, insecure, limits, listen, local, log, node, nodes, reactions, reports, schedules, step_timeout, tls, vips)"}},
 		{"unknown nested keys", strings.NewReplacer("backend: fake", "backend: fake, bakend: x", "- disable: rm-vip", "- disable: rm-vip\n        forse: true").Replace(validYAML),
 			[]string{
 				"vips.rm-vip.bakend: unknown key (known: address, auto_fix, backend, interface, options, owner, timeout)",
