@@ -3,13 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -35,16 +35,13 @@ const ExitUnknown = 5
 // 103 notice delivered while this command still listens.
 const deadlineSlack = time.Second
 
-// chooseLocal picks the local channel when the config has one and its
-// socket exists; a socket whose directory others could write is refused
-// (exit 2), since whoever can write there may be listening in the agent's
-// place.
+// chooseLocal picks the local channel when the config has one and it is
+// there; a socket whose directory others could write is refused (exit 2),
+// since whoever can write there may be listening in the agent's place.
+// (A Windows pipe is checked once open: see localchan.Dial.)
 func (cl *client) chooseLocal() error {
 	l := cl.cfg.Local
-	if cl.explicit || !l.Enabled() || l.IsPipe() {
-		return nil
-	}
-	if _, err := os.Lstat(l.Socket); err != nil {
+	if cl.explicit || !l.Enabled() || !localchan.Present(l.Socket) {
 		return nil // no agent there: the TCP address, then in-process
 	}
 	if err := localchan.CheckPath(l.Socket, cl.cfg.DataDir); err != nil {
@@ -172,11 +169,15 @@ func retryDelay(code int, h http.Header, now, until time.Time) (time.Duration, b
 // over TCP.
 func (cl *client) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
 	if cl.local != "" {
-		path := cl.local
+		path, dataDir := cl.local, cl.cfg.DataDir
 		return func(ctx context.Context, _, _ string) (net.Conn, error) {
 			ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 			defer cancel()
-			c, err := localchan.Dial(ctx, path)
+			c, err := localchan.Dial(ctx, path, dataDir)
+			var untrusted *localchan.UntrustedError
+			if errors.As(err, &untrusted) {
+				return nil, err
+			}
 			if err != nil {
 				return nil, &net.OpError{Op: "dial", Net: "unix", Err: err}
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/localchan"
 	"github.com/vipagent/vipagent/agent/sign"
 )
 
@@ -261,7 +262,10 @@ func (cl *client) askAgent(ctx context.Context, method, path string, data []byte
 		case <-time.After(d):
 		}
 	}
+	var untrusted *localchan.UntrustedError
 	switch {
+	case errors.As(err, &untrusted):
+		return 0, nil, false, exitf(ExitUsage, "local.socket %s cannot be trusted: %v; not using it", cl.local, untrusted)
 	case err == nil:
 		if code == http.StatusUnauthorized && cl.tokenErr != nil {
 			return 0, nil, false, &ExitError{Code: ExitUsage, Err: fmt.Errorf("agent at %s wants a token and no configured one can be used: %w", cl.where(), cl.tokenErr)}

@@ -63,7 +63,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		}
 		if peer, ok := localchan.PeerOf(r.Context()); ok && r.Header.Get("Authorization") == "" && r.Header.Get(HeaderSignature) == "" {
 			// The kernel named the caller: its account is the credential.
-			role, err := localchan.Authorize(peer, s.Config.Local, localchan.Self())
+			role, err := localchan.Authorize(peer, s.Config.Local)
 			if err != nil {
 				s.writeError(w, r, fmt.Errorf("%w: local channel: %w", errForbidden, err))
 				return

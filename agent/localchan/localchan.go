@@ -20,12 +20,22 @@ import (
 // Peer is the account at the other end of a local connection, as the
 // operating system reports it.
 type Peer struct {
-	UID, GID uint32
+	UID, GID uint32 // Linux
 	PID      int32
+	// SID is the account's security identifier and Groups its token's
+	// enabled groups' (Windows).
+	SID    string
+	Groups []string
 }
 
-// ID is the peer as httpapi.Caller names it.
-func (p Peer) ID() string { return "local:uid=" + strconv.FormatUint(uint64(p.UID), 10) }
+// ID is the peer as httpapi.Caller names it: "local:uid=N", or
+// "local:<SID>" on Windows.
+func (p Peer) ID() string {
+	if p.SID != "" {
+		return "local:" + p.SID
+	}
+	return "local:uid=" + strconv.FormatUint(uint64(p.UID), 10)
+}
 
 type ctxKey struct{}
 
@@ -44,6 +54,12 @@ func PeerOf(ctx context.Context) (Peer, bool) {
 	return p, ok
 }
 
+// UntrustedError says why the local channel's endpoint cannot be trusted to
+// be the agent's: whoever could put it there may be listening in its place.
+type UntrustedError struct{ Reason string }
+
+func (e *UntrustedError) Error() string { return e.Reason }
+
 // peerConn is an accepted local connection and who is at its other end.
 type peerConn struct {
 	net.Conn
@@ -51,15 +67,20 @@ type peerConn struct {
 }
 
 // Authorize is the role of a local caller without a token: admin for root
-// and the agent's own account, l.CallerRole() for the configured users and
-// groups; an error naming the account for anyone else.
-func Authorize(p Peer, l config.Local, self uint32) (string, error) {
-	if p.UID == 0 || p.UID == self {
+// (LocalSystem, Administrators) and the agent's own account,
+// l.CallerRole() for the configured users and groups; an error naming the
+// account for anyone else.
+func Authorize(p Peer, l config.Local) (string, error) {
+	return authorize(p, l, privileged(p))
+}
+
+func authorize(p Peer, l config.Local, privileged bool) (string, error) {
+	if privileged {
 		return config.RoleAdmin, nil
 	}
-	name, groups := accountOf(p)
+	names, groups := accountOf(p)
 	for _, u := range l.Users {
-		if u == strconv.FormatUint(uint64(p.UID), 10) || (name != "" && u == name) {
+		if slices.Contains(names, u) {
 			return l.CallerRole(), nil
 		}
 	}
@@ -68,9 +89,6 @@ func Authorize(p Peer, l config.Local, self uint32) (string, error) {
 			return l.CallerRole(), nil
 		}
 	}
-	who := fmt.Sprintf("uid %d", p.UID)
-	if name != "" {
-		who = fmt.Sprintf("user %s (uid %d)", name, p.UID)
-	}
+	who := describePeer(p, names)
 	return "", fmt.Errorf("%s is not in local.users and in none of local.groups", who)
 }

@@ -112,9 +112,6 @@ func peerOf(c *net.UnixConn) (Peer, error) {
 	return Peer{UID: cred.Uid, GID: cred.Gid, PID: cred.Pid}, nil
 }
 
-// Self is the account the agent runs as.
-func Self() uint32 { return uint32(os.Geteuid()) }
-
 // CheckPath is the command's check of the socket before it talks to it:
 // path is a socket, its directory is owned by root, by this account or by
 // the owner of the agent's data directory (dataDir) and writable by nobody
@@ -122,6 +119,20 @@ func Self() uint32 { return uint32(os.Geteuid()) }
 // (writable by others only with the sticky bit). Otherwise whoever could
 // write there may be listening in the agent's place.
 func CheckPath(path, dataDir string) error {
+	if err := checkPath(path, dataDir); err != nil {
+		return &UntrustedError{Reason: err.Error()}
+	}
+	return nil
+}
+
+// Present reports whether something is at the socket's path: without it,
+// there is no agent on the local channel.
+func Present(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+func checkPath(path, dataDir string) error {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return err
@@ -184,8 +195,11 @@ func trustedUID(uid uint32, trusted []uint32) bool {
 	return false
 }
 
-// Dial connects to the agent's socket.
-func Dial(ctx context.Context, path string) (net.Conn, error) {
+// Dial connects to the agent's socket, once CheckPath found it safe.
+func Dial(ctx context.Context, path, dataDir string) (net.Conn, error) {
+	if err := CheckPath(path, dataDir); err != nil {
+		return nil, err
+	}
 	var d net.Dialer
 	return d.DialContext(ctx, "unix", path)
 }

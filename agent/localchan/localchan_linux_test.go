@@ -13,19 +13,22 @@ import (
 )
 
 func TestAuthorize(t *testing.T) {
-	self := uint32(1000)
 	l := config.Local{Socket: "/run/vipagent/vipagent.sock", Users: []string{"4242", "root"}, Groups: []string{"7777"}, Role: config.RoleRead}
+	if !privileged(Peer{UID: 0}) || !privileged(Peer{UID: uint32(os.Geteuid())}) || privileged(Peer{UID: 5555}) {
+		t.Errorf("root and this account are privileged, uid 5555 is not")
+	}
 	for _, tt := range []struct {
 		p    Peer
+		priv bool
 		role string
 	}{
-		{Peer{UID: 0, GID: 0}, config.RoleAdmin},
-		{Peer{UID: self, GID: 5}, config.RoleAdmin},
-		{Peer{UID: 4242, GID: 5}, config.RoleRead},
-		{Peer{UID: 5555, GID: 7777}, config.RoleRead}, // by primary group
-		{Peer{UID: 5555, GID: 5}, ""},
+		{Peer{UID: 1000, GID: 5}, true, config.RoleAdmin},
+		{Peer{UID: 4242, GID: 5}, false, config.RoleRead},
+		{Peer{UID: 0, GID: 5}, false, config.RoleRead},       // "root" by name
+		{Peer{UID: 5555, GID: 7777}, false, config.RoleRead}, // by primary group
+		{Peer{UID: 5555, GID: 5}, false, ""},
 	} {
-		role, err := Authorize(tt.p, l, self)
+		role, err := authorize(tt.p, l, tt.priv)
 		if role != tt.role || (tt.role == "") != (err != nil) {
 			t.Errorf("Authorize(%+v) = %q, %v; want %q", tt.p, role, err, tt.role)
 		}
@@ -55,10 +58,8 @@ func TestListenNamesThePeer(t *testing.T) {
 	})}
 	go srv.Serve(ln)
 	defer srv.Close()
-	if err := CheckPath(sock, t.TempDir()); err != nil {
-		t.Fatalf("CheckPath: %v", err)
-	}
-	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return Dial(ctx, sock) }}}
+	data := t.TempDir()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return Dial(ctx, sock, data) }}}
 	resp, err := hc.Get("http://vipagent.local/")
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package localchan
 
@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 
 	"github.com/vipagent/vipagent/agent/config"
 )
@@ -17,8 +16,8 @@ func Listen(l config.Local) (net.Listener, error) {
 	return nil, fmt.Errorf("local.socket: %w on this system", errors.ErrUnsupported)
 }
 
-// Self is the account the agent runs as.
-func Self() uint32 { return uint32(os.Geteuid()) }
+// Present: there is never a local channel here.
+func Present(path string) bool { return false }
 
 // CheckPath refuses: without a listener there is nothing to trust.
 func CheckPath(path, dataDir string) error {
@@ -26,6 +25,6 @@ func CheckPath(path, dataDir string) error {
 }
 
 // Dial refuses, like CheckPath.
-func Dial(ctx context.Context, path string) (net.Conn, error) {
+func Dial(ctx context.Context, path, dataDir string) (net.Conn, error) {
 	return nil, fmt.Errorf("the local channel: %w on this system", errors.ErrUnsupported)
 }
