@@ -189,3 +189,22 @@ func TestRetryDelay(t *testing.T) {
 		}
 	}
 }
+
+// The agent's 103 notice is informational: an in-process run, which
+// serves the agent's handler directly, answers with what follows it.
+func TestInProcessIgnoresTheNotice(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(headerEvent, "rm1-e1")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.WriteHeader(http.StatusTeapot)
+		fmt.Fprint(w, `{}`)
+	})
+	resp, err := (&http.Client{Transport: handlerTransport{h}}).Get("http://in-process/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot {
+		t.Errorf("status %d, want %d: the 103 was taken for the answer", resp.StatusCode, http.StatusTeapot)
+	}
+}
