@@ -178,6 +178,10 @@ func Check(cfg *config.Config, where, nonce string, got Identity, needProof bool
 				if got.Proof == "" {
 					reason = "it gave no proof"
 				}
+				if n := configured(cfg); n > len(secrets) {
+					// The agent proves with the first secret it can read.
+					reason += fmt.Sprintf("; this process can read only %d of the config's %d secrets, and the agent proves with the first it can read (auth.tokens in order, then auth.webhook_secret): make that one readable here, or use the local channel (local.socket)", len(secrets), n)
+				}
 				if got.Node != want.Node || got.ConfigDigest != want.ConfigDigest || got.DataDir != want.DataDir {
 					// What it claims is worth showing, marked as a claim.
 					reason += fmt.Sprintf("; it claims %s", describe(got))
@@ -192,6 +196,20 @@ func Check(cfg *config.Config, where, nonce string, got Identity, needProof bool
 		return &MismatchError{Where: where, Got: got, Want: want}
 	}
 	return nil
+}
+
+// configured counts the secrets that could key the proof.
+func configured(cfg *config.Config) int {
+	n := 0
+	for _, t := range cfg.Auth.Tokens {
+		if t.Token.IsSet() {
+			n++
+		}
+	}
+	if cfg.Auth.WebhookSecret.IsSet() {
+		n++
+	}
+	return n
 }
 
 func proven(secrets []string, nonce string, got Identity) bool {
