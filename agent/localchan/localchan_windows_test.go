@@ -8,12 +8,26 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/windows"
+
 	"github.com/vipagent/vipagent/agent/config"
 )
+
+// underWine reports whether this process runs under Wine, whose ntdll
+// exports wine_get_version.
+func underWine() bool {
+	return windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil
+}
 
 // The pipe is served with the caller's account on every request, and the
 // command accepts it because this account serves it.
 func TestPipeNamesThePeer(t *testing.T) {
+	if underWine() {
+		// Wine 8 never completes the overlapped ConnectNamedPipe go-winio
+		// waits on once a client has connected: the server side never
+		// accepts. Only a real Windows host can run this.
+		t.Skip("named pipe servers do not accept under Wine (overlapped ConnectNamedPipe never completes); run on Windows")
+	}
 	pipe := `\\.\pipe\vipagent-test-` + rand.Text()
 	ln, err := Listen(config.Local{Socket: pipe})
 	if err != nil {
