@@ -19,6 +19,7 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/localchan"
 	"github.com/vipagent/vipagent/agent/metrics"
 	"github.com/vipagent/vipagent/agent/peer"
 	"github.com/vipagent/vipagent/agent/report"
@@ -199,15 +200,26 @@ func (m *Main) Serve(ctx context.Context) error {
 		ConnState:      capped.track,
 		MaxHeaderBytes: 32 << 10,
 		ErrorLog:       serverLog(m.Logger),
+		ConnContext:    localchan.ConnContext,
 	}
 	tlsCfg, err := serverTLS(m.Config.TLS)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	var local net.Listener
+	if m.Config.Local.Enabled() {
+		if local, err = localchan.Listen(m.Config.Local); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	for _, j := range m.jobs {
 		if err := j.start(ctx); err != nil {
 			ln.Close()
+			if local != nil {
+				local.Close()
+			}
 			return fmt.Errorf("start %s: %w", j.name, err)
 		}
 	}
@@ -225,6 +237,16 @@ func (m *Main) Serve(ctx context.Context) error {
 		}
 		m.serveErr <- err
 	}()
+	if local != nil {
+		// Plain HTTP: the kernel names the caller, and only the accounts
+		// the socket's mode and directory let in can connect.
+		go func() {
+			if err := m.server.Serve(local); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.Logger.Error().Err(err).Str("socket", m.Config.Local.Socket).Msg("local channel stopped")
+			}
+		}()
+		m.Logger.Info().Str("socket", m.Config.Local.Socket).Msg("local channel listening")
+	}
 	m.Logger.Info().Str("listen", ln.Addr().String()).Bool("tls", tlsCfg != nil).Strs("vips", m.Engine.VIPNames()).Msg("agent serving")
 	return nil
 }

@@ -25,7 +25,7 @@ reactions: [{name: r, match: {condition: X}, steps: [{disable: nope}]}]
 	}{
 		{"no command", nil, 2, []string{"Usage:"}},
 		{"unknown command", []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
-		{"help", []string{"--help"}, 0, []string{"Exit codes:", "4  no agent answered"}},
+		{"help", []string{"--help"}, 0, []string{"Exit codes:", "4  not accepted", "5  accepted as an event, outcome unknown"}},
 		{"version", []string{"version"}, 0, []string{"vipagent "}},
 		{"built-in config is fine", []string{"config", "check"}, 0, []string{"built-in configuration: ok (node rm1, 1 vips, 4 reactions)"}},
 		{"every problem at once", []string{"config", "check", "--config", bad}, 2, []string{

@@ -1,17 +1,38 @@
 package agent_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
 )
+
+// configFile writes cfg as a file for the command, which talks only to
+// the agent of its config. Literal secrets are written as the tokens they
+// are (YAML output redacts them).
+func configFile(t *testing.T, cfg *config.Config) string {
+	t.Helper()
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.ReplaceAll(b, []byte("[redacted]"), []byte(agent.MonToken))
+	p := filepath.Join(t.TempDir(), "agent.yaml")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 func listenLoopback(t *testing.T) net.Listener {
 	t.Helper()
@@ -55,7 +76,7 @@ func TestVIPStatusPair(t *testing.T) {
 			if !tt.rm2Down {
 				agent.ServedAgent(t, "rm2", addrs, initial[tt.on2], off)
 			}
-			base := []string{"--agent", "http://" + rm1.Addr(), "--token", agent.MonToken}
+			base := []string{"--config", configFile(t, rm1.Config), "--agent", "http://" + rm1.Addr(), "--token", agent.MonToken}
 			code, out, stderr := vipagent(t, append([]string{"vip", "status", "--pair"}, base...)...)
 			if code != tt.wantCode {
 				t.Errorf("exit %d, want %d\n%s%s", code, tt.wantCode, out, stderr)

@@ -162,7 +162,8 @@ func fillDisk(dir string) error {
 func (c *cluster) runOp(s *schedule, o *op) {
 	n := c.nodes[o.node]
 	ns := c.lab.Client.Name
-	remote := []string{"--agent", n.url(), "--token", c.token, "--json", "--wait", cliWait.String()}
+	// A command talks only to the agent of its config: the node's.
+	remote := []string{"--config", n.cfg, "--agent", n.url(), "--token", c.token, "--json", "--wait", cliWait.String()}
 	var argv []string
 	var res opResult
 	switch o.kind {

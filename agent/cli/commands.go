@@ -104,10 +104,13 @@ func commandNames() []string {
 
 const exitCodes = `Exit codes:
   0  succeeded
-  1  a step failed or timed out (or the result is not known yet)
-  2  bad usage, configuration or input (nothing was done)
+  1  a step failed or timed out, or the event was superseded
+  2  bad usage, configuration or input, or an agent that is not this
+     config's (nothing was done)
   3  no reaction rule matched the alarm
-  4  no agent answered and running in-process was impossible
+  4  not accepted: no agent answered in time (and running in-process was
+     impossible), or the request expired; nothing was done by it
+  5  accepted as an event, outcome unknown (see: vipagent events show ID)
 `
 
 // printHelp prints a command's help: synopsis, what it does, its flags with

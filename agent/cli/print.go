@@ -20,8 +20,12 @@ func (cl *client) printResult(code int, body []byte) error {
 			}
 			json.Unmarshal(body, &acc)
 			fmt.Fprintf(cl.env.Stdout, "event %s accepted and still running; see %s\n", safe(acc.EventID), safe(acc.Location))
+			cl.accepted = acc.EventID
 		}
-		return exitf(ExitFailed, "result not known yet")
+		if cl.accepted == "" {
+			cl.accepted = "an event"
+		}
+		return exitf(ExitUnknown, "accepted as %s, outcome unknown: still running when --wait ran out", cl.accepted)
 	}
 	var res reactions.Result
 	if err := json.Unmarshal(body, &res); err != nil || res.EventID == "" {

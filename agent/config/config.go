@@ -39,6 +39,7 @@ type Config struct {
 	Insecure bool   `yaml:"insecure"`
 	TLS      TLS    `yaml:"tls"`
 	Auth     Auth   `yaml:"auth"`
+	Local    Local  `yaml:"local"`
 	Limits   Limits `yaml:"limits"`
 	// Nodes are the members of the RM pair, this one included.
 	Nodes     map[string]Node    `yaml:"nodes"`

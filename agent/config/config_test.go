@@ -90,7 +90,7 @@ func TestDecodeProblemsByPath(t *testing.T) {
 		want       []string
 	}{
 		{"unknown top-level key", validYAML + "\nlisten_addr: 1.2.3.4:5\n",
-			[]string{"%F:21:1: listen_addr: unknown key (known: alertmanager, auth, callback_hosts, commands, data_dir, failover, genesys, insecure, journal, limits, listen, log, node, nodes, reactions, reports, schedules, step_timeout, tls, vips)"}},
+			[]string{"%F:21:1: listen_addr: unknown key (known: alertmanager, auth, callback_hosts, commands, data_dir, failover, genesys, insecure, journal, limits, listen, local, log, node, nodes, reactions, reports, schedules, step_timeout, tls, vips)"}},
 		{"unknown nested keys", strings.NewReplacer("backend: fake", "backend: fake, bakend: x", "- disable: rm-vip", "- disable: rm-vip\n        forse: true").Replace(validYAML),
 			[]string{
 				"%F:7:69: vips.rm-vip.bakend: unknown key; did you mean backend?",

@@ -38,6 +38,7 @@ func (c *Config) Validate(getenv func(string) string) error {
 	c.validateReactions(&p)
 	c.validateReports(&p, getenv)
 	c.validateAuth(&p, getenv)
+	c.validateLocal(&p)
 	c.validateLimits(&p)
 	c.validateAddresses(&p)
 	c.validateNameCase(&p)

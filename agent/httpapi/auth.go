@@ -15,6 +15,7 @@ import (
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/localchan"
 	"github.com/vipagent/vipagent/agent/sign"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -25,7 +26,7 @@ const callerKey ctxKey = 1
 
 // Caller is who a request was authenticated as: the role it may act with
 // and the credential that proved it. ID names the credential without
-// revealing it ("token:<name>", "webhook", "open"); idempotency keys and
+// revealing it ("token:<name>", "webhook", "open", "local:uid=<n>"); idempotency keys and
 // rate limits are scoped by it.
 type Caller struct {
 	Role string
@@ -70,6 +71,16 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		}
 		if err := singleHeaders(r.Header, "Authorization", HeaderSignature, HeaderTimestamp); err != nil {
 			s.refuse(w, r, err)
+			return
+		}
+		if peer, ok := localchan.PeerOf(r.Context()); ok && r.Header.Get("Authorization") == "" && r.Header.Get(HeaderSignature) == "" {
+			// The kernel named the caller: its account is the credential.
+			role, err := localchan.Authorize(peer, s.Config.Local)
+			if err != nil {
+				s.writeError(w, r, fmt.Errorf("%w: local channel: %w", errForbidden, err))
+				return
+			}
+			s.serveTrusted(w, r, Caller{Role: role, ID: peer.ID()}, next)
 			return
 		}
 		if open {

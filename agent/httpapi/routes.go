@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/identity"
 )
 
 // RoleOpen marks the routes that need no credential: liveness and readiness.
@@ -35,6 +36,7 @@ func (s *server) routeTable() []Route {
 	rs := []Route{
 		{Method: get, Pattern: "/healthz", Role: RoleOpen, AnyQuery: true, handler: s.handleHealthz},
 		{Method: get, Pattern: "/readyz", Role: RoleOpen, AnyQuery: true, handler: s.handleReadyz},
+		{Method: get, Pattern: identity.Path, Role: RoleOpen, Query: []string{"nonce"}, handler: s.identityHandler()},
 		{Method: post, Pattern: "/v1/alarms", Role: config.RoleTrigger, Query: []string{"wait", "source", "deadline"}, handler: s.handlePostAlarm},
 		{Method: get, Pattern: "/v1/events", Role: config.RoleRead, Query: []string{"status", "limit", "cursor"}, handler: s.handleListEvents},
 		{Method: get, Pattern: "/v1/events/{id}", Role: config.RoleRead, handler: s.handleGetEvent},
@@ -97,3 +99,4 @@ func (s *server) routes() *chi.Mux {
 
 // defaultWait is how long POST /v1/alarms waits for the result by default.
 const defaultWait = 10 * time.Second
+
