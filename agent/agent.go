@@ -19,6 +19,7 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/localchan"
 	"github.com/vipagent/vipagent/agent/metrics"
 	"github.com/vipagent/vipagent/agent/peer"
 	"github.com/vipagent/vipagent/agent/report"
@@ -53,6 +54,10 @@ type Main struct {
 	jobs     []job
 	server   *http.Server
 	listener net.Listener
+	// apiDeps built Handler; a reload builds the next one from them.
+	apiDeps httpapi.Deps
+	// live is what a reload swaps: the server serves live's handler.
+	live     live
 	serveErr chan error
 }
 
@@ -105,6 +110,7 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 	if m.peers, err = newPeers(cfg); err != nil {
 		return nil, err
 	}
+	m.stopNLBPeersThrough(watchedPeers{m.peers, m.pair})
 	m.Engine = engine.New(engine.Config{
 		Node:          cfg.Node,
 		VIPs:          vips,
@@ -115,15 +121,15 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		MaxInFlight:   cfg.Limits.MaxInFlight,
 		Supersede:     cfg.Limits.Supersede,
 		Retries:       cfg.Limits.Retries,
-		CallbackHosts: cfg.CallbackHosts,
+		CheckOnIntake: admitCallback(cfg),
 		Journal:       m.Journal,
-		Results:       m.outbox,
+		Results:       m.results(o),
 		Peers:         watchedPeers{m.peers, m.pair},
 		Observer:      m.metrics,
 		Logger:        m.Logger,
 	})
 	m.pair.CountLoad(m.load)
-	m.Handler = httpapi.NewServer(httpapi.Deps{
+	m.apiDeps = httpapi.Deps{
 		Config:   cfg,
 		Engine:   m.Engine,
 		Journal:  m.Journal,
@@ -132,7 +138,11 @@ func Open(cfg *config.Config, o Options) (_ *Main, err error) {
 		Reports:  m.outbox,
 		Recovery: m.Recovery,
 		Pair:     m.pairView,
-	})
+		Failover: Failover(cfg),
+	}
+	m.Handler = httpapi.NewServer(m.apiDeps)
+	m.live.handler.Store(&m.Handler)
+	m.live.config.Store(cfg)
 	sched, err := m.newScheduler()
 	if err != nil {
 		return nil, err
@@ -174,24 +184,42 @@ func (m *Main) Serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	capped := newCappedListener(ln, m.Config.Limits.MaxConnections)
+	ln = capped
 	m.listener = ln
 	m.server = &http.Server{
-		Handler:           m.Handler,
+		Handler:           &m.live,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       m.Config.Limits.ReadTimeout.D(),
-		WriteTimeout:      m.Config.Limits.WriteTimeout.D(),
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          serverLog(m.Logger),
+		// Each response also gets write_timeout from its first byte
+		// (httpapi's boundWrites), so a long ?wait= still answers.
+		WriteTimeout: m.Config.Limits.WriteTimeout.D(),
+		// Strangers' connections close after each answer; this bounds
+		// the trusted callers' keep-alives.
+		IdleTimeout:    30 * time.Second,
+		ConnState:      capped.track,
+		MaxHeaderBytes: 32 << 10,
+		ErrorLog:       serverLog(m.Logger),
+		ConnContext:    localchan.ConnContext,
 	}
 	tlsCfg, err := serverTLS(m.Config.TLS)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	var local net.Listener
+	if m.Config.Local.Enabled() {
+		if local, err = localchan.Listen(m.Config.Local); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	for _, j := range m.jobs {
 		if err := j.start(ctx); err != nil {
 			ln.Close()
+			if local != nil {
+				local.Close()
+			}
 			return fmt.Errorf("start %s: %w", j.name, err)
 		}
 	}
@@ -209,6 +237,16 @@ func (m *Main) Serve(ctx context.Context) error {
 		}
 		m.serveErr <- err
 	}()
+	if local != nil {
+		// Plain HTTP: the kernel names the caller, and only the accounts
+		// the socket's mode and directory let in can connect.
+		go func() {
+			if err := m.server.Serve(local); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.Logger.Error().Err(err).Str("socket", m.Config.Local.Socket).Msg("local channel stopped")
+			}
+		}()
+		m.Logger.Info().Str("socket", m.Config.Local.Socket).Msg("local channel listening")
+	}
 	m.Logger.Info().Str("listen", ln.Addr().String()).Bool("tls", tlsCfg != nil).Strs("vips", m.Engine.VIPNames()).Msg("agent serving")
 	return nil
 }

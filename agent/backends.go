@@ -5,12 +5,14 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/schedule"
 	"github.com/vipagent/vipagent/reactions/engine"
 	"github.com/vipagent/vipagent/reactions/vip"
 	"github.com/vipagent/vipagent/reactions/vip/fake"
+	"github.com/vipagent/vipagent/reactions/vip/netsh"
 )
 
 // openBackends builds every VIP's backend, in name order.
@@ -19,23 +21,36 @@ func (m *Main) openBackends() (map[string]engine.VIP, error) {
 	vips := map[string]engine.VIP{}
 	for _, name := range slices.Sorted(maps.Keys(m.Config.VIPs)) {
 		v := m.Config.VIPs[name]
-		b, err := newBackend(name, v, m.Config.DataDir)
+		b, err := newBackend(name, v, m.Config.DataDir, m.Config.Nodes[m.Config.Node].MemberID)
 		if err != nil {
 			return nil, err
 		}
 		m.backends[name] = b
-		vips[name] = engine.VIP{Backend: watchBackend(b, name, m.pair), Kind: v.Backend, Timeout: v.Timeout.D()}
+		vips[name] = engine.VIP{Backend: watchBackend(b, name, m.pair), Kind: v.Backend, Timeout: vipTimeout(m.Config, v)}
 	}
 	return vips, nil
+}
+
+// vipTimeout is a VIP's step timeout: its own, or else step_timeout, but
+// for netsh never under the time netsh can take to change an address.
+func vipTimeout(c *config.Config, v config.VIP) time.Duration {
+	if d := v.Timeout.D(); d > 0 {
+		return d
+	}
+	if v.Backend == "netsh" {
+		return max(c.StepTimeout.D(), netsh.DefaultTimeout)
+	}
+	return c.StepTimeout.D()
 }
 
 // closer is a backend that holds resources (sockets, announcing goroutines).
 type closer interface{ Close() error }
 
 // newBackend builds the backend a VIP's config names. Only the names listed
-// here exist; a real host never falls back to the fake backend.
-func newBackend(name string, v config.VIP, dataDir string) (engine.Backend, error) {
-	spec := vip.Spec{Name: name, Prefix: v.Prefix(), Interface: v.Interface, DataDir: dataDir}
+// here exist; a real host never falls back to the fake backend. memberID is
+// this node's RM member ID (0: none).
+func newBackend(name string, v config.VIP, dataDir string, memberID int) (engine.Backend, error) {
+	spec := vip.Spec{Name: name, Prefix: v.Prefix(), Interface: v.Interface, DataDir: dataDir, MemberID: memberID}
 	var (
 		b   engine.Backend
 		err error
@@ -84,7 +99,7 @@ func Check(c *config.Config) []string {
 		if !c.VIPs[name].Prefix().IsValid() {
 			continue // Validate reports the address; a backend would only repeat it
 		}
-		b, err := newBackend(name, c.VIPs[name], "")
+		b, err := newBackend(name, c.VIPs[name], "", c.Nodes[c.Node].MemberID)
 		if err != nil {
 			probs = append(probs, err.Error())
 			continue

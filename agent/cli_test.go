@@ -25,11 +25,12 @@ reactions: [{name: r, match: {condition: X}, steps: [{disable: nope}]}]
 	}{
 		{"no command", nil, 2, []string{"Usage:"}},
 		{"unknown command", []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
-		{"help", []string{"--help"}, 0, []string{"Exit codes:", "4  no agent answered"}},
+		{"help", []string{"--help"}, 0, []string{"Exit codes:", "4  not accepted", "5  accepted as an event, outcome unknown"}},
 		{"version", []string{"version"}, 0, []string{"vipagent "}},
 		{"built-in config is fine", []string{"config", "check"}, 0, []string{"built-in configuration: ok (node rm1, 1 vips, 4 reactions)"}},
 		{"every problem at once", []string{"config", "check", "--config", bad}, 2, []string{
-			"vips.v.address: not an IP prefix",
+			bad + `:4:12: vips.v.address: "192.0.2.1" has no prefix length: write the subnet's, such as 192.0.2.1/24`,
+			bad + ":5:13: schedules.reconcile",
 			`vips.v.interface: "eth0|x" has characters that are not allowed`,
 			`reactions.r.steps[0]: unknown vip "nope"`,
 		}},
@@ -39,10 +40,23 @@ nodes: {rm1: {}}
 vips: {v: {address: 192.0.2.1/24, backend: fake, options: {bogus: 1}}}
 schedules: {reconcile: "every now and then"}
 `)}, 2, []string{"schedules.reconcile", "vips.v: fake backend: options.bogus: unknown option"}},
+		{"a one-node Linux config needs no Genesys or Windows fields", []string{"config", "check", "--config", writeFile(t, dir, "linux.yaml", `
+node: rm1
+nodes: {rm1: {}}
+vips: {v: {address: 192.0.2.1/24, interface: eth0, backend: ip}}
+reactions: [{name: r, match: {condition: X}, steps: [{disable: v}]}]
+`)}, 0, []string{"linux.yaml: ok (node rm1, 1 vips, 1 reactions)"}},
+		{"a typo gets a suggestion and a position", []string{"config", "check", "--config", writeFile(t, dir, "typo.yaml", "node: rm1\nlisen: 127.0.0.1:8470\nnodes: {rm1: {}}\n")}, 2,
+			[]string{"typo.yaml:2:1: lisen: unknown key; did you mean listen?"}},
+		{"a placeholder in sh -c is refused", []string{"config", "check", "--config", writeFile(t, dir, "shell.yaml", `
+node: rm1
+nodes: {rm1: {}}
+commands: {notify: {argv: [/bin/sh, -c, "echo ${text}"]}}
+`)}, 2, []string{"shell.yaml:4:41: commands.notify.argv[2]: \"echo ${text}\" hands a placeholder to /bin/sh", "shell_placeholders: i-understand-this-runs-a-shell"}},
 		{"missing config file", []string{"config", "check", "--config", filepath.Join(dir, "nope.yaml")}, 2, []string{"read config"}},
-		{"bad flag", []string{"fire", "--colour", "red"}, 2, []string{"flag provided but not defined"}},
+		{"bad flag", []string{"fire", "--colour", "red"}, 2, []string{"unknown flag --colour for fire"}},
 		{"genesys needs --out", []string{"genesys"}, 2, []string{"usage: vipagent genesys"}},
-		{"failover needs an action", []string{"failover", "toggle"}, 2, []string{"usage: vipagent failover"}},
+		{"failover needs an action", []string{"failover", "toggle"}, 2, []string{`unknown failover subcommand "toggle": one of enable, disable`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

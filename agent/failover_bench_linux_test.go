@@ -775,22 +775,3 @@ func (p *prober) outage(t0, done time.Time) (gap time.Duration, lost int, answer
 	}
 	return gap, lost, answered, nil
 }
-
-// syncBuffer is a bytes.Buffer safe for the agent's stderr copier and the
-// benchmark to use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

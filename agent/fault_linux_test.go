@@ -3,12 +3,14 @@ package agent_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // needRoot skips outside CI when not root, and fails in CI.
@@ -68,9 +70,23 @@ func TestJournalDiskFullAndReadOnly(t *testing.T) {
 	if refused == 0 {
 		t.Fatal("the disk never filled up")
 	}
+	// Readiness says so while the journal cannot commit, and recovers by
+	// itself once there is room.
+	if code, body := readyz(t, addr); code != 503 || !strings.Contains(body, "no space left on device") {
+		t.Errorf("readyz on a full disk: %d %s; want 503 with the reason", code, body)
+	}
+	os.Remove(filepath.Join(mnt, "filler"))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, body := readyz(t, addr)
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz still %d %s 10s after the disk had room again", code, body)
+		}
+	}
 	// Every acknowledged alarm survives a crash and runs once there is room.
 	a.kill()
-	os.Remove(filepath.Join(mnt, "filler"))
 	a = startAgent(t, cfg, addr)
 	ids := make([]string, 0, len(acked))
 	for id := range acked {
@@ -103,6 +119,17 @@ func TestJournalDiskFullAndReadOnly(t *testing.T) {
 		t.Errorf("unjournaled record: %v %s", err, rec)
 	}
 	t.Logf("%d acknowledged before the disk filled; %d refused with 503", len(acked), refused)
+}
+
+func readyz(t *testing.T, addr string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 func mustSize(t *testing.T, path string) int64 {

@@ -94,12 +94,14 @@ func TestKillAtRandomPoints(t *testing.T) {
 			}
 			var alarms []alarm
 			for i := range 200 {
-				k := i
 				if i%5 == 4 {
-					k = rng.IntN(i) // a repeat of an earlier key
+					r := alarms[rng.IntN(i)] // a repeat of an earlier alarm
+					r.i = i
+					alarms = append(alarms, r)
+					continue
 				}
 				cond := []string{"On", "Off"}[rng.IntN(2)] + fmt.Sprintf("-v%d", rng.IntN(3))
-				alarms = append(alarms, alarm{i, fmt.Sprintf("k%d", k), fmt.Sprintf(`{"id":"k%d","condition":%q}`, k, cond)})
+				alarms = append(alarms, alarm{i, fmt.Sprintf("k%d", i), fmt.Sprintf(`{"id":"k%d","condition":%q}`, i, cond)})
 			}
 			killAt := 20 + rng.IntN(160)
 			var mu sync.Mutex

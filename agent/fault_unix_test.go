@@ -35,7 +35,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if d := time.Since(start); d < 500*time.Millisecond {
 		t.Errorf("stopped after %s: the running step was not allowed to finish", d)
 	}
-	a = startAgent(t, cfg, addr)
+	startAgent(t, cfg, addr)
 	ev := waitFinal(t, addr, []string{id})[id]
 	if ev.Status != reactions.StatusSucceeded || ev.Runs != 1 {
 		t.Errorf("event after graceful stop: %s runs %d", ev.Status, ev.Runs)
@@ -67,7 +67,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(cfg, []byte(strings.Replace(string(data), "hang: true", "delay: 1ms", 1)), 0o600)
-	a = startAgent(t, cfg, addr)
+	startAgent(t, cfg, addr)
 	ev := waitFinal(t, addr, []string{id})[id]
 	if ev.Status != reactions.StatusSucceeded || ev.Runs != 2 {
 		t.Errorf("after restart: %s runs %d", ev.Status, ev.Runs)

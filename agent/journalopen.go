@@ -1,13 +1,18 @@
 package agent
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/engine"
 )
 
 // openJournal opens the data directory's journal. A damaged one is moved
@@ -21,8 +26,8 @@ import (
 // command running in-process) and may be running the same alarm, so the
 // caller first waits for it; otherwise Open returns journal.ErrLocked.
 func (m *Main) openJournal(o Options) error {
-	path := filepath.Join(m.Config.DataDir, "journal.db")
-	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node}
+	path := journal.PathIn(m.Config.DataDir)
+	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node, MaxBytes: m.Config.JournalMaxBytes()}
 	err := os.MkdirAll(m.Config.DataDir, 0o750)
 	if err == nil {
 		m.Journal, m.Recovery, err = journal.OpenOrRecover(path, opts)
@@ -38,12 +43,16 @@ func (m *Main) openJournal(o Options) error {
 		return fmt.Errorf("journal in %s: %w", m.Config.DataDir, err)
 	}
 	m.Unjournaled = err
+	// The scratch journal is new every run: its event IDs get a prefix of
+	// their own, unique to the run, so that records of two emergency runs
+	// never name the same event (nor one of the real journal's).
+	opts.Node = emergencyPrefix(m.Config.Node)
 	for _, base := range []string{os.TempDir(), "/dev/shm"} {
 		dir, derr := os.MkdirTemp(base, "vipagent-unjournaled-")
 		if derr != nil {
 			continue
 		}
-		j, jerr := journal.Open(filepath.Join(dir, "journal.db"), opts)
+		j, jerr := journal.Open(journal.PathIn(dir), opts)
 		if jerr != nil {
 			os.RemoveAll(dir)
 			continue
@@ -52,6 +61,62 @@ func (m *Main) openJournal(o Options) error {
 		return nil
 	}
 	return errors.Join(fmt.Errorf("journal in %s: %w", m.Config.DataDir, err), errors.New("and no scratch journal could be made in the temporary directory"))
+}
+
+// emergencyPrefix begins the IDs of an emergency run's events:
+// "<node>-emergency-<random>".
+func emergencyPrefix(node string) string {
+	var b [4]byte
+	rand.Read(b[:])
+	return node + "-emergency-" + hex.EncodeToString(b[:])
+}
+
+// unjournaledResults records each finished event of an emergency run in the
+// plain record file (journal.AppendUnjournaled), step by step as it ran,
+// before the scratch journal takes it, and says where on warn.
+type unjournaledResults struct {
+	next    engine.Results
+	dataDir string
+	why     error
+	warn    io.Writer
+
+	mu   sync.Mutex
+	done map[string]bool // recorded already (Finish is retried)
+}
+
+func (u *unjournaledResults) Finish(ev *reactions.Event) error {
+	u.mu.Lock()
+	first := !u.done[ev.ID]
+	u.done[ev.ID] = true
+	u.mu.Unlock()
+	if first && (ev.Result == nil || !ev.Result.DryRun) {
+		for _, r := range journal.UnjournaledRecords(ev, u.why) {
+			path, err := journal.AppendUnjournaled(u.dataDir, r)
+			if err != nil {
+				fmt.Fprintf(u.warn, "vipagent: WARNING: event %s was NOT journaled, and no record could be written either: %v\n", ev.ID, err)
+				break
+			}
+			what := string(r.Action) + " " + r.VIP + r.Command + " on " + r.Node
+			if r.Step < 0 {
+				what = string(r.Status)
+			}
+			fmt.Fprintf(u.warn, "vipagent: WARNING: event %s was NOT journaled; a one-line record of %s is in %s\n", ev.ID, what, path)
+		}
+	}
+	return u.next.Finish(ev)
+}
+
+// results is where the engine's finished events go: the outbox, behind the
+// plain record file when the journal could not be used.
+func (m *Main) results(o Options) engine.Results {
+	if m.Unjournaled == nil {
+		return m.outbox
+	}
+	warn := o.Stderr
+	if warn == nil {
+		warn = os.Stderr
+	}
+	return &unjournaledResults{next: m.outbox, dataDir: m.Config.DataDir, why: m.Unjournaled, warn: warn, done: map[string]bool{}}
 }
 
 // checkDataDir says why dir cannot be the data directory, or "": a path

@@ -112,6 +112,8 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 	}
 	start(lab.RM1, "rm1", ip1)
 	start(lab.RM2, "rm2", ip2)
+	// A command talks only to the agent of its config: each node's.
+	cfgOf := map[string]string{ip1: filepath.Join(dir, "rm1.yaml"), ip2: filepath.Join(dir, "rm2.yaml")}
 	// The client talks to the agents from its own namespace, as SCS would
 	// from the network.
 	cli := func(args ...string) (string, error) {
@@ -119,12 +121,12 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 	}
 	for _, ip := range []string{ip1, ip2} {
 		waitFor(t, 10*time.Second, func() bool {
-			_, err := lab.Exec(lab.Client.Name, binary, "vip", "status", "--agent", "http://"+ip+":8470", "--token", pairToken)
+			_, err := lab.Exec(lab.Client.Name, binary, "vip", "status", "--config", cfgOf[ip], "--agent", "http://"+ip+":8470", "--token", pairToken)
 			return err == nil
 		})
 	}
 	// The VIP starts on rm1, enabled by hand through rm1's agent.
-	if out, err := cli("vip", "enable", "rm-vip", "--agent", "http://"+ip1+":8470", "--token", pairToken); err != nil {
+	if out, err := cli("vip", "enable", "rm-vip", "--config", cfgOf[ip1], "--agent", "http://"+ip1+":8470", "--token", pairToken); err != nil {
 		t.Fatalf("enable on rm1: %v\n%s", err, out)
 	}
 	vip := viptest.VIP4
@@ -163,7 +165,7 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 
 	move := func(condition, agentIP string, from, to viptest.Node, sinkTo *udpSink) {
 		t.Helper()
-		out, err := cli("fire", "--condition", condition, "--agent", "http://"+agentIP+":8470", "--token", pairToken, "--json")
+		out, err := cli("fire", "--condition", condition, "--config", cfgOf[agentIP], "--agent", "http://"+agentIP+":8470", "--token", pairToken, "--json")
 		if err != nil {
 			t.Fatalf("fire %s at %s: %v\n%s", condition, agentIP, err, out)
 		}
@@ -194,7 +196,8 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 	// Both journals hold the steps: the caller's event with both steps,
 	// the peer's event for the step it carried out.
 	for _, name := range []string{"rm1", "rm2"} {
-		out, err := cli("events", "list", "--json", "--agent", "http://"+map[string]string{"rm1": ip1, "rm2": ip2}[name]+":8470", "--token", pairToken)
+		ip := map[string]string{"rm1": ip1, "rm2": ip2}[name]
+		out, err := cli("events", "list", "--json", "--config", cfgOf[ip], "--agent", "http://"+ip+":8470", "--token", pairToken)
 		if err != nil {
 			t.Fatalf("events on %s: %v\n%s", name, err, out)
 		}

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/journal"
 )
 
@@ -18,15 +18,15 @@ const pairTimeout = 5 * time.Second
 // pairView observes every VIP on this node and asks every peer's agent for
 // its own view, all at once and each bounded, for `vipagent vip status
 // --pair`. A node that does not answer is a row saying so.
-func (m *Main) pairView(ctx context.Context) httpapi.PairView {
+func (m *Main) pairView(ctx context.Context) api.PairView {
 	names := m.Engine.VIPNames()
 	nodes := slices.Sorted(maps.Keys(m.Config.Nodes))
 	last, lastErr := m.Journal.LastActions()
 	peers := watchedPeers{m.peers, m.pair}
-	rows := make([]httpapi.PairRow, 0, len(names)*len(nodes))
+	rows := make([]api.PairRow, 0, len(names)*len(nodes))
 	for _, vip := range names {
 		for _, node := range nodes {
-			rows = append(rows, httpapi.PairRow{VIP: vip, Node: node})
+			rows = append(rows, api.PairRow{VIP: vip, Node: node})
 		}
 	}
 	var wg sync.WaitGroup
@@ -64,7 +64,7 @@ func (m *Main) pairView(ctx context.Context) httpapi.PairView {
 		})
 	}
 	wg.Wait()
-	return httpapi.NewPairView(m.Config.Node, rows)
+	return api.NewPairView(m.Config.Node, rows)
 }
 
 func joinText(a, b string) string {

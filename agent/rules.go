@@ -1,6 +1,9 @@
 package agent
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/rules"
@@ -41,4 +44,28 @@ func Rules(c *config.Config) rules.Rules {
 		rs = append(rs, rule)
 	}
 	return rs
+}
+
+// Failover is the pair as RM's failoverscript convention sees it: member
+// IDs to nodes, and the VIPs `failover` moves.
+func Failover(c *config.Config) rules.Failover {
+	f := rules.Failover{Node: c.Node, Nodes: slices.Sorted(maps.Keys(c.Nodes)), Members: map[int]string{}, VIPs: c.Failover.VIPs, Force: c.Failover.Force}
+	for name, n := range c.Nodes {
+		if n.MemberID != 0 {
+			f.Members[n.MemberID] = name
+		}
+	}
+	if len(f.VIPs) == 0 {
+		f.VIPs = slices.Sorted(maps.Keys(c.VIPs))
+	}
+	return f
+}
+
+// admitCallback refuses an event whose alarm asks for its result at a
+// callback_url outside callback_hosts, before it is journaled.
+func admitCallback(c *config.Config) func(*reactions.Event) error {
+	hosts := c.CallbackHosts
+	return func(ev *reactions.Event) error {
+		return reactions.CheckCallback(ev.Alarm.CallbackURL, hosts)
+	}
 }

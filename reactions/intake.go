@@ -6,13 +6,16 @@ import (
 )
 
 // Check is what every door's event must pass before it is journaled: a
-// valid alarm, bounded Genesys arguments and a callback only to an allowed
-// host. The engine's Submit calls it, so no door can skip it.
-func (ev *Event) Check(callbackHosts []string) error {
+// valid alarm and bounded Genesys arguments and origin. The engine's Submit
+// calls it, so no door can skip it; the agent adds CheckCallback there.
+func (ev *Event) Check() error {
 	if err := ev.Alarm.Validate(); err != nil {
 		return err
 	}
 	if err := checkGenesysArgs(ev.GenesysArgs); err != nil {
+		return err
+	}
+	if err := ev.checkSize(); err != nil {
 		return err
 	}
 	if len(ev.Origin) > maxField {
@@ -21,7 +24,7 @@ func (ev *Event) Check(callbackHosts []string) error {
 	if hasControl(ev.Origin, false) {
 		return Invalid("origin: control characters are not allowed")
 	}
-	return CheckCallback(ev.Alarm.CallbackURL, callbackHosts)
+	return nil
 }
 
 // maxGenesysArgs bounds the Genesys arguments a caller may have journaled;

@@ -125,10 +125,15 @@ func (s Status) Valid() bool {
 
 // Event is an accepted alarm (or manual action) as the journal keeps it.
 type Event struct {
-	ID         string    `json:"id"`
-	Key        string    `json:"key,omitempty"` // idempotency key
-	Node       string    `json:"node"`          // the node that accepted it
-	Source     Source    `json:"source"`
+	ID     string `json:"id"`
+	Key    string `json:"key,omitempty"` // idempotency key
+	Node   string `json:"node"`          // the node that accepted it
+	Source Source `json:"source"`
+	// Sender names the credential the event came with
+	// (httpapi.Caller.ID: "token:<name>", "webhook", "open", "local:...");
+	// empty for the agent's own events. Idempotency keys are scoped by it
+	// (see KeyScope).
+	Sender     string    `json:"sender,omitempty"`
 	Alarm      Alarm     `json:"alarm"`
 	ReceivedAt time.Time `json:"received_at"`
 	// Plan is set for manual and peer actions, which carry their steps with
@@ -229,6 +234,11 @@ type VIPState struct {
 	// Detail is backend-specific and for people: the interface and
 	// addresses seen, the NLB port-rule state, a script's output.
 	Detail string `json:"detail,omitempty"`
+	// Holders is how many hosts take traffic for the VIP in the backend's
+	// own view of the cluster (NLB's converged hosts, this one included);
+	// 0 when the backend has no such view. It counts hosts whose agent is
+	// down, which no per-node observation can.
+	Holders int `json:"holders,omitempty"`
 }
 
 // Exec describes one run of an external program.

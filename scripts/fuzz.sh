@@ -27,6 +27,8 @@ budget() {
     FuzzParse) echo 50000 ;;
     FuzzSplitGenesysArgs) echo 80000 ;;
     FuzzVerify) echo 250000 ;;
+    FuzzDoorsShape) echo 3000 ;;       # the whole handler and journal per input: ~300/s
+    FuzzDecodeShape) echo 30000 ;;
     *) echo 5000 ;;                    # a new target: a modest default
   esac
 }

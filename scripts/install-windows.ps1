@@ -17,6 +17,12 @@
   none exists yet, it is copied there. Then follow GUIDE.md from
   `vipagent genesys` to register the agent in Genesys.
 
+  Exit codes: 0 installed and `config check` passed; 2 a bad argument
+  (-Executable, wrappers made for another executable, a missing file, a
+  Windows older than Server 2016) or `config check` refused the config,
+  nothing or only the files copied so far changed; 1 the copy itself
+  failed (rights, disk).
+
 .EXAMPLE
   .\install-windows.ps1 -Binary .\vipagent.exe -Config .\rm1.yaml
 
@@ -33,9 +39,25 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 
-if ($Executable -eq '' -or $Executable.IndexOfAny([char[]]'\/') -ge 0) {
-    Write-Error "-Executable takes a file name, not a path: '$Executable'"
+# Write-Error under 'Stop' ends the script at once with exit code 1, before
+# any `exit 2`: usage errors are written to stderr this way instead.
+function Fail-Usage([string]$Message) {
+    [Console]::Error.WriteLine("install-windows: $Message")
     exit 2
+}
+
+# vipagent.exe is a Go program: Go supports Windows 10 / Server 2016 and later.
+if ([Environment]::OSVersion.Version.Major -lt 10) {
+    Fail-Usage "vipagent needs Windows Server 2016 or later (this is Windows $([Environment]::OSVersion.Version))"
+}
+if ($Executable -eq '' -or $Executable.IndexOfAny([char[]]'\/') -ge 0) {
+    Fail-Usage "-Executable takes a file name, not a path: '$Executable'"
+}
+if (-not (Test-Path -LiteralPath $Binary -PathType Leaf)) {
+    Fail-Usage "-Binary: no file '$Binary'"
+}
+if ($Config -ne '' -and -not (Test-Path -LiteralPath $Config -PathType Leaf)) {
+    Fail-Usage "-Config: no file '$Config'"
 }
 $names = 'IPTakeOver.bat', 'INIT_IPTakeOver.bat', 'NLB.bat', 'INIT.bat'
 # A wrapper runs the binary beside it by name ("%~dp0NAME", % doubled):
@@ -43,11 +65,14 @@ $names = 'IPTakeOver.bat', 'INIT_IPTakeOver.bat', 'NLB.bat', 'INIT.bat'
 # failoverscript that cannot start.
 $call = '"%~dp0' + $Executable.Replace('%', '%%') + '"'
 foreach ($w in $names) {
-    $text = Get-Content -Raw -LiteralPath (Join-Path $Wrappers $w)
+    $path = Join-Path $Wrappers $w
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+        Fail-Usage "-Wrappers: no $w in '$Wrappers' (vipagent genesys --config CONFIG --out DIR writes them; pass -Wrappers DIR)"
+    }
+    $text = Get-Content -Raw -LiteralPath $path
     if (-not $text.Contains($call)) {
-        Write-Error ("$Wrappers\$w does not run $Executable`: generate the wrappers with genesys.executable: " +
+        Fail-Usage ("$path does not run $Executable`: generate the wrappers with genesys.executable: " +
             "$Executable (vipagent genesys --config CONFIG --out DIR) and pass -Wrappers DIR")
-        exit 2
     }
 }
 
@@ -65,5 +90,12 @@ if ($Config -ne '' -and -not (Test-Path -LiteralPath $target)) {
     New-Item -ItemType Directory -Force -Path (Split-Path -Parent $target) | Out-Null
     Copy-Item -LiteralPath $Config -Destination $target
 }
+# config check exits 0 or 2 (the config's problems on stderr); anything
+# else means the installed binary did not run properly.
 & $exe config check --config $target
-exit $LASTEXITCODE
+$code = $LASTEXITCODE
+if ($code -ne 0 -and $code -ne 2) {
+    [Console]::Error.WriteLine("install-windows: $exe config check exited $code")
+    exit 1
+}
+exit $code

@@ -35,7 +35,7 @@ func TestPrometheusRules(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"check rules", []string{"check", "rules", "vipagent-rules.yml"}, "SUCCESS: 9 rules found"},
+		{"check rules", []string{"check", "rules", "vipagent-rules.yml"}, "SUCCESS: 10 rules found"},
 		{"test rules", []string{"test", "rules", "vipagent-rules_test.yml"}, "SUCCESS"},
 	}
 	for _, tt := range tests {

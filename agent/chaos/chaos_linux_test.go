@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
@@ -21,6 +22,7 @@ var (
 	seedFlag      = flag.Uint64("chaos.seed", 0, "seed of the first schedule, the next ones use seed+1, seed+2...; 0 picks one from the clock")
 	durationFlag  = flag.Duration("chaos.duration", 20*time.Second, "how long each schedule sends operations and injects faults")
 	verboseFlag   = flag.Bool("chaos.verbose", false, "print every schedule and both journals, not only those with a violation")
+	familyFlag    = flag.String("chaos.family", familyMixed, "schedule family: mixed (every operation and fault) or wake (wake after freeze with queued requests from both doors)")
 )
 
 // envChaos=1 runs one schedule without flags.
@@ -46,21 +48,30 @@ func TestChaos(t *testing.T) {
 		seed = uint64(time.Now().UnixNano()%1_000_000_000) + 1
 	}
 	d := *durationFlag
-	fmt.Printf("chaos: %d schedule(s) from seed %d, %s of operations and faults each\n", n, seed, d)
+	gen := generate
+	switch *familyFlag {
+	case familyMixed:
+	case familyWake:
+		gen = generateWake
+	default:
+		t.Fatalf("-chaos.family: %q is not mixed or wake", *familyFlag)
+	}
+	opts := newLabOptions(t)
+	fmt.Printf("chaos: %d %s schedule(s) from seed %d, %s of operations and faults each, backend %s\n", n, *familyFlag, seed, d, opts.backend)
 	bin := buildAgent(t)
 
 	var sum summary
 	for i := range n {
-		s := generate(seed+uint64(i), d)
+		s := gen(seed+uint64(i), d)
 		rep := &report{seed: s.seed, outages: map[string][]time.Duration{}}
 		passed := t.Run(fmt.Sprintf("seed=%d", s.seed), func(t *testing.T) {
-			runSchedule(t, bin, s, rep)
+			runSchedule(t, bin, s, rep, opts)
 		})
 		if !passed && len(rep.violations) == 0 && rep.harness == "" {
 			rep.harness = "the schedule did not finish (see the test log)"
 		}
 		// The lab and the tmpfs are gone once the subtest's cleanups ran.
-		rep.leftovers(bin)
+		rep.leftovers(bin, opts.wineExe())
 		sum.add(s, rep)
 		rep.print(s, d)
 	}
@@ -71,8 +82,12 @@ func TestChaos(t *testing.T) {
 	}
 }
 
-// buildAgent builds the vipagent binary once for every schedule.
+// buildAgent builds the vipagent binary once for every schedule, unless
+// VIPAGENT_EXE names one (to run the lab against a given build).
 func buildAgent(t *testing.T) string {
+	if p := os.Getenv(agenttest.EnvBinary); p != "" {
+		return p
+	}
 	bin := filepath.Join(t.TempDir(), "vipagent")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/vipagent/vipagent/agent/cmd/vipagent")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -108,14 +123,17 @@ func (r *report) violate(invariant, format string, args ...any) {
 }
 
 // runSchedule runs s in a fresh lab and checks it into rep.
-func runSchedule(t *testing.T, bin string, s *schedule, rep *report) {
-	c := newCluster(t, bin, s.tmpfsNode)
+func runSchedule(t *testing.T, bin string, s *schedule, rep *report, opts labOptions) {
+	c := newCluster(t, bin, s.tmpfsNode, opts, s.seed)
 	rep.prefix, rep.tmpfs = c.lab.Prefix, c.tmpfs
 	// Runs before the tmpfs is unmounted and the lab removed, even when a
 	// t.Fatal ends the schedule early.
 	t.Cleanup(func() {
 		for _, n := range c.nodes {
 			c.stop(n)
+		}
+		if c.wine != "" {
+			c.killWineservers()
 		}
 	})
 	for _, name := range []string{"rm1", "rm2"} {
@@ -145,6 +163,11 @@ func runSchedule(t *testing.T, bin string, s *schedule, rep *report) {
 	settled := c.settle()
 	c.check(s, rep, initialDone)
 	c.measure(s, rep, settled)
+	if c.win != nil {
+		for _, e := range c.win.Close() {
+			rep.harness += e + "; "
+		}
+	}
 
 	// Invariant (d): no agent exits by itself, every agent stops when
 	// asked and leaves no lock.
@@ -240,7 +263,7 @@ func (c *cluster) runTimeline(s *schedule, rep *report) {
 // when the state looks right, 10 s when it does not, 40 s at most).
 func (c *cluster) settle() time.Time {
 	time.Sleep(reconcileEvery + 2*vipTimeout)
-	deadline := time.Now().Add(40 * time.Second)
+	deadline := time.Now().Add(max(40*time.Second, 4*vipTimeout))
 	last, since := "", time.Now()
 	for {
 		now := time.Now()
@@ -460,6 +483,12 @@ func (r *report) print(s *schedule, d time.Duration) {
 		fmt.Printf("  journal of %s:\n%s", name, r.journals[name])
 	}
 	replay := fmt.Sprintf("bash scripts/chaos.sh --schedules 1 --seed %d", r.seed)
+	if *backendFlag != "netlink" {
+		replay += " --backend " + *backendFlag
+	}
+	if *wineFlag != "" {
+		replay += " --wine"
+	}
 	if d != 20*time.Second {
 		replay += " --duration " + d.String()
 	}

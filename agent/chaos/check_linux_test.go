@@ -18,7 +18,8 @@ import (
 // check verifies invariants (a), (b), (c) and (e) on the settled pair.
 func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 	now := time.Now()
-	// (a) exactly one holder, one the schedule's intents allow.
+	// (a) exactly one holder, one the schedule's intents allow, or none
+	// when they allow it (released on both nodes: INIT on both).
 	want := expectedHolders(s, initial)
 	for node := range want {
 		rep.expected = append(rep.expected, node)
@@ -26,6 +27,7 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 	slices.Sort(rep.expected)
 	rep.holders = c.holders()
 	switch {
+	case len(rep.holders) == 0 && want[none]:
 	case len(rep.holders) != 1:
 		rep.violate("a", "the VIP is on %d nodes %v once settled, want exactly one of %v", len(rep.holders), rep.holders, rep.expected)
 	case !want[rep.holders[0]]:
@@ -76,6 +78,8 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 		journals[name] = byID
 	}
 	lateSteps(journals, rep)
+	lateStarts(journals, rep)
+	abandonedActed(s, journals, rep)
 	for _, o := range s.ops {
 		r := o.res
 		if r.eventID != "" && journals[o.node] != nil {
@@ -103,7 +107,7 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 
 // stepTimeout is the agents' step_timeout, the longest deadline a peer
 // step can carry (the VIP's own timeout is shorter).
-const stepTimeout = 5 * time.Second
+var stepTimeout = 5 * time.Second
 
 // lateSteps is part of invariant (c), promise 3's "a peer never acts on a
 // request whose caller gave up", checked as issue 10 states it: a peer
@@ -142,6 +146,82 @@ func lateSteps(journals map[string]map[string]reactions.Event, rep *report) {
 			}
 		}
 	}
+}
+
+// lateStarts is the rest of promise 3's "no request whose caller gave up
+// ever acts", at every door: an event with a deadline (every CLI command
+// and peer call sends one) starts no step after it, and one accepted after
+// it ends expired.
+func lateStarts(journals map[string]map[string]reactions.Event, rep *report) {
+	// The deadline is checked just before a step records its start.
+	const slack = 50 * time.Millisecond
+	for node, evs := range journals {
+		for _, ev := range evs {
+			if ev.Deadline.IsZero() || ev.Result == nil {
+				continue
+			}
+			if ev.ReceivedAt.After(ev.Deadline) && ev.Status != reactions.StatusExpired {
+				rep.violate("c", "%s's event %s (%s) was accepted %s after its caller's deadline and ended %s, not expired",
+					node, ev.ID, ev.Alarm.Condition, ev.ReceivedAt.Sub(ev.Deadline).Round(time.Millisecond), ev.Status)
+			}
+			for _, st := range ev.Result.Steps {
+				if st.Outcome != reactions.OutcomeSkipped && st.StartedAt.After(ev.Deadline.Add(slack)) {
+					rep.violate("c", "%s's event %s (%s) started step %d (%s %s on %s) %s after its caller's deadline",
+						node, ev.ID, ev.Alarm.Condition, st.Index, st.Action, st.VIP, st.Node, st.StartedAt.Sub(ev.Deadline).Round(time.Millisecond))
+				}
+			}
+		}
+	}
+}
+
+// abandonedActed is the same promise seen from the client: a request
+// given up while its agent was frozen (see abandoned) never acts, whatever
+// the agent journaled for it. A fire is found by its key; a failover, by
+// being a failover event on that node received after the op began that no
+// other op there can have sent.
+func abandonedActed(s *schedule, journals map[string]map[string]reactions.Event, rep *report) {
+	for _, o := range s.ops {
+		if !abandoned(s, o) {
+			continue
+		}
+		for _, ev := range journals[o.node] {
+			if !ev.ReceivedAt.After(o.res.invoked) || !actedAny(ev) {
+				continue
+			}
+			switch {
+			case o.kind == opFire && ev.Alarm.ID == o.key:
+			case o.kind == opFailover && ev.Source == reactions.SourceFailover && !sentByOther(s, o, ev):
+			default:
+				continue
+			}
+			rep.violate("c", "%s, given up while %s was frozen, acted when it woke: event %s %s", o, o.node, ev.ID, ev.Status)
+		}
+	}
+}
+
+// actedAny reports whether an event ran a step.
+func actedAny(ev reactions.Event) bool {
+	if ev.Result == nil {
+		return false
+	}
+	for _, st := range ev.Result.Steps {
+		if st.Outcome != reactions.OutcomeSkipped {
+			return true
+		}
+	}
+	return false
+}
+
+// sentByOther reports whether a failover op on o's node other than o, not
+// itself abandoned, was under way when ev was received.
+func sentByOther(s *schedule, o *op, ev reactions.Event) bool {
+	for _, x := range s.ops {
+		if x != o && x.kind == opFailover && x.node == o.node && !abandoned(s, x) &&
+			!x.res.invoked.After(ev.ReceivedAt) && !x.res.completed.Before(ev.ReceivedAt) {
+			return true
+		}
+	}
+	return false
 }
 
 // alone reports whether o ran alone: no fault, no other operation and no
@@ -294,8 +374,9 @@ func lockFree(path string) error {
 }
 
 // leftovers checks invariant (d) once the schedule's cleanups ran: no
-// namespace of its lab, no tmpfs, no process of the binary left.
-func (r *report) leftovers(bin string) {
+// namespace of its lab, no tmpfs, no process of the binary left (nor of
+// wineExe, vipagent.exe under Wine, when set).
+func (r *report) leftovers(bin, wineExe string) {
 	if r.prefix != "" {
 		entries, _ := os.ReadDir("/run/netns")
 		for _, e := range entries {
@@ -311,6 +392,39 @@ func (r *report) leftovers(bin string) {
 		r.violate("d", "process %d of %s left running (killed now)", pid, filepath.Base(bin))
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
+	if wineExe == "" {
+		return
+	}
+	for _, pid := range wineProcessesOf(wineExe) {
+		r.violate("d", "process %d of %s under Wine left running (killed now)", pid, filepath.Base(wineExe))
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// wineProcessesOf lists the processes Wine runs exe in: their command
+// line names it, in Linux or Windows form (their executable is Wine's
+// loader).
+func wineProcessesOf(exe string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		line := string(b)
+		if strings.Contains(line, exe) || strings.Contains(line, winPath(exe)) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // processesOf lists the processes running the executable bin.

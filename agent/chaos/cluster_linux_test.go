@@ -27,15 +27,17 @@ const (
 	apiPort   = "8470"
 	proxyPort = "8471"
 	vipName   = "rm-vip"
-	// vipTimeout is the VIP's own timeout (each step's bound);
-	// reconcileEvery the agents' reconcile schedule. Settling waits at
+	// reconcileEvery is the agents' reconcile schedule. Settling waits at
 	// least one reconcile interval plus two steps' timeouts.
-	vipTimeout     = 3 * time.Second
 	reconcileEvery = time.Second
 	// tmpfsSize is the size of the tmpfs under one node's journal, the
 	// full-disk fault's target.
 	tmpfsSize = "16m"
 )
+
+// vipTimeout is the VIP's own timeout (each step's bound): longer under
+// Wine, where every program start takes a while.
+var vipTimeout = 3 * time.Second
 
 // agentConfig is one node's configuration. Peers are reached through the
 // proxy on loopback in the node's own namespace.
@@ -44,7 +46,7 @@ node: %[1]s
 listen: %[2]s:` + apiPort + `
 insecure: true        # the lab's bridge is private to the test
 data_dir: %[3]s
-step_timeout: 5s
+step_timeout: %[9]s
 auth:
   tokens: [{name: chaos, role: admin, token: %[4]s}]
 limits:
@@ -59,10 +61,10 @@ vips:
   rm-vip:
     address: 192.0.2.100/24
     interface: vip0
-    backend: netlink
+    %[8]s
     owner: rm1
     auto_fix: true
-    timeout: 3s
+    timeout: %[10]s
 reactions:
   - name: rm1-stopped
     match: {condition: [RM1_Stopped, RM1_Unexpected_Stop]}
@@ -116,20 +118,56 @@ type cluster struct {
 	// tmpfsNode's data dir is a small tmpfs at tmpfs.
 	tmpfsNode string
 	tmpfs     string
+	// win is the Windows host model the VIP's backend runs against, nil
+	// on the netlink backend.
+	win *winLab
+	// wine is vipagent.exe when the agents run under Wine: then every
+	// path the agents see is given in Windows form (see path).
+	wine string
+}
+
+// wineEnv is the environment of n's programs under Wine: Wine creates
+// sockets in its wineserver, so each node has a Wine prefix of its own
+// (made by scripts/chaos.sh), whose server runs in the node's namespace.
+func (c *cluster) wineEnv(n *node) []string {
+	return append(os.Environ(), "LC_ALL=C", "WINEPREFIX="+filepath.Join(filepath.Dir(c.wine), "prefix-"+n.name))
+}
+
+// killWineservers ends both nodes' wineservers, which live in the
+// schedule's namespaces.
+func (c *cluster) killWineservers() {
+	for _, n := range c.nodes {
+		cmd := exec.Command("wineserver", "-k")
+		cmd.Env = c.wineEnv(n)
+		cmd.Run()
+	}
+}
+
+// path is p as the agents see it: under Wine, on drive Z:.
+func (c *cluster) path(p string) string {
+	if c.wine == "" {
+		return p
+	}
+	return winPath(p)
 }
 
 // newCluster builds the lab and starts everything but the agents; every
 // part is removed when the (sub)test ends.
-func newCluster(t *testing.T, bin, tmpfsNode string) *cluster {
+func newCluster(t *testing.T, bin, tmpfsNode string, opts labOptions, seed uint64) *cluster {
 	lab := viptest.Up(t)
 	tok := make([]byte, 16)
 	rand.Read(tok)
 	c := &cluster{
 		t: t, bin: bin, lab: lab, dir: t.TempDir(), token: hex.EncodeToString(tok),
-		nodes: map[string]*node{}, proxies: map[string]*proxy{}, tmpfsNode: tmpfsNode,
+		nodes: map[string]*node{}, proxies: map[string]*proxy{}, tmpfsNode: tmpfsNode, wine: opts.wineExe(),
 	}
 	c.nodes["rm1"] = &node{name: "rm1", peer: "rm2", member: 1, lab: lab.RM1, ip: lab.RM1.Addr4.Addr().String()}
 	c.nodes["rm2"] = &node{name: "rm2", peer: "rm1", member: 2, lab: lab.RM2, ip: lab.RM2.Addr4.Addr().String()}
+	if windows(opts.backend) {
+		c.win = newWinLab(t, opts.winfake, opts.backend, c.dir, seed, opts.scale, c.path)
+		c.win.mirror(lab, c.nodes)
+		t.Cleanup(func() { c.win.Close() })
+	}
 
 	// The harness reaches the agents from the client's namespace, as SCS
 	// would from the network.
@@ -160,7 +198,11 @@ func newCluster(t *testing.T, bin, tmpfsNode string) *cluster {
 		}
 		n.cfg = filepath.Join(c.dir, name, "vipagent.yaml")
 		peer := c.nodes[n.peer]
-		body := fmt.Sprintf(agentConfig, name, n.ip, n.data, c.token, n.member, peer.name, peer.member)
+		backend := "backend: netlink"
+		if c.win != nil {
+			backend = c.win.configFor(name)
+		}
+		body := fmt.Sprintf(agentConfig, name, n.ip, c.path(n.data), c.token, n.member, peer.name, peer.member, backend, stepTimeout, vipTimeout)
 		if err := os.WriteFile(n.cfg, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -251,6 +293,10 @@ func (c *cluster) start(n *node) error {
 
 func (c *cluster) startOnce(n *node) error {
 	cmd := exec.Command("ip", "netns", "exec", n.lab.Name, c.bin, "serve", "--config", n.cfg)
+	if c.wine != "" {
+		cmd = exec.Command("ip", "netns", "exec", n.lab.Name, "wine", c.wine, "serve", "--config", c.path(n.cfg))
+		cmd.Env = c.wineEnv(n)
+	}
 	cmd.Stdout, cmd.Stderr = n.log, n.log
 	// `ip netns exec` execs the agent in place: the agent is the child,
 	// and it dies with the harness even if no cleanup runs.
@@ -271,11 +317,15 @@ func (c *cluster) startOnce(n *node) error {
 		n.mu.Unlock()
 		close(exited)
 	}()
-	deadline := time.Now().Add(10 * time.Second)
+	ready := 10 * time.Second
+	if c.wine != "" {
+		ready = 30 * time.Second
+	}
+	deadline := time.Now().Add(ready)
 	for {
 		select {
 		case <-exited:
-			return fmt.Errorf("agent %s exited at start: %v", n.name, cmd.ProcessState)
+			return fmt.Errorf("agent %s exited at start: %v; its log ends: %s", n.name, cmd.ProcessState, logTail(n.log.Name(), 600))
 		default:
 		}
 		resp, err := c.http.Get(n.url() + "/readyz")
@@ -289,7 +339,7 @@ func (c *cluster) startOnce(n *node) error {
 		}
 		if time.Now().After(deadline) {
 			c.kill(n)
-			return fmt.Errorf("agent %s not ready within 10s: %v", n.name, err)
+			return fmt.Errorf("agent %s not ready within %s: %v", n.name, ready, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -413,6 +463,10 @@ func (c *cluster) holders() []string {
 // observeHolders lists the nodes that have the VIP on their interface
 // (safe from any goroutine).
 func (c *cluster) observeHolders() ([]string, error) {
+	if c.win != nil {
+		// The model is the hosts' truth; the lab's interfaces mirror it.
+		return c.win.holders()
+	}
 	var hs []string
 	for _, name := range []string{"rm1", "rm2"} {
 		out, err := c.lab.Exec(c.nodes[name].lab.Name, "ip", "-o", "addr", "show", "dev", viptest.Interface)

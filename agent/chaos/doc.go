@@ -7,8 +7,9 @@
 // Each schedule is checked by invariants once things have settled, never
 // by expected timings:
 //
-//	(a) exactly one node holds the VIP, one the schedule's intents allow
-//	    (see expectedHolders for the rule);
+//	(a) exactly one node holds the VIP, one the schedule's intents allow,
+//	    or none when they released it on both nodes (see expectedHolders
+//	    for the rule);
 //	(b) the client's neighbour entry points at that node, and it answers;
 //	(c) every event on both journals is final, none ran twice, none that
 //	    an operation was answered with is missing, and no peer acted after
@@ -21,6 +22,12 @@
 //
 // It also measures, from a client probing the VIP every millisecond, the
 // outage per fault kind.
+//
+// The VIP is on the netlink backend, or (-chaos.backend nlb|netsh) on a
+// Windows backend against the Windows host model of
+// reactions/vip/viptest/winhost, whose holders the lab mirrors onto the
+// namespaces' interfaces; with -chaos.wine the agents run as vipagent.exe
+// under Wine.
 //
 // It is a test package only (files *_linux_test.go): run it with
 // scripts/chaos.sh, which needs root. Under a plain `go test ./...`

@@ -17,12 +17,15 @@ import (
 )
 
 const (
-	// cliWait is the --wait every operation passes; cliMargin what the
-	// command may take beyond it before the harness calls it hung, kills
-	// it and counts a violation of "every wait is bounded".
-	cliWait   = 5 * time.Second
+	// cliMargin is what a command may take beyond its --wait before the
+	// harness calls it hung, kills it and counts a violation of "every
+	// wait is bounded".
 	cliMargin = 3 * time.Second
 )
+
+// cliWait is the --wait every operation passes (longer under Wine, where
+// every program start takes a while; see labOptions.timings).
+var cliWait = 5 * time.Second
 
 // lossRules is the nftables ruleset of the loss fault (this kernel has no
 // netem qdisc): drop a share of what enters and leaves the lab interface.
@@ -159,7 +162,8 @@ func fillDisk(dir string) error {
 func (c *cluster) runOp(s *schedule, o *op) {
 	n := c.nodes[o.node]
 	ns := c.lab.Client.Name
-	remote := []string{"--agent", n.url(), "--token", c.token, "--json", "--wait", cliWait.String()}
+	// A command talks only to the agent of its config: the node's.
+	remote := []string{"--config", n.cfg, "--agent", n.url(), "--token", c.token, "--json", "--wait", cliWait.String()}
 	var argv []string
 	var res opResult
 	switch o.kind {
@@ -194,12 +198,21 @@ func (c *cluster) runOp(s *schedule, o *op) {
 		if o.member != 0 {
 			argv = append(argv, fmt.Sprint(o.member))
 		}
-		argv = append(argv, "--config", n.cfg, "--json", "--wait", cliWait.String())
+		argv = append(argv, "--config", c.path(n.cfg), "--json", "--wait", cliWait.String())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cliWait+cliMargin)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, c.bin}, argv...)...)
+	prog := []string{c.bin}
+	if o.kind == opFailover && c.wine != "" {
+		// RM's failoverscript on Windows: vipagent.exe with the node's
+		// own configuration, in-process when its agent is down.
+		prog = []string{"wine", c.wine}
+	}
+	cmd := exec.CommandContext(ctx, "ip", append(append([]string{"netns", "exec", ns}, prog...), argv...)...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	if o.kind == opFailover && c.wine != "" {
+		cmd.Env = c.wineEnv(n)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer

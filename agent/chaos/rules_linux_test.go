@@ -1,6 +1,8 @@
 package chaos
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,6 +48,11 @@ func TestExpectedHolders(t *testing.T) {
 	o := func(target string, out outcome, from, to float64) *op {
 		return &op{target: target, res: opResult{outcome: out, invoked: sec(from), completed: sec(to)}}
 	}
+	// off is `failover disable` in node: it releases node.
+	off := func(node string, out outcome, from, to float64) *op {
+		other := map[string]string{"rm1": "rm2", "rm2": "rm1"}[node]
+		return &op{target: other, off: node, res: opResult{outcome: out, invoked: sec(from), completed: sec(to)}}
+	}
 	for _, tc := range []struct {
 		name string
 		ops  []*op
@@ -58,13 +65,54 @@ func TestExpectedHolders(t *testing.T) {
 		{"overlapping successes: either", []*op{o("rm2", outcomeSucceeded, 1, 3), o("rm1", outcomeSucceeded, 2, 4)}, map[string]bool{"rm1": true, "rm2": true}},
 		{"an unknown outcome stays possible", []*op{o("rm2", outcomeUnknown, 1, 2), o("rm1", outcomeSucceeded, 3, 4)}, map[string]bool{"rm1": true, "rm2": true}},
 		{"duplicates and rejections are no intents", []*op{o("rm2", outcomeDuplicate, 1, 2), o("rm2", outcomeRejected, 3, 4)}, map[string]bool{"rm1": true}},
+		{"a release: the other node", []*op{off("rm1", outcomeSucceeded, 1, 2)}, map[string]bool{"rm2": true}},
+		{"INIT on both, one after the other: none", []*op{off("rm1", outcomeSucceeded, 1, 2), off("rm2", outcomeSucceeded, 3, 4)}, map[string]bool{none: true}},
+		{"INIT on both at once: none", []*op{off("rm1", outcomeSucceeded, 1, 3), off("rm2", outcomeSucceeded, 2, 4)}, map[string]bool{none: true}},
+		{"INIT on both, one of unknown outcome: none or the other node", []*op{off("rm1", outcomeSucceeded, 1, 2), off("rm2", outcomeUnknown, 3, 4)}, map[string]bool{none: true, "rm2": true}},
+		{"an enable after INIT on both decides", []*op{off("rm1", outcomeSucceeded, 1, 2), off("rm2", outcomeSucceeded, 3, 4), o("rm2", outcomeSucceeded, 5, 6)}, map[string]bool{"rm2": true}},
+		{"an enable between the releases: the other node", []*op{off("rm1", outcomeSucceeded, 1, 2), o("rm1", outcomeSucceeded, 3, 4), off("rm2", outcomeSucceeded, 5, 6)}, map[string]bool{"rm1": true}},
+		{"a failed enable between the releases may have asked nothing", []*op{off("rm1", outcomeSucceeded, 1, 2), o("rm1", outcomeFailed, 3, 4), off("rm2", outcomeSucceeded, 5, 6)}, map[string]bool{"rm1": true, none: true}},
+		{"a request abandoned while its agent was frozen is no intent", []*op{frozen(o("rm2", outcomeUnknown, 1, 8)), o("rm1", outcomeSucceeded, 9, 10)}, map[string]bool{"rm1": true}},
+		{"a request given up on another node stays possible", []*op{o("rm2", outcomeUnknown, 1, 8), o("rm1", outcomeSucceeded, 9, 10)}, map[string]bool{"rm1": true, "rm2": true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := expectedHolders(&schedule{ops: tc.ops}, t0)
+			// rm2's agent is frozen from 0.5 s to 8.5 s.
+			stop := &fault{kind: faultStop, node: "rm2", start: sec(0.5), end: sec(8.5)}
+			got := expectedHolders(&schedule{ops: tc.ops, faults: []*fault{stop}}, t0)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("expectedHolders (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// frozen marks o as sent to rm2, whose agent the test freezes.
+func frozen(o *op) *op {
+	o.node = "rm2"
+	return o
+}
+
+// Each round of the wake family freezes one agent, queues a request from
+// each door to it that gives up before the wake, and asks the other node
+// for a newer move in between.
+func TestGenerateWake(t *testing.T) {
+	s := generateWake(7, 40*time.Second)
+	if len(s.faults) < 2 || len(s.ops) != 3*len(s.faults) {
+		t.Fatalf("%d faults and %d ops, want rounds of one freeze and three requests", len(s.faults), len(s.ops))
+	}
+	for i, f := range s.faults {
+		q1, q2, newer := s.ops[3*i], s.ops[3*i+1], s.ops[3*i+2]
+		kinds := []opKind{q1.kind, q2.kind}
+		if f.kind != faultStop || q1.node != f.node || q2.node != f.node || !slices.Contains(kinds, opFailover) || !slices.Contains(kinds, opFire) {
+			t.Errorf("round %d: %s with %s and %s, want a freeze and both doors to the frozen node", i, f, q1, q2)
+		}
+		giveUp := cliWait + 2*time.Second
+		if newer.node == f.node || newer.target != newer.node || newer.at < q2.at+giveUp-time.Second || newer.at >= f.at+f.hold {
+			t.Errorf("round %d: newer move %s, want on the other node after the queued ones gave up and before the wake at +%s", i, newer, f.at+f.hold)
+		}
+	}
+	if diff := cmp.Diff(fmt.Sprint(s.ops), fmt.Sprint(generateWake(7, 40*time.Second).ops)); diff != "" {
+		t.Errorf("two wake schedules of seed 7 differ:\n%s", diff)
 	}
 }
 

@@ -64,6 +64,10 @@ type op struct {
 	// target is the node the operation means to leave holding the VIP
 	// ("" for an operation that expresses no intent); see expectedHolders.
 	target string
+	// off is, for a release (`failover disable`, or a replay of one), the
+	// node it releases; its target is then the other node, unless the
+	// other node was released too (INIT on both: none until an enable).
+	off string
 	// check is what invariant (f) expects of the operation when it runs
 	// alone: no fault, no other operation, no reconcile repair at the time.
 	check moveCheck
@@ -235,7 +239,7 @@ func generate(seed uint64, d time.Duration) *schedule {
 			o.kind, o.ref, o.node, o.condition, o.key, o.target, o.check = opRepeat, ref.n, ref.node, ref.condition, ref.key, ref.target, ref.check
 		case k < 30 && len(earlier) > 0:
 			ref := earlier[r.IntN(len(earlier))]
-			o.kind, o.ref, o.node, o.target, o.check, o.condition = opReplay, ref.n, ref.node, ref.target, ref.check, ref.condition
+			o.kind, o.ref, o.node, o.target, o.check, o.condition, o.off = opReplay, ref.n, ref.node, ref.target, ref.check, ref.condition, ref.off
 		case k < 50:
 			o.kind = opFailover
 			o.action = "enable"
@@ -249,9 +253,10 @@ func generate(seed uint64, d time.Duration) *schedule {
 			}
 			o.target, o.check = on, checkMove
 			if o.action == "disable" {
-				// Releases on one host only, as INIT.bat does; reconcile
-				// gives the VIP to the other node afterwards.
-				o.target, o.check = other[on], checkNone
+				// Releases this host only, whatever the member says, as
+				// INIT.bat does; reconcile gives the VIP to the other node
+				// afterwards, unless that one was released too.
+				o.target, o.off, o.check = other[o.node], o.node, checkNone
 			}
 		case k < 60:
 			o.kind, o.target, o.check = opEnable, o.node, checkEnable
@@ -267,7 +272,90 @@ func generate(seed uint64, d time.Duration) *schedule {
 		}
 		s.ops = append(s.ops, o)
 	}
+	// INIT.bat on both nodes at once, in a third of the schedules: none
+	// until an enable or an alarm move. Drawn from a source of its own, so
+	// the rest of a seed's schedule is what it was without it.
+	ri := rand.New(rand.NewPCG(seed, seed^0x494e4954))
+	if ri.IntN(3) == 0 {
+		at := between(ri, d/4, d)
+		for _, n := range nodes {
+			s.ops = append(s.ops, &op{n: len(s.ops), at: at, kind: opFailover, node: n, action: "disable", target: other[n], off: n})
+		}
+	}
 	return s
+}
+
+// Schedule families: what generate's schedules are made of.
+const (
+	// familyMixed: every kind of operation and fault at random.
+	familyMixed = "mixed"
+	// familyWake: wake after freeze with queued requests from both doors.
+	// One agent is frozen (SIGSTOP); RM's failoverscript on its node (the
+	// CLI door) and an alarm over HTTP (--agent) ask it to take the VIP and
+	// give up at their deadline; then the other node is asked for a newer
+	// move; then the frozen agent wakes and finds the abandoned requests in
+	// its backlog. They must end expired and never act: the newer move
+	// holds (see abandoned and lateStarts).
+	familyWake = "wake"
+)
+
+// generateWake makes a schedule of family wake lasting about d.
+func generateWake(seed uint64, d time.Duration) *schedule {
+	r := rand.New(rand.NewPCG(seed, seed^0x3c6ef372fe94f82b))
+	s := &schedule{seed: seed, tmpfsNode: pick(r, "rm1", "rm2")}
+	other := map[string]string{"rm1": "rm2", "rm2": "rm1"}
+	member := map[string]int{"rm1": 1, "rm2": 2}
+	stopped := map[string]string{"rm1": "RM1_Stopped", "rm2": "RM2_Stopped"}
+	// The abandoned requests give up after cliWait plus the CLI's 2 s
+	// margin; the newer move comes after that, the wake after both.
+	giveUp := cliWait + 2*time.Second
+	for at := 500 * time.Millisecond; at < d; {
+		x := pick(r, "rm1", "rm2")
+		y := other[x]
+		hold := giveUp + between(r, 1500*time.Millisecond, 3*time.Second)
+		s.faults = append(s.faults, &fault{n: len(s.faults), at: at, hold: hold, kind: faultStop, node: x})
+		queued := []*op{
+			// RM's failoverscript on the frozen node: the CLI door.
+			{kind: opFailover, node: x, action: "enable", member: member[x], target: x, check: checkMove},
+			// An alarm over HTTP asking for the frozen node.
+			{kind: opFire, node: x, condition: stopped[y], target: x, check: checkMove},
+		}
+		r.Shuffle(len(queued), func(i, j int) { queued[i], queued[j] = queued[j], queued[i] })
+		for i, o := range queued {
+			o.at = at + 200*time.Millisecond + time.Duration(i)*between(r, 10*time.Millisecond, 400*time.Millisecond)
+		}
+		newer := &op{kind: opFailover, node: y, action: "enable", member: member[y], target: y, check: checkMove,
+			at: at + giveUp + 700*time.Millisecond}
+		if r.IntN(2) == 0 {
+			newer = &op{kind: opFire, node: y, condition: stopped[x], target: y, check: checkMove, at: newer.at}
+		}
+		for _, o := range append(queued, newer) {
+			o.n = len(s.ops)
+			if o.kind == opFire {
+				o.key = fmt.Sprintf("chaos-%d-%d", seed, o.n)
+			}
+			s.ops = append(s.ops, o)
+		}
+		at += hold + between(r, 3*time.Second, 5*time.Second)
+	}
+	return s
+}
+
+// abandoned reports whether o was given up while its agent was frozen the
+// whole time: invoked after the agent was stopped, it ended (the command
+// gave up at its deadline) before the agent was woken. Its agent cannot
+// have started it before the deadline, so it must never act.
+func abandoned(s *schedule, o *op) bool {
+	if o.res.outcome != outcomeUnknown || o.res.overran || o.res.invoked.IsZero() {
+		return false
+	}
+	for _, f := range s.faults {
+		if f.kind == faultStop && f.node == o.node && !f.start.IsZero() && !f.end.IsZero() &&
+			f.start.Before(o.res.invoked) && o.res.completed.Before(f.end) {
+			return true
+		}
+	}
+	return false
 }
 
 func pick(r *rand.Rand, xs ...string) string { return xs[r.IntN(len(xs))] }
@@ -295,7 +383,10 @@ func (o *op) String() string {
 	case opEnable:
 		fmt.Fprintf(&b, " on %s", o.node)
 	}
-	if o.target != "" {
+	switch {
+	case o.off != "":
+		fmt.Fprintf(&b, " (intent: off %s)", o.off)
+	case o.target != "":
 		fmt.Fprintf(&b, " (intent: %s)", o.target)
 	}
 	r := o.res
@@ -345,13 +436,16 @@ func (f *fault) String() string {
 	return b.String()
 }
 
+// none is the key of expectedHolders that allows no holder at all.
+const none = "none"
+
 // expectedHolders is the rule for invariant (a): which nodes may hold the
-// VIP once things settle.
+// VIP once things settle (none: no node may, too).
 //
 // Every operation with a target is an intent: fire RMn_* means "the other
-// node", failover enable X and vip enable on X mean X, failover disable X
-// means "the node that is not X" (a pair never ends on no node), a replay
-// or a non-duplicate repeat means what its original meant. The initial
+// node", failover enable X and vip enable on X mean X, failover disable in
+// node N releases N and means "the node that is not N", a replay or a
+// non-duplicate repeat means what its original meant. The initial
 // placement is an intent for the configured owner (rm1) that succeeded.
 //
 // An intent that succeeded, failed (some steps may have acted) or whose
@@ -359,39 +453,106 @@ func (f *fault) String() string {
 // later intent certainly superseded it: one that succeeded and was invoked
 // after the first had completed. An unknown outcome never completes: like
 // Jepsen's indeterminate operations it may take effect at any time.
-// Duplicates, rejections and skips are not intents. The VIP must end on
-// exactly one node, and that node must be one of the remaining targets.
+// Duplicates, rejections, skips and requests abandoned while their agent
+// was frozen (see abandoned: they must never act) are not intents.
+//
+// A release is "the other node" unless the other node was released since
+// the newest enable (INIT on both nodes): then no node may hold the VIP
+// until an enable. So a release allows none when a release of the other
+// node may have come before it with no enable certainly in between, and it
+// does not allow the other node when such a release certainly happened
+// (succeeded) with no enable possibly among the two. Every intent is
+// journaled at a moment between its invocation and its completion, which
+// orders them.
 func expectedHolders(s *schedule, initial time.Time) map[string]bool {
 	type intent struct {
 		invoked, completed time.Time
-		target             string
+		target, off        string
 		succeeded, open    bool
 	}
 	intents := []intent{{invoked: initial, completed: initial, target: "rm1", succeeded: true}}
 	for _, o := range s.ops {
-		if o.target == "" {
+		if o.target == "" || abandoned(s, o) {
 			continue
 		}
 		switch o.res.outcome {
 		case outcomeSucceeded, outcomeFailed, outcomeUnknown:
 			intents = append(intents, intent{
-				invoked: o.res.invoked, completed: o.res.completed, target: o.target,
+				invoked: o.res.invoked, completed: o.res.completed, target: o.target, off: o.off,
 				succeeded: o.res.outcome == outcomeSucceeded, open: o.res.outcome == outcomeUnknown,
 			})
 		}
 	}
+	// enableBetween reports whether an enable certainly (possibly: maybe)
+	// was journaled between releases b and a. Only a success is certainly
+	// journaled: a failed event may have ended superseded, which asks
+	// nothing.
+	enableBetween := func(b, a intent, possibly bool) bool {
+		from, to := b.invoked, a.completed
+		if possibly {
+			from, to = minTime(a.invoked, b.invoked), maxTime(a.completed, b.completed)
+		}
+		for _, e := range intents {
+			switch {
+			case e.off != "":
+			case possibly && e.invoked.Before(to) && e.completed.After(from):
+				return true
+			case !possibly && e.succeeded && e.invoked.After(b.completed) && e.completed.Before(a.invoked):
+				return true
+			}
+		}
+		return false
+	}
 	want := map[string]bool{}
 	for _, a := range intents {
-		superseded := false
+		superseded, byEnable := false, false
 		for _, b := range intents {
 			if b.succeeded && !a.open && b.invoked.After(a.completed) {
 				superseded = true
-				break
+				byEnable = byEnable || b.off == ""
 			}
 		}
-		if !superseded {
+		if a.off == "" {
+			if !superseded {
+				want[a.target] = true
+			}
+			continue
+		}
+		otherToo, certainly := false, false
+		for _, b := range intents {
+			if b.off == "" || b.off == a.off {
+				continue
+			}
+			if b.invoked.Before(a.completed) && !enableBetween(b, a, false) {
+				otherToo = true
+			}
+			// Both journaled, in whichever order, and no enable among
+			// them: the other node cannot be the newest move's owner.
+			if b.succeeded && !enableBetween(b, a, true) {
+				certainly = true
+			}
+		}
+		if otherToo && !byEnable {
+			// A release of the other node may be the newest move too.
+			want[none] = true
+		}
+		if !superseded && !certainly {
 			want[a.target] = true
 		}
 	}
 	return want
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -13,12 +13,16 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/localchan"
+	"github.com/vipagent/vipagent/agent/sign"
 )
 
 // client talks to the local agent, or runs the same request in-process on
@@ -42,6 +46,20 @@ type client struct {
 	// tls verifies an HTTPS agent (tls.ca) and presents the config's
 	// certificate to it (tls.cert, for client_ca); nil without tls.*.
 	tls *tls.Config
+	// deadline is until when this command waits for the request it sends
+	// (see do); the agent, or the in-process run, never starts the
+	// request after it.
+	deadline time.Time
+	// local is the local channel's socket when this command uses it.
+	local string
+	// verified is set once the agent proved it runs this config.
+	verified bool
+	// signKey signs requests when no token can be used and the config's
+	// webhook secret can: a webhook-only auth still serves the hooks.
+	signKey string
+	// accepted is the event the agent said (103) it journaled the
+	// request as.
+	accepted string
 }
 
 // newClient is the client of one command; wait is its --wait (0 for
@@ -75,6 +93,14 @@ func newClient(c common, env Env, wait time.Duration, roles ...string) (*client,
 		// asks for one; the in-process fallback needs none for what
 		// the hooks do (see inProcessConfig).
 		cl.token, cl.tokenErr = pickToken(cfg, roles)
+	}
+	if cl.token == "" && slices.Contains(roles, config.RoleTrigger) {
+		if v, err := cfg.Auth.WebhookSecret.Resolve(); err == nil && v != "" {
+			cl.signKey = v
+		}
+	}
+	if err := cl.chooseLocal(); err != nil {
+		return nil, err
 	}
 	return cl, nil
 }
@@ -143,6 +169,7 @@ func tokenRoles(changes bool) []string {
 // do sends one request. With --direct, or when nothing answers at the
 // agent's address, the request is served in-process.
 func (cl *client) do(ctx context.Context, method, path string, body any) (int, []byte, error) {
+	cl.deadline = time.Now().Add(cl.bound())
 	var data []byte
 	if body != nil {
 		var err error
@@ -163,7 +190,7 @@ func (cl *client) do(ctx context.Context, method, path string, body any) (int, [
 		}
 	}
 	hc := &http.Client{Transport: handlerTransport{cl.direct.Handler}}
-	code, resp, err := cl.send(ctx, hc, "http://in-process", method, path, data)
+	code, resp, _, err := cl.send(ctx, hc, "http://in-process", method, path, data)
 	if err == nil && cl.oneOff && (code == http.StatusUnauthorized || code == http.StatusForbidden) {
 		return 0, nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("running in-process, this needs a configured token and none can be used: %w", cl.tokenErr)}
 	}
@@ -204,23 +231,61 @@ func (cl *client) announceRecovery() {
 	}
 }
 
-// askAgent sends the request to the agent. fallBack is set only when
-// nothing took the connection, so that the agent cannot have seen the
-// request and running it in-process cannot do it twice.
+// askAgent sends the request to the agent, once the agent proved it runs
+// this command's config (verify): nothing, no credential included, goes to
+// whatever else answers at its address. fallBack is set only when nothing
+// took the connection, so that the agent cannot have seen the request and
+// running it in-process cannot do it twice. Everything, the challenge and
+// retries after Retry-After included, ends within bound.
 func (cl *client) askAgent(ctx context.Context, method, path string, data []byte) (code int, resp []byte, fallBack bool, err error) {
 	bound := cl.bound()
 	rctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
-	code, resp, err = cl.send(rctx, cl.agentHTTP(), cl.base, method, path, data)
+	until, _ := rctx.Deadline()
+	hc := cl.agentHTTP()
+	err = nil
+	if !cl.verified {
+		err = cl.verify(rctx, hc)
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return 0, nil, false, err
+		}
+	}
+	var h http.Header
+	for err == nil {
+		code, resp, h, err = cl.send(cl.trace(rctx), hc, cl.baseURL(), method, path, data)
+		if err != nil {
+			break
+		}
+		d, retry := retryDelay(code, h, time.Now(), until)
+		if !retry {
+			break
+		}
+		fmt.Fprintf(cl.env.Stderr, "vipagent: the agent at %s answered %d; trying again in %s, as it asked\n", cl.where(), code, d)
+		select {
+		case <-rctx.Done():
+			err = rctx.Err()
+		case <-time.After(d):
+		}
+	}
+	var untrusted *localchan.UntrustedError
 	switch {
+	case errors.As(err, &untrusted):
+		return 0, nil, false, exitf(ExitUsage, "local.socket %s cannot be trusted: %v; not using it", cl.local, untrusted)
 	case err == nil:
 		if code == http.StatusUnauthorized && cl.tokenErr != nil {
-			return 0, nil, false, &ExitError{Code: ExitUsage, Err: fmt.Errorf("agent at %s wants a token and no configured one can be used: %w", cl.base, cl.tokenErr)}
+			return 0, nil, false, &ExitError{Code: ExitUsage, Err: fmt.Errorf("agent at %s wants a token and no configured one can be used: %w", cl.where(), cl.tokenErr)}
 		}
 		if why := notAgent(code, resp); why != "" {
-			return 0, nil, false, exitf(ExitNoAgent, "%s answered, but not as a vipagent agent: %s; not running in-process, since something else holds the agent's address", cl.base, why)
+			return 0, nil, false, exitf(ExitNoAgent, "%s answered, but not as a vipagent agent: %s; not running in-process, since something else holds the agent's address", cl.where(), why)
 		}
 		return code, resp, false, nil
+	case noAnswer(err) && cl.local != "":
+		// A socket left behind by an agent that is gone: its TCP address
+		// is next, then in-process.
+		fmt.Fprintf(cl.env.Stderr, "vipagent: no agent answered at %s (%v); trying %s\n", cl.local, rootCause(err), cl.base)
+		cl.local = ""
+		return cl.askAgent(ctx, method, path, data)
 	case noAnswer(err):
 		if cl.explicit {
 			return 0, nil, false, exitf(ExitNoAgent, "no agent answered at %s (%v); not running in-process because the agent was named explicitly (use --direct for that)", cl.base, rootCause(err))
@@ -228,16 +293,19 @@ func (cl *client) askAgent(ctx context.Context, method, path string, data []byte
 		fmt.Fprintf(cl.env.Stderr, "vipagent: no agent answered at %s (%v); running in-process on %s\n", cl.base, rootCause(err), cl.cfg.DataDir)
 		return 0, nil, true, nil
 	case ctx.Err() != nil:
-		return 0, nil, false, exitf(ExitFailed, "agent at %s: %v", cl.base, ctx.Err())
+		return 0, nil, false, cl.gaveUp(fmt.Sprintf("this command was stopped (%v) before the agent at %s answered", ctx.Err(), cl.where()), until.Add(-deadlineSlack))
 	case rctx.Err() != nil:
 		// Connected, then silence: the agent is hung or stalled. Not
 		// in-process: it may hold the journal, or be acting on this very
 		// request.
-		return 0, nil, false, exitf(ExitNoAgent, "agent at %s accepted the connection but did not answer within %s (--wait plus %s); not running in-process, since that agent may be acting on this request", cl.base, bound, answerMargin)
+		return 0, nil, false, cl.gaveUp(fmt.Sprintf("the agent at %s accepted the connection but did not answer within %s (--wait plus %s); not running in-process, since that agent may hold the journal", cl.where(), bound, answerMargin), until.Add(-deadlineSlack))
 	}
 	// Connected, then the connection failed (reset, closed, TLS, an
 	// oversized answer): the agent may have seen the request.
-	return 0, nil, false, exitf(ExitNoAgent, "agent at %s did not answer: %v; not running in-process, since that agent may be acting on this request", cl.base, rootCause(err))
+	if cl.accepted != "" {
+		return 0, nil, false, cl.gaveUp(fmt.Sprintf("the connection to the agent at %s failed: %v", cl.where(), rootCause(err)), until.Add(-deadlineSlack))
+	}
+	return 0, nil, false, exitf(ExitNoAgent, "agent at %s did not answer: %v; not running in-process, since that agent may be acting on this request", cl.where(), rootCause(err))
 }
 
 // openDirect opens the in-process agent on the config's journal.
@@ -298,31 +366,46 @@ func (cl *client) agentListening() bool {
 	return true
 }
 
-func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path string, data []byte) (int, []byte, error) {
+// send does one request. A context with a deadline (the agent's, not the
+// in-process one's) is passed on to the agent as X-Vipagent-Deadline,
+// deadlineSlack early.
+func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path string, data []byte) (int, []byte, http.Header, error) {
 	var rd io.Reader
 	if data != nil {
 		rd = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, rd)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if data != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if cl.token != "" {
+	if d, ok := ctx.Deadline(); ok && hc.Transport != nil {
+		if _, inProcess := hc.Transport.(handlerTransport); !inProcess {
+			req.Header.Set(api.HeaderDeadline, d.Add(-deadlineSlack).UTC().Format(time.RFC3339Nano))
+		}
+	}
+	switch {
+	case cl.token != "":
 		req.Header.Set("Authorization", "Bearer "+cl.token)
+	case cl.signKey != "" && cl.local == "":
+		// On the local channel the account is the credential.
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req.Header.Set(sign.HeaderTimestamp, ts)
+		req.Header.Set(sign.HeaderSignature, sign.Sign([]byte(cl.signKey), ts, method, sign.Target(req.URL), data))
+	}
+	if method == http.MethodPost && req.Header.Get(api.HeaderDeadline) == "" && !cl.deadline.IsZero() {
+		// In-process: the run honours the command's bound too.
+		req.Header.Set(api.HeaderDeadline, cl.deadline.Add(-deadlineSlack).UTC().Format(time.RFC3339Nano))
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	out, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err == nil && len(out) > maxAnswer {
-		err = fmt.Errorf("%w (%d bytes)", errTooLarge, maxAnswer)
-	}
-	return resp.StatusCode, out, err
+	out, err := readAnswer(resp)
+	return resp.StatusCode, out, resp.Header, err
 }
 
 // maxAnswer bounds an answer from the agent: the largest is a list of
@@ -398,7 +481,7 @@ func (cl *client) agentHTTP() *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
 			Proxy:                 nil,
-			DialContext:           (&net.Dialer{Timeout: connectTimeout}).DialContext,
+			DialContext:           cl.dialer(),
 			TLSClientConfig:       cl.tls,
 			TLSHandshakeTimeout:   connectTimeout,
 			ResponseHeaderTimeout: 0, // the request's deadline bounds it
@@ -465,7 +548,8 @@ type bufferedResponse struct {
 func (w *bufferedResponse) Header() http.Header { return w.header }
 
 func (w *bufferedResponse) WriteHeader(code int) {
-	if w.code == 0 {
+	// An informational answer (the 103 notice) is not the answer.
+	if w.code == 0 && code >= 200 {
 		w.code = code
 	}
 }
@@ -490,8 +574,11 @@ func apiError(code int, body []byte) error {
 		ec = ExitUsage
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		ec = ExitUsage
+	case code == http.StatusGone:
+		// Arrived after its deadline: journaled as expired, nothing done.
+		return exitf(ExitNoAgent, "not accepted: the agent answered %d: %s", code, msg)
 	}
-	return exitf(ec, "agent answered %d: %s", code, msg)
+	return exitf(ec, "agent answered %d: %s", code, safe(msg))
 }
 
 // fetch does one request that must answer 200. With --json it prints the

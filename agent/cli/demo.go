@@ -78,7 +78,7 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	say("The same alarm again (same id): answered from the journal, nothing runs")
-	if _, err := fire(map[string]any{"condition": "RM1_Stopped", "id": "scs-1"}); err != nil {
+	if _, err := fire(map[string]any{"condition": "RM1_Stopped", "id": "scs-1", "host": "rm1", "application": "RM_1"}); err != nil {
 		return err
 	}
 	say("RM1 dies before anyone restarted it: the VIP is already gone, so the step is unchanged")
@@ -102,7 +102,13 @@ func cmdDemo(ctx context.Context, args []string, env Env) error {
 	}
 	_ = cl.printResult(code, resp)
 	say("The journal, newest first: GET /v1/events")
-	if err := cmdEvents(ctx, []string{"list", "--agent", cl.base}, Env{Getenv: func(string) string { return "" }, Stdout: out, Stderr: env.Stderr}); err != nil {
+	// The same config and data directory as the demo's agent, which
+	// proves it runs them before it is asked.
+	listArgs := []string{"list", "--agent", cl.base, "--data", dir}
+	if c.config != "" {
+		listArgs = append(listArgs, "--config", c.config)
+	}
+	if err := cmdEvents(ctx, listArgs, Env{Getenv: func(string) string { return "" }, Stdout: out, Stderr: env.Stderr}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nNext: `vipagent serve` runs this agent for real; `vipagent fire --condition RM1_Stopped` talks to it.\n")

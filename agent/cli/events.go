@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/reactions"
@@ -15,13 +15,20 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	var c common
 	fs := newFlags("events", env, &c)
 	status := fs.String("status", "", "only events with this status")
-	limit := fs.Int("limit", 20, "how many events")
+	limit := fs.Int("limit", 20, "how many events, newest first (the agent's pages are followed)")
+	cursor := fs.String("cursor", "", "go on from where an earlier listing stopped")
 	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 || (pos[0] == "list" && len(pos) != 1) || (pos[0] == "show" && len(pos) != 2) || (pos[0] != "list" && pos[0] != "show") {
-		return exitf(ExitUsage, "usage: vipagent events list [--status S] [--limit N] | events show ID")
+	if len(pos) == 0 || (pos[0] != "list" && pos[0] != "show") {
+		return subcommandError("events", first(pos), "list", "show")
+	}
+	if (pos[0] == "list" && len(pos) != 1) || (pos[0] == "show" && len(pos) != 2) {
+		return exitf(ExitUsage, "usage: vipagent events list [--status S] [--limit N] [--cursor C] | events show ID")
+	}
+	if *limit < 1 {
+		return exitf(ExitUsage, "events: --limit must be at least 1")
 	}
 	cl, err := newClient(c, env, 0, config.RoleRead, config.RoleAdmin)
 	if err != nil {
@@ -36,25 +43,28 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 		printEvent(env.Stdout, &ev)
 		return nil
 	}
-	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	q := url.Values{}
 	if *status != "" {
 		q.Set("status", *status)
 	}
-	var list struct {
-		Events []reactions.Event `json:"events"`
+	if *cursor != "" {
+		q.Set("cursor", *cursor)
 	}
-	if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/events?"+q.Encode(), nil, &list); err != nil || printed {
+	items, next, printed, err := cl.listPages(ctx, "/v1/events", "events", q, *limit)
+	if err != nil || printed {
 		return err
 	}
-	if len(list.Events) == 0 {
-		fmt.Fprintln(env.Stdout, "no events")
-	}
-	for _, ev := range list.Events {
-		what := ev.Alarm.Condition
-		if what == "" {
-			what = ev.Alarm.EventID + " " + ev.Alarm.Application
+	var list struct{ Events []reactions.Event }
+	for _, raw := range items {
+		var ev reactions.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return fmt.Errorf("decode event: %w", err)
 		}
-		fmt.Fprintf(env.Stdout, "%s  %-10s  %-12s  %-9s  %s\n", ev.ReceivedAt.Local().Format("2006-01-02 15:04:05"), ev.Status, ev.Source, ev.ID, what)
+		list.Events = append(list.Events, ev)
+	}
+	printEventList(env.Stdout, list.Events)
+	if next != "" {
+		fmt.Fprintf(env.Stdout, "more: vipagent events list --cursor %s\n", safe(next))
 	}
 	return nil
 }

@@ -14,7 +14,8 @@ const (
 	ExitFailed    = 1 // a step failed or timed out, or the result is unknown
 	ExitUsage     = 2 // bad usage, configuration or input
 	ExitUnmatched = 3 // no reaction rule matched the alarm
-	ExitNoAgent   = 4 // no agent answered and running in-process was impossible
+	ExitNoAgent   = 4 // not accepted: no agent answered (in time) and running in-process was impossible; nothing was done
+	// ExitUnknown (5, agentconn.go): accepted as an event, outcome unknown.
 )
 
 // ExitError carries the exit code a command should end with.
@@ -52,6 +53,9 @@ func exitForStatus(st reactions.Status) int {
 		return ExitOK
 	case reactions.StatusUnmatched:
 		return ExitUnmatched
+	case reactions.StatusExpired:
+		// Its caller's deadline passed before it started: nothing done.
+		return ExitNoAgent
 	}
 	return ExitFailed
 }

@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/vipagent/vipagent/agent"
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/reactions"
 )
 
 // cmdFailover is RM's failoverscript hook, with the NLB.bat calling
@@ -17,27 +17,32 @@ import (
 func cmdFailover(ctx context.Context, args []string, gargs map[string]string, env Env) error {
 	var c common
 	fs := newFlags("failover", env, &c)
-	wait := fs.Duration("wait", 2*time.Minute, "how long to wait for the result")
-	pos, err := parseFailover(fs, env, args)
+	wait := durationVar(fs, "wait", 2*time.Minute, "how long to wait for the result")
+	// vipagent's own flags are taken anywhere; after the action, other
+	// words (RM's) are positional, journaled rather than refused.
+	pos, err := parseArgs(fs, env, args, true)
 	if err != nil {
 		return err
 	}
 	if len(pos) < 1 || (pos[0] != "enable" && pos[0] != "disable") {
-		return exitf(ExitUsage, "usage: vipagent failover enable|disable [MEMBERID [ARGS...]]")
+		return subcommandError("failover", first(pos), "enable", "disable")
+	}
+	req := map[string]any{"action": pos[0], "genesys_args": gargs}
+	member := 0
+	if len(pos) >= 2 {
+		if member, err = parseMemberID(pos[1]); err != nil {
+			return err
+		}
+		req["member_id"] = member
+	}
+	if c.dryRun {
+		return failoverDryRun(env, c, pos[0], member)
 	}
 	cl, err := newClient(c, env, *wait, config.RoleTrigger, config.RoleAdmin)
 	if err != nil {
 		return err
 	}
 	defer cl.close()
-	req := map[string]any{"action": pos[0], "genesys_args": gargs}
-	if len(pos) >= 2 {
-		id, err := parseMemberID(pos[1])
-		if err != nil {
-			return err
-		}
-		req["member_id"] = id
-	}
 	if len(pos) > 2 {
 		// Whatever RM adds after the member ID is journaled, not refused.
 		req["extra_args"] = pos[2:]
@@ -49,49 +54,22 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 	return cl.printResult(code, resp)
 }
 
-// parseFailover parses the hook's command line: vipagent's flags anywhere,
-// then the action, the member ID and whatever RM adds. After the action, an
-// argument that is not one of fs's flags is positional even when it starts
-// with "-": RM's extra arguments are journaled rather than refused as
-// unknown flags, and a member ID "-1" is refused as a member ID.
-func parseFailover(fs *flag.FlagSet, env Env, args []string) ([]string, error) {
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		f, inline := lookupFlag(fs, a)
-		if f == nil && (len(pos) > 0 || !strings.HasPrefix(a, "-")) {
-			pos = append(pos, a)
-			continue
-		}
-		n := 1
-		if f != nil && !inline && !isBoolFlag(f) && i+1 < len(args) {
-			n = 2 // the flag's value
-		}
-		p, err := parse(fs, env, args[i:i+n])
-		if err != nil {
-			return nil, err
-		}
-		pos = append(pos, p...)
-		i += n - 1
+// failoverDryRun prints the plan the failover door would make, from the
+// config alone.
+func failoverDryRun(env Env, c common, action string, member int) error {
+	cfg, err := loadConfig(c, env)
+	if err != nil {
+		return err
 	}
-	return pos, nil
-}
-
-// lookupFlag finds the flag a "-name", "--name" or "--name=value" argument
-// names in fs; inline reports a value after "=".
-func lookupFlag(fs *flag.FlagSet, a string) (f *flag.Flag, inline bool) {
-	name, ok := strings.CutPrefix(a, "-")
-	if !ok {
-		return nil, false
+	p, err := agent.Failover(cfg).Plan(action, member)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	name = strings.TrimPrefix(name, "-")
-	name, _, inline = strings.Cut(name, "=")
-	return fs.Lookup(name), inline
-}
-
-func isBoolFlag(f *flag.Flag) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
+	if p.Steps == nil {
+		p.Steps = []reactions.Step{}
+	}
+	v := PlanView{Matched: true, Plan: p}
+	return printJSONOr(env, c.json, v, func() { printPlan(env.Stdout, v) })
 }
 
 // parseMemberID reads RM's mymemberid as RM writes it: decimal digits, no

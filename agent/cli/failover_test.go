@@ -109,7 +109,9 @@ func TestFailoverArguments(t *testing.T) {
 		{args: []string{"disable", "x"}, code: ExitUsage, msg: `MEMBERID must be a positive number such as 1 or 2, got "x"`},
 		{args: []string{"enable", "01"}, code: ExitUsage, msg: `MEMBERID must be a positive number such as 1 or 2, got "01"`},
 		{args: []string{"enable", "+1"}, code: ExitUsage, msg: `MEMBERID must be a positive number such as 1 or 2, got "+1"`},
-		{args: []string{"-x", "disable", "1"}, code: ExitUsage, msg: "flag provided but not defined: -x"},
+		{args: []string{"-x", "disable", "1"}, code: ExitUsage, msg: "unknown flag --x for failover"},
+		{args: []string{"disable", "1", "--dryrun"}, code: ExitUsage, msg: "did you mean --dry-run?"},
+		{args: []string{"disable", "1", "--jsno"}, code: ExitUsage, msg: "did you mean --json?"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -12,17 +12,10 @@ import (
 func cmdFire(ctx context.Context, args []string, gargs map[string]string, env Env) error {
 	var c common
 	fs := newFlags("fire", env, &c)
-	var a reactions.Alarm
-	labels := labelsFlag{}
-	fs.StringVar(&a.Condition, "condition", "", "alarm condition name")
-	fs.StringVar(&a.EventID, "event-id", "", "Genesys log event ID")
-	fs.StringVar(&a.Application, "application", "", "application name")
-	fs.StringVar(&a.Host, "host", "", "host name")
-	fs.StringVar(&a.Severity, "severity", "", "severity")
-	fs.StringVar(&a.Text, "text", "", "text")
-	fs.StringVar(&a.ID, "id", "", "idempotency key, at most 200 printable characters: a repeated key executes nothing")
-	fs.Var(labels, "label", "label key=value (repeatable)")
-	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
+	a, labels := alarmFlags(fs)
+	fs.StringVar(&a.Text, "text", "", "alarm `TEXT`")
+	fs.StringVar(&a.ID, "id", "", "idempotency `KEY`, at most 200 printable characters: a repeated key executes nothing")
+	wait := durationVar(fs, "wait", 60*time.Second, "how long to wait for the result")
 	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
@@ -36,6 +29,13 @@ func cmdFire(ctx context.Context, args []string, gargs map[string]string, env En
 	if err := a.Validate(); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
+	if c.dryRun {
+		cfg, err := loadConfig(c, env)
+		if err != nil {
+			return err
+		}
+		return printPlanOf(env, c.json, cfg, *a)
+	}
 	cl, err := newClient(c, env, *wait, config.RoleTrigger, config.RoleAdmin)
 	if err != nil {
 		return err
@@ -44,7 +44,7 @@ func cmdFire(ctx context.Context, args []string, gargs map[string]string, env En
 	body := struct {
 		reactions.Alarm
 		GenesysArgs map[string]string `json:"genesys_args,omitempty"`
-	}{a, gargs}
+	}{*a, gargs}
 	code, resp, err := cl.do(ctx, http.MethodPost, "/v1/alarms?source=cli&wait="+wait.String(), body)
 	if err != nil {
 		return err

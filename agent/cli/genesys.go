@@ -20,7 +20,7 @@ func cmdGenesys(args []string, env Env) error {
 	if len(pos) > 0 || *out == "" {
 		return exitf(ExitUsage, "usage: vipagent genesys --config FILE --out DIR")
 	}
-	cfg, err := config.Load(c.config, env.Getenv)
+	cfg, err := config.Load(config.Choose(c.config, env.Stderr), env.Getenv)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}

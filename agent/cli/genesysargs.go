@@ -16,8 +16,9 @@ var genesysFlags = map[string]bool{
 // "-app=x") from args and returns them separately. LCA writes them with one
 // dash; vipagent's own flags are written with two ("--host" is the alarm's
 // host, "-host" is LCA's), so only the one-dash forms are taken. A flag given
-// twice keeps its last value; one at the very end with no value is recorded
-// as empty.
+// twice keeps its last value; one at the very end with no value, or followed
+// by a help word or a "--" word (vipagent's own flags, which a Genesys value
+// never is), is recorded as empty, so that the word keeps its meaning.
 func SplitGenesysArgs(args []string) (rest []string, genesys map[string]string) {
 	rest = make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
@@ -39,7 +40,7 @@ func SplitGenesysArgs(args []string) (rest []string, genesys map[string]string) 
 			rest = append(rest, a)
 			continue
 		}
-		if !hasVal && i+1 < len(args) {
+		if next := i + 1; !hasVal && next < len(args) && !helpWords[args[next]] && !strings.HasPrefix(args[next], "--") {
 			val = args[i+1]
 			i++
 		}

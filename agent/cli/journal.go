@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 )
 
-const journalUsage = "usage: vipagent journal check [--data DIR] | journal salvage --from FILE [--data DIR]"
+const journalUsage = "usage: vipagent journal check [--data DIR] | journal salvage --from FILE [--data DIR]\n(FILE is a damaged journal, or an unjournaled.log record file to import)"
 
 // cmdJournal looks at the journal without an agent: check verifies it
 // (exit 0 clean, 1 damaged, 2 unreadable), salvage copies what can still be
@@ -24,18 +25,24 @@ func cmdJournal(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || (pos[0] != "check" && pos[0] != "salvage") || (pos[0] == "salvage") != (*from != "") {
+	if len(pos) == 0 || (pos[0] != "check" && pos[0] != "salvage") {
+		return subcommandError("journal", first(pos), "check", "salvage")
+	}
+	if len(pos) != 1 || (pos[0] == "salvage") != (*from != "") {
 		return exitf(ExitUsage, journalUsage)
 	}
 	dir := c.data
 	if dir == "" {
-		cfg, err := config.Load(c.config, env.Getenv)
+		cfg, err := config.Load(config.Choose(c.config, env.Stderr), env.Getenv)
 		if err != nil {
 			return &ExitError{Code: ExitUsage, Err: err}
 		}
 		dir = cfg.DataDir
 	}
-	path := filepath.Join(dir, "journal.db")
+	path := journal.PathIn(dir)
+	if pos[0] == "salvage" && isRecordFile(*from) {
+		return importRecords(env, c.json, *from, path)
+	}
 	if pos[0] == "salvage" {
 		st, err := journal.Salvage(*from, path, journal.SalvageOptions{})
 		switch {
@@ -60,7 +67,7 @@ func cmdJournal(args []string, env Env) error {
 		printJSONOr(env, c.json, rep, func() {
 			fmt.Fprintf(env.Stdout, "%s: DAMAGED\n", path)
 			for _, p := range rep.Problems {
-				fmt.Fprintf(env.Stdout, "  %s\n", p)
+				fmt.Fprintf(env.Stdout, "  %s\n", safe(fmt.Sprint(p)))
 			}
 			if rep.MoreProblems > 0 {
 				fmt.Fprintf(env.Stdout, "  ... and %d more\n", rep.MoreProblems)
@@ -83,4 +90,46 @@ func printJSONOr(env Env, asJSON bool, v any, human func()) error {
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// isRecordFile reports whether path is an unjournaled record file (JSON
+// lines) rather than a journal: a bbolt file never begins with '{'.
+func isRecordFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	n, _ := f.Read(b)
+	return n == 1 && b[0] == '{'
+}
+
+// importRecords rebuilds the events of an emergency run's record file in
+// the journal at path (made if missing): the emergency run's event IDs, its
+// steps with their nodes and peer events.
+func importRecords(env Env, asJSON bool, from, path string) error {
+	f, err := os.Open(from)
+	if err != nil {
+		return exitf(ExitUsage, "salvage: %v", err)
+	}
+	defer f.Close()
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return exitf(ExitFailed, "salvage: %v", err)
+	}
+	j, err := journal.Open(path, journal.Options{LockTimeout: time.Second})
+	if errors.Is(err, journal.ErrLocked) {
+		return exitf(ExitUsage, "salvage: %s: %v (stop the agent first)", path, err)
+	}
+	if err != nil {
+		return exitf(ExitFailed, "salvage: %v", err)
+	}
+	defer j.Close()
+	st, err := j.ImportUnjournaled(f)
+	if err != nil {
+		return exitf(ExitFailed, "import %s into %s: %v", from, path, err)
+	}
+	return printJSONOr(env, asJSON, st, func() {
+		fmt.Fprintf(env.Stdout, "imported %s into %s: %d events added, %d already there, %d lines unreadable\n", from, path, st.Events, st.Already, st.Unreadable)
+	})
 }

@@ -8,15 +8,17 @@ import (
 	"net/http"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // vipStatusPair is `vipagent vip status --pair`: the local agent's view of
-// every VIP on every node of the pair (it asks its peers). Exit 0 when
-// every node answered and exactly one holds each VIP, 1 otherwise.
+// every VIP on every node of the pair (it asks its peers). Exit 0 when every
+// node answered and exactly one holds each VIP; 1 when the pair is wrong
+// (a VIP on two nodes, or on none while every node answered); 4 when that
+// cannot be said because a node could not be asked (down, unreachable, or
+// no url configured, as in the built-in configuration).
 func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 	code, body, err := cl.do(ctx, http.MethodGet, "/v1/pair", nil)
 	if err != nil {
@@ -25,7 +27,7 @@ func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 	if code != http.StatusOK {
 		return apiError(code, body)
 	}
-	var v httpapi.PairView
+	var v api.PairView
 	if err := json.Unmarshal(body, &v); err != nil {
 		return fmt.Errorf("decode pair status: %w", err)
 	}
@@ -34,16 +36,28 @@ func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 	} else {
 		printPair(env.Stdout, v)
 	}
+	return pairExit(v)
+}
+
+// pairExit is the exit code of a pair view (see vipStatusPair).
+func pairExit(v api.PairView) error {
 	if v.OK {
 		return nil
 	}
-	var bad []string
+	var wrong, unknown []string
 	for _, p := range v.VIPs {
-		if !p.OK {
-			bad = append(bad, p.Name)
+		switch {
+		case p.OK:
+		case len(p.Holders) > 1 || len(p.Unknown) == 0:
+			wrong = append(wrong, p.Name)
+		default:
+			unknown = append(unknown, p.Name+" (not known on "+strings.Join(p.Unknown, ", ")+")")
 		}
 	}
-	return exitf(ExitFailed, "not exactly one holder known for: %s", strings.Join(bad, ", "))
+	if len(wrong) > 0 {
+		return exitf(ExitFailed, "not exactly one holder for: %s", strings.Join(wrong, ", "))
+	}
+	return exitf(ExitNoAgent, "a node could not be asked, so one holder cannot be confirmed for: %s", strings.Join(unknown, "; "))
 }
 
 // lastAction describes the last step a node's journal holds for a VIP. A
@@ -53,12 +67,12 @@ func vipStatusPair(ctx context.Context, cl *client, env Env) error {
 func lastAction(row string, la *journal.LastAction) string {
 	where := ""
 	if la.Step.Node != "" && la.Step.Node != row {
-		where = " on " + la.Step.Node
+		where = " on " + safe(la.Step.Node)
 	}
-	return fmt.Sprintf("%s%s %s at %s (event %s)", la.Step.Action, where, la.Step.Outcome, la.Step.StartedAt.UTC().Format(time.RFC3339), la.EventID)
+	return fmt.Sprintf("%s%s %s at %s (event %s)", safe(string(la.Step.Action)), where, safe(string(la.Step.Outcome)), timeUTC(la.Step.StartedAt), safe(la.EventID))
 }
 
-func printPair(w io.Writer, v httpapi.PairView) {
+func printPair(w io.Writer, v api.PairView) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "VIP\tNODE\tPRESENT\tOBSERVED AT\tLAST ACTION")
 	for _, r := range v.Rows {
@@ -67,30 +81,30 @@ func printPair(w io.Writer, v httpapi.PairView) {
 			present = map[bool]string{true: "yes", false: "no"}[*r.Present]
 		}
 		if r.ObservedAt != nil {
-			at = r.ObservedAt.UTC().Format(time.RFC3339)
+			at = timeUTC(*r.ObservedAt)
 		}
 		if la := r.LastAction; la != nil {
 			last = lastAction(r.Node, la)
 		}
 		if r.Error != "" {
-			last = "error: " + r.Error
+			last = "error: " + safe(r.Error)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.VIP, r.Node, present, at, last)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(r.VIP), safe(r.Node), present, at, last)
 	}
 	tw.Flush()
 	for _, p := range v.VIPs {
 		var verdict string
 		switch {
 		case len(p.Unknown) > 0:
-			verdict = fmt.Sprintf("PROBLEM: not known on %s; held by %s", strings.Join(p.Unknown, ", "), holders(p.Holders))
+			verdict = fmt.Sprintf("PROBLEM: not known on %s; held by %s", safeJoin(p.Unknown), holders(p.Holders))
 		case len(p.Holders) == 1:
-			verdict = "OK: held by " + p.Holders[0] + " only"
+			verdict = "OK: held by " + safe(p.Holders[0]) + " only"
 		case len(p.Holders) == 0:
 			verdict = "PROBLEM: on no node"
 		default:
-			verdict = "PROBLEM: on " + fmt.Sprint(len(p.Holders)) + " nodes at once: " + strings.Join(p.Holders, ", ")
+			verdict = "PROBLEM: on " + fmt.Sprint(len(p.Holders)) + " nodes at once: " + safeJoin(p.Holders)
 		}
-		fmt.Fprintf(w, "%s: %s\n", p.Name, verdict)
+		fmt.Fprintf(w, "%s: %s\n", safe(p.Name), verdict)
 	}
 }
 
@@ -98,5 +112,13 @@ func holders(h []string) string {
 	if len(h) == 0 {
 		return "no other node"
 	}
-	return strings.Join(h, ", ")
+	return safeJoin(h)
+}
+
+func safeJoin(names []string) string {
+	var out []string
+	for _, n := range names {
+		out = append(out, safe(n))
+	}
+	return strings.Join(out, ", ")
 }

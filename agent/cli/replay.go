@@ -12,14 +12,13 @@ import (
 func cmdReplay(ctx context.Context, args []string, env Env) error {
 	var c common
 	fs := newFlags("replay", env, &c)
-	dry := fs.Bool("dry-run", false, "show the plan and the observed state without acting")
-	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
+	wait := durationVar(fs, "wait", 60*time.Second, "how long to wait for the result")
 	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return exitf(ExitUsage, "usage: vipagent replay ID [--dry-run]")
+		return exitf(ExitUsage, "replay needs one event ID; see vipagent replay --help")
 	}
 	cl, err := newClient(c, env, *wait, config.RoleAdmin, config.RoleTrigger)
 	if err != nil {
@@ -27,7 +26,7 @@ func cmdReplay(ctx context.Context, args []string, env Env) error {
 	}
 	defer cl.close()
 	path := "/v1/events/" + url.PathEscape(pos[0]) + "/replay?wait=" + wait.String()
-	if *dry {
+	if c.dryRun {
 		path += "&dry_run=true"
 	}
 	code, resp, err := cl.do(ctx, http.MethodPost, path, nil)

@@ -2,28 +2,31 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
-	"time"
 
 	"github.com/vipagent/vipagent/agent/report"
 )
 
-const reportsUsage = "usage: vipagent reports list [--state pending|delivered|rejected|expired] [--limit N] [--json] | reports retry ID"
+const reportsUsage = "usage: vipagent reports list [--state pending|delivered|rejected|expired] [--limit N] [--cursor C] [--json] | reports retry ID"
 
 // cmdReports lists the report outbox and sends a report again.
 func cmdReports(ctx context.Context, args []string, env Env) error {
 	var c common
 	fs := newFlags("reports", env, &c)
 	state := fs.String("state", "", "only reports in this state (pending, delivered, rejected, expired)")
-	limit := fs.Int("limit", 20, "how many reports, newest first")
+	limit := fs.Int("limit", 20, "how many reports, newest first (the agent's pages are followed)")
+	cursor := fs.String("cursor", "", "go on from where an earlier listing stopped")
 	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 || (pos[0] == "list" && len(pos) != 1) || (pos[0] == "retry" && len(pos) != 2) || (pos[0] != "list" && pos[0] != "retry") {
+	if len(pos) == 0 || (pos[0] != "list" && pos[0] != "retry") {
+		return subcommandError("reports", first(pos), "list", "retry")
+	}
+	if (pos[0] == "list" && len(pos) != 1) || (pos[0] == "retry" && len(pos) != 2) {
 		return exitf(ExitUsage, reportsUsage)
 	}
 	cl, err := newClient(c, env, 0, tokenRoles(pos[0] == "retry")...)
@@ -41,27 +44,31 @@ func cmdReports(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stdout, "report %s to %s is pending again and will be sent now\n", out.Report.ID, out.Report.Target)
 		return nil
 	}
-	q := url.Values{"limit": {strconv.Itoa(*limit)}}
+	if *limit < 1 {
+		return exitf(ExitUsage, "reports: --limit must be at least 1")
+	}
+	q := url.Values{}
 	if *state != "" {
 		q.Set("state", *state)
 	}
-	var list struct {
-		Reports []report.View `json:"reports"`
+	if *cursor != "" {
+		q.Set("cursor", *cursor)
 	}
-	if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/reports?"+q.Encode(), nil, &list); err != nil || printed {
+	items, next, printed, err := cl.listPages(ctx, "/v1/reports", "reports", q, *limit)
+	if err != nil || printed {
 		return err
 	}
-	if len(list.Reports) == 0 {
-		fmt.Fprintln(env.Stdout, "no reports")
+	var list struct{ Reports []report.View }
+	for _, raw := range items {
+		var v report.View
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("decode report: %w", err)
+		}
+		list.Reports = append(list.Reports, v)
 	}
-	for _, r := range list.Reports {
-		fmt.Fprintf(env.Stdout, "%s  %-9s  %2d attempt(s)  %-12s  %s\n", r.Created.Local().Format("2006-01-02 15:04:05"), r.State, r.Attempts, r.Target, r.ID)
-		if !r.NextAttempt.IsZero() && r.Attempts > 0 {
-			fmt.Fprintf(env.Stdout, "  next attempt: %s\n", r.NextAttempt.Local().Format(time.RFC3339))
-		}
-		if r.LastError != "" {
-			fmt.Fprintf(env.Stdout, "  last error: %s\n", r.LastError)
-		}
+	printReportList(env.Stdout, list.Reports)
+	if next != "" {
+		fmt.Fprintf(env.Stdout, "more: vipagent reports list --cursor %s\n", safe(next))
 	}
 	return nil
 }

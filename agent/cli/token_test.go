@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/vipagent/vipagent/agent/identity"
 )
 
 // Whatever listens at the agent's address gets the command's token (with
@@ -22,7 +24,13 @@ func TestCommandsSendTheWeakestTokenTheyNeed(t *testing.T) {
 	)
 	var mu sync.Mutex
 	var got string
+	var cfgPath string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == identity.Path {
+			// The agent of this config: it proves itself, then is asked.
+			answerIdentity(t, w, r, cfgPath)
+			return
+		}
 		mu.Lock()
 		got = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 		mu.Unlock()
@@ -31,6 +39,7 @@ func TestCommandsSendTheWeakestTokenTheyNeed(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "vipagent.yaml")
+	cfgPath = cfg
 	body := fmt.Sprintf(`
 node: rm1
 listen: %s

@@ -2,13 +2,11 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
-	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/agent/api"
 )
 
 func cmdVIP(ctx context.Context, args []string, env Env) error {
@@ -16,14 +14,14 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 	fs := newFlags("vip", env, &c)
 	force := fs.Bool("force", false, "enable even if another host answers for the address")
 	reason := fs.String("reason", "", "why (journaled)")
-	wait := fs.Duration("wait", 60*time.Second, "how long to wait for the result")
-	pair := fs.Bool("pair", false, "status: every node of the pair in one table (exit 1 unless exactly one holds each VIP)")
+	wait := durationVar(fs, "wait", 60*time.Second, "how long to wait for the result")
+	pair := fs.Bool("pair", false, "status: every node of the pair in one table (exit 0 one holder per VIP, 1 two or none, 4 a node could not be asked)")
 	pos, err := parse(fs, env, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return exitf(ExitUsage, "usage: vipagent vip status [NAME] | status --pair [--json] | enable NAME [--force] [--reason R] | disable NAME [--reason R]")
+	if len(pos) == 0 || (pos[0] != "status" && pos[0] != "enable" && pos[0] != "disable") {
+		return subcommandError("vip", first(pos), "status", "enable", "disable")
 	}
 	cl, err := newClient(c, env, *wait, tokenRoles(pos[0] == "enable" || pos[0] == "disable")...)
 	if err != nil {
@@ -39,9 +37,9 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 			path += "/" + url.PathEscape(pos[1])
 		}
 		var list struct {
-			VIPs []httpapi.VIPView `json:"vips"`
+			VIPs []api.VIPView `json:"vips"`
 		}
-		var one httpapi.VIPView
+		var one api.VIPView
 		dst := any(&list)
 		if len(pos) == 2 {
 			dst = &one
@@ -50,21 +48,9 @@ func cmdVIP(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		if len(pos) == 2 {
-			list.VIPs = []httpapi.VIPView{one}
+			list.VIPs = []api.VIPView{one}
 		}
-		for _, v := range list.VIPs {
-			st := "unknown (" + v.Error + ")"
-			if v.State != nil {
-				st = reactions.Presence(v.State.Present)
-			}
-			fmt.Fprintf(env.Stdout, "%s  %s on %s [%s]: %s on node %s\n", v.Name, v.Address, v.Interface, v.Backend, st, v.Node)
-			if v.State != nil && v.State.Detail != "" {
-				fmt.Fprintf(env.Stdout, "  %s\n", v.State.Detail)
-			}
-			if v.LastAction != nil {
-				fmt.Fprintf(env.Stdout, "  last action: %s %s (event %s)\n", v.LastAction.Step.Action, v.LastAction.Step.Outcome, v.LastAction.EventID)
-			}
-		}
+		printVIPs(env.Stdout, list.VIPs)
 		return nil
 	case (pos[0] == "enable" || pos[0] == "disable") && len(pos) == 2:
 		body := map[string]any{"force": *force, "reason": *reason}

@@ -39,6 +39,7 @@ type Config struct {
 	Insecure bool   `yaml:"insecure"`
 	TLS      TLS    `yaml:"tls"`
 	Auth     Auth   `yaml:"auth"`
+	Local    Local  `yaml:"local"`
 	Limits   Limits `yaml:"limits"`
 	// Nodes are the members of the RM pair, this one included.
 	Nodes     map[string]Node    `yaml:"nodes"`
@@ -53,8 +54,15 @@ type Config struct {
 	Genesys       Genesys      `yaml:"genesys"`
 	Alertmanager  Alertmanager `yaml:"alertmanager"`
 	Log           Log          `yaml:"log"`
+	Journal       Journal      `yaml:"journal"`
 	// StepTimeout bounds a step that sets no timeout of its own.
 	StepTimeout Duration `yaml:"step_timeout"`
+
+	// PermissionWarnings are files whose permissions could not be checked
+	// (a Windows ACL that cannot be read); Warnings lists them.
+	PermissionWarnings []string `yaml:"-"`
+
+	src *source // where it was loaded from, for Locate
 }
 
 // Node is a member of the RM pair.
@@ -105,6 +113,10 @@ type Command struct {
 	Argv    []string `yaml:"argv"`
 	Dir     string   `yaml:"dir"`
 	Timeout Duration `yaml:"timeout"`
+	// ShellPlaceholders, set to ShellPlaceholdersOptIn, allows placeholders
+	// where a command interpreter reads them as code (sh -c, cmd.exe /c,
+	// powershell -Command): the alarm's sender then writes commands.
+	ShellPlaceholders string `yaml:"shell_placeholders"`
 }
 
 // Reaction is a rule: what to match and which steps to run.
@@ -231,6 +243,9 @@ type Limits struct {
 	Supersede bool `yaml:"supersede"`
 	// Retries is how often a failed VIP step is tried again.
 	Retries int `yaml:"retries"`
+
+	// MaxConnections caps the API's open connections (agent/conncap.go).
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // Log configures logging; File adds a size-rotated log file.
@@ -253,9 +268,11 @@ func Defaults() Config {
 			RatePerMinute: 600,
 			MaxInFlight:   1024,
 			ReadTimeout:   Duration(10 * time.Second),
-			WriteTimeout:  Duration(6 * time.Minute),
+			WriteTimeout:  Duration(10 * time.Second),
 			ShutdownGrace: Duration(30 * time.Second),
 			Supersede:     true,
+
+			MaxConnections: 512,
 		},
 		Auth: Auth{MaxSkew: Duration(5 * time.Minute)},
 		Schedules: Schedules{
@@ -280,11 +297,12 @@ func Defaults() Config {
 const maxConfigFile = 4 << 20
 
 // Load reads a configuration file; path "" means the built-in default.
-// Every problem comes back at once as Problems, each with its config path:
-// what decoding found (unknown or duplicate keys, wrong types, bad
-// durations, extra documents) and what Validate found, with the config
-// when there was one to validate. A secret reference that cannot be
-// resolved is not an error here: see Secret.Resolve and SecretProblems.
+// Every problem comes back at once as Problems: what decoding found
+// (unknown or duplicate keys, wrong types, bad durations, extra documents),
+// what Validate found and the file's permissions, each as
+// FILE:LINE:COLUMN: PATH: what is wrong (see Locate), with the config when
+// there was one to validate. A secret reference that cannot be resolved is
+// not an error here: see Secret.Resolve and SecretProblems.
 func Load(path string, getenv func(string) string) (*Config, error) {
 	data := DefaultYAML()
 	if path != "" {
@@ -294,14 +312,23 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		}
 		data = b
 	}
+	name := path
+	if name == "" {
+		name = "built-in default"
+	}
 	c, err := Parse(data)
 	var decoded Problems
 	if err != nil && (c == nil || !errors.As(err, &decoded)) {
-		if path == "" {
-			path = "built-in default"
+		if errors.As(err, &decoded) {
+			// Nothing to walk: a syntax error names its line.
+			for i, prob := range decoded {
+				decoded[i] = locateSyntax(name, strings.TrimPrefix(prob, "config: "))
+			}
+			return nil, decoded
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	c.src.file = name
 	if path != "" && c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
 		// Relative to the config file, not to whatever directory LCA or RM
 		// started the process in: every command finds the agent's journal.
@@ -311,8 +338,11 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if err := c.Validate(getenv); err != nil && !errors.As(err, &validated) {
 		return c, err
 	}
+	if path != "" {
+		c.checkFilePerm(&validated, "config", path, roleConfig)
+	}
 	if all := decoded.merge(validated); len(all) > 0 {
-		return c, all
+		return c, c.Locate(all)
 	}
 	return c, nil
 }
@@ -323,7 +353,8 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 // report the rest.
 func Parse(data []byte) (*Config, error) {
 	c := Defaults()
-	p, walked := decodeYAML(data, &c)
+	p, at, walked := decodeYAML(data, &c)
+	c.src = &source{at: at}
 	switch {
 	case !walked:
 		return nil, p

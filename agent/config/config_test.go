@@ -90,33 +90,33 @@ func TestDecodeProblemsByPath(t *testing.T) {
 		want       []string
 	}{
 		{"unknown top-level key", validYAML + "\nlisten_addr: 1.2.3.4:5\n",
-			[]string{"listen_addr: unknown key (known: alertmanager, auth, callback_hosts, commands, data_dir, failover, genesys, insecure, limits, listen, log, node, nodes, reactions, reports, schedules, step_timeout, tls, vips)"}},
+			[]string{"%F:21:1: listen_addr: unknown key (known: alertmanager, auth, callback_hosts, commands, data_dir, failover, genesys, insecure, journal, limits, listen, local, log, node, nodes, reactions, reports, schedules, step_timeout, tls, vips)"}},
 		{"unknown nested keys", strings.NewReplacer("backend: fake", "backend: fake, bakend: x", "- disable: rm-vip", "- disable: rm-vip\n        forse: true").Replace(validYAML),
 			[]string{
-				"vips.rm-vip.bakend: unknown key (known: address, auto_fix, backend, interface, options, owner, timeout)",
-				"reactions[0].steps[0].forse: unknown key (known: disable, enable, force, on, run, timeout, when)",
+				"%F:7:69: vips.rm-vip.bakend: unknown key; did you mean backend?",
+				"%F:15:9: reactions[0].steps[0].forse: unknown key; did you mean force?",
 			}},
 		{"bad duration, wrong types, duplicate key, all at once", strings.NewReplacer(
 			"timeout: 5s", "timeout: 5x",
 			"member_id: 2", "member_id: two",
 			"node: rm1", "node: rm1\nnode: rm2\ninsecure: maybe\nlimits: {max_in_flight: [1]}",
 		).Replace(validYAML), []string{
-			"node: given twice (lines 2 and 3)",
-			"insecure: \"maybe\" is not true or false",
-			"limits.max_in_flight: expected a number, not a list",
-			"nodes.rm2.member_id: \"two\" is not a number",
-			"commands.notify.timeout: \"5x\" is not a duration (try \"20s\")",
+			"%F:2:1: node: given twice (lines 2 and 3)",
+			"%F:4:1: insecure: \"maybe\" is not true or false",
+			"%F:5:10: limits.max_in_flight: expected a number, not a list",
+			"%F:8:73: nodes.rm2.member_id: \"two\" is not a number",
+			"%F:12:64: commands.notify.timeout: \"5x\" is not a duration (try \"20s\")",
 		}},
 		{"duplicate map key", strings.Replace(validYAML, "vips:\n", "vips:\n  rm-vip: {address: 192.0.2.9/24, backend: fake}\n", 1),
-			[]string{"vips.rm-vip: given twice (lines 7 and 8)"}},
-		{"a list where a mapping goes", validYAML + "\nschedules: [a]\n", []string{"schedules: expected a mapping of keys, not a list"}},
+			[]string{"%F:7:3: vips.rm-vip: given twice (lines 7 and 8)"}},
+		{"a list where a mapping goes", validYAML + "\nschedules: [a]\n", []string{"%F:21:1: schedules: expected a mapping of keys, not a list"}},
 		{"second document", validYAML + "\n---\nnode: rm2\n", []string{
-			"config: a second YAML document (line 21): one file holds one configuration; remove the \"---\" and what follows, or merge it"}},
+			"%F: config: a second YAML document (line 21): one file holds one configuration; remove the \"---\" and what follows, or merge it"}},
 		{"secret of the wrong type", validYAML + "\nauth: {webhook_secret: [a]}\n", []string{
-			"auth.webhook_secret: a secret must be a string (env:NAME, file:PATH or a value)"}},
-		{"syntax error", "node: [\n", []string{"config: line 1: did not find expected node content"}},
-		{"empty", "", []string{"config: empty"}},
-		{"only a comment", "# nothing\n", []string{"config: empty"}},
+			"%F:21:8: auth.webhook_secret: a secret must be a string (env:NAME, file:PATH or a value)"}},
+		{"syntax error", "node: [\n", []string{"%F:1: did not find expected node content"}},
+		{"empty", "", []string{"%F: empty"}},
+		{"only a comment", "# nothing\n", []string{"%F: empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,7 +129,11 @@ func TestDecodeProblemsByPath(t *testing.T) {
 			if !errors.As(err, &p) || !errors.Is(err, reactions.ErrInvalid) {
 				t.Fatalf("Load() = %v, want Problems", err)
 			}
-			if diff := cmp.Diff(tt.want, []string(p)); diff != "" {
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, strings.ReplaceAll(w, "%F", file))
+			}
+			if diff := cmp.Diff(want, []string(p)); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}
 		})
@@ -142,8 +146,9 @@ func TestValidateOneProblemEach(t *testing.T) {
 		name, old, new, want string
 	}{
 		{"node missing from nodes", "node: rm1", "node: rm9", `node: "rm9" is not one of nodes`},
-		{"bad address", "192.0.2.100/24", "192.0.2.300/24", "vips.rm-vip.address: not an IP prefix"},
-		{"address without prefix", "192.0.2.100/24", "192.0.2.100", "vips.rm-vip.address: not an IP prefix"},
+		{"bad address", "192.0.2.100/24", "192.0.2.300/24", `vips.rm-vip.address: "192.0.2.300/24" is not an IP prefix such as 192.0.2.100/24`},
+		{"address without prefix", "192.0.2.100/24", "192.0.2.100", `vips.rm-vip.address: "192.0.2.100" has no prefix length: write the subnet's, such as 192.0.2.100/24`},
+		{"address missing", "address: 192.0.2.100/24, ", "", "vips.rm-vip.address: missing: the VIP's address with its subnet's prefix length"},
 		{"interface with shell metacharacters", "interface: eth0", `interface: "eth0; rm -rf /"`, "vips.rm-vip.interface"},
 		{"interface with newline", "interface: eth0", `interface: "eth0\nx"`, "vips.rm-vip.interface"},
 		{"unknown backend", "backend: fake", "backend: magic", "vips.rm-vip.backend: must be one of"},
@@ -206,6 +211,15 @@ func TestValidateOneProblemEach(t *testing.T) {
 		{"IPv6 default route as VIP", "192.0.2.100/24", "'::/0'", "vips.rm-vip.address: ::/0 is not one host's address"},
 		{"node names differing in case", "  rm2: {", "  RM1: {member_id: 3}\n  rm2: {", "nodes.rm1: differs from nodes.RM1 only in case; use one spelling"},
 		{"placeholder as the program", "argv: [/bin/echo,", `argv: ["${condition}",`, "commands.notify.argv[0]: the program cannot be a placeholder"},
+		{"short webhook secret", "reactions:", "auth: {webhook_secret: x}\nreactions:", "auth.webhook_secret: must be at least 16 characters"},
+		{"short callback secret", "reactions:", "auth: {callback_secret: short-secret}\nreactions:", "auth.callback_secret: must be at least 16 characters"},
+		{"webhook secret is the admin token", "reactions:", "auth: {tokens: [{role: admin, token: admin-0123456789abc}], webhook_secret: admin-0123456789abc}\nreactions:",
+			"auth.webhook_secret: the same value as auth.tokens[0].token: a signing key must differ from every token"},
+		{"webhook secret is a peer token", "reactions:", "auth: {webhook_secret: 0123456789abcdef0123}\nreactions:",
+			"auth.webhook_secret: the same value as nodes.rm2.token"},
+		{"peer URL with a query", "http://198.51.100.2:8470", "http://198.51.100.2:8470/?token=SECRET", "nodes.rm2.url: holds a query"},
+		{"peer URL with userinfo", "http://198.51.100.2:8470", "http://admin:SECRET@198.51.100.2:8470", "nodes.rm2.url: holds a user name or password"},
+		{"peer URL with a fragment", "http://198.51.100.2:8470", "http://198.51.100.2:8470/#x", "nodes.rm2.url: holds a fragment"},
 		{"client_ca without cert", "node: rm1", "node: rm1\ntls: {client_ca: /etc/ca.pem}", "tls.client_ca: only with tls.cert and tls.key"},
 	}
 	for _, tt := range tests {
@@ -256,7 +270,7 @@ func TestValidateReportsEverythingAtOnce(t *testing.T) {
 	}
 	want := []string{
 		`node: "rm9" is not one of nodes`,
-		"vips.rm-vip.address: not an IP prefix such as 192.0.2.100/24",
+		`vips.rm-vip.address: "not-an-ip" is not an IP prefix such as 192.0.2.100/24`,
 		"vips.rm-vip.backend: must be one of fake, netlink, ip, netsh, nlb, script",
 		`reactions.stop.steps[2].run: unknown command "nothing"`,
 	}

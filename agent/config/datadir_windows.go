@@ -15,3 +15,15 @@ func DefaultDataDir() string {
 	}
 	return filepath.Join(base, "vipagent")
 }
+
+func defaultStandardPath() string {
+	base := os.Getenv("ProgramData")
+	if base == "" {
+		base = `C:\ProgramData`
+	}
+	return filepath.Join(base, "vipagent", "vipagent.yaml")
+}
+
+// defaultInstallDir is genesys.install_dir's default: where vipagent lives
+// on RM hosts of this platform.
+const defaultInstallDir = `C:\GCTI\vipagent`

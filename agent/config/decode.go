@@ -24,14 +24,14 @@ import (
 // tree against Config's types gives `config check` every problem at once.
 //
 // walked is false when there was nothing to walk (empty, or a syntax error).
-func decodeYAML(data []byte, c *Config) (p Problems, walked bool) {
+func decodeYAML(data []byte, c *Config) (p Problems, at map[string]position, walked bool) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return Problems{"config: empty"}, false
+			return Problems{"config: empty"}, nil, false
 		}
-		return Problems{"config: " + strings.TrimPrefix(err.Error(), "yaml: ")}, false
+		return Problems{"config: " + strings.TrimPrefix(err.Error(), "yaml: ")}, nil, false
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -40,14 +40,27 @@ func decodeYAML(data []byte, c *Config) (p Problems, walked bool) {
 		p.add("config", "after the first YAML document: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if len(doc.Content) == 0 {
-		return append(p, "config: empty"), false
+		return append(p, "config: empty"), nil, false
 	}
-	w := walker{}
+	w := walker{at: map[string]position{}}
 	w.value(doc.Content[0], reflect.ValueOf(c).Elem(), "", 0)
-	return append(p, w.probs...), true
+	return append(p, w.probs...), w.at, true
 }
 
-type walker struct{ probs Problems }
+type walker struct {
+	probs Problems
+	// at is where each config path is written: the key of a mapping
+	// entry, the element of a list.
+	at map[string]position
+}
+
+// mark records where path is written, the first time it is seen (a merge
+// key's value comes after the mapping's own keys).
+func (w *walker) mark(path string, n *yaml.Node) {
+	if _, ok := w.at[path]; !ok {
+		w.at[path] = position{n.Line, n.Column}
+	}
+}
 
 // maxDepth bounds aliases that refer to each other.
 const maxDepth = 64
@@ -85,6 +98,7 @@ func (w *walker) value(n *yaml.Node, v reflect.Value, path string, depth int) {
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, el := range n.Content {
+			w.mark(fmt.Sprintf("%s[%d]", path, i), el)
 			w.value(el, s.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1)
 		}
 		v.Set(s)
@@ -120,6 +134,10 @@ func (w *walker) structure(n *yaml.Node, v reflect.Value, path string, depth int
 	w.pairs(n, path, depth, func(key string, val *yaml.Node) {
 		i, ok := fields[key]
 		if !ok {
+			if s := suggest(key, names); s != "" {
+				w.probs.add(join(path, key), "unknown key; did you mean %s?", s)
+				return
+			}
 			slices.Sort(names)
 			w.probs.add(join(path, key), "unknown key (known: %s)", strings.Join(names, ", "))
 			return
@@ -185,6 +203,7 @@ func (w *walker) pairs(n *yaml.Node, path string, depth int, each func(key strin
 			continue
 		}
 		seen[k.Value] = k.Line
+		w.mark(join(path, k.Value), k)
 		each(k.Value, val)
 	}
 }

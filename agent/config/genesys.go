@@ -24,7 +24,8 @@ type Genesys struct {
 	// InstallDir is where the vipagent binary, its wrapper scripts and its
 	// config live on the RM hosts. A path starting with "/" means Linux
 	// hosts (.sh wrappers, "vipagent"); anything else means Windows (.bat
-	// wrappers, "vipagent.exe").
+	// wrappers, "vipagent.exe"). The default is the platform's own:
+	// /opt/vipagent where vipagent runs on Linux, C:\GCTI\vipagent on Windows.
 	InstallDir string `yaml:"install_dir"`
 	// Executable is the binary's file name in InstallDir, without spaces
 	// (on Windows: ending in .exe, ASCII only); empty means vipagent.exe on
@@ -57,7 +58,7 @@ var genesysSeverities = []string{"Critical", "Major", "Minor"}
 // site (see Genesys).
 func DefaultGenesys() Genesys {
 	return Genesys{
-		InstallDir:        `C:\GCTI\vipagent`,
+		InstallDir:        defaultInstallDir,
 		ApplicationPrefix: "VIPAgent",
 		Severity:          "Critical",
 		CancelTimeout:     Duration(time.Hour),

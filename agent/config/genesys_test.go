@@ -1,6 +1,7 @@
 package config
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,7 +15,7 @@ func TestGenesysPaths(t *testing.T) {
 		exe, config, initWrapper string
 		commandLine              string
 	}{
-		{"defaults", DefaultGenesys(), true,
+		{"defaults", windowsGenesys(), true,
 			`C:\GCTI\vipagent\vipagent.exe`, `C:\GCTI\vipagent\vipagent.yaml`, `C:\GCTI\vipagent\INIT.bat`, "vipagent.exe"},
 		{"windows trailing separator, relative config", Genesys{InstallDir: `D:\vip\`, ConfigFile: "site.yaml"}, true,
 			`D:\vip\vipagent.exe`, `D:\vip\site.yaml`, `D:\vip\INIT.bat`, "vipagent.exe"},
@@ -92,7 +93,7 @@ func TestGenesysValidate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g := DefaultGenesys()
+			g := windowsGenesys()
 			tc.edit(&g)
 			if diff := cmp.Diff(tc.want, g.validate(nil)); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)
@@ -117,5 +118,25 @@ func TestGenesysDecode(t *testing.T) {
 	}
 	if _, err := Parse([]byte(string(DefaultYAML()) + "genesys:\n  install_dri: /opt\n")); err == nil {
 		t.Error("unknown genesys key accepted")
+	}
+}
+
+// windowsGenesys is the defaults for Windows RM hosts, whichever OS runs
+// the test.
+func windowsGenesys() Genesys {
+	g := DefaultGenesys()
+	g.InstallDir = `C:\GCTI\vipagent`
+	return g
+}
+
+// install_dir defaults to the platform's own: a Linux config is never
+// judged by Windows paths.
+func TestGenesysInstallDirPerOS(t *testing.T) {
+	g := DefaultGenesys()
+	if g.Windows() != (runtime.GOOS == "windows") {
+		t.Errorf("default install_dir %q on %s", g.InstallDir, runtime.GOOS)
+	}
+	if probs := g.validate(nil); len(probs) > 0 {
+		t.Errorf("the defaults have problems: %q", probs)
 	}
 }

@@ -28,6 +28,7 @@ var keyDocs = map[string]string{
 	"limits.shutdown_grace":  "how long running steps may finish after SIGTERM",
 	"limits.supersede":       "a newer event for a VIP replaces older ones still queued (the newest intent wins)",
 	"limits.retries":         "how often a failed VIP step is tried again",
+	"limits.max_connections": "open connections at most; at the cap the oldest idle one is closed",
 
 	"nodes.<name>.url":            "base URL of that node's agent, for peer calls",
 	"nodes.<name>.token":          "admin token this agent sends to that node",
@@ -45,9 +46,18 @@ var keyDocs = map[string]string{
 	"vips.<name>.options":   "the backend's options, strict (see help backends)",
 	"vips.<name>.auto_fix":  "reconcile repairs drift (default true); false only reports it",
 
-	"commands.<name>.argv":    "program and arguments a run step starts; never a shell",
-	"commands.<name>.dir":     "working directory (default: the agent's)",
-	"commands.<name>.timeout": "bound on the command (default step_timeout)",
+	"commands.<name>.argv":               "program and arguments a run step starts; never a shell",
+	"commands.<name>.dir":                "working directory (default: the agent's)",
+	"commands.<name>.timeout":            "bound on the command (default step_timeout)",
+	"commands.<name>.shell_placeholders": "i-understand-this-runs-a-shell: allow placeholders where sh -c, cmd.exe or PowerShell reads them as code",
+
+	"local.socket": "the local channel: a Unix socket path (Windows: \\\\.\\pipe\\NAME); off unless set",
+	"local.group":  "group of the socket (mode 0660)",
+	"local.users":  "accounts (names or numbers, Windows: names or SIDs) that may use it without a token",
+	"local.groups": "groups whose members may use it without a token",
+	"local.role":   "their role: trigger (default), read or admin",
+
+	"journal.max_bytes": "the journal file's byte budget (e.g. 256MiB): the oldest finished events are pruned and the file compacted",
 
 	"reactions[].name":              "the rule's name, journaled with each event it matches",
 	"reactions[].match.condition":   "alarm condition names; * and ? wildcards",

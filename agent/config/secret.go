@@ -25,6 +25,8 @@ type Secret struct {
 	Ref   string // what the config said, e.g. "env:VIPAGENT_TOKEN"
 	value string
 	err   error
+	// warn says that a file's permissions could not be checked.
+	warn string
 }
 
 // ErrSecretUnavailable is wrapped by every error of Resolve.
@@ -62,7 +64,7 @@ const (
 // looks it up; a lookup failure is kept for Resolve. minLen > 0 requires a
 // value of at least that many characters.
 func (s *Secret) load(path string, getenv func(string) string, minLen int) string {
-	s.value, s.err = "", nil
+	s.value, s.err, s.warn = "", nil, ""
 	unavailable := func(format string, args ...any) {
 		s.err = &SecretError{Path: path, Ref: s.Ref, Reason: fmt.Sprintf(format, args...)}
 		s.value = unknowable()
@@ -87,6 +89,13 @@ func (s *Secret) load(path string, getenv func(string) string, minLen int) strin
 		if err != nil {
 			unavailable("cannot be read: %v %s", err, fileAdvice)
 			return ""
+		}
+		prob, warn := permProblem(file, roleSecret)
+		if warn != "" {
+			s.warn = path + ": " + warn
+		}
+		if prob != "" {
+			return prob
 		}
 		if s.value = strings.TrimRight(string(b), "\r\n"); s.value == "" {
 			unavailable("is an empty file")

@@ -30,6 +30,7 @@ func (p *Problems) add(path, format string, args ...any) {
 // all for `config check` and `serve`.
 func (c *Config) Validate(getenv func(string) string) error {
 	var p Problems
+	c.PermissionWarnings = nil
 	c.validateTop(&p)
 	c.validateNodes(&p, getenv)
 	c.validateVIPs(&p)
@@ -37,10 +38,13 @@ func (c *Config) Validate(getenv func(string) string) error {
 	c.validateReactions(&p)
 	c.validateReports(&p, getenv)
 	c.validateAuth(&p, getenv)
+	c.validateLocal(&p)
 	c.validateLimits(&p)
 	c.validateAddresses(&p)
 	c.validateNameCase(&p)
 	c.validateDurations(&p)
+	c.validateJournal(&p)
+	c.validateConnections(&p)
 	for _, prob := range c.Genesys.validate(c) {
 		p = append(p, "genesys."+prob)
 	}
@@ -98,7 +102,7 @@ func (c *Config) validateNodes(p *Problems, getenv func(string) string) {
 			p.add(path, "name must be letters, digits, '.', '_' or '-'")
 		}
 		if n.URL != "" {
-			if why := checkHTTPURL(n.URL); why != "" {
+			if why := checkPeerURL(n.URL); why != "" {
 				p.add(path+".url", "%s", why)
 			}
 		}
@@ -161,7 +165,14 @@ func (c *Config) validateVIPs(p *Problems) {
 			p.add(path, "name must be letters, digits, '.', '_' or '-'")
 		}
 		if pr, err := netip.ParsePrefix(v.Address); err != nil {
-			p.add(path+".address", "not an IP prefix such as 192.0.2.100/24")
+			switch a, aerr := netip.ParseAddr(v.Address); {
+			case v.Address == "":
+				p.add(path+".address", "missing: the VIP's address with its subnet's prefix length, such as 192.0.2.100/24")
+			case aerr == nil:
+				p.add(path+".address", "%q has no prefix length: write the subnet's, such as %s/24", v.Address, a)
+			default:
+				p.add(path+".address", "%q is not an IP prefix such as 192.0.2.100/24", v.Address)
+			}
 		} else if pr.Addr().Zone() != "" {
 			p.add(path+".address", "zones are not allowed")
 		}
@@ -170,7 +181,7 @@ func (c *Config) validateVIPs(p *Problems) {
 			if v.Backend == "netlink" || v.Backend == "ip" || v.Backend == "netsh" {
 				p.add(path+".interface", "required for the %s backend", v.Backend)
 			}
-		case !ValidInterface(v.Interface):
+		case !interfaceAllowed(v.Backend, v.Interface):
 			p.add(path+".interface", "%q has characters that are not allowed in an interface name", v.Interface)
 		default:
 			if why := interfaceRefused(v.Backend, v.Interface); why != "" {
@@ -202,9 +213,10 @@ func interfaceRefused(backend, name string) string {
 			return "is not a Linux interface name (at most 15 characters, no spaces, '/' or ':'; see `ip link`)"
 		}
 	case "netsh", "nlb":
-		// Windows refuses \ / : * ? " < > | in a connection name.
-		if strings.ContainsAny(name, `\/:*?"<>|`) {
-			return "is not a Windows connection name (no \\ / : * ? \" < > |; use the name `ipconfig /all` shows, e.g. \"Ethernet 2\")"
+		// Renaming a connection refuses \ / : ? " < > | (and '*', which
+		// Windows' own names such as "Local Area Connection* 12" have).
+		if strings.ContainsAny(name, `\/:?"<>|`) {
+			return "is not a Windows connection name (no \\ / : ? \" < > |; use the name `ipconfig /all` or `netsh interface show interface` shows, e.g. \"Ethernet 2\")"
 		}
 	}
 	return ""
@@ -231,6 +243,8 @@ func (c *Config) validateCommands(p *Problems) {
 			if err := reactions.CheckArgv(cmd.Argv); err != nil {
 				*p = append(*p, path+"."+err.Error())
 			}
+			validateShellPlaceholders(path, cmd, p)
+			validateCmdExe(path, cmd.Argv, p)
 		}
 		if cmd.Timeout < 0 {
 			p.add(path+".timeout", "must not be negative")
@@ -387,10 +401,12 @@ func (c *Config) validateAuth(p *Problems, getenv func(string) string) {
 			p.add(path+".token", "%s", prob)
 		}
 	}
-	if prob := c.Auth.WebhookSecret.load("auth.webhook_secret", getenv, 0); prob != "" {
+	// Signing keys are as long as tokens: a short HMAC key is guessed
+	// offline from one signed request.
+	if prob := c.Auth.WebhookSecret.load("auth.webhook_secret", getenv, minTokenLen); prob != "" {
 		p.add("auth.webhook_secret", "%s", prob)
 	}
-	if prob := c.Auth.CallbackSecret.load("auth.callback_secret", getenv, 0); prob != "" {
+	if prob := c.Auth.CallbackSecret.load("auth.callback_secret", getenv, minTokenLen); prob != "" {
 		p.add("auth.callback_secret", "%s", prob)
 	}
 	c.validateKeys(p)
@@ -399,6 +415,17 @@ func (c *Config) validateAuth(p *Problems, getenv func(string) string) {
 	}
 	if c.TLS.ClientCA != "" && c.TLS.Cert == "" {
 		p.add("tls.client_ca", "only with tls.cert and tls.key: client certificates need HTTPS")
+	}
+	for _, f := range []struct {
+		where, file string
+		role        fileRole
+	}{
+		{"tls.key", c.TLS.Key, roleSecret}, {"tls.cert", c.TLS.Cert, roleTrusted},
+		{"tls.client_ca", c.TLS.ClientCA, roleTrusted}, {"tls.ca", c.TLS.CA, roleTrusted},
+	} {
+		if f.file != "" {
+			c.checkFilePerm(p, f.where, f.file, f.role)
+		}
 	}
 }
 
@@ -421,23 +448,27 @@ func (c *Config) validateLimits(p *Problems) {
 // need not be the one LCA or RM gives vipagent.
 func (c *Config) SecretProblems() Problems {
 	var p Problems
-	check := func(s Secret) {
+	for _, s := range c.secrets() {
 		if _, err := s.Resolve(); err != nil {
 			p = append(p, err.Error())
 		}
 	}
+	return p
+}
+
+// secrets are every configured secret, in the order problems list them.
+func (c *Config) secrets() []Secret {
+	var all []Secret
 	for _, name := range sortedKeys(c.Nodes) {
-		check(c.Nodes[name].Token)
+		all = append(all, c.Nodes[name].Token)
 	}
 	for _, r := range c.Reports {
-		check(r.Secret)
+		all = append(all, r.Secret)
 	}
 	for _, t := range c.Auth.Tokens {
-		check(t.Token)
+		all = append(all, t.Token)
 	}
-	check(c.Auth.WebhookSecret)
-	check(c.Auth.CallbackSecret)
-	return p
+	return append(all, c.Auth.WebhookSecret, c.Auth.CallbackSecret)
 }
 
 // PeerToken is the token this agent sends to node's agent: "" when none is
@@ -453,11 +484,17 @@ func (c *Config) PeerToken(node string) (string, error) {
 // Warnings are what `config check` should print without failing: secrets
 // this process cannot resolve, and peers without url (steps on them fail).
 func (c *Config) Warnings() []string {
-	var w []string
+	w := slices.Clone(c.PermissionWarnings)
+	for _, s := range c.secrets() {
+		if s.warn != "" {
+			w = append(w, s.warn)
+		}
+	}
 	for _, name := range sortedKeys(c.Nodes) {
 		if name != c.Node && c.Nodes[name].URL == "" {
 			w = append(w, fmt.Sprintf("nodes.%s.url: not set: steps on %s fail (%s has no url) until it is", name, name, name))
 		}
 	}
+	w = append(w, c.windowsWarnings()...)
 	return append(w, c.SecretProblems()...)
 }

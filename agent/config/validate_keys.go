@@ -36,13 +36,21 @@ func (c *Config) validateKeys(p *Problems) {
 		}
 		accepted = append(accepted, key{path, "role " + t.Role, t.Token})
 	}
-	if c.Auth.WebhookSecret.IsSet() {
-		accepted = append(accepted, key{"auth.webhook_secret", "the webhook secret", c.Auth.WebhookSecret})
-	}
 	for _, name := range slices.Sorted(maps.Keys(c.Nodes)) {
 		if t := c.Nodes[name].Token; t.IsSet() {
 			accepted = append(accepted, key{"nodes." + name + ".token", "a peer token", t})
 		}
+	}
+	// The webhook secret is no token: whoever signs webhooks must not be
+	// able to call the API with the same string, nor the reverse.
+	if ws := c.Auth.WebhookSecret; ws.IsSet() {
+		for _, a := range accepted {
+			if sameSecret(a.s, ws) {
+				p.add("auth.webhook_secret", "the same value as %s: a signing key must differ from every token; use a separate secret", a.path)
+				break
+			}
+		}
+		accepted = append(accepted, key{"auth.webhook_secret", "the webhook secret", ws})
 	}
 	sent := []key{{"auth.callback_secret", "", c.Auth.CallbackSecret}}
 	for i, r := range c.Reports {

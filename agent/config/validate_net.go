@@ -51,6 +51,26 @@ func checkHTTPURL(s string) string {
 	return ""
 }
 
+// checkPeerURL says why s cannot be a peer agent's base URL, or "": an
+// http(s) URL without credentials, query or fragment. The peer's token
+// goes in nodes.NAME.token: a secret in the URL would be printed in step
+// errors, logs and the pair's view.
+func checkPeerURL(s string) string {
+	if why := checkHTTPURL(s); why != "" {
+		return why
+	}
+	u, _ := url.Parse(s)
+	switch {
+	case u.User != nil:
+		return "holds a user name or password (user@host): give the peer's token in token (file:PATH), never in the URL"
+	case u.RawQuery != "" || u.ForceQuery:
+		return "holds a query (?...): the peer URL is the agent's base URL, e.g. https://198.51.100.11:8470; give the token in token (file:PATH)"
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return "holds a fragment (#...): the peer URL is the agent's base URL, e.g. https://198.51.100.11:8470"
+	}
+	return ""
+}
+
 // validateAddresses refuses VIPs that are not one host's address (0.0.0.0/0,
 // ::/0, an unspecified address) and two VIPs with the same address: they
 // would fight over one address on the wire.

@@ -52,6 +52,7 @@ func Check(cfg *config.Config) error {
 	seenCond := map[string]string{}
 	for _, n := range nodes {
 		checkNode(cfg, n, backend, add)
+		checkMember(cfg, n, add)
 		stopped, _ := ConditionNames(n)
 		if other, ok := seenCond[stopped]; ok {
 			add("nodes."+n, "gives the same alarm condition names as node %s (names are upper-cased)", other)
@@ -82,6 +83,36 @@ func checkNode(cfg *config.Config, name, backend string, add func(string, string
 		}
 		add(p+".nics", "required for IP address takeover (the %s backend): the MAC of the NIC the VIP's interface maps to, "+
 			"as %s prints it on %s, e.g. nics: [%s]; it becomes the RM's [gvp] nic.eth0", backend, how, name, example)
+	}
+}
+
+// checkMember refuses an rm_address that would make RM's member.N the VIP,
+// or, with NLB, an address on the NLB adapter's subnet: Genesys' procedure
+// forbids the NIC that holds the VIP for the RMs' private link (in unicast
+// mode the NLB adapters cannot even reach each other).
+func checkMember(cfg *config.Config, name string, add func(string, string, ...any)) {
+	host, _, err := net.SplitHostPort(cfg.Nodes[name].RMAddress)
+	if err != nil {
+		return
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return // a host name: nothing to compare
+	}
+	a = a.Unmap()
+	for _, vipName := range slices.Sorted(maps.Keys(cfg.VIPs)) {
+		v := cfg.VIPs[vipName]
+		pr, err := netip.ParsePrefix(v.Address)
+		if err != nil {
+			continue
+		}
+		switch {
+		case pr.Addr().Unmap() == a:
+			add("nodes."+name+".rm_address", "%s is the VIP (vips.%s): RM's member.N must be %s's private address, on the NIC without the VIP", a, vipName, name)
+		case v.Backend == "nlb" && pr.Masked().Contains(a):
+			add("nodes."+name+".rm_address", "%s is on the NLB adapter's subnet (vips.%s.address %s): Genesys' NLB procedure forbids that NIC for member.N "+
+				"(in unicast mode the NLB adapters cannot reach each other); use %s's private NIC", a, vipName, v.Address, name)
+		}
 	}
 }
 

@@ -149,8 +149,13 @@ var cases = []struct{ name, yaml string }{
 	{"netsh", netshYAML},
 	{"nlb", nlbYAML},
 	{"linux", linuxYAML},
-	{"default", string(config.DefaultYAML())},
+	{"default", windowsDefaultYAML},
 }
+
+// windowsDefaultYAML is the built-in config with the Windows install_dir,
+// so that the "default" goldens are the same whichever OS runs the test
+// (install_dir's default is the generating platform's own).
+var windowsDefaultYAML = string(config.DefaultYAML()) + "genesys: {install_dir: 'C:\\GCTI\\vipagent'}\n"
 
 func load(t *testing.T, data string) *config.Config {
 	t.Helper()
@@ -400,7 +405,7 @@ func TestRMOptions(t *testing.T) {
 			"cluster.failoverscript=/opt/genesys vip/IPTakeOver.sh", "cluster.heartbeattimer=8000",
 			"gvp.nic.eth0=52:54:00:12:34:56", "gvp.nics=0",
 		}},
-		{"default: fake, MAC by hand", string(config.DefaultYAML()), "rm2", []string{
+		{"default: fake, MAC by hand", windowsDefaultYAML, "rm2", []string{
 			"cluster.ha-mode=active-standby", "cluster.hotstandby=true", "cluster.mymemberid=2", "cluster.members=1 2",
 			"cluster.member.1=", "cluster.member.2=", "cluster.virtual-ip=192.0.2.100",
 			`cluster.failoverscript=C:\GCTI\vipagent\IPTakeOver.bat`, "cluster.heartbeattimer=8000",
@@ -524,6 +529,21 @@ func TestBuildRefusesIncompleteConfig(t *testing.T) {
 		{"linux backend, windows hosts", linuxYAML, func(c *config.Config) { c.Genesys.InstallDir = `C:\vipagent` }, []string{
 			`vips.rm-vip.backend: netlink runs on Linux, but genesys.install_dir "C:\\vipagent" is a Windows path ` +
 				"(use netsh or nlb, or a Linux install_dir such as /opt/vipagent)",
+		}},
+		{"member.N on the NLB adapter's subnet", nlbYAML, func(c *config.Config) {
+			n := c.Nodes["rm2"]
+			n.RMAddress = "192.0.2.12:9801"
+			c.Nodes["rm2"] = n
+		}, []string{
+			"nodes.rm2.rm_address: 192.0.2.12 is on the NLB adapter's subnet (vips.sip-vip.address 192.0.2.200/24): " +
+				"Genesys' NLB procedure forbids that NIC for member.N (in unicast mode the NLB adapters cannot reach each other); use rm2's private NIC",
+		}},
+		{"member.N is the VIP", netshYAML, func(c *config.Config) {
+			n := c.Nodes["rm1"]
+			n.RMAddress = "192.0.2.100:9801"
+			c.Nodes["rm1"] = n
+		}, []string{
+			"nodes.rm1.rm_address: 192.0.2.100 is the VIP (vips.rm-vip): RM's member.N must be rm1's private address, on the NIC without the VIP",
 		}},
 		{"windows backend, linux hosts", nlbYAML, func(c *config.Config) { c.Genesys.InstallDir = "/opt/vipagent" }, []string{
 			`vips.sip-vip.backend: nlb runs on Windows, but genesys.install_dir "/opt/vipagent" is a Linux path ` +
@@ -733,7 +753,7 @@ func TestBatWrapperCommand(t *testing.T) {
 		args string
 		want string
 	}{
-		{"defaults", config.DefaultGenesys(), "",
+		{"defaults", config.Genesys{InstallDir: `C:\GCTI\vipagent`}, "",
 			`"%~dp0vipagent.exe" failover --config "%~dp0vipagent.yaml" %*`},
 		{"init, spaces and percent", config.Genesys{InstallDir: `C:\Program Files\vip agent`, Executable: "vip 100%.exe"}, "disable ",
 			`"%~dp0vip 100%%.exe" failover --config "%~dp0vipagent.yaml" disable %*`},

@@ -15,6 +15,11 @@ import (
 // (Alertmanager retries; alerts already stored are then duplicates and run
 // once).
 func (s *server) handleAlertmanager(w http.ResponseWriter, r *http.Request) {
+	deadline, err := deadlineOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	data, err := ReadJSON(w, r, s.Config.Limits.MaxBodyBytes)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -36,13 +41,18 @@ func (s *server) handleAlertmanager(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := alertmanager.Response{Events: []alertmanager.EventRef{}, Ignored: ignored, Truncated: msg.TruncatedAlerts}
 	for _, p := range alarms {
-		ev, dup, err := s.Engine.Submit(&reactions.Event{Key: p.Alarm.ID, Source: reactions.SourceAlertmanager, Alarm: p.Alarm})
+		ev, dup, err := s.Engine.Submit(&reactions.Event{Key: p.Alarm.ID, Source: reactions.SourceAlertmanager, Sender: CallerOf(r).ID, Alarm: p.Alarm, Deadline: deadline})
 		if err != nil {
 			s.writeError(w, r, fmt.Errorf("journal alert %s: %w", p.Fingerprint, err))
 			return
 		}
 		resp.Events = append(resp.Events, alertmanager.EventRef{Fingerprint: p.Fingerprint, EventID: ev.ID, Duplicate: dup, Status: ev.Status})
 	}
+	ids := make([]string, len(resp.Events))
+	for i, e := range resp.Events {
+		ids[i] = e.EventID
+	}
+	announce(w, deadline, ids...)
 	s.log.Info().Str("receiver", msg.Receiver).Str("group_key", msg.GroupKey).Int("events", len(resp.Events)).
 		Int("ignored", ignored).Msg("alertmanager notification journaled")
 	writeJSON(w, http.StatusOK, resp)

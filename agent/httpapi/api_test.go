@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vipagent/vipagent/agent"
+	wire "github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
@@ -78,9 +79,13 @@ func newAPIAt(t testing.TB, dataDir, extraYAML string, getenv func(string) strin
 	t.Helper()
 	y := baseYAML
 	if strings.HasPrefix(extraYAML, "  ") {
-		// Indented: more limits.
-		y = strings.Replace(y, "  rate_per_minute: 0\n", extraYAML, 1)
-		extraYAML = ""
+		// Indented leading lines: more limits; the rest is more YAML.
+		limits, rest := extraYAML, ""
+		if i := strings.Index(extraYAML, "\n\n"); i >= 0 {
+			limits, rest = extraYAML[:i+1], extraYAML[i+1:]
+		}
+		y = strings.Replace(y, "  rate_per_minute: 0\n", limits, 1)
+		extraYAML = rest
 	}
 	c, err := config.Parse([]byte(y + extraYAML))
 	if err != nil {
@@ -187,7 +192,7 @@ func TestPostAlarmWaitsForResult(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 	// The same key again: answered from the journal, nothing runs.
-	code, _, body = a.postJSON("/v1/alarms", map[string]any{"id": "k1", "condition": "RM1_Stopped"})
+	code, _, body = a.postJSON("/v1/alarms", map[string]any{"id": "k1", "condition": "RM1_Stopped", "host": "rm1", "labels": map[string]string{"site": "par"}, "text": "retried"})
 	dup := decode[reactions.Result](t, body)
 	if code != http.StatusOK || !dup.Duplicate || dup.EventID != res.EventID {
 		t.Errorf("repeat: %d %+v", code, dup)
@@ -280,9 +285,9 @@ func TestBadInput(t *testing.T) {
 		{"duplicate key in vip action", "POST", "/v1/vips/rm-vip/enable", "application/json", `{"force":false,"force":true}`, 400, "force: duplicate key"},
 		{"id over its limit", "POST", "/v1/alarms", "application/json", `{"condition":"a","id":"` + strings.Repeat("k", 201) + `"}`, 400, "id: longer than 200 characters"},
 		{"reason with control characters", "POST", "/v1/vips/rm-vip/disable", "application/json", `{"reason":"a\u0007b"}`, 400, "reason: control characters"},
-		{"unknown query parameter", "POST", "/v1/alarms?dry_run=1", "application/json", `{"condition":"a"}`, 400, "dry_run: unknown query parameter (this endpoint takes wait, source)"},
+		{"unknown query parameter", "POST", "/v1/alarms?dry_run=1", "application/json", `{"condition":"a"}`, 400, "dry_run: unknown query parameter (this endpoint takes wait, source, deadline)"},
 		{"query parameter twice", "POST", "/v1/alarms?wait=0&wait=10s", "application/json", `{"condition":"a"}`, 400, "wait: given 2 times"},
-		{"query parameter on an endpoint without any", "POST", "/v1/alertmanager?x=1", "application/json", `{}`, 400, "x: unknown query parameter (this endpoint takes none)"},
+		{"query parameter on an endpoint without any", "GET", "/v1/vips?x=1", "", ``, 400, "x: unknown query parameter (this endpoint takes none)"},
 		{"semicolon in query", "POST", "/v1/alarms?wait=0;source=cli", "application/json", `{"condition":"a"}`, 400, "';' is not a separator"},
 		{"origin over its limit", "POST", "/v1/vips/rm-vip/disable", "application/json", `{"origin":"` + strings.Repeat("o", 257) + `"}`, 400, "origin: longer than 256 characters"},
 		{"bad source", "POST", "/v1/alarms?source=peer", "application/json", `{"condition":"a"}`, 400, "source: must be http or cli"},
@@ -372,7 +377,7 @@ func TestVIPsAndManualActions(t *testing.T) {
 		t.Fatalf("manual disable: %d %s", code, body)
 	}
 	code, _, body = a.do("GET", "/v1/vips/rm-vip", "", nil)
-	v := decode[httpapi.VIPView](t, body)
+	v := decode[wire.VIPView](t, body)
 	if code != 200 || v.State == nil || v.State.Present || v.Backend != "fake" || v.LastAction == nil || v.LastAction.EventID != res.EventID {
 		t.Errorf("vip view %d %s", code, body)
 	}
@@ -382,7 +387,7 @@ func TestVIPsAndManualActions(t *testing.T) {
 		t.Errorf("manual enable: %d %s", code, body)
 	}
 	_, _, body = a.do("GET", "/v1/vips", "", nil)
-	list := decode[struct{ VIPs []httpapi.VIPView }](t, body)
+	list := decode[struct{ VIPs []wire.VIPView }](t, body)
 	if len(list.VIPs) != 2 || list.VIPs[0].Name != "rm-vip" || !list.VIPs[0].State.Present {
 		t.Errorf("vip list %s", body)
 	}

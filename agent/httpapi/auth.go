@@ -15,6 +15,7 @@ import (
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/localchan"
 	"github.com/vipagent/vipagent/agent/sign"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -25,7 +26,7 @@ const callerKey ctxKey = 1
 
 // Caller is who a request was authenticated as: the role it may act with
 // and the credential that proved it. ID names the credential without
-// revealing it ("token:<name>", "webhook", "open"); idempotency keys and
+// revealing it ("token:<name>", "webhook", "open", "local:uid=<n>"); idempotency keys and
 // rate limits are scoped by it.
 type Caller struct {
 	Role string
@@ -52,16 +53,38 @@ const (
 
 // authenticate finds the caller's role: a bearer token, or a signed
 // webhook (role trigger). With no tokens and no webhook secret configured,
-// every caller is admin: that is only allowed on loopback (see agent).
+// every caller is admin: that is only allowed on loopback (see agent). A
+// caller already on the context (set by an in-process listener such as the
+// local channel) is kept.
+//
+// Everything that can be refused from the headers is refused before the
+// body is read; a signed request is a stranger (its budget, a short body
+// deadline) until its signature verifies, and only then takes a trusted
+// slot. Failed authentications count against the client's address, never
+// against a credential, so guessing cannot lock out the trusted.
 func (s *server) authenticate(next http.Handler) http.Handler {
 	open := len(s.Config.Auth.Tokens) == 0 && !s.Config.Auth.WebhookSecret.IsSet()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c := CallerOf(r); c.Role != "" {
+			s.serveTrusted(w, r, c, next)
+			return
+		}
 		if err := singleHeaders(r.Header, "Authorization", HeaderSignature, HeaderTimestamp); err != nil {
-			s.writeError(w, r, err)
+			s.refuse(w, r, err)
+			return
+		}
+		if peer, ok := localchan.PeerOf(r.Context()); ok && r.Header.Get("Authorization") == "" && r.Header.Get(HeaderSignature) == "" {
+			// The kernel named the caller: its account is the credential.
+			role, err := localchan.Authorize(peer, s.Config.Local)
+			if err != nil {
+				s.writeError(w, r, fmt.Errorf("%w: local channel: %w", errForbidden, err))
+				return
+			}
+			s.serveTrusted(w, r, Caller{Role: role, ID: peer.ID()}, next)
 			return
 		}
 		if open {
-			next.ServeHTTP(w, withCaller(r, Caller{Role: config.RoleAdmin, ID: "open"}))
+			s.serveTrusted(w, r, Caller{Role: config.RoleAdmin, ID: "open"}, next)
 			return
 		}
 		if h := r.Header.Get("Authorization"); h != "" {
@@ -69,28 +92,33 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			scheme, tok, _ := strings.Cut(h, " ")
 			tok = strings.TrimLeft(tok, " ")
 			if !strings.EqualFold(scheme, "Bearer") || tok == "" {
-				s.writeError(w, r, fmt.Errorf("%w: Authorization must be \"Bearer <token>\"", errUnauthorized))
+				s.refuse(w, r, fmt.Errorf("%w: Authorization must be \"Bearer <token>\"", errUnauthorized))
 				return
 			}
 			role, name := s.roleOf(tok)
 			if role == "" {
-				s.writeError(w, r, fmt.Errorf("%w: unknown token", errUnauthorized))
+				s.refuse(w, r, fmt.Errorf("%w: unknown token", errUnauthorized))
 				return
 			}
 			s.log.Debug().Str("token", name).Str("path", r.URL.Path).Msg("authenticated")
-			next.ServeHTTP(w, withCaller(r, Caller{Role: role, ID: "token:" + name}))
+			s.serveTrusted(w, r, Caller{Role: role, ID: "token:" + name}, next)
 			return
 		}
 		if r.Header.Get(HeaderSignature) != "" && s.Config.Auth.WebhookSecret.IsSet() {
 			if err := s.verifySigned(w, r); err != nil {
-				s.writeError(w, r, err)
+				if errors.Is(err, errUnauthorized) {
+					s.refuse(w, r, err)
+				} else {
+					w.Header().Set("Connection", "close")
+					s.writeError(w, r, err)
+				}
 				return
 			}
-			next.ServeHTTP(w, withCaller(r, Caller{Role: config.RoleTrigger, ID: "webhook"}))
+			s.serveTrusted(w, r, Caller{Role: config.RoleTrigger, ID: "webhook"}, next)
 			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vipagent"`)
-		s.writeError(w, r, fmt.Errorf("%w: a bearer token or a signed request is required", errUnauthorized))
+		s.refuse(w, r, fmt.Errorf("%w: a bearer token or a signed request is required", errUnauthorized))
 	})
 }
 
@@ -149,15 +177,35 @@ func RoleAllows(role, want string) bool {
 // signature seen before: the journal remembers each one until its timestamp
 // leaves the window, across restarts.
 func (s *server) verifySigned(w http.ResponseWriter, r *http.Request) error {
+	skew := s.Config.Auth.MaxSkew.D()
+	sig := r.Header.Get(HeaderSignature)
+	if err := sign.CheckHeaders(r.Header.Get(HeaderTimestamp), sig, time.Now(), skew); err != nil {
+		return fmt.Errorf("%w: %w", errUnauthorized, err)
+	}
+	if s.failedTooOften(r) {
+		return fmt.Errorf("%w: more than %d failed authentications a minute from this address", errTooMany, s.admit.rate)
+	}
+	release, err := s.admit.enterStranger(r)
+	if err != nil {
+		return err
+	}
+	defer release()
+	// A body that is not yet trusted gets a short time to arrive; the
+	// deadline is lifted once it has (the server's own read timeout stays).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(strangerBodyTime))
 	limit := s.Config.Limits.MaxBodyBytes
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		return fmt.Errorf("%w: body larger than %d bytes", errTooLarge, limit)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("%w: body larger than %d bytes", errTooLarge, limit)
+		}
+		return reactions.Invalid("read body: %v (an unverified body must arrive within %s)", err, strangerBodyTime)
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-	skew := s.Config.Auth.MaxSkew.D()
-	sig := r.Header.Get(HeaderSignature)
 	at, err := sign.Verify([]byte(s.Config.Auth.WebhookSecret.Value()), r.Header.Get(HeaderTimestamp), sig,
 		r.Method, sign.Target(r.URL), body, time.Now(), skew)
 	if err != nil {
@@ -248,19 +296,4 @@ func boolParam(r *http.Request, name string) (bool, error) {
 	default:
 		return false, reactions.Invalid("%s: %q is not a boolean (true, false, 1 or 0)", name, v)
 	}
-}
-
-// limitInFlight answers 503 + Retry-After beyond the configured number of
-// requests being served at once.
-func (s *server) limitInFlight(next http.Handler) http.Handler {
-	sem := make(chan struct{}, s.Config.Limits.MaxInFlight)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case sem <- struct{}{}:
-			defer func() { <-sem }()
-			next.ServeHTTP(w, r)
-		default:
-			s.writeError(w, r, fmt.Errorf("%w: too many requests in flight", reactions.ErrUnavailable))
-		}
-	})
 }

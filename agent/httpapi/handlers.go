@@ -1,19 +1,18 @@
 package httpapi
 
 import (
-	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/peer"
 	"github.com/vipagent/vipagent/reactions"
-	"github.com/vipagent/vipagent/reactions/rules"
 )
 
 func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
@@ -37,15 +36,13 @@ func (s *server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ready)
 }
 
-// AlarmRequest is the body of POST /v1/alarms: the alarm, plus the
-// Genesys arguments when `vipagent fire` forwards them.
-type AlarmRequest struct {
-	reactions.Alarm
-	GenesysArgs map[string]string `json:"genesys_args,omitempty"`
-}
-
 func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 	wait, err := waitParam(r, defaultWait)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	deadline, err := deadlineOf(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -59,43 +56,18 @@ func (s *server) handlePostAlarm(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reactions.Invalid("source: must be http or cli"))
 		return
 	}
-	var req AlarmRequest
+	var req api.AlarmRequest
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{Key: req.ID, Source: src, Alarm: req.Alarm, GenesysArgs: req.GenesysArgs})
+	ev, dup, err := s.Engine.Submit(&reactions.Event{Key: req.ID, Source: src, Sender: CallerOf(r).ID, Alarm: req.Alarm, GenesysArgs: req.GenesysArgs, Deadline: deadline})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	announce(w, deadline, ev.ID)
 	s.respondEvent(w, r, ev, dup, wait)
-}
-
-func (s *server) handleListEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := journal.Filter{Status: reactions.Status(q.Get("status"))}
-	if f.Status != "" && !f.Status.Valid() {
-		s.writeError(w, r, reactions.Invalid("status: unknown status %q", f.Status))
-		return
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			s.writeError(w, r, reactions.Invalid("limit: must be a number from 1 to 1000"))
-			return
-		}
-		f.Limit = n
-	}
-	evs, err := s.Journal.List(f)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if evs == nil {
-		evs = []*reactions.Event{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
 }
 
 func (s *server) handleGetEvent(w http.ResponseWriter, r *http.Request) {
@@ -122,6 +94,11 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	deadline, err := deadlineOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := noBody(w, r); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -141,33 +118,21 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Engine.DryRun(r.Context(), orig))
 		return
 	}
-	ev, _, err := s.Engine.Submit(orig.Replay())
+	rep := orig.Replay()
+	rep.Sender = CallerOf(r).ID
+	rep.Deadline = deadline
+	ev, _, err := s.Engine.Submit(rep)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	announce(w, deadline, ev.ID)
 	s.respondEvent(w, r, ev, false, wait)
 }
 
-// VIPView is what GET /v1/vips shows of one VIP.
-type VIPView struct {
-	Name       string              `json:"name"`
-	Address    string              `json:"address"`
-	Interface  string              `json:"interface,omitempty"`
-	Backend    string              `json:"backend"`
-	Node       string              `json:"node"`
-	State      *reactions.VIPState `json:"state,omitempty"`
-	Error      string              `json:"error,omitempty"`
-	ObservedAt time.Time           `json:"observed_at"`
-	LastAction *journal.LastAction `json:"last_action,omitempty"`
-	// Intent is the newest move this node's journal knows was asked for
-	// the VIP (reconcile compares both nodes').
-	Intent *reactions.VIPIntent `json:"intent,omitempty"`
-}
-
-func (s *server) vipView(r *http.Request, name string, last map[string]journal.LastAction, intents map[string]reactions.VIPIntent) VIPView {
+func (s *server) vipView(r *http.Request, name string, last map[string]journal.LastAction, intents map[string]reactions.VIPIntent) api.VIPView {
 	c := s.Config.VIPs[name]
-	v := VIPView{Name: name, Address: c.Address, Interface: c.Interface, Backend: c.Backend, Node: s.Config.Node}
+	v := api.VIPView{Name: name, Address: c.Address, Interface: c.Interface, Backend: c.Backend, Node: s.Config.Node}
 	st, _, err := s.Engine.Observe(r.Context(), name)
 	v.ObservedAt = time.Now().UTC()
 	if err != nil {
@@ -200,7 +165,7 @@ func (s *server) handleListVIPs(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := []VIPView{}
+	out := []api.VIPView{}
 	for _, name := range s.Engine.VIPNames() {
 		out = append(out, s.vipView(r, name, last, intents))
 	}
@@ -221,43 +186,19 @@ func (s *server) handleGetVIP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.vipView(r, name, last, intents))
 }
 
-// maxStepTimeout bounds a manual or peer step's timeout and deadline.
-const maxStepTimeout = 10 * time.Minute
-
-// maxIntentAhead bounds how far a peer's intent_at may be ahead of this
-// node's clock.
-const maxIntentAhead = time.Minute
-
-// VIPActionRequest is the optional body of POST /v1/vips/{name}/enable|disable.
-type VIPActionRequest struct {
-	// ID is an idempotency key; peers send "<their event>#<step>".
-	ID     string `json:"id,omitempty"`
-	Force  bool   `json:"force,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	// Origin names the event on another node that asked for this action.
-	Origin string `json:"origin,omitempty"`
-	// TimeoutMS bounds the step; 0 means the VIP's default.
-	TimeoutMS int64 `json:"timeout_ms,omitempty"`
-	// Deadline is when the caller stops listening (peers send it): the
-	// step never starts after it, and the event ends expired instead.
-	Deadline time.Time `json:"deadline,omitzero"`
-	// IntentAt is when the origin's move was asked for (peers send it):
-	// the newest intent for a VIP wins.
-	IntentAt time.Time `json:"intent_at,omitzero"`
-	// Released (peers send it with an enable) says the origin verified that
-	// every other node let the VIP go: the duplicate probe is shortened,
-	// never skipped.
-	Released bool `json:"released,omitempty"`
-}
-
 func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 	wait, err := waitParam(r, defaultWait)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	deadline, err := deadlineOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	name, action := chi.URLParam(r, "name"), reactions.Action(chi.URLParam(r, "action"))
-	var req VIPActionRequest
+	var req api.VIPActionRequest
 	if err := s.decodeJSON(w, r, &req, true); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -266,62 +207,19 @@ func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reactions.Invalid("unknown vip %q", name))
 		return
 	}
-	if req.Released && (action != reactions.ActionEnable || req.Origin == "") {
-		s.writeError(w, r, reactions.Invalid("released: only on an enable a peer asks for"))
-		return
-	}
-	if req.Force && action != reactions.ActionEnable {
-		s.writeError(w, r, reactions.Invalid("force: only for enable"))
-		return
-	}
-	if req.TimeoutMS < 0 || req.TimeoutMS > int64(maxStepTimeout/time.Millisecond) {
-		s.writeError(w, r, reactions.Invalid("timeout_ms: must be between 0 and %d", maxStepTimeout.Milliseconds()))
-		return
-	}
-	if !req.Deadline.IsZero() && req.Deadline.After(time.Now().Add(maxStepTimeout)) {
-		s.writeError(w, r, reactions.Invalid("deadline: more than %s ahead (are both nodes' clocks in sync?)", maxStepTimeout))
-		return
-	}
-	if err := reactions.CheckText("reason", req.Reason); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if req.IntentAt.After(time.Now().Add(maxIntentAhead)) {
-		// A move asked in the future would supersede every move for that
-		// long.
-		s.writeError(w, r, reactions.Invalid("intent_at: more than %s ahead of this node's clock (are both nodes' clocks in sync?)", maxIntentAhead))
-		return
-	}
-	if (!req.Deadline.IsZero() || !req.IntentAt.IsZero()) && req.Origin == "" {
-		s.writeError(w, r, reactions.Invalid("deadline, intent_at: only with origin (peer requests)"))
-		return
-	}
-	a := reactions.Alarm{ID: req.ID, Condition: "manual-" + string(action), Text: req.Reason}
-	src := reactions.SourceManual
-	if req.Origin != "" {
-		src = reactions.SourcePeer
-	}
-	step := reactions.Step{Action: action, VIP: name, Node: s.Config.Node, Force: req.Force, Released: req.Released, Timeout: time.Duration(req.TimeoutMS) * time.Millisecond}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{
-		Key: req.ID, Source: src, Alarm: a, Origin: req.Origin, Deadline: req.Deadline, IntentAt: req.IntentAt,
-		Plan: &reactions.Plan{Reaction: "manual-" + string(action), Steps: []reactions.Step{step}},
-	})
+	ev, err := peer.Event(req, peer.Target{Node: s.Config.Node, VIP: name, Action: action}, deadline, time.Now())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	ev.Sender = CallerOf(r).ID
+	ev, dup, err := s.Engine.Submit(ev)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	announce(w, deadline, ev.ID)
 	s.respondEvent(w, r, ev, dup, wait)
-}
-
-// FailoverRequest is the body of POST /v1/failover, what `vipagent
-// failover enable|disable [MEMBERID]` sends.
-type FailoverRequest struct {
-	Action      string            `json:"action"`
-	MemberID    int               `json:"member_id,omitempty"`
-	GenesysArgs map[string]string `json:"genesys_args,omitempty"`
-	// ExtraArgs are whatever RM put after the member ID: journaled (label
-	// args), never interpreted.
-	ExtraArgs []string `json:"extra_args,omitempty"`
 }
 
 // handleFailover maps RM's failoverscript convention ("enable 2": the VIP
@@ -333,12 +231,17 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var req FailoverRequest
+	deadline, err := deadlineOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req api.FailoverRequest
 	if err := s.decodeJSON(w, r, &req, false); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	plan, err := failoverOf(s.Config).Plan(req.Action, req.MemberID)
+	plan, err := s.Failover.Plan(req.Action, req.MemberID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -350,24 +253,11 @@ func (s *server) handleFailover(w http.ResponseWriter, r *http.Request) {
 	if len(req.ExtraArgs) > 0 {
 		a.Labels["args"] = strings.Join(req.ExtraArgs, " ")
 	}
-	ev, dup, err := s.Engine.Submit(&reactions.Event{Source: reactions.SourceFailover, Alarm: a, Plan: &plan, GenesysArgs: req.GenesysArgs})
+	ev, dup, err := s.Engine.Submit(&reactions.Event{Source: reactions.SourceFailover, Sender: CallerOf(r).ID, Alarm: a, Plan: &plan, GenesysArgs: req.GenesysArgs, Deadline: deadline})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	announce(w, deadline, ev.ID)
 	s.respondEvent(w, r, ev, dup, wait)
-}
-
-// failoverOf is the pair as RM's failoverscript convention sees it.
-func failoverOf(c *config.Config) rules.Failover {
-	f := rules.Failover{Node: c.Node, Nodes: slices.Sorted(maps.Keys(c.Nodes)), Members: map[int]string{}, VIPs: c.Failover.VIPs, Force: c.Failover.Force}
-	for name, n := range c.Nodes {
-		if n.MemberID != 0 {
-			f.Members[n.MemberID] = name
-		}
-	}
-	if len(f.VIPs) == 0 {
-		f.VIPs = slices.Sorted(maps.Keys(c.VIPs))
-	}
-	return f
 }

@@ -6,14 +6,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/vipagent/vipagent/agent/httpapi"
+	wire "github.com/vipagent/vipagent/agent/api"
 )
 
 func TestNewPairView(t *testing.T) {
 	yes, no := true, false
 	at := time.Date(2026, 11, 30, 4, 0, 0, 0, time.UTC)
-	row := func(vip, node string, present *bool) httpapi.PairRow {
-		r := httpapi.PairRow{VIP: vip, Node: node, Present: present}
+	row := func(vip, node string, present *bool) wire.PairRow {
+		r := wire.PairRow{VIP: vip, Node: node, Present: present}
 		if present == nil {
 			r.Error = "node " + node + " at http://rm2:8470: peer unreachable"
 		} else {
@@ -23,25 +23,25 @@ func TestNewPairView(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		rows   []httpapi.PairRow
-		want   []httpapi.PairVIP
+		rows   []wire.PairRow
+		want   []wire.PairVIP
 		wantOK bool
 	}{
-		{"one holder", []httpapi.PairRow{row("a", "rm1", &yes), row("a", "rm2", &no)},
-			[]httpapi.PairVIP{{Name: "a", Holders: []string{"rm1"}, OK: true}}, true},
-		{"two holders", []httpapi.PairRow{row("a", "rm2", &yes), row("a", "rm1", &yes)},
-			[]httpapi.PairVIP{{Name: "a", Holders: []string{"rm1", "rm2"}}}, false},
-		{"no holder", []httpapi.PairRow{row("a", "rm1", &no), row("a", "rm2", &no)},
-			[]httpapi.PairVIP{{Name: "a", Holders: []string{}}}, false},
-		{"peer silent", []httpapi.PairRow{row("a", "rm1", &yes), row("a", "rm2", nil)},
-			[]httpapi.PairVIP{{Name: "a", Holders: []string{"rm1"}, Unknown: []string{"rm2"}}}, false},
-		{"one VIP bad spoils the pair", []httpapi.PairRow{row("a", "rm1", &yes), row("a", "rm2", &no), row("b", "rm1", &no), row("b", "rm2", &no)},
-			[]httpapi.PairVIP{{Name: "a", Holders: []string{"rm1"}, OK: true}, {Name: "b", Holders: []string{}}}, false},
-		{"no VIPs", nil, []httpapi.PairVIP{}, true},
+		{"one holder", []wire.PairRow{row("a", "rm1", &yes), row("a", "rm2", &no)},
+			[]wire.PairVIP{{Name: "a", Holders: []string{"rm1"}, OK: true}}, true},
+		{"two holders", []wire.PairRow{row("a", "rm2", &yes), row("a", "rm1", &yes)},
+			[]wire.PairVIP{{Name: "a", Holders: []string{"rm1", "rm2"}}}, false},
+		{"no holder", []wire.PairRow{row("a", "rm1", &no), row("a", "rm2", &no)},
+			[]wire.PairVIP{{Name: "a", Holders: []string{}}}, false},
+		{"peer silent", []wire.PairRow{row("a", "rm1", &yes), row("a", "rm2", nil)},
+			[]wire.PairVIP{{Name: "a", Holders: []string{"rm1"}, Unknown: []string{"rm2"}}}, false},
+		{"one VIP bad spoils the pair", []wire.PairRow{row("a", "rm1", &yes), row("a", "rm2", &no), row("b", "rm1", &no), row("b", "rm2", &no)},
+			[]wire.PairVIP{{Name: "a", Holders: []string{"rm1"}, OK: true}, {Name: "b", Holders: []string{}}}, false},
+		{"no VIPs", nil, []wire.PairVIP{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := httpapi.NewPairView("rm1", tt.rows)
+			v := wire.NewPairView("rm1", tt.rows)
 			if diff := cmp.Diff(tt.want, v.VIPs); diff != "" {
 				t.Errorf("vips (-want +got):\n%s", diff)
 			}

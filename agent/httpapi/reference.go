@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"github.com/vipagent/vipagent/agent/api"
 	"io"
 	"net/http"
 	"strings"
@@ -15,7 +16,7 @@ import (
 func Reference() []Route {
 	s := &server{Deps: Deps{
 		Metrics: http.NotFoundHandler(),
-		Pair:    func(context.Context) PairView { return PairView{} },
+		Pair:    func(context.Context) api.PairView { return api.PairView{} },
 		Reports: referenceReports{},
 	}}
 	table := s.routeTable()
@@ -54,8 +55,9 @@ func WriteReference(w io.Writer) error {
 var routeDocs = map[string]string{
 	"GET /healthz":                "the process is alive; its node name and clock",
 	"GET /readyz":                 "journal open and committing, config loaded; 503 with the reason otherwise",
+	"GET /v1/identity":            "the agent's node, data directory, config digest and backends, proven with the config's secret (nonce: 32-128 hex digits)",
 	"POST /v1/alarms":             "an alarm in (JSON); waits up to wait for the result",
-	"GET /v1/events":              "journaled events, newest first",
+	"GET /v1/events":              "journaled events, newest first; paged (limit 1-1000, cursor = the answer's next_cursor)",
 	"GET /v1/events/{id}":         "one event and its result",
 	"POST /v1/events/{id}/replay": "run an event's plan again (admin for manual, peer, reconcile or forced events)",
 	"GET /v1/vips":                "every VIP: observed state, backend, last action, intent",
@@ -65,6 +67,6 @@ var routeDocs = map[string]string{
 	"POST /v1/alertmanager":                        "Prometheus Alertmanager webhook, payload version 4",
 	"GET /metrics":                                 "Prometheus metrics (vipagent help monitoring)",
 	"GET /v1/pair":                                 "every node's observation of each VIP, and whether exactly one holds it",
-	"GET /v1/reports":                              "the report outbox",
+	"GET /v1/reports":                              "the report outbox; paged like /v1/events",
 	"POST /v1/reports/{id}/retry":                  "deliver a report again",
 }

@@ -1,15 +1,14 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/go-chi/httprate"
 
 	"github.com/vipagent/vipagent/agent/config"
+	"github.com/vipagent/vipagent/agent/identity"
 )
 
 // RoleOpen marks the routes that need no credential: liveness and readiness.
@@ -37,17 +36,18 @@ func (s *server) routeTable() []Route {
 	rs := []Route{
 		{Method: get, Pattern: "/healthz", Role: RoleOpen, AnyQuery: true, handler: s.handleHealthz},
 		{Method: get, Pattern: "/readyz", Role: RoleOpen, AnyQuery: true, handler: s.handleReadyz},
-		{Method: post, Pattern: "/v1/alarms", Role: config.RoleTrigger, Query: []string{"wait", "source"}, handler: s.handlePostAlarm},
-		{Method: get, Pattern: "/v1/events", Role: config.RoleRead, Query: []string{"status", "limit"}, handler: s.handleListEvents},
+		{Method: get, Pattern: identity.Path, Role: RoleOpen, Query: []string{"nonce"}, handler: s.identityHandler()},
+		{Method: post, Pattern: "/v1/alarms", Role: config.RoleTrigger, Query: []string{"wait", "source", "deadline"}, handler: s.handlePostAlarm},
+		{Method: get, Pattern: "/v1/events", Role: config.RoleRead, Query: []string{"status", "limit", "cursor"}, handler: s.handleListEvents},
 		{Method: get, Pattern: "/v1/events/{id}", Role: config.RoleRead, handler: s.handleGetEvent},
 		// Trigger at the door; the handler asks for admin when the event
 		// replayed needed it (reactions.Event.NeedsAdmin).
-		{Method: post, Pattern: "/v1/events/{id}/replay", Role: config.RoleTrigger, Query: []string{"wait", "dry_run"}, handler: s.handleReplay},
+		{Method: post, Pattern: "/v1/events/{id}/replay", Role: config.RoleTrigger, Query: []string{"wait", "dry_run", "deadline"}, handler: s.handleReplay},
 		{Method: get, Pattern: "/v1/vips", Role: config.RoleRead, handler: s.handleListVIPs},
 		{Method: get, Pattern: "/v1/vips/{name}", Role: config.RoleRead, handler: s.handleGetVIP},
-		{Method: post, Pattern: "/v1/vips/{name}/{action:enable|disable}", Role: config.RoleAdmin, Query: []string{"wait"}, handler: s.handleVIPAction},
-		{Method: post, Pattern: "/v1/failover", Role: config.RoleTrigger, Query: []string{"wait"}, handler: s.handleFailover},
-		{Method: post, Pattern: "/v1/alertmanager", Role: config.RoleTrigger, handler: s.handleAlertmanager},
+		{Method: post, Pattern: "/v1/vips/{name}/{action:enable|disable}", Role: config.RoleAdmin, Query: []string{"wait", "deadline"}, handler: s.handleVIPAction},
+		{Method: post, Pattern: "/v1/failover", Role: config.RoleTrigger, Query: []string{"wait", "deadline"}, handler: s.handleFailover},
+		{Method: post, Pattern: "/v1/alertmanager", Role: config.RoleTrigger, Query: []string{"deadline"}, handler: s.handleAlertmanager},
 	}
 	if s.Metrics != nil {
 		rs = append(rs, Route{Method: get, Pattern: "/metrics", Role: config.RoleRead, AnyQuery: true, handler: s.Metrics.ServeHTTP})
@@ -57,7 +57,7 @@ func (s *server) routeTable() []Route {
 	}
 	if s.Reports != nil {
 		rs = append(rs,
-			Route{Method: get, Pattern: "/v1/reports", Role: config.RoleRead, Query: []string{"state", "limit"}, handler: s.handleListReports},
+			Route{Method: get, Pattern: "/v1/reports", Role: config.RoleRead, Query: []string{"state", "limit", "cursor"}, handler: s.handleListReports},
 			Route{Method: post, Pattern: "/v1/reports/{id}/retry", Role: config.RoleAdmin, handler: s.handleRetryReport})
 	}
 	return rs
@@ -68,25 +68,23 @@ func (s *server) routeTable() []Route {
 func (s *server) routes() *chi.Mux {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
-	r.Use(s.limitInFlight)
+	r.Use(s.boundWrites)
 	for _, rt := range s.table {
 		if rt.Role == RoleOpen {
-			r.Method(rt.Method, rt.Pattern, rt.handler)
+			r.With(s.strangers).Method(rt.Method, rt.Pattern, rt.handler)
 		}
 	}
 	r.Group(func(r chi.Router) {
-		if n := s.Config.Limits.RatePerMinute; n > 0 {
-			// Per client address, before authentication, so that guessing
-			// tokens is rate limited too.
-			r.Use(httprate.Limit(n, time.Minute, httprate.WithKeyByIP(),
-				httprate.WithLimitHandler(func(w http.ResponseWriter, req *http.Request) {
-					s.writeError(w, req, fmt.Errorf("%w: more than %d requests a minute from this client", errTooMany, n))
-				})))
-		}
+		// Budgets and rate limits are applied by authenticate, once it
+		// knows whether the caller is trusted (admit.go).
 		r.Use(s.authenticate)
 		for _, rt := range s.table {
 			if rt.Role != RoleOpen {
-				r.With(s.require(rt.Role), s.checkQuery(rt)).Method(rt.Method, rt.Pattern, rt.handler)
+				mw := chi.Middlewares{s.require(rt.Role), s.checkQuery(rt)}
+				if rt.Method == http.MethodGet && listRoutes[rt.Pattern] {
+					mw = append(mw, s.lists)
+				}
+				r.With(mw...).Method(rt.Method, rt.Pattern, rt.handler)
 			}
 		}
 	})

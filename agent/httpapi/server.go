@@ -24,6 +24,7 @@ import (
 	"github.com/vipagent/vipagent/agent/strictjson"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
+	"github.com/vipagent/vipagent/reactions/rules"
 )
 
 // Deps are what the API is built from.
@@ -41,11 +42,14 @@ type Deps struct {
 	Recovery *journal.Recovery
 	// Pair serves /v1/pair; nil leaves the route out.
 	Pair PairFunc
+	// Failover maps RM's failoverscript calls (POST /v1/failover) to the
+	// configured VIPs and nodes.
+	Failover rules.Failover
 }
 
 // Reports is the report outbox as the API sees it.
 type Reports interface {
-	List(state string, limit int) ([]report.View, error)
+	Page(state string, limit int, cursor string) ([]report.View, string, error)
 	Retry(id string) (journal.Report, error)
 }
 
@@ -53,6 +57,7 @@ type server struct {
 	Deps
 	log   zerolog.Logger
 	table []Route
+	admit *admission
 }
 
 // Server is the API's handler.
@@ -63,7 +68,7 @@ type Server struct {
 
 // NewServer returns the API's handler.
 func NewServer(d Deps) *Server {
-	s := &server{Deps: d, log: d.Logger.With().Str("component", "http").Logger()}
+	s := &server{Deps: d, log: d.Logger.With().Str("component", "http").Logger(), admit: newAdmission(d.Config.Limits)}
 	s.table = s.routeTable()
 	return &Server{mux: s.routes(), routes: s.table}
 }
@@ -234,7 +239,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err 
 	} else {
 		log.Info().Int("status", code).Str("path", r.URL.Path).Str("error", msg).Msg("request refused")
 	}
-	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
+	if (code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, code, map[string]any{"error": msg, "status": code})

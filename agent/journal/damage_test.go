@@ -226,7 +226,7 @@ func checkRecovery(t *testing.T, f fixture, j *Journal, rec *Recovery, damaged [
 		t.Errorf("new event reuses ID %s", ev.ID)
 	}
 	for _, old := range got {
-		if prev, dup, err := j.Accept(&reactions.Event{Key: old.Key}); err != nil || !dup || prev.ID != old.ID {
+		if prev, dup, err := j.Accept(&reactions.Event{Key: old.Key, Alarm: old.Alarm}); err != nil || !dup || prev.ID != old.ID {
 			t.Errorf("key %s after recovery: %v %v %v", old.Key, prev, dup, err)
 		}
 	}
@@ -255,6 +255,10 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 		name  string
 		setup func(t *testing.T, dir string) string // returns the journal path
 		want  string
+		// permissions: the case is made with file permissions, which
+		// bind root not; as root it runs as user nobody (see
+		// runUnprivileged).
+		permissions bool
 	}{
 		{name: "directory in place of the file", want: "is a directory", setup: func(t *testing.T, dir string) string {
 			path := filepath.Join(dir, "journal.db")
@@ -270,8 +274,7 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 			}
 			return filepath.Join(data, "journal.db")
 		}},
-		{name: "read-only data directory", want: "permission denied", setup: func(t *testing.T, dir string) string {
-			skipIfPermissionsIgnored(t)
+		{name: "read-only data directory", want: "permission denied", permissions: true, setup: func(t *testing.T, dir string) string {
 			data := filepath.Join(dir, "data")
 			if err := os.Mkdir(data, 0o500); err != nil {
 				t.Fatal(err)
@@ -279,8 +282,7 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 			t.Cleanup(func() { os.Chmod(data, 0o700) })
 			return filepath.Join(data, "journal.db")
 		}},
-		{name: "unreadable journal", want: "permission denied", setup: func(t *testing.T, dir string) string {
-			skipIfPermissionsIgnored(t)
+		{name: "unreadable journal", want: "permission denied", permissions: true, setup: func(t *testing.T, dir string) string {
 			f := writeFixture(t, dir, 3)
 			if err := os.Chmod(f.path, 0); err != nil {
 				t.Fatal(err)
@@ -288,8 +290,7 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 			t.Cleanup(func() { os.Chmod(f.path, 0o600) })
 			return f.path
 		}},
-		{name: "read-only journal", want: "permission denied", setup: func(t *testing.T, dir string) string {
-			skipIfPermissionsIgnored(t)
+		{name: "read-only journal", want: "permission denied", permissions: true, setup: func(t *testing.T, dir string) string {
 			f := writeFixture(t, dir, 3)
 			if err := os.Chmod(f.path, 0o400); err != nil {
 				t.Fatal(err)
@@ -300,6 +301,14 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.permissions {
+				if os.Geteuid() == -1 {
+					t.Skip("on windows, Unix permission bits do not make files read-only")
+				}
+				if runUnprivileged(t) {
+					return
+				}
+			}
 			dir := t.TempDir()
 			path := tt.setup(t, dir)
 			before := listDir(t, dir)
@@ -315,16 +324,6 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 				t.Errorf("files changed (-before +after):\n%s", diff)
 			}
 		})
-	}
-}
-
-func skipIfPermissionsIgnored(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		t.Skip("running as root, which ignores file permissions: the read-only case cannot be made here (no bind mounts, no chattr)")
-	}
-	if os.Geteuid() == -1 {
-		t.Skip("on windows, Unix permission bits do not make files read-only")
 	}
 }
 

@@ -73,7 +73,12 @@ type fnError struct {
 func (e *fnError) Error() string { return e.err.Error() }
 
 func (j *Journal) commitGroup(reqs []*commitReq) {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	j.dbMu.RLock()
+	defer j.dbMu.RUnlock()
 	for len(reqs) > 0 {
+		var size int64
 		err := guard(j.path, "commit", func() error {
 			return j.db.Update(func(tx *bolt.Tx) error {
 				for i, r := range reqs {
@@ -81,6 +86,7 @@ func (j *Journal) commitGroup(reqs []*commitReq) {
 						return &fnError{i: i, err: err}
 					}
 				}
+				size = tx.Size()
 				return nil
 			})
 		})
@@ -91,6 +97,10 @@ func (j *Journal) commitGroup(reqs []*commitReq) {
 			reqs[fe.i].errc <- fe.err
 			reqs = append(reqs[:fe.i:fe.i], reqs[fe.i+1:]...)
 			continue
+		}
+		j.noteCommit(err)
+		if err == nil {
+			j.budget.grew(size)
 		}
 		for _, r := range reqs {
 			r.errc <- err

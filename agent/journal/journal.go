@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,8 +37,9 @@ var (
 	bucketOutbox = []byte("outbox")  // seq -> Report JSON
 	bucketRIDs   = []byte("reports") // report ID -> outbox seq
 	bucketIntent = []byte("intents") // VIP name -> latest VIPIntent JSON
+	bucketHealth = []byte("health")  // the readiness probe's write (see Health)
 
-	allBuckets = [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent, bucketSigs, bucketSigsExpiry, bucketSigFloor}
+	allBuckets = [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent, bucketSigs, bucketSigsExpiry, bucketSigFloor, bucketHealth}
 )
 
 // ErrLocked is returned by Open when another process holds the journal.
@@ -52,6 +54,8 @@ type Options struct {
 	Node string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MaxBytes is the file's byte budget (see budget.go); 0 means none.
+	MaxBytes int64
 }
 
 // Journal is an open journal file.
@@ -60,10 +64,19 @@ type Journal struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
+	// dbMu guards db, which a compaction replaces; wmu keeps writers out
+	// while it copies.
+	dbMu sync.RWMutex
+	wmu  sync.Mutex
 	db   *bolt.DB
-	node string
-	now  func() time.Time
-	path string
+
+	node        string
+	now         func() time.Time
+	path        string
+	lockTimeout time.Duration
+
+	budget budget
+	health health
 }
 
 // Open opens (creating if needed) the journal at path. An existing file is
@@ -109,9 +122,11 @@ func Open(path string, o Options) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
-	j := &Journal{db: db, node: o.Node, now: o.Now, path: path,
+	j := &Journal{db: db, node: o.Node, now: o.Now, path: path, lockTimeout: o.LockTimeout,
 		commits: make(chan *commitReq, 1024), done: make(chan struct{})}
+	j.budget.init(o.MaxBytes)
 	go j.committer()
+	go j.trimmer()
 	return j, nil
 }
 
@@ -141,7 +156,24 @@ func openBolt(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
 		// of it, or a salvage of this very file would find it held.
 		file.Close()
 	}
+	if err == nil && replaced(file, path) {
+		// A compaction replaced the file between our open and our lock
+		// (see Compact): what we hold is the old one, no longer the
+		// journal. Open the new one.
+		db.Close()
+		return openBolt(path, lockTimeout)
+	}
 	return db, err
+}
+
+// replaced reports whether the file at path is no longer f.
+func replaced(f *os.File, path string) bool {
+	held, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	cur, err := os.Stat(path)
+	return err == nil && !os.SameFile(held, cur)
 }
 
 func createBuckets(tx *bolt.Tx) error {
@@ -157,18 +189,41 @@ func createBuckets(tx *bolt.Tx) error {
 // fault in bbolt) comes back as a *DamageError instead of killing the
 // process.
 func (j *Journal) view(fn func(*bolt.Tx) error) error {
+	j.dbMu.RLock()
+	defer j.dbMu.RUnlock()
 	return guard(j.path, "read", func() error { return j.db.View(fn) })
 }
 
-// update runs a write transaction, guarded like view.
+// update runs a write transaction, guarded like view. A failure of the
+// commit itself (not of fn) is remembered for Health.
 func (j *Journal) update(fn func(*bolt.Tx) error) error {
-	return guard(j.path, "commit", func() error { return j.db.Update(fn) })
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	j.dbMu.RLock()
+	defer j.dbMu.RUnlock()
+	var fnErr error
+	err := guard(j.path, "commit", func() error {
+		return j.db.Update(func(tx *bolt.Tx) error {
+			fnErr = fn(tx)
+			return fnErr
+		})
+	})
+	if fnErr == nil {
+		j.noteCommit(err)
+	}
+	return err
 }
 
 // Close closes the file; everything committed is on disk already.
 func (j *Journal) Close() error {
-	j.closeOnce.Do(func() { close(j.commits) })
+	j.closeOnce.Do(func() {
+		close(j.commits)
+		close(j.budget.stop)
+	})
 	<-j.done
+	<-j.budget.stopped
+	j.dbMu.Lock()
+	defer j.dbMu.Unlock()
 	return j.db.Close()
 }
 
@@ -189,8 +244,11 @@ func CheckKey(k string) error {
 }
 
 // Accept stores a new event durably and returns it with its ID. When the
-// event carries an idempotency key already seen, nothing is stored and the
-// earlier event comes back with duplicate set.
+// event carries an idempotency key already seen in its scope (door and
+// sender), nothing is stored and the earlier event comes back with
+// duplicate set if the event repeats it (reactions.Event.Repeats); if it
+// asks for something else, the error is a reactions.ErrConflict naming the
+// earlier event.
 func (j *Journal) Accept(ev *reactions.Event) (stored *reactions.Event, duplicate bool, err error) {
 	if err := CheckKey(ev.Key); err != nil {
 		return nil, false, err
@@ -202,6 +260,9 @@ func (j *Journal) Accept(ev *reactions.Event) (stored *reactions.Event, duplicat
 	err = j.group(func(tx *bolt.Tx) error {
 		out, dup = nil, false
 		if prev, err := keyed(tx, ev); err != nil || prev != nil {
+			if err == nil && !ev.Repeats(prev) {
+				return keyConflict(ev, prev)
+			}
 			out, dup = prev, prev != nil
 			return err
 		}
@@ -389,34 +450,116 @@ func (j *Journal) LastIntents() (map[string]reactions.VIPIntent, error) {
 	return out, err
 }
 
-// Filter narrows List.
+// Filter narrows List and Page.
 type Filter struct {
 	Status reactions.Status
 	// Limit caps the number of events; 0 means 100.
 	Limit int
+	// Cursor continues a listing where an earlier page stopped (its
+	// Next); "" starts with the newest event.
+	Cursor string
+	// MaxScan bounds how many events a page with a status filter looks
+	// at; 0 means MaxScan.
+	MaxScan int
 }
 
-// List returns events newest first.
-func (j *Journal) List(f Filter) ([]*reactions.Event, error) {
+// MaxScan is how many events one page looks at by default when it
+// filters by status: a filter that matches little costs a bounded scan
+// per page, and the page's cursor goes on from where the scan stopped.
+const MaxScan = 10000
+
+// Page is one page of a listing, newest first.
+type Page struct {
+	// Events are as journaled (JSON).
+	Events []json.RawMessage
+	// Next continues the listing; "" when it is complete.
+	Next string
+	// Scanned counts the events the page looked at.
+	Scanned int
+}
+
+// Page returns the events f selects, newest first, as journaled: a status
+// filter is matched on the raw bytes first and decodes only the status,
+// so that a page never decodes more than it returns.
+func (j *Journal) Page(f Filter) (Page, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	var out []*reactions.Event
+	if f.MaxScan <= 0 {
+		f.MaxScan = MaxScan
+	}
+	var from uint64
+	if f.Cursor != "" {
+		n, err := strconv.ParseUint(f.Cursor, 10, 64)
+		if err != nil || n == 0 {
+			return Page{}, reactions.Invalid("cursor: %q is not a cursor of an earlier page", shorten(f.Cursor, 40))
+		}
+		from = n
+	}
+	var needle []byte
+	if f.Status != "" {
+		needle = []byte(`"status":"` + string(f.Status) + `"`)
+	}
+	var p Page
 	err := j.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
-		for k, v := c.Last(); k != nil && len(out) < f.Limit; k, v = c.Prev() {
-			var ev reactions.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode event %x: %w", k, err)
+		var k, v []byte
+		if from == 0 {
+			k, v = c.Last()
+		} else if k, _ = c.Seek(u64(from)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil; k, v = c.Prev() {
+			if len(p.Events) == f.Limit || (needle != nil && p.Scanned == f.MaxScan) {
+				p.Next = strconv.FormatUint(binary.BigEndian.Uint64(k)+1, 10)
+				return nil
 			}
-			if f.Status != "" && ev.Status != f.Status {
-				continue
+			p.Scanned++
+			if needle != nil {
+				if !bytes.Contains(v, needle) {
+					continue
+				}
+				var st struct {
+					Status reactions.Status `json:"status"`
+				}
+				if err := json.Unmarshal(v, &st); err != nil {
+					return fmt.Errorf("decode event %x: %w", k, err)
+				}
+				if st.Status != f.Status {
+					continue
+				}
 			}
-			out = append(out, &ev)
+			p.Events = append(p.Events, bytes.Clone(v))
 		}
 		return nil
 	})
-	return out, err
+	return p, err
+}
+
+// List returns the events of one page, decoded.
+func (j *Journal) List(f Filter) ([]*reactions.Event, error) {
+	p, err := j.Page(f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*reactions.Event, 0, len(p.Events))
+	for _, raw := range p.Events {
+		var ev reactions.Event
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("decode event: %w", err)
+		}
+		out = append(out, &ev)
+	}
+	return out, nil
+}
+
+func shorten(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }
 
 // Unfinished returns the events that were accepted but have no final
@@ -459,20 +602,37 @@ func (j *Journal) Stats() (Stats, error) {
 	return s, err
 }
 
-// Ping checks that the journal can be read; it backs /readyz.
+// Ping checks that the journal can be read and commit; it backs /readyz
+// (see Health).
 func (j *Journal) Ping() error {
-	return j.view(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketEvents) == nil {
 			return errors.New("journal has no events bucket")
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return j.Health()
 }
 
 // Prune deletes final events older than age, and the oldest final events
-// beyond keep. Events with undelivered reports are kept.
+// beyond keep, then keeps the journal within its byte budget (Trim).
+// Events with undelivered reports are kept.
 func (j *Journal) Prune(age time.Duration, keep int) (int, error) {
-	cutoff := j.now().Add(-age)
+	n, err := j.prune(j.now().Add(-age), keep)
+	if err != nil {
+		return n, err
+	}
+	t, err := j.Trim()
+	return n + t.Pruned, err
+}
+
+// prune deletes final events received before cutoff, and the oldest final
+// events beyond keep, except those with undelivered reports; finished
+// reports done before cutoff or of a pruned event go too.
+func (j *Journal) prune(cutoff time.Time, keep int) (int, error) {
 	var pruned int
 	err := j.update(func(tx *bolt.Tx) error {
 		pending := map[string]bool{}
@@ -522,7 +682,11 @@ func (j *Journal) Prune(age time.Duration, keep int) (int, error) {
 			}
 		}
 		pruned = len(doomed)
-		return pruneReports(tx, cutoff)
+		gone := make(map[string]bool, len(doomedIDs))
+		for _, ev := range doomedIDs {
+			gone[ev.ID] = true
+		}
+		return pruneReports(tx, cutoff, gone)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("journal prune: %w", wrapStorage(err))
@@ -580,3 +744,9 @@ func wrapStorage(err error) error {
 	}
 	return fmt.Errorf("%w: %v", reactions.ErrUnavailable, err)
 }
+
+// FileName is the journal's file in its data directory.
+const FileName = "journal.db"
+
+// PathIn is the journal's file in the data directory dir.
+func PathIn(dir string) string { return filepath.Join(dir, FileName) }

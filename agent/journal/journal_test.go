@@ -3,6 +3,7 @@ package journal
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,9 +31,12 @@ func TestAcceptAndDuplicateKeys(t *testing.T) {
 	if err != nil || dup || a.ID == "" || a.Status != reactions.StatusAccepted {
 		t.Fatalf("first accept: %+v %v %v", a, dup, err)
 	}
-	b, dup, err := j.Accept(&reactions.Event{Key: "k", Alarm: reactions.Alarm{Condition: "other"}})
-	if err != nil || !dup || b.ID != a.ID || b.Alarm.Condition != "c" {
+	b, dup, err := j.Accept(&reactions.Event{Key: "k", Alarm: reactions.Alarm{Condition: "c", Text: "retried"}})
+	if err != nil || !dup || b.ID != a.ID || b.Alarm.Text != "" {
 		t.Errorf("repeat key: %+v %v %v", b, dup, err)
+	}
+	if _, _, err := j.Accept(&reactions.Event{Key: "k", Alarm: reactions.Alarm{Condition: "other"}}); !errors.Is(err, reactions.ErrConflict) || !strings.Contains(err.Error(), a.ID) {
+		t.Errorf("same key, another alarm: %v; want a conflict naming %s", err, a.ID)
 	}
 	c, dup, err := j.Accept(&reactions.Event{Alarm: reactions.Alarm{Condition: "c"}})
 	if err != nil || dup || c.ID == a.ID {
@@ -66,7 +70,7 @@ func TestSurvivesReopenAndLocks(t *testing.T) {
 	if err != nil || got.Alarm.Condition != "c" {
 		t.Fatalf("after reopen: %+v %v", got, err)
 	}
-	if _, dup, _ := j2.Accept(&reactions.Event{Key: "k1"}); !dup {
+	if _, dup, _ := j2.Accept(&reactions.Event{Key: "k1", Alarm: reactions.Alarm{Condition: "c"}}); !dup {
 		t.Error("idempotency key forgotten across reopen")
 	}
 	un, err := j2.Unfinished()
@@ -196,5 +200,39 @@ func TestUpdateAsyncCommitsBeforeLaterWrites(t *testing.T) {
 		if err != nil || got.Status != reactions.StatusSucceeded || got.Runs != 1 {
 			t.Fatalf("event %d: %+v %v", i, got, err)
 		}
+	}
+}
+
+// A finished report goes with its event when the event is pruned, even
+// when it was delivered too recently for the age rule: the outbox cannot
+// outgrow the events it reports on.
+func TestPruneTakesThePrunedEventsFinishedReports(t *testing.T) {
+	j := open(t, filepath.Join(t.TempDir(), "j.db"), Options{})
+	var reports []Report
+	for _, c := range []string{"a", "b"} {
+		ev, _, _ := j.Accept(&reactions.Event{ReceivedAt: time.Now(), Alarm: reactions.Alarm{Condition: c}})
+		ev.Status = reactions.StatusSucceeded
+		rep := Report{ID: ev.ID + "/x", EventID: ev.ID, Target: "x", Body: []byte(`{}`)}
+		if err := j.FinishWithReports(ev, []Report{rep}); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := j.GetReport(rep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored.State, stored.DoneAt = ReportDelivered, time.Now()
+		if err := j.SaveReport(stored); err != nil {
+			t.Fatal(err)
+		}
+		reports = append(reports, stored)
+	}
+	if n, err := j.Prune(24*time.Hour, 1); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want the older event pruned", n, err)
+	}
+	if _, err := j.GetReport(reports[0].ID); !errors.Is(err, reactions.ErrNotFound) {
+		t.Errorf("the pruned event's delivered report: %v; want it pruned", err)
+	}
+	if _, err := j.GetReport(reports[1].ID); err != nil {
+		t.Errorf("the kept event's report: %v", err)
 	}
 }

@@ -1,7 +1,9 @@
 package journal
 
 import (
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -79,5 +81,80 @@ func TestBareKeysOfOlderJournals(t *testing.T) {
 	}
 	if got, dup, err := j.Accept(&reactions.Event{Key: "k", Source: reactions.SourceCLI}); err != nil || !dup || got.ID != alarm.ID {
 		t.Errorf("alarm repeat after pruning the manual action: %v, dup %v, %v", got, dup, err)
+	}
+}
+
+// A key belongs to its sender: another credential's event with the same key
+// runs (it is no repeat of the first), the same sender's repeat is a
+// duplicate, and the same sender's other alarm is a conflict naming the
+// first event.
+func TestKeysBelongToTheirSender(t *testing.T) {
+	j := open(t, filepath.Join(t.TempDir(), "j.db"), Options{})
+	harmless := reactions.Alarm{ID: "scs-4711", Condition: "HARMLESS"}
+	stopped := reactions.Alarm{ID: "scs-4711", Condition: "RM1_Stopped"}
+	first, _, err := j.Accept(&reactions.Event{Key: "scs-4711", Sender: "token:mallory", Alarm: harmless})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = j.Accept(&reactions.Event{Key: "scs-4711", Sender: "token:mallory", Alarm: stopped})
+	if !errors.Is(err, reactions.ErrConflict) || !strings.Contains(err.Error(), first.ID) {
+		t.Errorf("same sender, same key, another alarm: %v; want a conflict naming %s", err, first.ID)
+	}
+	other, dup, err := j.Accept(&reactions.Event{Key: "scs-4711", Sender: "token:scs", Alarm: stopped})
+	if err != nil || dup || other.ID == first.ID {
+		t.Fatalf("another sender's alarm with the same key: %+v, dup %v, %v; want it stored", other, dup, err)
+	}
+	for _, tt := range []struct {
+		sender string
+		alarm  reactions.Alarm
+		want   string
+	}{
+		{"token:scs", stopped, other.ID},
+		{"token:mallory", harmless, first.ID},
+	} {
+		got, dup, err := j.Accept(&reactions.Event{Key: "scs-4711", Sender: tt.sender, Alarm: tt.alarm})
+		if err != nil || !dup || got.ID != tt.want {
+			t.Errorf("repeat from %s: %+v, dup %v, %v; want a duplicate of %s", tt.sender, got, dup, err, tt.want)
+		}
+	}
+	// Pruning one sender's event frees its key and leaves the other's.
+	if err := j.Finish(&reactions.Event{ID: first.ID, Key: first.Key, Sender: first.Sender, Alarm: harmless, Status: reactions.StatusSucceeded, ReceivedAt: first.ReceivedAt}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := j.Prune(0, 1); err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want the first event pruned", n, err)
+	}
+	if got, dup, err := j.Accept(&reactions.Event{Key: "scs-4711", Sender: "token:scs", Alarm: stopped}); err != nil || !dup || got.ID != other.ID {
+		t.Errorf("repeat from token:scs after pruning the other sender's: %+v, dup %v, %v", got, dup, err)
+	}
+	if _, dup, err := j.Accept(&reactions.Event{Key: "scs-4711", Sender: "token:mallory", Alarm: stopped}); err != nil || dup {
+		t.Errorf("token:mallory after its event was pruned: dup %v, %v; want a new event", dup, err)
+	}
+}
+
+// An event journaled before senders were recorded belongs to every sender
+// of its door: a repeat after the upgrade is answered from it, another
+// alarm with its key is a conflict.
+func TestSenderlessKeysOfOlderJournals(t *testing.T) {
+	j := open(t, filepath.Join(t.TempDir(), "j.db"), Options{})
+	for _, tt := range []struct {
+		src  reactions.Source
+		plan *reactions.Plan
+	}{
+		{reactions.SourceHTTP, nil},
+		{reactions.SourceManual, &reactions.Plan{Reaction: "manual-disable", Steps: []reactions.Step{{Action: reactions.ActionDisable, VIP: "v", Node: "rm1"}}}},
+	} {
+		key := "old-" + string(tt.src)
+		old, _, err := j.Accept(&reactions.Event{Key: key, Source: tt.src, Alarm: reactions.Alarm{Condition: "c"}, Plan: tt.plan})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, dup, err := j.Accept(&reactions.Event{Key: key, Source: tt.src, Sender: "token:scs", Alarm: reactions.Alarm{Condition: "c"}, Plan: tt.plan})
+		if err != nil || !dup || got.ID != old.ID {
+			t.Errorf("%s: repeat of a senderless event: %+v, dup %v, %v", tt.src, got, dup, err)
+		}
+		if _, _, err := j.Accept(&reactions.Event{Key: key, Source: tt.src, Sender: "token:scs", Alarm: reactions.Alarm{Condition: "d"}, Plan: tt.plan}); !errors.Is(err, reactions.ErrConflict) {
+			t.Errorf("%s: another alarm with a senderless event's key: %v, want a conflict", tt.src, err)
+		}
 	}
 }

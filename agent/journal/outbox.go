@@ -2,8 +2,10 @@ package journal
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -167,8 +169,9 @@ func (j *Journal) SaveReport(r Report) error {
 }
 
 // pruneReports deletes delivered, rejected and expired reports finished
-// before cutoff; pending ones are never pruned.
-func pruneReports(tx *bolt.Tx, cutoff time.Time) error {
+// before cutoff or of an event pruned (gone); pending ones are never
+// pruned.
+func pruneReports(tx *bolt.Tx, cutoff time.Time, gone map[string]bool) error {
 	b := tx.Bucket(bucketOutbox)
 	var doomed []Report
 	if err := b.ForEach(func(_, v []byte) error {
@@ -176,7 +179,7 @@ func pruneReports(tx *bolt.Tx, cutoff time.Time) error {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
-		if r.State != ReportPending && r.DoneAt.Before(cutoff) {
+		if r.State != ReportPending && (r.DoneAt.Before(cutoff) || gone[r.EventID]) {
 			doomed = append(doomed, r)
 		}
 		return nil
@@ -192,4 +195,53 @@ func pruneReports(tx *bolt.Tx, cutoff time.Time) error {
 		}
 	}
 	return nil
+}
+
+// ReportPage is one page of the outbox's reports, newest first: up to
+// limit in state (any when ""), from where an earlier page's next
+// stopped. It looks at no more than MaxScan reports, matching the state on
+// the raw bytes first; next is "" when the listing is complete.
+func (j *Journal) ReportPage(state string, limit int, cursor string) (rs []Report, next string, err error) {
+	var from uint64
+	if cursor != "" {
+		n, err := strconv.ParseUint(cursor, 10, 64)
+		if err != nil || n == 0 {
+			return nil, "", reactions.Invalid("cursor: %q is not a cursor of an earlier page", shorten(cursor, 40))
+		}
+		from = n
+	}
+	var needle []byte
+	if state != "" {
+		needle = []byte(`"state":"` + state + `"`)
+	}
+	err = j.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		var k, v []byte
+		if from == 0 {
+			k, v = c.Last()
+		} else if k, _ = c.Seek(u64(from)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for scanned := 0; k != nil; k, v = c.Prev() {
+			if len(rs) == limit || scanned == MaxScan {
+				next = strconv.FormatUint(binary.BigEndian.Uint64(k)+1, 10)
+				return nil
+			}
+			scanned++
+			if needle != nil && !bytes.Contains(v, needle) {
+				continue
+			}
+			var r Report
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			if state == "" || r.State == state {
+				rs = append(rs, r)
+			}
+		}
+		return nil
+	})
+	return rs, next, err
 }

@@ -88,7 +88,7 @@ func signatureFloor(tx *bolt.Tx) time.Time {
 func pruneSignatures(sigs, byExpiry *bolt.Bucket, now time.Time) error {
 	limit := expiryKey(now)
 	c := byExpiry.Cursor()
-	for k, _ := c.First(); k != nil && len(k) >= 8 && string(k[:8]) < string(limit); k, _ = c.First() {
+	for k, _ := c.First(); len(k) >= 8 && string(k[:8]) < string(limit); k, _ = c.First() {
 		if err := sigs.Delete(k[8:]); err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (j *Journal) PruneSignatures() error {
 // SignatureCount is how many signatures the anti-replay memory holds.
 func (j *Journal) SignatureCount() (int, error) {
 	n := 0
-	err := j.db.View(func(tx *bolt.Tx) error {
+	err := j.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketSigs); b != nil {
 			n = b.Stats().KeyN
 		}

@@ -38,6 +38,7 @@ type Metrics struct {
 	deliveries *prometheus.CounterVec
 	drift      *prometheus.CounterVec
 	recoveries prometheus.Counter
+	reloads    *prometheus.CounterVec
 }
 
 // New registers every metric; j may be nil (no journal gauges).
@@ -71,11 +72,18 @@ func New(j Journal, log zerolog.Logger) *Metrics {
 			Name: "vipagent_journal_recoveries_total",
 			Help: "Times the journal was recovered from damage found when opening it.",
 		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vipagent_config_reloads_total",
+			Help: "Configuration reloads (SIGHUP), by result: applied or refused.",
+		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.alarms, m.steps, m.stepTime, m.deliveries, m.drift, m.recoveries,
+	m.reg.MustRegister(m.alarms, m.steps, m.stepTime, m.deliveries, m.drift, m.recoveries, m.reloads,
 		buildInfo(),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, r := range []string{"applied", "refused"} {
+		m.reloads.WithLabelValues(r)
+	}
 	if j != nil {
 		m.reg.MustRegister(&journalCollector{j: j, now: time.Now})
 	}
@@ -112,6 +120,10 @@ func (m *Metrics) StepKinds(kinds ...string) {
 		}
 	}
 }
+
+// ConfigReload counts a configuration reload; result is applied or
+// refused.
+func (m *Metrics) ConfigReload(result string) { m.reloads.WithLabelValues(result).Inc() }
 
 // JournalRecovered counts one recovery of the journal; the journal calls
 // it when it repairs what it found on opening.

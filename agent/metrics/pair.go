@@ -2,20 +2,15 @@ package metrics
 
 import (
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vipagent/vipagent/agent/version"
 	"github.com/vipagent/vipagent/reactions"
 )
-
-// version is the agent's version in vipagent_build_info; set it at build
-// time with -ldflags "-X github.com/vipagent/vipagent/agent/metrics.version=1.2.3",
-// otherwise the module version Go recorded (often "(devel)") is used.
-var version string
 
 // VIP is a configured VIP as the pair gauges label it.
 type VIP struct {
@@ -49,6 +44,7 @@ type Pair struct {
 
 type observation struct {
 	present bool
+	holders int // 0: the backend has no view of the cluster
 	at      time.Time
 }
 
@@ -89,7 +85,7 @@ func (p *Pair) Observed(vip string, st reactions.VIPState, at time.Time) {
 	if old, ok := p.observed[vip]; ok && old.at.After(at) {
 		return
 	}
-	p.observed[vip] = observation{present: st.Present, at: at}
+	p.observed[vip] = observation{present: st.Present, holders: st.Holders, at: at}
 }
 
 // PeerUp records whether a configured peer's agent answered its last call
@@ -133,6 +129,9 @@ var (
 	descPresent = prometheus.NewDesc("vipagent_vip_present",
 		"1 when this node held the VIP at its last observation, 0 when it did not; absent until the first one.",
 		[]string{"vip", "node", "address", "backend"}, nil)
+	descHolders = prometheus.NewDesc("vipagent_vip_cluster_holders",
+		"How many hosts take traffic for the VIP in the cluster's own view at this node's last observation (NLB's converged hosts, counting hosts whose agent is down); absent for backends without such a view.",
+		[]string{"vip", "node", "address", "backend"}, nil)
 	descObserved = prometheus.NewDesc("vipagent_vip_observed_timestamp_seconds",
 		"Unix time of the last successful observation of the VIP on this node; 0 before the first.",
 		[]string{"vip", "node"}, nil)
@@ -152,7 +151,7 @@ var (
 )
 
 func (p *Pair) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPresent, descObserved, descPeerUp, descReconcileRun, descReconcileOK, descRunning, descQueued, descInFlight} {
+	for _, d := range []*prometheus.Desc{descPresent, descHolders, descObserved, descPeerUp, descReconcileRun, descReconcileOK, descRunning, descQueued, descInFlight} {
 		ch <- d
 	}
 }
@@ -166,6 +165,9 @@ func (p *Pair) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descObserved, prometheus.GaugeValue, unixSeconds(o.at), v.Name, p.node)
 		if ok {
 			ch <- prometheus.MustNewConstMetric(descPresent, prometheus.GaugeValue, boolValue(o.present), v.Name, p.node, v.Address, v.Backend)
+		}
+		if ok && o.holders > 0 {
+			ch <- prometheus.MustNewConstMetric(descHolders, prometheus.GaugeValue, float64(o.holders), v.Name, p.node, v.Address, v.Backend)
 		}
 	}
 	for _, n := range p.peers {
@@ -207,13 +209,7 @@ func unixSeconds(t time.Time) float64 {
 
 // buildInfo is vipagent_build_info: one series, value 1.
 func buildInfo() prometheus.Collector {
-	v := version
-	if v == "" {
-		v = "(devel)"
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-	}
+	v := version.String()
 	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "vipagent_build_info",
 		Help: "Always 1; the labels say which vipagent build this is.",

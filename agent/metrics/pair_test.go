@@ -49,6 +49,9 @@ func TestPairGauges(t *testing.T) {
 				p.Observed("rm-vip", reactions.VIPState{Present: false}, at.Add(-time.Second))
 				// Names not configured never become label values.
 				p.Observed("from-a-request", reactions.VIPState{Present: true}, at)
+				// The cluster's own count of holders (NLB), when the
+				// backend has one.
+				p.Observed("other", reactions.VIPState{Present: true, Holders: 2}, at)
 				p.PeerUp("rm2", true)
 				p.PeerUp("rm2", false)
 				p.PeerUp("rm9", true)
@@ -58,20 +61,22 @@ func TestPairGauges(t *testing.T) {
 			inFlight: 3,
 			load:     map[string]metrics.Load{"rm-vip": {Running: 1, Queued: 2}, "unknown": {Queued: 5}},
 			want: map[string]float64{
-				"vipagent_vip_present{address=192.0.2.100/24,backend=netsh,node=rm1,vip=rm-vip}": 1,
-				"vipagent_vip_observed_timestamp_seconds{node=rm1,vip=rm-vip}":                   1700000000,
-				"vipagent_vip_observed_timestamp_seconds{node=rm1,vip=other}":                    0,
-				"vipagent_peer_up{node=rm2}":                                                     0,
-				"vipagent_reconcile_last_run_timestamp_seconds":                                  1700000000,
-				"vipagent_reconcile_last_success_timestamp_seconds":                              1699999970,
-				"vipagent_events_in_flight":                                                      3,
-				"vipagent_vip_events_running{vip=rm-vip}":                                        1,
-				"vipagent_vip_events_queued{vip=rm-vip}":                                         2,
-				"vipagent_vip_events_running{vip=other}":                                         0,
-				"vipagent_vip_events_queued{vip=other}":                                          0,
-				"vipagent_journal_recoveries_total":                                              1,
-				"vipagent_steps_total{backend=netsh,outcome=failed}":                             0,
-				"vipagent_steps_total{backend=netsh,outcome=timeout}":                            0,
+				"vipagent_vip_present{address=192.0.2.100/24,backend=netsh,node=rm1,vip=rm-vip}":       1,
+				"vipagent_vip_observed_timestamp_seconds{node=rm1,vip=rm-vip}":                         1700000000,
+				"vipagent_vip_observed_timestamp_seconds{node=rm1,vip=other}":                          1700000000,
+				"vipagent_vip_present{address=192.0.2.101/24,backend=fake,node=rm1,vip=other}":         1,
+				"vipagent_vip_cluster_holders{address=192.0.2.101/24,backend=fake,node=rm1,vip=other}": 2,
+				"vipagent_peer_up{node=rm2}":                          0,
+				"vipagent_reconcile_last_run_timestamp_seconds":       1700000000,
+				"vipagent_reconcile_last_success_timestamp_seconds":   1699999970,
+				"vipagent_events_in_flight":                           3,
+				"vipagent_vip_events_running{vip=rm-vip}":             1,
+				"vipagent_vip_events_queued{vip=rm-vip}":              2,
+				"vipagent_vip_events_running{vip=other}":              0,
+				"vipagent_vip_events_queued{vip=other}":               0,
+				"vipagent_journal_recoveries_total":                   1,
+				"vipagent_steps_total{backend=netsh,outcome=failed}":  0,
+				"vipagent_steps_total{backend=netsh,outcome=timeout}": 0,
 			},
 		},
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -66,17 +67,7 @@ func (c *Client) VIP(ctx context.Context, node, vip string) (VIP, error) {
 	case resp.StatusCode != http.StatusOK:
 		return VIP{}, fmt.Errorf("node %s answered %s: %s", node, resp.Status, excerpt(data))
 	}
-	// The shape of httpapi.VIPView; decoded here so that peer does not
-	// depend on the API package.
-	var view struct {
-		State      *reactions.VIPState `json:"state"`
-		Error      string              `json:"error"`
-		LastAction *struct {
-			EventID string               `json:"event_id"`
-			Step    reactions.StepResult `json:"step"`
-		} `json:"last_action"`
-		Intent *reactions.VIPIntent `json:"intent"`
-	}
+	var view api.VIPView
 	if err := json.Unmarshal(data, &view); err != nil {
 		return VIP{}, fmt.Errorf("node %s: decode vip %s: %w", node, vip, err)
 	}

@@ -1,6 +1,7 @@
-// Package peer carries reaction steps to the agents of other nodes: an
-// authenticated POST to /v1/vips/{vip}/{enable|disable} on the node's API,
-// waiting for the result. The call is bounded by the step's deadline; a
+// Package peer is the peer protocol, both halves: Client carries reaction
+// steps to the agents of other nodes (an authenticated POST to
+// /v1/vips/{vip}/{enable|disable} on the node's API, waiting for the
+// result), and Event checks such a request where it arrives. The call is bounded by the step's deadline; a
 // node that does not answer is reported as reactions.ErrUnreachable.
 package peer
 
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
 )
@@ -42,7 +44,7 @@ func New(nodes map[string]Node, tlsConfig *tls.Config) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsConfig
 	tr.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return &Client{nodes: nodes, http: &http.Client{Transport: tr}}
+	return &Client{nodes: nodes, http: &http.Client{Transport: userAgent{tr}}}
 }
 
 // Do sends step to its node and returns the step result the node recorded.
@@ -80,15 +82,12 @@ func (c *Client) Do(ctx context.Context, node string, step reactions.Step, pr en
 	if timeout <= 0 {
 		timeout = time.Second
 	}
-	fields := map[string]any{
-		"id": pr.Origin, "origin": pr.Origin, "force": step.Force, "released": step.Released,
-		"timeout_ms": timeout.Milliseconds(),
-		"deadline":   c.clocks.toPeer(node, time.Now().Add(wait)).UTC().Format(time.RFC3339Nano),
-	}
-	if !pr.IntentAt.IsZero() {
-		fields["intent_at"] = pr.IntentAt.UTC().Format(time.RFC3339Nano)
-	}
-	body, _ := json.Marshal(fields)
+	body, _ := json.Marshal(api.VIPActionRequest{
+		ID: pr.Origin, Origin: pr.Origin, Force: step.Force, Released: step.Released,
+		TimeoutMS: timeout.Milliseconds(),
+		Deadline:  c.clocks.toPeer(node, time.Now().Add(wait)).UTC(),
+		IntentAt:  pr.IntentAt.UTC(),
+	})
 	u := strings.TrimRight(n.URL, "/") + "/v1/vips/" + url.PathEscape(step.VIP) + "/" + string(step.Action) +
 		"?wait=" + url.QueryEscape(wait.Round(time.Millisecond).String())
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))

@@ -14,6 +14,13 @@
 //     stopped one) keeps the new node as owner whatever the order, and how a
 //     VIP released on purpose (RM stopped by an operator) is not put back.
 //   - With no successful step anywhere, the configured owner (vips.*.owner).
+//   - Released on every node: when the moves since the newest enable took
+//     the VIP off every node of the pair (INIT.bat or `failover disable` on
+//     both), nobody should hold it until an enable or an alarm move names
+//     a node. That is the Genesys start-up state "none until RM elects":
+//     reconcile logs it (kind released, not a drift) and never re-enables;
+//     a node that still holds the VIP then is a drift whose repair only
+//     disables.
 //
 // Nodes' clocks are compared, so keep them in sync (NTP).
 //
@@ -74,6 +81,9 @@ const (
 	KindBoth    Kind = "both"
 	KindWrong   Kind = "wrong"
 	KindUnknown Kind = "unknown"
+	// KindReleased: on no node, as asked: released on every node (INIT on
+	// both), none until an enable or an alarm move. Not a drift.
+	KindReleased Kind = "released"
 )
 
 // Drift reports whether k is a drift to report.
@@ -138,6 +148,9 @@ type State struct {
 	// Owner is the desired owner ("" for nobody); Why says how it was found.
 	Owner string
 	Why   string
+	// Released is set when the VIP was released on every node since the
+	// newest enable: nobody should hold it.
+	Released bool
 	// Reporter is the node that reports and repairs this VIP's drift.
 	Reporter string
 	// EventID is set when the pass journaled a drift event.
@@ -162,6 +175,9 @@ type Reconciler struct {
 	// repairs is the repair event journaled per VIP for the drift in
 	// reported, if it carried a plan.
 	repairs map[string]string
+	// released is set per VIP while it is released on every node (logged
+	// once when it starts).
+	released map[string]bool
 }
 
 // New returns a reconciler.
@@ -178,6 +194,7 @@ func New(cfg Config) *Reconciler {
 		seen:     map[string]string{},
 		reported: map[string]string{},
 		repairs:  map[string]string{},
+		released: map[string]bool{},
 	}
 }
 
@@ -283,8 +300,13 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 	var (
 		lasts   []reactions.StepResult
 		intents []reactions.VIPIntent
+		// managing are the nodes whose agents manage the VIP.
+		managing []string
 	)
 	for _, o := range r.observe(ctx, name, local) {
+		if !errors.Is(o.err, reactions.ErrNotFound) {
+			managing = append(managing, o.node)
+		}
 		switch {
 		case errors.Is(o.err, reactions.ErrNotFound):
 			// That node's agent does not manage this VIP.
@@ -305,14 +327,29 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 		}
 	}
 	slices.Sort(st.Holders)
-	st.Owner, st.Why = DesiredOwner(lasts, intents, r.cfg.Nodes, v.Owner)
+	st.Owner, st.Why, st.Released = desire(lasts, intents, managing, v.Owner)
 	st.Kind = Classify(st.Holders, st.Unknown, st.Owner)
+	if st.Released {
+		st.Kind = classifyReleased(st.Kind)
+	}
 	st.Reporter = r.reporter(st.Owner, v.Owner)
 
 	prev := r.seen[name]
 	r.seen[name] = st.key()
+	if st.Kind != KindReleased {
+		delete(r.released, name)
+	}
 	switch {
 	case st.Kind == KindUnknown:
+		return st, nil
+	case st.Kind == KindReleased:
+		delete(r.repairs, name)
+		delete(r.reported, name)
+		if !r.released[name] {
+			r.released[name] = true
+			log.Info().Str("kind", string(st.Kind)).Str("why", st.Why).
+				Msg("VIP released on every node: none until an enable or an alarm move names a node; reconcile does not re-enable it")
+		}
 		return st, nil
 	case !st.Kind.Drift():
 		delete(r.repairs, name)
@@ -436,6 +473,14 @@ func (r *Reconciler) reporter(desired, configured string) string {
 // the intents (what events asked, whatever came of it), and the configured
 // owner; see the package documentation. It returns "" for nobody, and why.
 func DesiredOwner(lasts []reactions.StepResult, intents []reactions.VIPIntent, nodes []string, configured string) (string, string) {
+	owner, why, _ := desire(lasts, intents, nodes, configured)
+	return owner, why
+}
+
+// desire is DesiredOwner, and whether the VIP was released on every node
+// of nodes since the newest enable (INIT on both nodes): then nobody should
+// hold it until an enable or an alarm move names a node.
+func desire(lasts []reactions.StepResult, intents []reactions.VIPIntent, nodes []string, configured string) (string, string, bool) {
 	cands := slices.Clone(intents)
 	for _, s := range lasts {
 		if !s.Outcome.OK() || s.Node == "" {
@@ -450,31 +495,51 @@ func DesiredOwner(lasts []reactions.StepResult, intents []reactions.VIPIntent, n
 	}
 	if len(cands) == 0 {
 		if configured == "" {
-			return "", "no move journaled and no owner configured"
+			return "", "no move journaled and no owner configured", false
 		}
-		return configured, "configured owner (no move journaled)"
+		return configured, "configured owner (no move journaled)", false
 	}
 	slices.SortStableFunc(cands, func(a, b reactions.VIPIntent) int { return b.At.Compare(a.At) })
 	latest := cands[0]
 	what := describe(latest)
 	if latest.On != "" {
-		return latest.On, "newest move: " + what
+		return latest.On, "newest move: " + what, false
+	}
+	if offs := releasedSince(cands); len(nodes) > 0 && !slices.ContainsFunc(nodes, func(n string) bool { return !slices.Contains(offs, n) }) {
+		return "", fmt.Sprintf("released on every node since the newest enable (newest move: %s): none until an enable or an alarm move", what), true
 	}
 	for _, c := range cands[1:] {
 		if c.On != "" && !slices.Contains(latest.Off, c.On) {
-			return c.On, fmt.Sprintf("newest move: %s; before it: %s", what, describe(c))
+			return c.On, fmt.Sprintf("newest move: %s; before it: %s", what, describe(c)), false
 		}
 	}
 	if configured != "" && !slices.Contains(latest.Off, configured) {
-		return configured, fmt.Sprintf("configured owner (newest move: %s)", what)
+		return configured, fmt.Sprintf("configured owner (newest move: %s)", what), false
 	}
 	// One holder, never none: the pair's other node takes it.
 	for _, n := range slices.Sorted(slices.Values(nodes)) {
 		if !slices.Contains(latest.Off, n) {
-			return n, fmt.Sprintf("the pair's other node (newest move: %s)", what)
+			return n, fmt.Sprintf("the pair's other node (newest move: %s)", what), false
 		}
 	}
-	return "", fmt.Sprintf("released everywhere: newest move: %s", what)
+	return "", fmt.Sprintf("no node to give it to: newest move: %s", what), false
+}
+
+// releasedSince lists the nodes the moves newer than the newest enable
+// took the VIP off; cands are sorted newest first.
+func releasedSince(cands []reactions.VIPIntent) []string {
+	var offs []string
+	for _, c := range cands {
+		if c.On != "" {
+			break
+		}
+		for _, n := range c.Off {
+			if !slices.Contains(offs, n) {
+				offs = append(offs, n)
+			}
+		}
+	}
+	return offs
 }
 
 func describe(in reactions.VIPIntent) string {
@@ -506,6 +571,18 @@ func Classify(holders, unknown []string, owner string) Kind {
 	return KindOK
 }
 
+// classifyReleased is the kind of a VIP released on every node: on no
+// node is what was asked; on any node is a drift.
+func classifyReleased(k Kind) Kind {
+	switch k {
+	case KindNone:
+		return KindReleased
+	case KindOK:
+		return KindWrong
+	}
+	return k
+}
+
 // event builds the drift event, with the repair plan under auto_fix when
 // there is an owner to give the VIP to.
 func (r *Reconciler) event(st State, v VIP) *reactions.Event {
@@ -526,6 +603,9 @@ func (r *Reconciler) event(st State, v VIP) *reactions.Event {
 	case KindWrong:
 		text = fmt.Sprintf("vip %s is on %s, not on its owner %s", st.VIP, nodes, st.Owner)
 	}
+	if st.Released {
+		text = fmt.Sprintf("vip %s is on %s, but it was released on every node", st.VIP, strings.Join(st.Holders, ", "))
+	}
 	text += "; owner: " + st.Why
 	ev := &reactions.Event{
 		Source: reactions.SourceReconcile,
@@ -541,7 +621,7 @@ func (r *Reconciler) event(st State, v VIP) *reactions.Event {
 			},
 		},
 	}
-	if v.AutoFix && st.Owner != "" {
+	if v.AutoFix && (st.Owner != "" || st.Released) {
 		ev.Plan = RepairPlan(st.VIP, st.Holders, st.Owner)
 		ev.Alarm.Text += "; repairing (auto_fix)"
 	} else if v.AutoFix {
@@ -551,13 +631,17 @@ func (r *Reconciler) event(st State, v VIP) *reactions.Event {
 }
 
 // RepairPlan moves vip from holders to owner: disable on every holder that
-// is not the owner, then enable on the owner once they released it.
+// is not the owner, then enable on the owner once they released it. With
+// no owner ("" for a VIP released on every node) it only disables.
 func RepairPlan(vip string, holders []string, owner string) *reactions.Plan {
 	p := &reactions.Plan{Reaction: Reaction}
 	for _, h := range holders {
 		if h != owner {
 			p.Steps = append(p.Steps, reactions.Step{Action: reactions.ActionDisable, VIP: vip, Node: h, When: []reactions.Condition{reactions.WhenAlways}})
 		}
+	}
+	if owner == "" {
+		return p
 	}
 	p.Steps = append(p.Steps, reactions.Step{Action: reactions.ActionEnable, VIP: vip, Node: owner, When: []reactions.Condition{reactions.WhenReleased}})
 	return p

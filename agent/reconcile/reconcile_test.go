@@ -86,6 +86,16 @@ func TestDesiredOwnerIntents(t *testing.T) {
 		{"off everywhere: nobody",
 			nil,
 			[]reactions.VIPIntent{{At: at(2), Off: []string{"rm1", "rm2"}}}, ""},
+		// INIT.bat on both nodes, one after the other: none until RM elects.
+		{"off each node in turn: nobody",
+			[]reactions.StepResult{step(reactions.ActionDisable, "rm1", reactions.OutcomeChanged, 2), step(reactions.ActionDisable, "rm2", reactions.OutcomeUnchanged, 3)},
+			[]reactions.VIPIntent{{At: at(2), Off: []string{"rm1"}}, {At: at(3), Off: []string{"rm2"}}}, ""},
+		{"an enable after releasing both decides",
+			nil,
+			[]reactions.VIPIntent{{At: at(2), Off: []string{"rm1"}}, {At: at(3), Off: []string{"rm2"}}, {At: at(4), On: "rm2"}}, "rm2"},
+		{"a release older than the newest enable does not count",
+			nil,
+			[]reactions.VIPIntent{{At: at(1), Off: []string{"rm2"}}, {At: at(2), On: "rm1"}, {At: at(3), Off: []string{"rm1"}}}, "rm2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +138,7 @@ type world struct {
 	down    map[string]bool // node -> cannot be observed
 	absent  map[string]bool // node -> does not manage the VIP
 	lasts   map[string]*reactions.StepResult
+	intents map[string]*reactions.VIPIntent
 	submits []*reactions.Event
 	failing bool
 	drifts  []reconcile.Kind
@@ -147,7 +158,7 @@ func (w *world) VIP(ctx context.Context, node, vip string) (peer.VIP, error) {
 	case w.absent[node]:
 		return peer.VIP{}, fmt.Errorf("node %s: %w", node, reactions.ErrNotFound)
 	}
-	return peer.VIP{State: reactions.VIPState{Present: w.present[node]}, LastAction: w.lasts[node]}, nil
+	return peer.VIP{State: reactions.VIPState{Present: w.present[node]}, LastAction: w.lasts[node], Intent: w.intents[node]}, nil
 }
 
 func (w *world) reconciler(node string, v reconcile.VIP) *reconcile.Reconciler {
@@ -167,6 +178,14 @@ func (w *world) reconciler(node string, v reconcile.VIP) *reconcile.Reconciler {
 				return map[string]journal.LastAction{"vip": {EventID: "e", Step: *s}}, nil
 			}
 			return map[string]journal.LastAction{}, nil
+		},
+		LastIntents: func() (map[string]reactions.VIPIntent, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			if in := w.intents[node]; in != nil {
+				return map[string]reactions.VIPIntent{"vip": *in}, nil
+			}
+			return nil, nil
 		},
 		Submit: func(ev *reactions.Event) (*reactions.Event, bool, error) {
 			w.mu.Lock()
@@ -199,7 +218,24 @@ func (w *world) set(node string, present bool) {
 }
 
 func newWorld(t *testing.T, rm1, rm2 bool) *world {
-	return &world{t: t, present: map[string]bool{"rm1": rm1, "rm2": rm2}, down: map[string]bool{}, absent: map[string]bool{}, lasts: map[string]*reactions.StepResult{}}
+	return &world{t: t, present: map[string]bool{"rm1": rm1, "rm2": rm2}, down: map[string]bool{}, absent: map[string]bool{}, lasts: map[string]*reactions.StepResult{}, intents: map[string]*reactions.VIPIntent{}}
+}
+
+// journalMove records, as node's journal would, an event of node's that
+// moved the VIP at minute: its successful step and its intent.
+func (w *world) journalMove(node string, action reactions.Action, minute int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := step(action, node, reactions.OutcomeChanged, minute)
+	w.lasts[node] = &s
+	in := reactions.VIPIntent{EventID: fmt.Sprintf("%s-move-%d", node, minute), At: s.StartedAt}
+	if action == reactions.ActionEnable {
+		in.On = node
+	} else {
+		in.Off = []string{node}
+	}
+	w.intents[node] = &in
+	w.present[node] = action == reactions.ActionEnable
 }
 
 func pass(t *testing.T, r *reconcile.Reconciler) reconcile.State {
@@ -479,5 +515,72 @@ func TestRecurringDriftRepairedAgain(t *testing.T) {
 	pass(t, r)
 	if len(w.submits) != 2 {
 		t.Errorf("%d repairs while the second one runs, want 2", len(w.submits))
+	}
+}
+
+// INIT on both nodes ("none until RM elects"): after `failover disable` on
+// rm1 and then on rm2, reconcile sees the VIP on no node as asked, journals
+// nothing and never puts it back on its owner; an enable resumes the normal
+// repair.
+func TestReleasedOnEveryNode(t *testing.T) {
+	w := newWorld(t, true, false)
+	r := w.reconciler("rm1", reconcile.VIP{Owner: "rm1", AutoFix: true})
+	w.journalMove("rm1", reactions.ActionEnable, 1)
+	if st := pass(t, r); st.Kind != reconcile.KindOK {
+		t.Fatalf("before INIT: %s, want ok", st.Kind)
+	}
+	w.journalMove("rm1", reactions.ActionDisable, 2)
+	w.journalMove("rm2", reactions.ActionDisable, 3)
+	for i := range 10 {
+		st := pass(t, r)
+		want := reconcile.State{VIP: "vip", Kind: reconcile.KindReleased, Released: true, Reporter: "rm1"}
+		if diff := cmp.Diff(want, st, ignoreWhy); diff != "" {
+			t.Fatalf("pass %d after INIT on both (-want +got):\n%s", i, diff)
+		}
+	}
+	if len(w.submits) != 0 || len(w.drifts) != 0 {
+		t.Fatalf("released on every node: %d events journaled, drift hook %v; want none", len(w.submits), w.drifts)
+	}
+
+	// RM elected rm2 (NLB.bat enable 2), and then the VIP went missing:
+	// the normal repair is back, reported by the owner rm2.
+	w.journalMove("rm2", reactions.ActionEnable, 4)
+	w.set("rm2", false)
+	r2 := w.reconciler("rm2", reconcile.VIP{Owner: "rm1", AutoFix: true})
+	pass(t, r2)
+	st := pass(t, r2)
+	if st.Kind != reconcile.KindNone || st.Owner != "rm2" || st.EventID == "" {
+		t.Fatalf("after an enable on rm2 and the VIP gone: %+v, want none repaired towards rm2", st)
+	}
+	want := &reactions.Plan{Reaction: reconcile.Reaction, Steps: []reactions.Step{
+		{Action: reactions.ActionEnable, VIP: "vip", Node: "rm2", When: []reactions.Condition{reactions.WhenReleased}},
+	}}
+	if diff := cmp.Diff(want, w.submits[0].Plan); diff != "" {
+		t.Errorf("repair plan (-want +got):\n%s", diff)
+	}
+}
+
+// Released on every node, yet one node still holds the VIP (its disable
+// failed, or someone added the address): a drift whose repair only
+// disables, never an enable.
+func TestReleasedButHeld(t *testing.T) {
+	w := newWorld(t, false, false)
+	w.journalMove("rm1", reactions.ActionDisable, 2)
+	w.journalMove("rm2", reactions.ActionDisable, 3)
+	w.set("rm2", true)
+	r := w.reconciler("rm1", reconcile.VIP{Owner: "rm1", AutoFix: true})
+	pass(t, r)
+	st := pass(t, r)
+	if st.Kind != reconcile.KindWrong || !st.Released || st.Owner != "" || st.EventID == "" {
+		t.Fatalf("state %+v, want wrong (released everywhere) journaled", st)
+	}
+	want := &reactions.Plan{Reaction: reconcile.Reaction, Steps: []reactions.Step{
+		{Action: reactions.ActionDisable, VIP: "vip", Node: "rm2", When: []reactions.Condition{reactions.WhenAlways}},
+	}}
+	if diff := cmp.Diff(want, w.submits[0].Plan); diff != "" {
+		t.Errorf("repair plan (-want +got):\n%s", diff)
+	}
+	if got := w.submits[0].Alarm.Labels["owner"]; got != "-" {
+		t.Errorf("owner label %q, want -", got)
 	}
 }

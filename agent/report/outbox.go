@@ -21,7 +21,9 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/sign"
+	"github.com/vipagent/vipagent/agent/version"
 	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/retry"
 )
 
 // HeaderReportID carries the report's stable ID.
@@ -383,7 +385,7 @@ func (o *Outbox) post(ctx context.Context, t target, r *journal.Report, now time
 	}
 	ts := strconv.FormatInt(now.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "vipagent")
+	req.Header.Set("User-Agent", version.UserAgent())
 	req.Header.Set(HeaderReportID, r.ID)
 	req.Header.Set(sign.HeaderTimestamp, ts)
 	if t.secret != "" {
@@ -414,13 +416,7 @@ func (o *Outbox) post(ctx context.Context, t target, r *journal.Report, now time
 // jittered ("equal jitter") to between half and all of it, so receivers
 // coming back are not hit by every agent at once. r is in [0, 1).
 func Backoff(attempts int, r float64) time.Duration {
-	d := BackoffBase
-	for i := 1; i < attempts && d < BackoffCap; i++ {
-		d *= 2
-	}
-	d = min(d, BackoffCap)
-	r = min(max(r, 0), 1)
-	return d/2 + time.Duration(r*float64(d/2))
+	return retry.Backoff{Base: BackoffBase, Cap: BackoffCap, Jitter: true}.Delay(attempts, r)
 }
 
 // parseRetryAfter reads Retry-After as seconds or an HTTP date.
@@ -535,21 +531,22 @@ func ViewOf(r journal.Report) View {
 // States are the report states a listing may filter on.
 var States = []string{journal.ReportPending, journal.ReportDelivered, journal.ReportRejected, journal.ReportExpired}
 
-// List returns up to limit reports, newest first, only those in state
-// when it is set.
-func (o *Outbox) List(state string, limit int) ([]View, error) {
+// Page returns one page of reports, newest first: up to limit, only
+// those in state when it is set, from where an earlier page's next
+// stopped; next is "" when the listing is complete.
+func (o *Outbox) Page(state string, limit int, cursor string) (views []View, next string, err error) {
 	if state != "" && !validState(state) {
-		return nil, reactions.Invalid("state: must be one of %s", strings.Join(States, ", "))
+		return nil, "", reactions.Invalid("state: must be one of %s", strings.Join(States, ", "))
 	}
-	rs, err := o.j.Reports(journal.ReportFilter{State: state, Limit: limit, NewestFirst: true})
+	rs, next, err := o.j.ReportPage(state, limit, cursor)
 	if err != nil {
-		return nil, fmt.Errorf("list reports: %w", err)
+		return nil, "", fmt.Errorf("list reports: %w", err)
 	}
-	out := make([]View, 0, len(rs))
+	views = make([]View, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, ViewOf(r))
+		views = append(views, ViewOf(r))
 	}
-	return out, nil
+	return views, next, nil
 }
 
 func validState(s string) bool {

@@ -544,22 +544,29 @@ func TestList(t *testing.T) {
 	e1 := e.finish(reactions.StatusSucceeded, reactions.Alarm{Condition: "a"})
 	e.drain()
 	e2 := e.finish(reactions.StatusSucceeded, reactions.Alarm{Condition: "b"})
-	all, err := e.O.List("", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// One report a page: the cursor leads from the newest to the oldest.
 	var ids []string
-	for _, v := range all {
-		ids = append(ids, v.ID+" "+v.State)
+	for cursor, pages := "", 0; pages == 0 || cursor != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("the cursor never ends")
+		}
+		page, next, err := e.O.Page("", 1, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range page {
+			ids = append(ids, v.ID+" "+v.State)
+		}
+		cursor = next
 	}
 	if diff := cmp.Diff([]string{ID(e2.ID, "sink") + " pending", ID(e1.ID, "sink") + " delivered"}, ids); diff != "" {
 		t.Errorf("list, newest first (-want +got):\n%s", diff)
 	}
-	pending, err := e.O.List(journal.ReportPending, 10)
-	if err != nil || len(pending) != 1 || pending[0].NextAttempt.IsZero() {
-		t.Errorf("pending list: %+v, %v", pending, err)
+	pending, next, err := e.O.Page(journal.ReportPending, 10, "")
+	if err != nil || len(pending) != 1 || pending[0].NextAttempt.IsZero() || next != "" {
+		t.Errorf("pending list: %+v, next %q, %v", pending, next, err)
 	}
-	if _, err := e.O.List("bogus", 10); !errors.Is(err, reactions.ErrInvalid) {
+	if _, _, err := e.O.Page("bogus", 10, ""); !errors.Is(err, reactions.ErrInvalid) {
 		t.Errorf("bogus state: %v, want ErrInvalid", err)
 	}
 }

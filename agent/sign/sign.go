@@ -67,23 +67,9 @@ var (
 // skew of now, and sig the signature of this method, target and body. It
 // returns the time the timestamp names. The comparison is constant-time.
 func Verify(secret []byte, ts, sig, method, target string, body []byte, now time.Time, skew time.Duration) (time.Time, error) {
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || ts != strconv.FormatInt(sec, 10) {
-		return time.Time{}, fmt.Errorf("%w: %s must be Unix seconds", ErrMalformed, HeaderTimestamp)
-	}
-	hexSig, ok := strings.CutPrefix(sig, prefix)
-	if !ok {
-		return time.Time{}, fmt.Errorf("%w: %s must be %s<hex>", ErrMalformed, HeaderSignature, prefix)
-	}
-	got, err := hex.DecodeString(hexSig)
-	// Lowercase only: one request has one signature, so the anti-replay
-	// memory cannot be walked around by changing the case of its digits.
-	if err != nil || len(got) != sha256.Size || hexSig != hex.EncodeToString(got) {
-		return time.Time{}, fmt.Errorf("%w: %s must be %s and %d lowercase hex digits", ErrMalformed, HeaderSignature, prefix, 2*sha256.Size)
-	}
-	at := time.Unix(sec, 0)
-	if age := now.Sub(at); age > skew || age < -skew {
-		return time.Time{}, fmt.Errorf("%w (allowed skew %s)", ErrStale, skew)
+	at, got, err := parseHeaders(ts, sig, now, skew)
+	if err != nil {
+		return time.Time{}, err
 	}
 	m := hmac.New(sha256.New, secret)
 	m.Write(Payload(ts, method, target, body))
@@ -91,4 +77,35 @@ func Verify(secret []byte, ts, sig, method, target string, body []byte, now time
 		return time.Time{}, fmt.Errorf("%w: not the HMAC-SHA256 of %q with the shared secret", ErrMismatch, string(Payload(ts, method, target, nil))+"<body>")
 	}
 	return at, nil
+}
+
+// CheckHeaders checks what can be checked of a signed request before its
+// body is read: the timestamp's format and window, and the signature's
+// format. A server calls it first, so that a request that can never verify
+// costs it no body read.
+func CheckHeaders(ts, sig string, now time.Time, skew time.Duration) error {
+	_, _, err := parseHeaders(ts, sig, now, skew)
+	return err
+}
+
+func parseHeaders(ts, sig string, now time.Time, skew time.Duration) (time.Time, []byte, error) {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || ts != strconv.FormatInt(sec, 10) {
+		return time.Time{}, nil, fmt.Errorf("%w: %s must be Unix seconds", ErrMalformed, HeaderTimestamp)
+	}
+	hexSig, ok := strings.CutPrefix(sig, prefix)
+	if !ok {
+		return time.Time{}, nil, fmt.Errorf("%w: %s must be %s<hex>", ErrMalformed, HeaderSignature, prefix)
+	}
+	got, err := hex.DecodeString(hexSig)
+	// Lowercase only: one request has one signature, so the anti-replay
+	// memory cannot be walked around by changing the case of its digits.
+	if err != nil || len(got) != sha256.Size || hexSig != hex.EncodeToString(got) {
+		return time.Time{}, nil, fmt.Errorf("%w: %s must be %s and %d lowercase hex digits", ErrMalformed, HeaderSignature, prefix, 2*sha256.Size)
+	}
+	at := time.Unix(sec, 0)
+	if age := now.Sub(at); age > skew || age < -skew {
+		return time.Time{}, nil, fmt.Errorf("%w (allowed skew %s)", ErrStale, skew)
+	}
+	return at, got, nil
 }

@@ -86,6 +86,15 @@ func FuzzVerify(f *testing.F) {
 	now := time.Unix(1764460800, 0)
 	f.Fuzz(func(t *testing.T, ts, sig, method, target string, body, secret []byte) {
 		_, err := Verify(secret, ts, sig, method, target, body, now, 5*time.Minute)
+		// What the headers alone refuse, Verify refuses the same way; what
+		// they let through fails, if at all, only on the body's HMAC.
+		herr := CheckHeaders(ts, sig, now, 5*time.Minute)
+		if herr != nil && (err == nil || herr.Error() != err.Error()) {
+			t.Fatalf("CheckHeaders = %v but Verify = %v", herr, err)
+		}
+		if herr == nil && err != nil && !errors.Is(err, ErrMismatch) {
+			t.Fatalf("CheckHeaders passed but Verify = %v", err)
+		}
 		if err == nil && sig != Sign(secret, ts, method, target, body) {
 			t.Fatalf("accepted a signature that is not the request's: %q", sig)
 		}

@@ -1,10 +1,11 @@
 package strictjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/vipagent/vipagent/reactions"
@@ -22,17 +23,46 @@ var errSyntax = errors.New("syntax")
 // in front of the agent could see a different request from the one the
 // agent runs.
 func checkKeys(data []byte, dst any) error {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	err := walk(dec, "", reflect.TypeOf(dst))
+	var p path
+	err := walk(dec, &p, reflect.TypeOf(dst))
 	if errors.Is(err, errSyntax) {
 		return nil
 	}
 	return err
 }
 
+// path is where the walk is: the keys and indexes from the top. Its text
+// is built only for an error, so walking costs nothing per level.
+type path struct{ segs []segment }
+
+type segment struct {
+	key   string
+	index int
+	isIdx bool
+}
+
+func (p *path) push(s segment) { p.segs = append(p.segs, s) }
+func (p *path) pop()           { p.segs = p.segs[:len(p.segs)-1] }
+
+func (p *path) String() string {
+	var b strings.Builder
+	for i, s := range p.segs {
+		switch {
+		case s.isIdx:
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		case i > 0:
+			b.WriteString("." + s.key)
+		default:
+			b.WriteString(s.key)
+		}
+	}
+	return b.String()
+}
+
 // walk reads one value; t is the Go type it decodes into, nil when unknown.
-func walk(dec *json.Decoder, path string, t reflect.Type) error {
+func walk(dec *json.Decoder, p *path, t reflect.Type) error {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -42,7 +72,7 @@ func walk(dec *json.Decoder, path string, t reflect.Type) error {
 	}
 	switch tok {
 	case json.Delim('{'):
-		if err := walkObject(dec, path, t); err != nil {
+		if err := walkObject(dec, p, t); err != nil {
 			return err
 		}
 	case json.Delim('['):
@@ -51,9 +81,11 @@ func walk(dec *json.Decoder, path string, t reflect.Type) error {
 			elem = t.Elem()
 		}
 		for i := 0; dec.More(); i++ {
-			if err := walk(dec, fmt.Sprintf("%s[%d]", path, i), elem); err != nil {
+			p.push(segment{index: i, isIdx: true})
+			if err := walk(dec, p, elem); err != nil {
 				return err
 			}
+			p.pop()
 		}
 	default:
 		return nil
@@ -64,7 +96,7 @@ func walk(dec *json.Decoder, path string, t reflect.Type) error {
 	return nil
 }
 
-func walkObject(dec *json.Decoder, path string, t reflect.Type) error {
+func walkObject(dec *json.Decoder, p *path, t reflect.Type) error {
 	var fields map[string]reflect.Type
 	var elem reflect.Type
 	if t != nil {
@@ -83,10 +115,7 @@ func walkObject(dec *json.Decoder, path string, t reflect.Type) error {
 			return errSyntax
 		}
 		key, _ := tok.(string)
-		p := key
-		if path != "" {
-			p = path + "." + key
-		}
+		p.push(segment{key: key})
 		// Keys differing only in case are the same key where they become
 		// struct fields (encoding/json folds case there); map keys are kept
 		// as they are, so there only exact repeats are duplicates.
@@ -116,6 +145,7 @@ func walkObject(dec *json.Decoder, path string, t reflect.Type) error {
 		if err := walk(dec, p, next); err != nil {
 			return err
 		}
+		p.pop()
 	}
 	return nil
 }

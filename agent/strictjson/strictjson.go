@@ -1,6 +1,8 @@
 // Package strictjson decodes request bodies strictly: one JSON value, valid
 // UTF-8, no unknown fields, no key twice in an object (exactly or differing
-// only in case), keys matching field names exactly, nothing after it. Every door that takes JSON
+// only in case), keys matching field names exactly, nothing after it, and
+// nothing nested deeper than MaxDepth or holding more than MaxValues values,
+// refused before any decoding starts. Every door that takes JSON
 // (the API, the Alertmanager receiver) decodes through it, so they refuse
 // the same things. Errors wrap reactions.ErrInvalid.
 package strictjson
@@ -10,7 +12,6 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/vipagent/vipagent/reactions"
@@ -26,10 +27,13 @@ func Decode(data []byte, dst any) error {
 	if err := objectInto(data, dst); err != nil {
 		return err
 	}
+	if err := checkShape(data); err != nil {
+		return err
+	}
 	if err := checkKeys(data, dst); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return reactions.Invalid("malformed JSON: %v", err)

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -40,10 +41,7 @@ func TestCmdExeCommandLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if !isCmdExeArgv(tt.argv) {
-				t.Fatalf("isCmdExeArgv(%q) = false", tt.argv)
-			}
-			got, err := cmdExeCommandLine(tt.argv)
+			got, err := cmdExeLine(tt.argv)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("cmdExeCommandLine error = %v, want error %v", err, tt.wantErr)
 			}
@@ -54,18 +52,53 @@ func TestCmdExeCommandLine(t *testing.T) {
 	}
 }
 
-func TestIsCmdExeArgv(t *testing.T) {
-	for _, argv := range [][]string{
-		{`C:\Windows\System32\cmd.exe`, "/c", `C:\x.bat`},
-		{`C:\Windows\System32\netsh.exe`, "/d", "/s", "/c", "x"},
-		{`C:\Windows\System32\cmd.exe`, "/d", "/s", "/c"},
-	} {
-		if isCmdExeArgv(argv) {
-			t.Errorf("isCmdExeArgv(%q) = true, want false", argv)
-		}
+// Every argv that runs cmd.exe, whatever its spelling, reaches the one
+// checked shape or is refused: none goes to CreateProcess as Go quotes it.
+func TestCmdExeArgv(t *testing.T) {
+	tests := []struct {
+		name    string
+		argv    []string
+		want    string // the command line; "" when refused
+		wantErr string
+	}{
+		{"bare /c", []string{`C:\Windows\System32\cmd.exe`, "/c", `C:\x.bat`, "Ethernet 2"},
+			`"C:\Windows\System32\cmd.exe" /d /s /c ""C:\x.bat" "Ethernet 2""`, ""},
+		{"cmd without extension, upper case", []string{"CMD", "/C", `C:\x.bat`, "enable"},
+			`"CMD" /d /s /c ""C:\x.bat" enable"`, ""},
+		{"/q and /d before /c", []string{"cmd.exe", "/Q", "/d", "/c", `C:\x.cmd`},
+			`"cmd.exe" /d /s /c ""C:\x.cmd""`, ""},
+		{"reported: /c with a quoted alarm text", []string{"cmd.exe", "/c", `x.bat`, "a&calc"}, "", "cmd.exe would interpret"},
+		{"/k", []string{"cmd.exe", "/k", `C:\x.bat`}, "", "/k keeps cmd.exe waiting"},
+		{"delayed expansion", []string{"cmd.exe", "/v:on", "/c", `C:\x.bat`}, "", `switch "/v:on" is not allowed`},
+		{"no /c", []string{"cmd.exe", "/d"}, "", "without /c"},
+		{"nothing after /c", []string{"cmd.exe", "/c"}, "", "without a program"},
+		{"percent in an argument", []string{`c:\windows\system32\cmd.exe`, "/c", `C:\x.bat`, "%PATH%"}, "", "cmd.exe would interpret"},
+		{"quote in the program", []string{"cmd", "/c", `C:\x".bat`}, "", "cmd.exe would interpret"},
 	}
-	if !isCmdExeArgv([]string{`C:\WINDOWS\system32\CMD.EXE`, "/D", "/S", "/C", `C:\x.bat`}) {
-		t.Error("isCmdExeArgv is case-sensitive")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !IsCmdExe(tt.argv[0]) {
+				t.Fatalf("IsCmdExe(%q) = false", tt.argv[0])
+			}
+			got, err := cmdExeLine(tt.argv)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("cmdExeLine(%q) = %q, %v; want an error with %q", tt.argv, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("command line (-want +got):\n%s", diff)
+			}
+		})
+	}
+	for _, p := range []string{`C:\Windows\System32\netsh.exe`, "cmdx", `C:\cmd\x.exe`, "/usr/bin/cmd.sh"} {
+		if IsCmdExe(p) {
+			t.Errorf("IsCmdExe(%q) = true", p)
+		}
 	}
 }
 
@@ -82,8 +115,32 @@ func TestIsBatch(t *testing.T) {
 		`C:\GVP\bat`:              false,
 		`/opt/vipagent/notify.sh`: false,
 	} {
-		if got := isBatch(path); got != want {
-			t.Errorf("isBatch(%q) = %v, want %v", path, got, want)
+		if got := IsBatch(path); got != want {
+			t.Errorf("IsBatch(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// The one metacharacter set: arguments get none of " % ! & | < > ^ or a
+// line break; the always-quoted script may hold & | < > ^ only.
+func TestCheckBatchArgv(t *testing.T) {
+	ok := [][]string{
+		{`C:\GCTI\RM\bin\IPTakeOver.bat`, "enable", "192.0.2.10", "Local Area Connection (2)", `\Device\NPF_{85FE}`},
+		{`C:\R&D\x.bat`, "enable"},
+	}
+	for _, argv := range ok {
+		if err := CheckBatchArgv(argv); err != nil {
+			t.Errorf("CheckBatchArgv(%q) = %v, want nil", argv, err)
+		}
+	}
+	for _, bad := range []string{"a&b", "a|b", "a<b", "a>b", "a^b", "%PATH%", "!x!", `a"b`, "a\nb", "a\rb", "a\x00b"} {
+		if err := CheckBatchArgv([]string{`C:\x.bat`, bad}); err == nil {
+			t.Errorf("CheckBatchArgv accepted the argument %q", bad)
+		}
+	}
+	for _, bad := range []string{`C:\%TEMP%\x.bat`, `C:\x!.bat`, `C:\"x.bat`, "C:\\x\n.bat", ""} {
+		if err := CheckBatchArgv([]string{bad}); err == nil {
+			t.Errorf("CheckBatchArgv accepted the script %q", bad)
 		}
 	}
 }

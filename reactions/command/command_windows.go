@@ -63,8 +63,8 @@ func startTree(cmd *exec.Cmd) (*processTree, error) {
 		return nil, err
 	}
 	attr := &syscall.SysProcAttr{CreationFlags: windows.CREATE_SUSPENDED | windows.CREATE_NO_WINDOW}
-	if isCmdExeArgv(cmd.Args) {
-		line, err := cmdExeCommandLine(cmd.Args)
+	if IsCmdExe(cmd.Path) || IsCmdExe(cmd.Args[0]) {
+		line, err := cmdExeLine(cmd.Args)
 		if err != nil {
 			windows.CloseHandle(job)
 			return nil, err
@@ -94,7 +94,7 @@ func startTree(cmd *exec.Cmd) (*processTree, error) {
 // Start would (Dir for a relative path, PATHEXT for a missing extension)
 // before it is looked at.
 func batchThroughCmdExe(cmd *exec.Cmd) error {
-	if cmd.Err != nil || isCmdExeArgv(cmd.Args) {
+	if cmd.Err != nil || IsCmdExe(cmd.Path) || IsCmdExe(cmd.Args[0]) {
 		return nil
 	}
 	path := cmd.Path
@@ -104,7 +104,7 @@ func batchThroughCmdExe(cmd *exec.Cmd) error {
 	if lp, err := exec.LookPath(path); err == nil {
 		path = lp
 	}
-	if !isBatch(path) {
+	if !IsBatch(path) {
 		return nil
 	}
 	sysdir, err := windows.GetSystemDirectory()

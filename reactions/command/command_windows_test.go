@@ -94,18 +94,22 @@ func TestCmdExeRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := filepath.Join(sysdir, "cmd.exe")
-	for _, arg := range []string{"%PATH%", "!x!", `a"b`, "a\r\nb"} {
-		t.Run(arg, func(t *testing.T) {
-			_, err := Run(context.Background(), []string{cmd, "/d", "/s", "/c", bat, "x", arg}, Options{})
-			if err == nil || !strings.Contains(err.Error(), "cmd.exe would interpret") {
-				t.Errorf("Run = %v, want the argument refused", err)
-			}
-		})
+	for _, arg := range []string{"%PATH%", "!x!", `a"b`, "a\r\nb", "x&echo y"} {
+		// Every spelling of cmd.exe gets the same check, not only /d /s /c.
+		for _, prefix := range [][]string{{cmd, "/d", "/s", "/c"}, {cmd, "/c"}, {"CMD", "/C"}, {"cmd.exe", "/q", "/c"}} {
+			t.Run(arg+" "+strings.Join(prefix[1:], " "), func(t *testing.T) {
+				argv := append(append([]string{}, prefix...), bat, "x", arg)
+				_, err := Run(context.Background(), argv, Options{})
+				if err == nil || !strings.Contains(err.Error(), "cmd.exe would interpret") {
+					t.Errorf("Run(%q) = %v, want the argument refused", argv, err)
+				}
+			})
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ran.txt")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the batch file ran with a refused argument (stat: %v)", err)
 	}
-	if _, err := Run(context.Background(), []string{cmd, "/d", "/s", "/c", bat, "Ethernet 2", "a=b;c,d", "(x)"}, Options{}); err != nil {
+	if _, err := Run(context.Background(), []string{cmd, "/c", bat, "Ethernet 2", "a=b;c,d", "(x)"}, Options{}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	got, err := os.ReadFile(filepath.Join(dir, "ran.txt"))

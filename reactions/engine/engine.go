@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -91,8 +92,10 @@ type Config struct {
 	Supersede bool
 	// Retries is how often a failed (not timed-out) VIP step is tried again.
 	Retries int
-	// CallbackHosts are the hosts an alarm's callback_url may name.
-	CallbackHosts []string
+	// CheckOnIntake, when set, is the agent's own check of an event before it is
+	// journaled (where an alarm's callback may report to, a reporting
+	// concern); every door's event passes it, as it passes Event.Check.
+	CheckOnIntake func(ev *reactions.Event) error
 	Journal       Journal
 	// Results receives finished events; nil means Journal.Finish.
 	Results  Results
@@ -124,8 +127,15 @@ type Engine struct {
 	base   context.Context
 	cancel context.CancelFunc
 
+	order     *acceptOrder
 	stampMu   sync.Mutex
 	lastStamp time.Time
+	// intentFloor is the newest intent noted for any VIP: an event accepted
+	// here is stamped past it (see stampIntent). Guarded by stampMu.
+	intentFloor time.Time
+
+	// reloaded replaces cfg.Rules once SetRules was called.
+	reloaded atomic.Pointer[rules.Rules]
 }
 
 // Stamp is this node's time for ordering what it is asked: the engine's
@@ -137,6 +147,10 @@ type Engine struct {
 func (e *Engine) Stamp() time.Time {
 	e.stampMu.Lock()
 	defer e.stampMu.Unlock()
+	return e.stampLocked()
+}
+
+func (e *Engine) stampLocked() time.Time {
 	t := e.cfg.Now().UTC()
 	if !t.After(e.lastStamp) {
 		t = e.lastStamp.Add(time.Nanosecond)
@@ -164,6 +178,7 @@ func New(cfg Config) *Engine {
 		cfg:      cfg,
 		log:      cfg.Logger.With().Str("component", "engine").Logger(),
 		locks:    newVIPLocks(),
+		order:    newAcceptOrder(),
 		waiters:  map[string]*waiter{},
 		answered: map[string]*reactions.Event{},
 		intents:  map[string]reactions.Intent{},
@@ -188,15 +203,24 @@ func (e *Engine) VIPNames() []string {
 // returns once the event is durably stored (or found to be a duplicate of a
 // stored one); use Wait for the result.
 func (e *Engine) Submit(ev *reactions.Event) (*reactions.Event, bool, error) {
-	if err := ev.Check(e.cfg.CallbackHosts); err != nil {
+	if err := ev.Check(); err != nil {
 		return nil, false, err
+	}
+	if e.cfg.CheckOnIntake != nil {
+		if err := e.cfg.CheckOnIntake(ev); err != nil {
+			return nil, false, err
+		}
 	}
 	if ev.Node == "" {
 		ev.Node = e.cfg.Node
 	}
+	var turn *turn
 	if ev.ReceivedAt.IsZero() {
-		ev.ReceivedAt = e.Stamp()
+		turn = e.stampIntent(ev)
 	}
+	// Every way out of Submit passes the turn, so no later event waits
+	// for this one for ever.
+	defer turn.pass()
 	if ev.Plan != nil {
 		if err := e.checkPlan(*ev.Plan); err != nil {
 			return nil, false, err
@@ -220,6 +244,7 @@ func (e *Engine) Submit(ev *reactions.Event) (*reactions.Event, bool, error) {
 		e.release()
 		return stored, dup, err
 	}
+	turn.wait()
 	e.start(stored)
 	return stored, false, nil
 }
@@ -231,8 +256,40 @@ func (e *Engine) release() {
 	e.wg.Done()
 }
 
+// stampIntent gives an event this node is asked for its time of receipt
+// and, when it brings no intent of its own, the intent it acts for: the
+// receipt, or just past the newest intent noted here when the clock says
+// otherwise (it stepped back, or a peer's runs ahead), so that the pair
+// never stops moving because of a clock. Both are taken in one critical
+// section, so events stamped later have later intents; noting them (start)
+// keeps the newest per VIP whatever order it happens in, and the newest
+// accepted intent wins however the goroutines that accepted them are
+// scheduled. An event that brings its own intent keeps it: reconcile's
+// drift events are as old as the journals their pass read, so that a move
+// asked meanwhile wins over their repair.
+//
+// It returns the event's turn to queue (see acceptOrder), taken under the
+// same lock, so that events queue in the order of their stamps.
+func (e *Engine) stampIntent(ev *reactions.Event) *turn {
+	e.stampMu.Lock()
+	defer e.stampMu.Unlock()
+	ev.ReceivedAt = e.stampLocked()
+	t := e.order.take()
+	if !e.cfg.Supersede || ev.Origin != "" || !ev.IntentAt.IsZero() {
+		return t
+	}
+	if !ev.ReceivedAt.After(e.intentFloor) {
+		ev.IntentAt = e.intentFloor.Add(time.Nanosecond)
+		e.intentFloor = ev.IntentAt
+	}
+	return t
+}
+
 // start queues a stored event behind the earlier events of its VIPs and
-// runs it in the background; the caller has counted it in flight.
+// runs it in the background; the caller has counted it in flight. An event
+// whose caller's deadline has already passed is neither noted nor queued:
+// it ends expired at once, and an intent nobody waits for any more
+// replaces no other.
 func (e *Engine) start(ev *reactions.Event) {
 	plan, matched := e.planFor(ev)
 	e.mu.Lock()
@@ -241,8 +298,8 @@ func (e *Engine) start(ev *reactions.Event) {
 	}
 	e.mu.Unlock()
 	var ticket *ticket
-	if matched {
-		e.noteIntent(ev, plan.vips())
+	if matched && !e.expired(ev) {
+		e.noteIntent(ev.Intent(), plan.vips())
 		ticket = e.locks.enqueue(ev.ID, plan.vips(), ev.Intent(), e.cfg.Supersede)
 	}
 	// The run works on its own copy: the caller keeps the accepted event.
@@ -286,31 +343,19 @@ type waiter struct {
 	ev   *reactions.Event
 }
 
-// noteIntent records ev's intent for its VIPs. An event accepted here
-// (not a peer's request) is newer than anything this node has seen for
-// them: when the clock says otherwise (it stepped back, or a peer's runs
-// ahead), its intent is moved just past the newest one, so the pair never
-// stops moving because of a clock. An event that brings its own intent
-// keeps it: reconcile's drift events are as old as the journals their
-// pass read, so that a move asked meanwhile wins over their repair.
-func (e *Engine) noteIntent(ev *reactions.Event, vips []string) {
+// noteIntent records in as the intent for its VIPs where it is the newest,
+// and moves the floor of this node's stamps past it (see stampIntent).
+func (e *Engine) noteIntent(in reactions.Intent, vips []string) {
 	if !e.cfg.Supersede {
 		return
 	}
+	e.stampMu.Lock()
+	if in.At.After(e.intentFloor) {
+		e.intentFloor = in.At
+	}
+	e.stampMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if ev.Origin == "" && ev.IntentAt.IsZero() {
-		in := ev.Intent()
-		for _, v := range vips {
-			if cur, ok := e.intents[v]; ok && !in.After(cur) {
-				in.At = cur.At.Add(time.Nanosecond)
-			}
-		}
-		if !in.At.Equal(ev.Intent().At) {
-			ev.IntentAt = in.At
-		}
-	}
-	in := ev.Intent()
 	for _, v := range vips {
 		if cur, ok := e.intents[v]; !ok || in.After(cur) {
 			e.intents[v] = in

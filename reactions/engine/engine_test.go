@@ -214,11 +214,10 @@ func TestConcurrentCopiesRunOnce(t *testing.T) {
 // overlapBackend fails the test if two calls run at once.
 type overlapBackend struct {
 	*fake.Backend
-	t       *testing.T
-	active  atomic.Int32
-	maxSeen atomic.Int32
-	mu      sync.Mutex
-	order   []string
+	t      *testing.T
+	active atomic.Int32
+	mu     sync.Mutex
+	order  []string
 }
 
 func (o *overlapBackend) enter(what string) func() {
@@ -272,20 +271,37 @@ func TestSerialisedPerVIP(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	var last *reactions.Event
+	var done []*reactions.Event
 	for _, id := range accepted {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		ev, err := h.eng.Wait(ctx, id)
 		cancel()
-		if err != nil || ev.Status != reactions.StatusSucceeded {
+		if err != nil || ev.Status != reactions.StatusSucceeded || len(ev.Result.Steps) == 0 {
 			t.Fatalf("event %s: %+v %v", id, ev, err)
 		}
-		if last == nil || ev.Result.StartedAt.After(last.Result.StartedAt) {
-			last = ev
+		done = append(done, ev)
+	}
+	// In the order they were accepted, each event started after the one
+	// before it finished and saw the state that one left.
+	slices.SortFunc(done, func(a, b *reactions.Event) int { return a.ReceivedAt.Compare(b.ReceivedAt) })
+	left := func(ev *reactions.Event) bool {
+		s := ev.Result.Steps[len(ev.Result.Steps)-1]
+		if s.After != nil {
+			return s.After.Present
+		}
+		return s.Before.Present
+	}
+	for i := 1; i < len(done); i++ {
+		prev, cur := done[i-1], done[i]
+		if cur.Result.StartedAt.Before(prev.Result.FinishedAt) {
+			t.Errorf("event %s started at %s, before event %s (accepted earlier) finished at %s", cur.ID, cur.Result.StartedAt, prev.ID, prev.Result.FinishedAt)
+		}
+		if before := cur.Result.Steps[0].Before; before == nil || before.Present != left(prev) {
+			t.Errorf("event %s saw %+v, but event %s before it left present=%v", cur.ID, before, prev.ID, left(prev))
 		}
 	}
-	// The last event to run decided the final state, and every event saw
-	// the state the previous one left (its before is the previous after).
+	last := done[len(done)-1]
+	// The last event to run decided the final state.
 	st, err := ob.Observe(context.Background())
 	if err != nil {
 		t.Fatal(err)

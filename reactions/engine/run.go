@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/retry"
 )
 
 // planned is a plan made concrete for this node.
@@ -30,7 +31,7 @@ func (e *Engine) planFor(ev *reactions.Event) (planned, bool) {
 	if ev.Plan != nil {
 		return e.fill(*ev.Plan), true
 	}
-	p, ok := e.cfg.Rules.Plan(ev.Alarm)
+	p, ok := e.rules().Plan(ev.Alarm)
 	if !ok {
 		return planned{}, false
 	}
@@ -97,9 +98,42 @@ func (e *Engine) checkPlan(p reactions.Plan) error {
 	return nil
 }
 
-// run executes one event to its final result.
+// run executes one event to its final result. t is its place in the
+// queues of its VIPs (nil when it has none or did not match).
 func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket) {
-	log := e.log.With().Str("event_id", ev.ID).Logger()
+	r := e.newRun(ev, plan, t)
+	defer r.releaseVIPs()
+	switch {
+	case !matched:
+		r.finish(reactions.StatusUnmatched, "no reaction rule matches this alarm")
+	case !r.lock.wait():
+		r.skipRest(0, "superseded", true)
+		r.finish(reactions.StatusSuperseded, "superseded by a newer event for the same VIP before it started (latest intent wins)")
+	case e.expired(ev):
+		r.skipRest(0, "expired", false)
+		r.finish(reactions.StatusExpired, fmt.Sprintf("the caller's deadline (%s) passed before the event could start; nothing was done", ev.Deadline.Format(time.RFC3339Nano)))
+	default:
+		r.markRunning()
+		r.finish(r.runSteps())
+	}
+}
+
+// runState is one event's run: its result as it grows, the VIP lock it
+// holds, and the journal write that marked it running.
+type runState struct {
+	e    *Engine
+	ev   *reactions.Event
+	plan planned
+	res  *reactions.Result
+	log  zerolog.Logger
+	// lock is the event's place in its VIPs' queues: held while its own
+	// steps run, let go while a step runs on another node.
+	lock *ticket
+	// started is the pending write of the running status, if any.
+	started <-chan error
+}
+
+func (e *Engine) newRun(ev *reactions.Event, plan planned, t *ticket) *runState {
 	res := &reactions.Result{
 		EventID:  ev.ID,
 		Node:     e.cfg.Node,
@@ -110,133 +144,121 @@ func (e *Engine) run(ev *reactions.Event, plan planned, matched bool, t *ticket)
 	if ev.Runs > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("the agent stopped during run %d of this event; run %d resumed it after restart (steps observe first, so work already done shows as unchanged)", ev.Runs, ev.Runs+1))
 	}
-	var started <-chan error
-	finish := func(status reactions.Status) {
-		res.Status = status
-		res.FinishedAt = e.cfg.Now().UTC()
-		ev.Status = status
-		ev.Result = res
-		// A peer's request is answered before its result is committed:
-		// the other node is waiting to act, and a re-run after a crash
-		// observes first. Every other result is durable before anyone
-		// hears of it.
-		answerFirst := ev.Source == reactions.SourcePeer
-		if answerFirst {
-			e.wake(ev.ID, ev, true)
-		}
-		committed := e.commitResult(ev, log)
-		if started != nil {
-			if err := <-started; err != nil {
-				log.Error().Err(err).Msg("journal the start of the event")
-			}
-		}
-		if e.cfg.Observer != nil {
-			e.cfg.Observer.EventDone(ev)
-		}
-		log.Info().Str("status", string(status)).Str("reaction", res.Reaction).Int("steps", len(res.Steps)).Msg("event finished")
-		switch {
-		case answerFirst:
-			e.committed(ev.ID)
-		case committed:
-			e.wake(ev.ID, ev, false)
-		default:
-			// Nobody hears of a result that is not durable: waiters get
-			// what the journal holds (still running).
-			e.wake(ev.ID, nil, false)
-		}
-	}
-	if !matched {
-		res.StartedAt = e.cfg.Now().UTC()
-		res.Error = "no reaction rule matches this alarm"
-		finish(reactions.StatusUnmatched)
-		return
-	}
-	if !t.wait() {
-		res.StartedAt = e.cfg.Now().UTC()
-		res.Error = "superseded by a newer event for the same VIP before it started (latest intent wins)"
-		res.Steps = superseded(skipAll(plan.Steps, 0, "superseded"))
-		finish(reactions.StatusSuperseded)
-		return
-	}
-	// The VIP lock protects this node's own changes; it is let go while a
-	// step runs on another node (see runSteps), so t changes.
-	defer func() { e.locks.done(t) }()
-
-	res.StartedAt = e.cfg.Now().UTC()
-	if e.expired(ev) {
-		res.Error = fmt.Sprintf("the caller's deadline (%s) passed before the event could start; nothing was done", ev.Deadline.Format(time.RFC3339Nano))
-		res.Steps = skipAll(plan.Steps, 0, "expired")
-		finish(reactions.StatusExpired)
-		return
-	}
-	ev.Status = reactions.StatusRunning
-	ev.Runs++
-	// Marking the event running only feeds the "interrupted" note after a
-	// crash (the event is re-run either way), so the first step does not
-	// wait for that write. The journal commits it before the result, which
-	// is queued later.
-	started = e.cfg.Journal.UpdateAsync(ev)
-	log.Info().Str("reaction", plan.Reaction).Int("steps", len(plan.Steps)).Msg("event running")
-	var status reactions.Status
-	t, status, res.Error = e.runSteps(ev, plan, t, res, log)
-	finish(status)
+	return &runState{e: e, ev: ev, plan: plan, res: res, log: e.log.With().Str("event_id", ev.ID).Logger(), lock: t}
 }
 
-// runSteps runs the plan's steps in order and returns the ticket it holds
-// at the end and the event's status. Before each step it checks that the
-// caller's deadline has not passed and that no newer intent replaced this
-// one for the step's VIP. A step on another node runs without the VIP
-// lock, so that two nodes moving the VIP in opposite directions at once
-// never wait on each other; the lock is taken again (behind whatever was
-// queued meanwhile) for the steps after it.
-func (e *Engine) runSteps(ev *reactions.Event, plan planned, t *ticket, res *reactions.Result, log zerolog.Logger) (*ticket, reactions.Status, string) {
+// releaseVIPs lets go of the VIP lock, if the run holds it.
+func (r *runState) releaseVIPs() {
+	r.e.locks.done(r.lock)
+	r.lock = nil
+}
+
+// markRunning records that execution starts. It only feeds the
+// "interrupted" note after a crash (the event is re-run either way), so the
+// first step does not wait for that write; the journal commits it before
+// the result, which is queued later.
+func (r *runState) markRunning() {
+	r.res.StartedAt = r.e.cfg.Now().UTC()
+	r.ev.Status = reactions.StatusRunning
+	r.ev.Runs++
+	r.started = r.e.cfg.Journal.UpdateAsync(r.ev)
+	r.log.Info().Str("reaction", r.plan.Reaction).Int("steps", len(r.plan.Steps)).Msg("event running")
+}
+
+// skipRest records the steps from the first on as not run, for why.
+func (r *runState) skipRest(first int, why string, superseded bool) {
+	rest := skipAll(r.plan.Steps[first:], first, why)
+	for i := range rest {
+		rest[i].Superseded = superseded
+	}
+	r.res.Steps = append(r.res.Steps, rest...)
+}
+
+// finish ends the run with status: the result is committed and whoever
+// waits is woken. A peer's request is answered before its result is
+// committed: the other node is waiting to act, and a re-run after a crash
+// observes first. Every other result is durable before anyone hears of it.
+func (r *runState) finish(status reactions.Status, msg string) {
+	e, ev, res := r.e, r.ev, r.res
+	if res.StartedAt.IsZero() {
+		res.StartedAt = e.cfg.Now().UTC()
+	}
+	res.Status, res.Error = status, msg
+	res.FinishedAt = e.cfg.Now().UTC()
+	ev.Status = status
+	ev.Result = res
+	answerFirst := ev.Source == reactions.SourcePeer
+	if answerFirst {
+		e.wake(ev.ID, ev, true)
+	}
+	committed := e.commitResult(ev, r.log)
+	if r.started != nil {
+		if err := <-r.started; err != nil {
+			r.log.Error().Err(err).Msg("journal the start of the event")
+		}
+	}
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.EventDone(ev)
+	}
+	r.log.Info().Str("status", string(status)).Str("reaction", res.Reaction).Int("steps", len(res.Steps)).Msg("event finished")
+	switch {
+	case answerFirst:
+		e.committed(ev.ID)
+	case committed:
+		e.wake(ev.ID, ev, false)
+	default:
+		// Nobody hears of a result that is not durable: waiters get what
+		// the journal holds (still running).
+		e.wake(ev.ID, nil, false)
+	}
+}
+
+// runSteps runs the plan's steps in order and returns the event's status.
+// Before each step it checks that the caller's deadline has not passed and
+// that no newer intent replaced this one for the step's VIP. A step on
+// another node runs without the VIP lock, so that two nodes moving the VIP
+// in opposite directions at once never wait on each other; the lock is
+// taken again (behind whatever was queued meanwhile) for the steps after
+// it.
+func (r *runState) runSteps() (reactions.Status, string) {
+	e, ev, plan := r.e, r.ev, r.plan
 	intent := ev.Intent()
 	for i, s := range plan.Steps {
 		if e.expired(ev) {
-			res.Steps = append(res.Steps, skipAll(plan.Steps[i:], i, "expired")...)
-			return t, reactions.StatusExpired, fmt.Sprintf("the caller's deadline (%s) passed before step %d could start", ev.Deadline.Format(time.RFC3339Nano), i)
+			r.skipRest(i, "expired", false)
+			return reactions.StatusExpired, fmt.Sprintf("the caller's deadline (%s) passed before step %d could start", ev.Deadline.Format(time.RFC3339Nano), i)
 		}
 		if newer, ok := e.supersededOn(intent, s.VIP); ok {
-			res.Steps = append(res.Steps, superseded(skipAll(plan.Steps[i:], i, "superseded by event "+newer.ID+" (the later intent wins)"))...)
-			return t, reactions.StatusSuperseded, fmt.Sprintf("superseded by event %s, a newer intent for vip %s, before step %d", newer.ID, s.VIP, i)
+			r.skipRest(i, "superseded by event "+newer.ID+" (the later intent wins)", true)
+			return reactions.StatusSuperseded, fmt.Sprintf("superseded by event %s, a newer intent for vip %s, before step %d", newer.ID, s.VIP, i)
 		}
 		remote := s.Node != e.cfg.Node
 		if remote {
-			e.locks.done(t)
-			t = nil
+			r.releaseVIPs()
 		}
-		sr := e.step(ev, i, s, res.Steps, log)
-		res.Steps = append(res.Steps, sr)
+		sr := e.step(ev, i, s, r.res.Steps, r.log)
+		r.res.Steps = append(r.res.Steps, sr)
 		if e.cfg.Observer != nil && sr.Outcome != reactions.OutcomeSkipped {
 			e.cfg.Observer.StepDone(e.kindOf(s), sr)
 		}
 		if sr.Superseded {
-			res.Steps = append(res.Steps, superseded(skipAll(plan.Steps[i+1:], i+1, "superseded on node "+s.Node))...)
-			return t, reactions.StatusSuperseded, fmt.Sprintf("step %d: %s", i, sr.Reason)
+			r.skipRest(i+1, "superseded on node "+s.Node, true)
+			return reactions.StatusSuperseded, fmt.Sprintf("step %d: %s", i, sr.Reason)
 		}
 		if remote && i+1 < len(plan.Steps) {
-			t = e.locks.enqueue(ev.ID, plan.vips(), intent, false)
-			if !t.wait() {
-				res.Steps = append(res.Steps, superseded(skipAll(plan.Steps[i+1:], i+1, "superseded"))...)
-				return t, reactions.StatusSuperseded, "superseded by a newer event for the same VIP (latest intent wins)"
+			r.lock = e.locks.enqueue(ev.ID, plan.vips(), intent, false)
+			if !r.lock.wait() {
+				r.skipRest(i+1, "superseded", true)
+				return reactions.StatusSuperseded, "superseded by a newer event for the same VIP (latest intent wins)"
 			}
 		}
 	}
-	status, msg := verdict(res.Steps, plan.Steps)
-	return t, status, msg
+	return verdict(r.res.Steps, plan.Steps)
 }
 
 // expired reports whether ev's caller's deadline has passed.
 func (e *Engine) expired(ev *reactions.Event) bool {
 	return !ev.Deadline.IsZero() && !e.cfg.Now().Before(ev.Deadline)
-}
-
-// superseded marks skipped steps as replaced by a newer intent.
-func superseded(rs []reactions.StepResult) []reactions.StepResult {
-	for i := range rs {
-		rs[i].Superseded = true
-	}
-	return rs
 }
 
 // skipAll records steps that did not run, numbered from first.
@@ -264,22 +286,22 @@ func (e *Engine) kindOf(s reactions.Step) string {
 // before it is reported. An event whose result could not be committed by
 // then stays unfinished, and the next start runs it again.
 func (e *Engine) commitResult(ev *reactions.Event, log zerolog.Logger) bool {
-	backoff := 50 * time.Millisecond
-	for {
+	for failures := 1; ; failures++ {
 		err := e.cfg.Results.Finish(ev)
 		if err == nil {
 			return true
 		}
-		log.Error().Err(err).Dur("retry_in", backoff).Msg("journal the result; trying again")
-		select {
-		case <-e.base.Done():
+		wait := commitBackoff.Delay(failures, 0)
+		log.Error().Err(err).Dur("retry_in", wait).Msg("journal the result; trying again")
+		if !retry.Wait(e.base, wait) {
 			log.Error().Msg("stopping with the result not journaled: the event runs again at the next start")
 			return false
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
+
+// commitBackoff paces commitResult's attempts.
+var commitBackoff = retry.Backoff{Base: 50 * time.Millisecond, Cap: 5 * time.Second}
 
 // wake hands the finished event to whoever waits for it (nil: they read
 // the journal instead); uncommitted marks a result answered before it was

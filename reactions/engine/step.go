@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/command"
+	"github.com/vipagent/vipagent/reactions/retry"
 )
 
 // step runs one step, after checking its conditions.
@@ -18,11 +19,6 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 	if s.Node == e.cfg.Node && s.VIP != "" {
 		sr.Backend = e.cfg.VIPs[s.VIP].Kind
 	}
-	if ok, why := e.conditionsHold(s, prior); !ok {
-		sr.Outcome = reactions.OutcomeSkipped
-		sr.Reason = why
-		return sr
-	}
 	ctx, cancel := context.WithTimeout(e.base, s.Timeout)
 	defer cancel()
 	if !ev.Deadline.IsZero() {
@@ -30,6 +26,11 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 		var cancelDL context.CancelFunc
 		ctx, cancelDL = context.WithDeadline(ctx, ev.Deadline)
 		defer cancelDL()
+	}
+	if ok, why := e.conditionsHold(ctx, s, prior); !ok {
+		sr.Outcome = reactions.OutcomeSkipped
+		sr.Reason = why
+		return sr
 	}
 	start := time.Now()
 	switch {
@@ -58,7 +59,9 @@ func (e *Engine) step(ev *reactions.Event, i int, s reactions.Step, prior []reac
 }
 
 // conditionsHold evaluates a step's `when` guards against earlier steps.
-func (e *Engine) conditionsHold(s reactions.Step, prior []reactions.StepResult) (bool, string) {
+// rm_answers dials with the step's context: its bound and its caller's
+// deadline.
+func (e *Engine) conditionsHold(ctx context.Context, s reactions.Step, prior []reactions.StepResult) (bool, string) {
 	when := s.When
 	if len(when) == 0 {
 		when = []reactions.Condition{reactions.WhenPreviousSucceeded}
@@ -88,7 +91,7 @@ func (e *Engine) conditionsHold(s reactions.Step, prior []reactions.StepResult) 
 				return false, fmt.Sprintf("rm_answers: no rm_address for node %s", s.Node)
 			}
 			d := net.Dialer{Timeout: min(2*time.Second, s.Timeout)}
-			conn, err := d.DialContext(e.base, "tcp", addr)
+			conn, err := d.DialContext(ctx, "tcp", addr)
 			if err != nil {
 				return false, fmt.Sprintf("rm_answers: RM of %s at %s does not answer: %v", s.Node, addr, err)
 			}
@@ -131,13 +134,15 @@ func (e *Engine) vipStep(ctx context.Context, s reactions.Step, prior []reaction
 		if attempt > e.cfg.Retries || ctx.Err() != nil || errors.Is(err, reactions.ErrDuplicateAddress) {
 			return
 		}
-		select {
-		case <-ctx.Done():
+		if !retry.Wait(ctx, stepBackoff.Delay(attempt, 0)) {
 			return
-		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
 		}
 	}
 }
+
+// stepBackoff paces the attempts of a failed VIP step: soon, within the
+// step's own bound.
+var stepBackoff = retry.Backoff{Base: 200 * time.Millisecond, Linear: true}
 
 // releasedElsewhere reports whether an earlier step of this event verified
 // that a node other than node removed vip (a disable there ended changed or
@@ -165,7 +170,9 @@ func (e *Engine) vipAttempt(ctx context.Context, b Backend, want, force, release
 	}
 	sr.Before = &before
 	re, quick := b.(ReleasedEnabler)
-	if before.Present == want {
+	// A holder whose cluster shows other holders (NLB: another converged
+	// host) is not "already so" for an enable, which means this node only.
+	if before.Present == want && !(want && before.Holders > 1) {
 		sr.Outcome = reactions.OutcomeUnchanged
 		sr.After = &before
 		if want && released && quick {

@@ -21,6 +21,9 @@ type Spec struct {
 	Interface string
 	// DataDir is the agent's data directory, for backends that keep state.
 	DataDir string
+	// MemberID is this node's RM member ID (nodes.<node>.member_id), what
+	// Genesys' scripts take as "enable X"; 0 when not configured.
+	MemberID int
 }
 
 // DecodeOptions decodes a backend's options map into dst strictly: unknown

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,7 +16,7 @@ func main() {
 	// After the first signal, restore the default: a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
 	if err := cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "vipagent:", err)
+		cli.PrintError(os.Stderr, err)
 		os.Exit(cli.ExitCode(err))
 	}
 }

@@ -9,9 +9,16 @@
 // Helper API. A tentative address is waited for (bounded by the context); a
 // duplicate one fails with reactions.ErrDuplicateAddress.
 //
-// netsh can take 15 s and sometimes 30-45 s to change an address. The
-// backend sets no timeout of its own on it: the engine's step deadline
-// bounds it, and the whole process tree is killed when it ends.
+// netsh can take 15 s and sometimes 30-45 s to change an address (Genesys'
+// own measure), so a netsh VIP's step timeout defaults to 90 s (set by the
+// agent). The backend sets no timeout of its own on netsh: the step's
+// deadline bounds it, and the whole process tree is killed when it ends.
+// netsh also fails while the NIC's settings are open in the Network
+// Properties dialog; see change for how that is retried.
+//
+// The address is added with store=active by default: a host that reboots
+// while holding the VIP comes back without it, instead of bringing back an
+// address the other node now holds.
 package netsh
 
 import (
@@ -36,9 +43,9 @@ type Options struct {
 	// NetshPath overrides netsh.exe from the Windows system directory. It
 	// must be absolute. Needed on other systems (tests point it at a fake).
 	NetshPath string `yaml:"netsh_path"`
-	// Store is passed to `add address` as store=<value> when set: "active"
-	// (the address is gone after a reboot) or "persistent". Empty leaves
-	// netsh's default (persistent), like IPTakeOver.bat.
+	// Store is passed to `add address` as store=<value>: "active" (the
+	// default: the address is gone after a reboot) or "persistent"
+	// (netsh's own default, what IPTakeOver.bat does).
 	Store string `yaml:"store"`
 	// Arping, when set, runs after a successful add, once Windows' duplicate
 	// address detection accepted the address. Elements may use ${vip},
@@ -57,6 +64,15 @@ type Options struct {
 // pollInterval is how often Verify looks again at a tentative address.
 const pollInterval = 100 * time.Millisecond
 
+// SlowestChange is the longest a netsh change takes by Genesys' measure
+// ("as long as 30-45 seconds"). A failed netsh is run again only while the
+// step's deadline leaves this much, so that no retry is killed mid-change.
+const SlowestChange = 45 * time.Second
+
+// DefaultTimeout is a netsh VIP's step timeout when the config sets none:
+// one slowest change and the room to retry one that failed fast.
+const DefaultTimeout = 2 * SlowestChange
+
 // Backend moves one VIP with netsh.
 type Backend struct {
 	spec          vip.Spec
@@ -64,6 +80,8 @@ type Backend struct {
 	store         string
 	arping        []string
 	arpingTimeout time.Duration
+	// retryReserve is SlowestChange; tests shorten it.
+	retryReserve time.Duration
 	// observe is swapped by tests; see observeFunc.
 	observe observeFunc
 }
@@ -80,7 +98,7 @@ func New(spec vip.Spec, raw map[string]any) (*Backend, error) {
 	if err := checkInterface(spec.Interface); err != nil {
 		return nil, err
 	}
-	b := &Backend{spec: spec, store: o.Store, arpingTimeout: 5 * time.Second, observe: observeSystem}
+	b := &Backend{spec: spec, store: "active", arpingTimeout: 5 * time.Second, retryReserve: SlowestChange, observe: observeSystem}
 	switch {
 	case o.NetshPath != "":
 		if !filepath.IsAbs(o.NetshPath) {
@@ -95,7 +113,9 @@ func New(spec vip.Spec, raw map[string]any) (*Backend, error) {
 		b.netsh = p
 	}
 	switch o.Store {
-	case "", "active", "persistent":
+	case "":
+	case "active", "persistent":
+		b.store = o.Store
 	default:
 		return nil, errors.New("options.store: must be active or persistent")
 	}
@@ -167,10 +187,7 @@ func (b *Backend) addArgv() []string {
 		argv = []string{b.netsh, "interface", "ipv6", "add", "address",
 			"interface=" + b.spec.Interface, "address=" + p.String()}
 	}
-	if b.store != "" {
-		argv = append(argv, "store="+b.store)
-	}
-	return argv
+	return append(argv, "store="+b.store)
 }
 
 // deleteArgv is the delete command; without store= it removes the address
@@ -220,11 +237,11 @@ func (b *Backend) Enable(ctx context.Context, force bool) error {
 		return err
 	}
 	if o.Configured && o.DAD == dadDuplicate {
-		if _, err := command.Run(ctx, b.deleteArgv(), command.Options{}); err != nil {
+		if err := b.change(ctx, b.deleteArgv(), false); err != nil {
 			return fmt.Errorf("delete duplicate %s from %q before adding it again: %w", b.spec.Prefix, b.spec.Interface, err)
 		}
 	}
-	if _, err := command.Run(ctx, b.addArgv(), command.Options{}); err != nil {
+	if err := b.change(ctx, b.addArgv(), true); err != nil {
 		return fmt.Errorf("add %s to %q: %w", b.spec.Prefix, b.spec.Interface, err)
 	}
 	if _, err := b.Verify(ctx, true); err != nil {
@@ -243,10 +260,47 @@ func (b *Backend) Enable(ctx context.Context, force bool) error {
 
 // Disable deletes the VIP.
 func (b *Backend) Disable(ctx context.Context) error {
-	if _, err := command.Run(ctx, b.deleteArgv(), command.Options{}); err != nil {
+	if err := b.change(ctx, b.deleteArgv(), false); err != nil {
 		return fmt.Errorf("delete %s from %q: %w", b.spec.Prefix, b.spec.Interface, err)
 	}
 	return nil
+}
+
+// change runs a netsh add (configured: true) or delete. netsh fails while
+// the NIC's settings are open in the Network Properties dialog ("being
+// accessed"), but its message is localised and its exit code is 1 for
+// every failure, so that failure is told apart by behaviour, not by text:
+// after a failed run the backend looks at the interface again. An address
+// already as wanted ends the change; otherwise netsh runs again after a
+// short pause, as long as the step's deadline leaves room for a whole
+// slowest change. A failure that outlasts that ends the change with the
+// count of attempts and the last one's argv, exit code and output (a
+// failure that is not transient, such as missing rights, ends the same way).
+func (b *Backend) change(ctx context.Context, argv []string, configured bool) error {
+	for attempt := 1; ; attempt++ {
+		_, err := command.Run(ctx, argv, command.Options{})
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		if o, oerr := b.look(ctx); oerr == nil && o.Configured == configured && (!configured || o.DAD != dadDuplicate) {
+			return nil
+		}
+		pause := min(time.Duration(attempt)*time.Second, 5*time.Second)
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) < pause+b.retryReserve {
+			if attempt == 1 {
+				return err
+			}
+			return fmt.Errorf("netsh failed %d times in a row (is the adapter's Properties dialog open?), last: %w", attempt, err)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
 }
 
 // Verify waits, looking every 100 ms and bounded by ctx, until the VIP is

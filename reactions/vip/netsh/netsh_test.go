@@ -62,20 +62,20 @@ func TestEnableDisableArgv(t *testing.T) {
 		{
 			name:       "ipv4",
 			prefix:     "192.0.2.10/24",
-			wantAdd:    []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
+			wantAdd:    []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
 			wantDelete: []string{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.10"},
 		},
 		{
-			name:       "ipv4 active store",
+			name:       "ipv4 persistent store",
 			prefix:     "198.51.100.7/25",
-			opts:       map[string]any{"store": "active"},
-			wantAdd:    []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=198.51.100.7", "mask=255.255.255.128", "store=active"},
+			opts:       map[string]any{"store": "persistent"},
+			wantAdd:    []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=198.51.100.7", "mask=255.255.255.128", "store=persistent"},
 			wantDelete: []string{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=198.51.100.7"},
 		},
 		{
 			name:       "ipv6",
 			prefix:     "2001:db8::10/64",
-			wantAdd:    []string{"interface", "ipv6", "add", "address", "interface=Ethernet 2", "address=2001:db8::10/64"},
+			wantAdd:    []string{"interface", "ipv6", "add", "address", "interface=Ethernet 2", "address=2001:db8::10/64", "store=active"},
 			wantDelete: []string{"interface", "ipv6", "delete", "address", "interface=Ethernet 2", "address=2001:db8::10"},
 		},
 	}
@@ -136,7 +136,7 @@ func TestFailingNetsh(t *testing.T) {
 		t.Fatalf("Enable error = %v, want *reactions.ExecError", err)
 	}
 	want := reactions.Exec{
-		Argv:     []string{filepath.Join(l.dir, "netsh"), "interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
+		Argv:     []string{filepath.Join(l.dir, "netsh"), "interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
 		ExitCode: 1,
 		Output:   "The filename, directory name, or volume label syntax is incorrect.\n",
 	}
@@ -179,7 +179,7 @@ func TestEnableReplacesDuplicate(t *testing.T) {
 	}
 	want := [][]string{
 		{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.10"},
-		{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
+		{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
 	}
 	if diff := cmp.Diff(want, viptest.Calls(t, l.log)); diff != "" {
 		t.Errorf("netsh calls (-want +got):\n%s", diff)
@@ -268,4 +268,67 @@ func TestObserveSystemLoopback(t *testing.T) {
 	if _, err := observeSystem(context.Background(), "no-such-if0", netip.MustParseAddr("192.0.2.99")); err == nil {
 		t.Error("observing a missing interface succeeded")
 	}
+}
+
+// busyNetsh is fakeNetsh that fails, changing nothing, while the file
+// "busy" next to it holds a number above 0 (decremented per run), as netsh
+// does while the adapter's Properties dialog is open; its message is in
+// French, which the backend must not need to read.
+var busyNetsh = `#!/bin/bash
+busy=$(cat "$STATE.busy" 2>/dev/null || echo 0)
+if [ "$busy" -gt 0 ]; then
+	echo $((busy - 1)) > "$STATE.busy"
+	{ for a in "$@"; do printf '%s\n' "$a"; done; printf -- '--\n'; } >> "$LOG"
+	echo "La configuration de la carte est en cours d'utilisation."; exit 1
+fi
+` + fakeNetsh[len("#!/bin/bash\n"):]
+
+// A netsh that fails while the NIC's settings are being accessed is run
+// again within the step's deadline, for add and delete alike; one that
+// keeps failing ends the step with the count and the last output, before
+// the deadline leaves no room for another slow run.
+func TestNetshBusyIsRetried(t *testing.T) {
+	add := []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0", "store=active"}
+	del := []string{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.10"}
+	t.Run("busy twice, then free", func(t *testing.T) {
+		l := newLab(t, busyNetsh)
+		b := newBackend(t, l, "192.0.2.10/24", nil)
+		b.retryReserve = time.Second
+		ctx := viptest.Context(t, 30*time.Second)
+		if err := os.WriteFile(l.state+".busy", []byte("2\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Enable(ctx, false); err != nil {
+			t.Fatalf("Enable: %v", err)
+		}
+		if err := os.WriteFile(l.state+".busy", []byte("1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Disable(ctx); err != nil {
+			t.Fatalf("Disable: %v", err)
+		}
+		if diff := cmp.Diff([][]string{add, add, add, del, del}, viptest.Calls(t, l.log)); diff != "" {
+			t.Errorf("netsh calls (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("busy until the deadline", func(t *testing.T) {
+		l := newLab(t, busyNetsh)
+		b := newBackend(t, l, "192.0.2.10/24", nil)
+		b.retryReserve = 2 * time.Second
+		if err := os.WriteFile(l.state+".busy", []byte("1000\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx := viptest.Context(t, 4*time.Second)
+		err := b.Enable(ctx, false)
+		var ee *reactions.ExecError
+		if !errors.As(err, &ee) || ee.Output != "La configuration de la carte est en cours d'utilisation.\n" {
+			t.Fatalf("Enable error = %v, want netsh's last output", err)
+		}
+		if !strings.Contains(err.Error(), "netsh failed 2 times in a row") {
+			t.Errorf("Enable error = %v, want the count of attempts", err)
+		}
+		if ctx.Err() != nil {
+			t.Errorf("Enable gave up at the deadline (%v), want it to stop retrying while a slow run still fits", ctx.Err())
+		}
+	})
 }

@@ -47,34 +47,64 @@ func TestCommandLines(t *testing.T) {
 	}{
 		{
 			name: "ipv4", prefix: "192.0.2.10/24", ifc: "Ethernet 2",
-			add:     `interface ipv4 add address "name=Ethernet 2" address=192.0.2.10 mask=255.255.255.0`,
+			add:     `interface ipv4 add address "name=Ethernet 2" address=192.0.2.10 mask=255.255.255.0 store=active`,
 			del:     `interface ipv4 delete address "name=Ethernet 2" address=192.0.2.10`,
-			addArgs: []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
+			addArgs: []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
 			args:    []string{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.10"},
 		},
 		{
-			name: "ipv4 active store, interface with parentheses", prefix: "198.51.100.7/25", ifc: "Local Area Connection (2)",
-			opts:    map[string]any{"store": "active"},
-			add:     `interface ipv4 add address "name=Local Area Connection (2)" address=198.51.100.7 mask=255.255.255.128 store=active`,
+			name: "ipv4 persistent store, interface with parentheses", prefix: "198.51.100.7/25", ifc: "Local Area Connection (2)",
+			opts:    map[string]any{"store": "persistent"},
+			add:     `interface ipv4 add address "name=Local Area Connection (2)" address=198.51.100.7 mask=255.255.255.128 store=persistent`,
 			del:     `interface ipv4 delete address "name=Local Area Connection (2)" address=198.51.100.7`,
-			addArgs: []string{"interface", "ipv4", "add", "address", "name=Local Area Connection (2)", "address=198.51.100.7", "mask=255.255.255.128", "store=active"},
+			addArgs: []string{"interface", "ipv4", "add", "address", "name=Local Area Connection (2)", "address=198.51.100.7", "mask=255.255.255.128", "store=persistent"},
 			args:    []string{"interface", "ipv4", "delete", "address", "name=Local Area Connection (2)", "address=198.51.100.7"},
 		},
 		{
 			name: "ipv6, one-word interface", prefix: "2001:db8::10/64", ifc: "Ethernet",
-			add:     `interface ipv6 add address interface=Ethernet address=2001:db8::10/64`,
+			add:     `interface ipv6 add address interface=Ethernet address=2001:db8::10/64 store=active`,
 			del:     `interface ipv6 delete address interface=Ethernet address=2001:db8::10`,
-			addArgs: []string{"interface", "ipv6", "add", "address", "interface=Ethernet", "address=2001:db8::10/64"},
+			addArgs: []string{"interface", "ipv6", "add", "address", "interface=Ethernet", "address=2001:db8::10/64", "store=active"},
 			args:    []string{"interface", "ipv6", "delete", "address", "interface=Ethernet", "address=2001:db8::10"},
 		},
 		{
 			// Inside quotes a backslash before the closing quote is doubled,
 			// or CommandLineToArgvW would read \" as a literal quote.
 			name: "trailing backslash", prefix: "192.0.2.10/24", ifc: `vEthernet (NAT) \`,
-			add:     `interface ipv4 add address "name=vEthernet (NAT) \\" address=192.0.2.10 mask=255.255.255.0`,
+			add:     `interface ipv4 add address "name=vEthernet (NAT) \\" address=192.0.2.10 mask=255.255.255.0 store=active`,
 			del:     `interface ipv4 delete address "name=vEthernet (NAT) \\" address=192.0.2.10`,
-			addArgs: []string{"interface", "ipv4", "add", "address", `name=vEthernet (NAT) \`, "address=192.0.2.10", "mask=255.255.255.0"},
+			addArgs: []string{"interface", "ipv4", "add", "address", `name=vEthernet (NAT) \`, "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
 			args:    []string{"interface", "ipv4", "delete", "address", `name=vEthernet (NAT) \`, "address=192.0.2.10"},
+		},
+		// Names Windows gives adapters outside the English-speaking world
+		// and to system adapters reach netsh whole, as one argument.
+		{
+			name: "French connection name", prefix: "192.0.2.10/24", ifc: "Connexion au réseau local 2",
+			add:     `interface ipv4 add address "name=Connexion au réseau local 2" address=192.0.2.10 mask=255.255.255.0 store=active`,
+			del:     `interface ipv4 delete address "name=Connexion au réseau local 2" address=192.0.2.10`,
+			addArgs: []string{"interface", "ipv4", "add", "address", "name=Connexion au réseau local 2", "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
+			args:    []string{"interface", "ipv4", "delete", "address", "name=Connexion au réseau local 2", "address=192.0.2.10"},
+		},
+		{
+			name: "Russian connection name", prefix: "192.0.2.10/24", ifc: "Подключение по локальной сети",
+			add:     `interface ipv4 add address "name=Подключение по локальной сети" address=192.0.2.10 mask=255.255.255.0 store=active`,
+			del:     `interface ipv4 delete address "name=Подключение по локальной сети" address=192.0.2.10`,
+			addArgs: []string{"interface", "ipv4", "add", "address", "name=Подключение по локальной сети", "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
+			args:    []string{"interface", "ipv4", "delete", "address", "name=Подключение по локальной сети", "address=192.0.2.10"},
+		},
+		{
+			name: "system adapter with asterisk", prefix: "192.0.2.10/24", ifc: "Local Area Connection* 12",
+			add:     `interface ipv4 add address "name=Local Area Connection* 12" address=192.0.2.10 mask=255.255.255.0 store=active`,
+			del:     `interface ipv4 delete address "name=Local Area Connection* 12" address=192.0.2.10`,
+			addArgs: []string{"interface", "ipv4", "add", "address", "name=Local Area Connection* 12", "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
+			args:    []string{"interface", "ipv4", "delete", "address", "name=Local Area Connection* 12", "address=192.0.2.10"},
+		},
+		{
+			name: "team adapter with hash and ampersand", prefix: "192.0.2.10/24", ifc: "NIC #2 (Team A&B)",
+			add:     `interface ipv4 add address "name=NIC #2 (Team A&B)" address=192.0.2.10 mask=255.255.255.0 store=active`,
+			del:     `interface ipv4 delete address "name=NIC #2 (Team A&B)" address=192.0.2.10`,
+			addArgs: []string{"interface", "ipv4", "add", "address", "name=NIC #2 (Team A&B)", "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
+			args:    []string{"interface", "ipv4", "delete", "address", "name=NIC #2 (Team A&B)", "address=192.0.2.10"},
 		},
 	}
 	for _, tt := range tests {
@@ -132,7 +162,7 @@ func TestNetshAnswers(t *testing.T) {
 	}
 	want := [][]string{
 		{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.10"},
-		{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0"},
+		{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.10", "mask=255.255.255.0", "store=active"},
 	}
 	if diff := cmp.Diff(want, viptest.Args(viptest.Invocations(t, l.dir))); diff != "" {
 		t.Errorf("netsh calls (-want +got):\n%s", diff)

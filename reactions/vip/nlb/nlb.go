@@ -21,6 +21,16 @@
 // by a query: an act that left the host in the wrong state fails with the
 // act's argv and output.
 //
+// NLB has no duplicate-address guard: two converged hosts split the
+// cluster's traffic between them (with "Multiple hosts" filtering and no
+// affinity, half the calls reach the standby RM). So an enable succeeds
+// only when `query` shows this host converged and no other host in the
+// cluster's member list, NLB's own view, which holds also when the other
+// host's agent is down. When another host is listed, the backend asks that
+// host's agent to stop it (see StopOthersWith) and waits for the cluster to
+// drop it; when that cannot be done it stops this host again, so that the
+// cluster keeps the one host it had, and fails with "both hosts converged".
+//
 // Disabling port rules (`nlb disable`) is not offered: it leaves the host
 // converged, so `query` could not tell a disabled host from an enabled one
 // and the backend could neither stay idempotent nor verify. drainstop stops
@@ -31,9 +41,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vipagent/vipagent/reactions"
@@ -62,6 +74,23 @@ type Options struct {
 // drains.
 const pollInterval = 250 * time.Millisecond
 
+// undoTimeout bounds stopping this host again after an enable that left two
+// converged hosts, also when the step's own deadline has passed.
+const undoTimeout = 15 * time.Second
+
+// ErrBothConverged marks an enable that found another host of the cluster
+// converged and could not get it stopped.
+var ErrBothConverged = errors.New("both hosts converged")
+
+// PeerStopper stops NLB on another host of the cluster through that host's
+// agent (the agent wires it: the backend knows no peers). hostID is the NLB
+// host priority, which the Genesys procedure makes the RM's member ID. It
+// returns nil only when the agent verified that its host no longer takes
+// new traffic.
+type PeerStopper interface {
+	StopHost(ctx context.Context, hostID int) error
+}
+
 // Backend moves one VIP with NLB.
 type Backend struct {
 	spec        vip.Spec
@@ -69,7 +98,39 @@ type Backend struct {
 	port        string
 	cluster     string
 	disableVerb string
+	peers       PeerStopper
+
+	mu sync.Mutex
+	// others and othersAt: the other converged hosts the last enable that
+	// failed with ErrBothConverged saw, and when.
+	others   []int
+	othersAt time.Time
 }
+
+// rememberOthers is how long an enable that found other converged hosts
+// makes the next ones stop those first: a retry within it cannot split the
+// traffic again, and after it a host that went away meanwhile (powered
+// off, its agent with it) no longer keeps this one from starting.
+const rememberOthers = 2 * time.Minute
+
+func (b *Backend) recentOthers() ([]int, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Since(b.othersAt) > rememberOthers {
+		return nil, time.Time{}
+	}
+	return b.others, b.othersAt
+}
+
+func (b *Backend) noteOthers(others []int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.others, b.othersAt = others, time.Now()
+}
+
+// StopOthersWith sets how the backend asks other hosts' agents to stop:
+// without it, finding another converged host fails the enable at once.
+func (b *Backend) StopOthersWith(p PeerStopper) { b.peers = p }
 
 // New returns an nlb backend for spec.
 func New(spec vip.Spec, raw map[string]any) (*Backend, error) {
@@ -141,40 +202,67 @@ func (b *Backend) run(ctx context.Context, argv []string) (reactions.Exec, error
 	return res, err
 }
 
-func (b *Backend) query(ctx context.Context) (hostState, reactions.Exec, error) {
+func (b *Backend) query(ctx context.Context) (view, reactions.Exec, error) {
 	res, err := b.run(ctx, b.argv("query"))
 	if err != nil {
-		return stateUnknown, res, fmt.Errorf("query nlb cluster %s: %w", b.cluster, err)
+		return view{}, res, fmt.Errorf("query nlb cluster %s: %w", b.cluster, err)
 	}
-	st, err := parseQuery(res.Output)
+	v, err := parseQuery(res.Output)
 	if err != nil {
-		return st, res, fmt.Errorf("query nlb cluster %s: %w", b.cluster, &reactions.ExecError{Exec: res, Err: err})
+		return v, res, fmt.Errorf("query nlb cluster %s: %w", b.cluster, &reactions.ExecError{Exec: res, Err: err})
 	}
-	return st, res, nil
+	return v, res, nil
 }
 
-func (b *Backend) vipState(st hostState) reactions.VIPState {
-	return reactions.VIPState{
-		Present: st.handlesTraffic(),
-		Detail:  fmt.Sprintf("nlb: cluster %s, this host %s", b.cluster, st),
+func (b *Backend) vipState(v view) reactions.VIPState {
+	st := reactions.VIPState{Present: v.state.handlesTraffic(), Detail: fmt.Sprintf("nlb: cluster %s, this %s", b.cluster, v)}
+	if v.state.settled(true) {
+		// Only a converged host's list says who takes traffic; a
+		// draining or converging host's list is in motion.
+		st.Holders = len(v.members)
 	}
+	return st
+}
+
+// Preflight checks, before any failover needs them, that the control
+// program exists and that `query` reads this host's state in the cluster:
+// a missing NLB feature, a wrong cluster or a display language the backend
+// cannot read would otherwise show only when the VIP has to move.
+func (b *Backend) Preflight(ctx context.Context) error {
+	if _, err := os.Stat(b.program); err != nil {
+		return fmt.Errorf("the NLB control program is missing (install the Network Load Balancing feature, e.g. Install-WindowsFeature NLB -IncludeManagementTools): %w", err)
+	}
+	if _, _, err := b.query(ctx); err != nil {
+		return fmt.Errorf("the NLB cluster %s cannot be read on this host (is this host in it? see `%s query %s local`): %w", b.cluster, filepath.Base(b.program), b.cluster, err)
+	}
+	return nil
 }
 
 // Observe reports whether this host takes traffic for the cluster.
 func (b *Backend) Observe(ctx context.Context) (reactions.VIPState, error) {
 	ctx, cancel := hostcmd.BoundObserve(ctx)
 	defer cancel()
-	st, _, err := b.query(ctx)
+	v, _, err := b.query(ctx)
 	if err != nil {
 		return reactions.VIPState{}, err
 	}
-	return b.vipState(st), nil
+	return b.vipState(v), nil
 }
 
 // Enable starts cluster operations on this host (a no-op when they run)
-// and enables the port rules. force changes nothing: NLB hosts share the
-// cluster address by design, there is no duplicate to probe for.
+// and enables the port rules. A stopped host cannot see the cluster, so
+// after an enable found other hosts converged (see bothConverged) the next
+// ones within rememberOthers first ask those hosts' agents to stop them,
+// and do not start this host when that fails: otherwise every retry
+// (reconcile's, every 30 s) would split the traffic for a moment. force
+// skips that wait; the check after the start still holds.
 func (b *Backend) Enable(ctx context.Context, force bool) error {
+	if others, at := b.recentOthers(); len(others) > 0 && !force {
+		if err := b.stopOthers(ctx, others); err != nil {
+			return fmt.Errorf("%w: host(s) %s of nlb cluster %s were converged %s ago and still cannot be stopped (%w), so this host is not started: it would split the traffic again",
+				ErrBothConverged, hostList(others), b.cluster, time.Since(at).Round(time.Second), err)
+		}
+	}
 	if _, err := b.run(ctx, b.argv("start")); err != nil {
 		return fmt.Errorf("start nlb on this host: %w", err)
 	}
@@ -199,30 +287,88 @@ func (b *Backend) Disable(ctx context.Context) error {
 // act's argv and output, since its exit code said nothing; a host on its
 // way (converging, draining) is left to Verify.
 func (b *Backend) check(ctx context.Context, want bool, act reactions.Exec) error {
-	st, _, err := b.query(ctx)
+	v, _, err := b.query(ctx)
 	if err != nil {
 		return err
 	}
-	if st.handlesTraffic() != want {
-		return fmt.Errorf("nlb host is %s after %q: %w", st, act.Argv[1:], &reactions.ExecError{Exec: act, Err: errors.New("the command did not take effect")})
+	if v.state.handlesTraffic() != want {
+		return fmt.Errorf("nlb host is %s after %q: %w", v.state, act.Argv[1:], &reactions.ExecError{Exec: act, Err: errors.New("the command did not take effect")})
 	}
 	return nil
 }
 
 // Verify queries every 250 ms, bounded by ctx, until this host has
-// converged (want) or no longer takes new traffic (!want).
+// converged alone (want) or no longer takes new traffic (!want). Another
+// host in the converged list is asked, once, to stop through its agent;
+// the cluster's list, not the agent's word, decides when it has.
 func (b *Backend) Verify(ctx context.Context, want bool) (reactions.VIPState, error) {
-	last := stateUnknown
+	var (
+		last    view
+		stopErr error
+		asked   bool
+	)
 	err := hostcmd.Poll(ctx, pollInterval, func() (bool, error) {
-		st, _, err := b.query(ctx)
+		v, _, err := b.query(ctx)
 		if err != nil {
 			return false, err
 		}
-		last = st
-		return st.settled(want), nil
+		last = v
+		if !v.state.settled(want) {
+			return false, nil
+		}
+		others := v.others()
+		if !want || len(others) == 0 {
+			return true, nil
+		}
+		if !asked {
+			asked = true
+			stopErr = b.stopOthers(ctx, others)
+		}
+		return false, stopErr
 	})
-	if err != nil {
-		return b.vipState(last), fmt.Errorf("verify nlb cluster %s (host last seen %s): %w", b.cluster, last, err)
+	if err == nil {
+		if want {
+			b.noteOthers(nil)
+		}
+		return b.vipState(last), nil
 	}
-	return b.vipState(last), nil
+	if want && last.state.settled(true) && len(last.others()) > 0 {
+		b.noteOthers(last.others())
+		return b.bothConverged(ctx, last, err)
+	}
+	return b.vipState(last), fmt.Errorf("verify nlb cluster %s (last seen: %s): %w", b.cluster, last, err)
+}
+
+// stopOthers asks each other converged host's agent to stop it.
+func (b *Backend) stopOthers(ctx context.Context, hosts []int) error {
+	if b.peers == nil {
+		return errors.New("no agent to stop it through")
+	}
+	var errs []error
+	for _, h := range hosts {
+		if err := b.peers.StopHost(ctx, h); err != nil {
+			errs = append(errs, fmt.Errorf("stopping host %d through its agent: %w", h, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// bothConverged stops this host again, so that the cluster keeps the host
+// it had instead of splitting traffic between two, and fails the enable.
+func (b *Backend) bothConverged(ctx context.Context, last view, cause error) (reactions.VIPState, error) {
+	err := fmt.Errorf("%w in nlb cluster %s: this %s; %w", ErrBothConverged, b.cluster, last, cause)
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+	defer cancel()
+	res, uerr := b.run(uctx, b.argv(b.disableVerb))
+	if uerr == nil {
+		uerr = b.check(uctx, false, res)
+	}
+	if uerr != nil {
+		return b.vipState(last), fmt.Errorf("%w; stopping this host again failed too, so both take traffic: %w", err, uerr)
+	}
+	st := b.vipState(last)
+	if after, _, qerr := b.query(uctx); qerr == nil {
+		st = b.vipState(after)
+	}
+	return st, fmt.Errorf("%w; this host was stopped again (%s) so that host(s) %s keep the cluster", err, b.disableVerb, hostList(last.others()))
 }

@@ -11,10 +11,12 @@ package nlb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,10 +29,12 @@ import (
 
 // fakeNLB: start moves stopped to converging; query of a converging host
 // answers converging once, then converged as DEFAULT; drainstop moves to
-// draining, which a query answers once before the host is stopped.
+// draining, which a query answers once before the host is stopped. The
+// file "others" lists the other hosts the cluster converged with.
 const fakeNLB = `#!/bin/bash
 { for a in "$@"; do printf '%s\n' "$a"; done; printf -- '--\n'; } >> "$DIR/argv.log"
 state=$(cat "$DIR/state" 2>/dev/null || echo stopped)
+members=1; others=$(cat "$DIR/others" 2>/dev/null); [ -n "$others" ] && members="1, $others"
 echo "WLBS Cluster Control Utility V2.4 (c) 1997-2003 Microsoft Corporation."
 case "$1" in
 start)
@@ -45,11 +49,11 @@ query)
 	echo "Cluster $2"
 	case "$state" in
 	converging) echo "Host 1 has entered a converging state 2 time(s) since its last reboot."
-		echo "Host 1 converging with the following host(s) as part of the cluster:"; echo "1, 2"
+		echo "Host 1 converging with the following host(s) as part of the cluster:"; echo "$members"
 		echo default > "$DIR/state" ;;
 	default) echo "Host 1 has entered a converging state 3 time(s) since its last reboot."
-		echo "Host 1 converged as DEFAULT with the following host(s) as part of the cluster:"; echo "1, 2" ;;
-	draining) echo "Host 1 draining connections with the following host(s) as part of the cluster:"; echo "1, 2"
+		echo "Host 1 converged as DEFAULT with the following host(s) as part of the cluster:"; echo "$members" ;;
+	draining) echo "Host 1 draining connections with the following host(s) as part of the cluster:"; echo "$members"
 		echo stopped > "$DIR/state" ;;
 	stopped) echo "Host 1 is stopped and does not know convergence state of the cluster." ;;
 	esac ;;
@@ -240,5 +244,174 @@ func TestNewRefuses(t *testing.T) {
 				t.Fatalf("New accepted %v", tt.raw)
 			}
 		})
+	}
+}
+
+// stopperFunc is a PeerStopper made of a function: the other host's agent.
+type stopperFunc func(ctx context.Context, hostID int) error
+
+func (f stopperFunc) StopHost(ctx context.Context, hostID int) error { return f(ctx, hostID) }
+
+// An enable succeeds only with this host alone in the cluster's converged
+// list. Another host listed is stopped through its agent; when that cannot
+// be done, or the cluster still lists it after its agent said it stopped,
+// the enable fails with ErrBothConverged and this host stops again.
+func TestOneConvergedHost(t *testing.T) {
+	tests := []struct {
+		name      string
+		stopper   func(dir string) PeerStopper // nil: no peers wired
+		wantErr   string                       // "" = success
+		wantAsked []int
+	}{
+		{
+			name: "the other host's agent stops it",
+			stopper: func(dir string) PeerStopper {
+				return stopperFunc(func(ctx context.Context, id int) error {
+					return os.Remove(filepath.Join(dir, "others"))
+				})
+			},
+			wantAsked: []int{2},
+		},
+		{
+			name:    "no agent to ask",
+			wantErr: "both hosts converged in nlb cluster 192.0.2.10: this host 1 converged as DEFAULT, cluster members 1, 2; no agent to stop it through; this host was stopped again (drainstop) so that host(s) 2 keep the cluster",
+		},
+		{
+			name: "the other host's agent is unreachable",
+			stopper: func(dir string) PeerStopper {
+				return stopperFunc(func(ctx context.Context, id int) error {
+					return fmt.Errorf("node rm2 at http://198.51.100.2:8470: %w: connection refused", reactions.ErrUnreachable)
+				})
+			},
+			wantErr:   "both hosts converged in nlb cluster 192.0.2.10: this host 1 converged as DEFAULT, cluster members 1, 2; stopping host 2 through its agent: node rm2 at http://198.51.100.2:8470: node unreachable: connection refused; this host was stopped again (drainstop) so that host(s) 2 keep the cluster",
+			wantAsked: []int{2},
+		},
+		{
+			// Its agent says it stopped; NLB still lists it. The cluster's
+			// view wins.
+			name: "the cluster still lists the other host",
+			stopper: func(dir string) PeerStopper {
+				return stopperFunc(func(ctx context.Context, id int) error { return nil })
+			},
+			wantErr:   "both hosts converged in nlb cluster 192.0.2.10: this host 1 converged as DEFAULT, cluster members 1, 2; *context deadline exceeded*; this host was stopped again (drainstop) so that host(s) 2 keep the cluster",
+			wantAsked: []int{2},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, dir := newFake(t, fakeNLB, "stopped", nil)
+			if err := os.WriteFile(filepath.Join(dir, "others"), []byte("2\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var asked []int
+			if tt.stopper != nil {
+				s := tt.stopper(dir)
+				b.StopOthersWith(stopperFunc(func(ctx context.Context, id int) error {
+					asked = append(asked, id)
+					return s.StopHost(ctx, id)
+				}))
+			}
+			// Short only where the test waits for the deadline: a loaded
+			// machine runs the fake slowly.
+			d := 20 * time.Second
+			if strings.Contains(tt.name, "still lists") {
+				d = 2 * time.Second
+			}
+			ctx := viptest.Context(t, d)
+			if err := b.Enable(ctx, false); err != nil {
+				t.Fatalf("Enable: %v", err)
+			}
+			st, err := b.Verify(ctx, true)
+			if diff := cmp.Diff(tt.wantAsked, asked); diff != "" {
+				t.Errorf("hosts asked to stop (-want +got):\n%s", diff)
+			}
+			if tt.wantErr == "" {
+				if err != nil || !st.Present || st.Holders != 1 {
+					t.Fatalf("Verify(true) = %+v, %v; want present, one holder", st, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrBothConverged) || !matches(tt.wantErr, err.Error()) {
+				t.Fatalf("Verify(true) error = %v\nwant %s", err, tt.wantErr)
+			}
+			if st.Present {
+				t.Errorf("after the failed enable this host is %+v, want stopped again", st)
+			}
+			calls := viptest.Calls(t, filepath.Join(dir, "argv.log"))
+			if undo := calls[len(calls)-3]; !slices.Equal(undo, []string{"drainstop", "192.0.2.10", "local"}) {
+				t.Errorf("calls %q: want drainstop, then the queries that checked it", calls)
+			}
+		})
+	}
+}
+
+// Observe counts the cluster's converged hosts for the holder metric, also
+// those whose agent says nothing.
+func TestObserveCountsHolders(t *testing.T) {
+	b, dir := newFake(t, fakeNLB, "default", nil)
+	if err := os.WriteFile(filepath.Join(dir, "others"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := b.Observe(viptest.Context(t, 5*time.Second))
+	if err != nil || !st.Present || st.Holders != 2 {
+		t.Fatalf("Observe = %+v, %v; want present, 2 holders", st, err)
+	}
+}
+
+// matches reports whether s is pattern, where each * stands for any text.
+func matches(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for _, p := range parts[1:] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return s == "" || parts[len(parts)-1] == ""
+}
+
+// After an enable found another converged host it could not stop, the
+// next enable asks that host's agent first and does not start this host
+// while it cannot: a retry does not split the traffic again. force does.
+func TestRetryAfterBothConvergedDoesNotStartAgain(t *testing.T) {
+	b, dir := newFake(t, fakeNLB, "stopped", nil)
+	if err := os.WriteFile(filepath.Join(dir, "others"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	b.StopOthersWith(stopperFunc(func(ctx context.Context, id int) error {
+		asked++
+		return fmt.Errorf("node rm2: %w", reactions.ErrUnreachable)
+	}))
+	ctx := viptest.Context(t, 20*time.Second)
+	if err := b.Enable(ctx, false); err != nil {
+		t.Fatalf("Enable: %v", err)
+	}
+	if _, err := b.Verify(ctx, true); !errors.Is(err, ErrBothConverged) {
+		t.Fatalf("Verify = %v, want ErrBothConverged", err)
+	}
+	log := filepath.Join(dir, "argv.log")
+	if err := os.Remove(log); err != nil {
+		t.Fatal(err)
+	}
+
+	err := b.Enable(ctx, false)
+	if !errors.Is(err, ErrBothConverged) || !strings.Contains(err.Error(), "so this host is not started") {
+		t.Fatalf("second Enable = %v, want ErrBothConverged without a start", err)
+	}
+	if calls := viptest.Calls(t, log); len(calls) != 0 || asked != 2 {
+		t.Errorf("second Enable ran %q and asked the agent %d times; want nothing run and the agent asked again", calls, asked)
+	}
+
+	if err := b.Enable(ctx, true); err != nil {
+		t.Fatalf("forced Enable: %v", err)
+	}
+	if calls := viptest.Calls(t, log); len(calls) == 0 || calls[0][0] != "start" {
+		t.Errorf("forced Enable ran %q, want start first", calls)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -131,5 +132,32 @@ func TestHangingQueryIsKilled(t *testing.T) {
 	}
 	for _, f := range viptest.TreePIDFiles(dir) {
 		viptest.WaitGone(t, f, 5*time.Second)
+	}
+}
+
+// The cluster's converged list, read from nlb.exe's real command line and
+// output: another converged host that no agent can stop fails the enable
+// with ErrBothConverged, and this host stops again.
+func TestBothConvergedOnWindows(t *testing.T) {
+	dir := t.TempDir()
+	program := viptest.InstallFake(t, dir, "nlb")
+	if err := os.WriteFile(filepath.Join(dir, "others"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(winSpec, map[string]any{"program": program})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := viptest.Context(t, time.Minute)
+	if err := b.Enable(ctx, false); err != nil {
+		t.Fatalf("Enable: %v", err)
+	}
+	st, err := b.Verify(ctx, true)
+	if !errors.Is(err, ErrBothConverged) || !strings.Contains(err.Error(), "cluster members 1, 2") {
+		t.Fatalf("Verify(true) = %+v, %v; want ErrBothConverged naming both hosts", st, err)
+	}
+	args := viptest.Args(viptest.Invocations(t, dir))
+	if undo := args[len(args)-3]; !slices.Equal(undo, []string{"drainstop", "192.0.2.10", "local"}) {
+		t.Errorf("invocations %q: want drainstop, then the queries that checked it", args)
 	}
 }

@@ -4,13 +4,13 @@
 // rewriting what already moves its VIP.
 //
 // Arguments are whole argv elements with ${name} placeholders (${vip},
-// ${address}, ${prefix_len}, ${mask}, ${interface}, ${name}); no shell sees
-// them. On Windows a .bat or .cmd file cannot be executed directly, so it is
+// ${address}, ${prefix_len}, ${mask}, ${interface}, ${name}, ${member_id});
+// no shell sees them. On Windows a .bat or .cmd file cannot be executed directly, so it is
 // run as %SystemRoot%\System32\cmd.exe /d /s /c "script" args: the one
 // place vipagent uses a command interpreter. Its arguments are checked when
-// the backend is built and refused if they hold a cmd.exe metacharacter
-// (& | < > ^ % ! ") or a line break. On other systems the file is run
-// directly.
+// the backend is built, with the command package's one set of cmd.exe
+// metacharacters (command.CheckBatchArgv), and again when they run. On
+// other systems the file is run directly.
 package script
 
 import (
@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,12 +37,17 @@ type Options struct {
 	// path relative to Dir: PATH is never searched.
 	Enable  []string `yaml:"enable"`
 	Disable []string `yaml:"disable"`
-	// Observe, when set, is run to learn the state: exit 0 means present,
-	// exit 1 absent, anything else is an error. Its output goes into the
-	// state's detail. Without it the backend looks whether the VIP's
-	// address is on the VIP's interface (on any interface when the VIP
-	// names none).
+	// Observe, when set, is run to learn the state: an exit code in
+	// ObservePresent means present, one in ObserveAbsent absent, anything
+	// else is an error. Its output goes into the state's detail. Without it
+	// the backend looks whether the VIP's address is on the VIP's interface
+	// (on any interface when the VIP names none).
 	Observe []string `yaml:"observe"`
+	// ObservePresent and ObserveAbsent are the observe script's exit codes
+	// for present (default [0]) and absent (default [1]). Genesys'
+	// Check_Ip.vbs is the reverse: 1 = found, 0 = not found.
+	ObservePresent []int `yaml:"observe_present"`
+	ObserveAbsent  []int `yaml:"observe_absent"`
 	// Dir is the working directory of the scripts (absolute).
 	Dir string `yaml:"dir"`
 }
@@ -55,6 +61,7 @@ type Backend struct {
 	spec                     vip.Spec
 	dir                      string
 	enable, disable, observe []string
+	present, absent          []int
 }
 
 // New returns a script backend for spec.
@@ -69,7 +76,10 @@ func New(spec vip.Spec, raw map[string]any) (*Backend, error) {
 	if o.Dir != "" && !filepath.IsAbs(o.Dir) {
 		return nil, fmt.Errorf("options.dir: %q is not an absolute path", o.Dir)
 	}
-	b := &Backend{spec: spec, dir: o.Dir}
+	b := &Backend{spec: spec, dir: o.Dir, present: []int{0}, absent: []int{1}}
+	if err := b.exitCodes(o); err != nil {
+		return nil, err
+	}
 	values := map[string]string{
 		"vip":        spec.Prefix.Addr().String(),
 		"address":    spec.Prefix.String(),
@@ -77,6 +87,9 @@ func New(spec vip.Spec, raw map[string]any) (*Backend, error) {
 		"mask":       "",
 		"interface":  spec.Interface,
 		"name":       spec.Name,
+	}
+	if spec.MemberID > 0 {
+		values["member_id"] = strconv.Itoa(spec.MemberID)
 	}
 	if spec.Prefix.Addr().Is4() {
 		values["mask"] = net.IP(net.CIDRMask(spec.Prefix.Bits(), 32)).String()
@@ -98,11 +111,41 @@ func New(spec vip.Spec, raw map[string]any) (*Backend, error) {
 			}
 			continue
 		}
+		if spec.MemberID <= 0 && slices.ContainsFunc(f.tmpl, func(a string) bool { return strings.Contains(a, "${member_id}") }) {
+			return nil, fmt.Errorf("options.%s: ${member_id}: this node has no member_id (set nodes.<this node>.member_id to the RM's mymemberid)", f.key)
+		}
 		if *f.dst, err = b.resolve(f.tmpl, values); err != nil {
 			return nil, fmt.Errorf("options.%s: %w", f.key, err)
 		}
 	}
 	return b, nil
+}
+
+// exitCodes takes the observe script's exit codes for present and absent:
+// each list non-empty when set, and no code in both.
+func (b *Backend) exitCodes(o Options) error {
+	if (o.ObservePresent != nil || o.ObserveAbsent != nil) && len(o.Observe) == 0 {
+		return errors.New("options.observe_present, options.observe_absent: only with options.observe")
+	}
+	for _, l := range []struct {
+		key   string
+		codes []int
+		dst   *[]int
+	}{{"observe_present", o.ObservePresent, &b.present}, {"observe_absent", o.ObserveAbsent, &b.absent}} {
+		switch {
+		case l.codes == nil:
+		case len(l.codes) == 0:
+			return fmt.Errorf("options.%s: empty; list the exit codes, e.g. [1]", l.key)
+		default:
+			*l.dst = l.codes
+		}
+	}
+	for _, c := range b.present {
+		if slices.Contains(b.absent, c) {
+			return fmt.Errorf("options.observe_present, options.observe_absent: exit code %d means both present and absent", c)
+		}
+	}
+	return nil
 }
 
 // resolve expands the placeholders, anchors the program and turns the
@@ -124,26 +167,6 @@ func (b *Backend) resolve(tmpl []string, values map[string]string) ([]string, er
 	return launchArgv(argv)
 }
 
-// cmdMetachars are what cmd.exe interprets on a command line; the first
-// line of defence for batch files (the command package refuses " % ! too).
-const cmdMetachars = "&|<>^%!\"\x00\r\n"
-
-// isBatch reports whether path names a Windows batch file.
-func isBatch(path string) bool {
-	ext := strings.ToLower(filepath.Ext(path))
-	return ext == ".bat" || ext == ".cmd"
-}
-
-// checkBatchArgv refuses a batch file's argv that cmd.exe would interpret.
-func checkBatchArgv(argv []string) error {
-	for _, a := range argv {
-		if i := strings.IndexAny(a, cmdMetachars); i >= 0 {
-			return fmt.Errorf("%q holds %q, which cmd.exe would interpret: batch files get only plain arguments", a, a[i])
-		}
-	}
-	return nil
-}
-
 func (b *Backend) run(ctx context.Context, argv []string) (reactions.Exec, error) {
 	return command.Run(ctx, argv, command.Options{Dir: b.dir})
 }
@@ -160,11 +183,27 @@ func (b *Backend) Observe(ctx context.Context) (reactions.VIPState, error) {
 	var ee *reactions.ExecError
 	switch {
 	case err == nil:
-		return reactions.VIPState{Present: true, Detail: detail(res)}, nil
-	case errors.As(err, &ee) && ee.ExitCode == 1 && ctx.Err() == nil:
-		return reactions.VIPState{Present: false, Detail: detail(ee.Exec)}, nil
+	case errors.As(err, &ee) && ee.ExitCode >= 0 && ctx.Err() == nil:
+		res = ee.Exec
+	default:
+		return reactions.VIPState{}, fmt.Errorf("observe %s: %w", b.spec.Prefix, err)
 	}
-	return reactions.VIPState{}, fmt.Errorf("observe %s (exit 0 means present, 1 absent): %w", b.spec.Prefix, err)
+	switch {
+	case slices.Contains(b.present, res.ExitCode):
+		return reactions.VIPState{Present: true, Detail: detail(res)}, nil
+	case slices.Contains(b.absent, res.ExitCode):
+		return reactions.VIPState{Present: false, Detail: detail(res)}, nil
+	}
+	return reactions.VIPState{}, fmt.Errorf("observe %s (exit %s means present, %s absent): %w", b.spec.Prefix, codes(b.present), codes(b.absent),
+		&reactions.ExecError{Exec: res, Err: fmt.Errorf("exit code %d means neither", res.ExitCode)})
+}
+
+func codes(cs []int) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = strconv.Itoa(c)
+	}
+	return strings.Join(s, " or ")
 }
 
 func detail(e reactions.Exec) string {

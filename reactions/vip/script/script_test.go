@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,6 +202,95 @@ func TestNewRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := New(spec, tt.raw); err == nil {
 				t.Fatalf("New accepted %v", tt.raw)
+			}
+		})
+	}
+}
+
+// checkIP answers like Genesys' Check_Ip.vbs: 1 when the address is found,
+// 0 when not, -1 (255 here) without arguments.
+const checkIP = `#!/bin/bash
+{ for a in "$@"; do printf '%s\n' "$a"; done; printf -- '--\n'; } >> "$DIR/argv.log"
+[ -n "$2" ] || { echo "usage: Check_Ip ip host"; exit 255; }
+if [ -f "$DIR/state" ]; then echo "$1 found on $2"; exit 1; fi
+echo "$1 not found on $2"; exit 0
+`
+
+// Genesys' own scripts run as they are: IPTakeOver with this node's member
+// ID, Check_Ip with its reversed exit codes.
+func TestGenesysScriptsAsTheyAre(t *testing.T) {
+	dir := t.TempDir()
+	viptest.Write(t, dir, "IPTakeOver.sh", takeover)
+	viptest.Write(t, dir, "Check_Ip.sh", checkIP)
+	s := spec
+	s.MemberID = 2
+	b, err := New(s, map[string]any{
+		"dir":             dir,
+		"enable":          []any{"IPTakeOver.sh", "enable", "${member_id}"},
+		"disable":         []any{"IPTakeOver.sh", "disable", "${member_id}"},
+		"observe":         []any{"Check_Ip.sh", "${vip}", "localhost"},
+		"observe_present": []any{1},
+		"observe_absent":  []any{0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := viptest.Context(t, 10*time.Second)
+	for _, step := range []struct {
+		act  func() error
+		want bool
+	}{{nil, false}, {func() error { return b.Enable(ctx, false) }, true}, {func() error { return b.Disable(ctx) }, false}} {
+		if step.act != nil {
+			if err := step.act(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st, err := b.Observe(ctx); err != nil || st.Present != step.want {
+			t.Fatalf("Observe = %+v, %v; want present=%v", st, err, step.want)
+		}
+	}
+	want := [][]string{
+		{"192.0.2.10", "localhost"},
+		{"enable", "2"}, {"192.0.2.10", "localhost"},
+		{"disable", "2"}, {"192.0.2.10", "localhost"},
+	}
+	if diff := cmp.Diff(want, viptest.Calls(t, filepath.Join(dir, "argv.log"))); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+
+	// An exit code in neither list is an error that shows the output.
+	b.observe[len(b.observe)-1] = ""
+	_, err = b.Observe(ctx)
+	var ee *reactions.ExecError
+	if !errors.As(err, &ee) || ee.ExitCode != 255 || err.Error() != `observe 192.0.2.10/24 (exit 1 means present, 0 absent): `+ee.Error() {
+		t.Errorf("Observe with a usage error = %v, want an ExecError saying exit 255 means neither", err)
+	}
+}
+
+func TestExitCodeAndMemberIDOptionsRefused(t *testing.T) {
+	base := func(extra map[string]any) map[string]any {
+		raw := map[string]any{"enable": []any{"/x/s", "enable"}, "disable": []any{"/x/s", "disable"}, "observe": []any{"/x/check"}}
+		for k, v := range extra {
+			raw[k] = v
+		}
+		return raw
+	}
+	tests := []struct {
+		name string
+		raw  map[string]any
+		want string
+	}{
+		{"overlap", base(map[string]any{"observe_present": []any{0, 1}}), "options.observe_present, options.observe_absent: exit code 1 means both present and absent"},
+		{"empty", base(map[string]any{"observe_absent": []any{}}), "options.observe_absent: empty; list the exit codes, e.g. [1]"},
+		{"without observe", map[string]any{"enable": []any{"/x/s"}, "disable": []any{"/x/s"}, "observe_present": []any{1}}, "options.observe_present, options.observe_absent: only with options.observe"},
+		{"member_id unset", base(map[string]any{"enable": []any{"/x/s", "enable", "${member_id}"}}), "options.enable: ${member_id}: this node has no member_id (set nodes.<this node>.member_id to the RM's mymemberid)"},
+		{"not a number", base(map[string]any{"observe_present": []any{"found"}}), "cannot unmarshal !!str `found` into int"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(spec, tt.raw)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New = %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}

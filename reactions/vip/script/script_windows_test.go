@@ -18,6 +18,7 @@ import (
 
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip"
+	"github.com/vipagent/vipagent/reactions/vip/hostcmd"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
@@ -200,5 +201,66 @@ func TestHangingBatchFileIsKilled(t *testing.T) {
 	}
 	for _, f := range append(viptest.TreePIDFiles(dir), filepath.Join(dir, "ppid.0")) {
 		viptest.WaitGone(t, f, 5*time.Second)
+	}
+}
+
+// checkIPVbs answers like Genesys' Check_Ip.vbs: 1 when the address is
+// found (here: the file "state" next to it exists), 0 when not, -1 without
+// its two arguments.
+const checkIPVbs = `If WScript.Arguments.Count < 2 Then WScript.Quit -1
+Set fso = CreateObject("Scripting.FileSystemObject")
+If fso.FileExists(fso.BuildPath(fso.GetParentFolderName(WScript.ScriptFullName), "state")) Then
+	WScript.Echo WScript.Arguments(0) & " found on " & WScript.Arguments(1)
+	WScript.Quit 1
+End If
+WScript.Echo WScript.Arguments(0) & " not found on " & WScript.Arguments(1)
+WScript.Quit 0
+`
+
+// TestReadmeGenesysExample runs the README's script example as written:
+// Genesys' IPTakeOver.bat with this node's member ID, and Check_Ip.vbs
+// through the system's cscript.exe with its reversed exit codes.
+func TestReadmeGenesysExample(t *testing.T) {
+	dir := writeBat(t, "IPTakeOver.bat", takeoverBat)
+	if err := os.WriteFile(filepath.Join(dir, "Check_Ip.vbs"), []byte(strings.ReplaceAll(checkIPVbs, "\n", "\r\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cscript, err := hostcmd.SystemProgram("cscript.exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := batSpec
+	s.MemberID = 2
+	b, err := New(s, map[string]any{
+		"dir":             dir,
+		"enable":          []any{"IPTakeOver.bat", "enable", "${member_id}"},
+		"disable":         []any{"IPTakeOver.bat", "disable", "${member_id}"},
+		"observe":         []any{cscript, "//nologo", "Check_Ip.vbs", "${vip}", "localhost"},
+		"observe_present": []any{1},
+		"observe_absent":  []any{0},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := viptest.Context(t, time.Minute)
+	for _, step := range []struct {
+		act  func() error
+		want bool
+	}{{nil, false}, {func() error { return b.Enable(ctx, false) }, true}, {func() error { return b.Disable(ctx) }, false}} {
+		if step.act != nil {
+			if err := step.act(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := b.Observe(ctx)
+		if err != nil || st.Present != step.want {
+			t.Fatalf("Observe = %+v, %v; want present=%v", st, err, step.want)
+		}
+		if !strings.Contains(st.Detail, "192.0.2.10") {
+			t.Errorf("Detail = %q, want Check_Ip's answer", st.Detail)
+		}
+	}
+	if diff := cmp.Diff([]string{"enable 2", "disable 2"}, batCalls(t, dir)); diff != "" {
+		t.Errorf("%%1 %%2 as IPTakeOver.bat saw them (-want +got):\n%s", diff)
 	}
 }

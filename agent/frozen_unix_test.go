@@ -1,0 +1,59 @@
+//go:build unix
+
+package agent_test
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vipagent/vipagent/reactions"
+)
+
+// A request whose caller gave up never acts: the agent is frozen
+// (SIGSTOP) when `fire` asks it to take the VIP down; the command gives up
+// after its bound and says nobody answered; when the agent wakes it finds
+// the request in its backlog, journals it as expired and the VIP stays.
+func TestAbandonedRequestNeverActsAfterFreeze(t *testing.T) {
+	cfg, addr := writeConfig(t, e2eConfig)
+	p := startAgent(t, cfg, addr)
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	woken := false
+	wake := func() {
+		if !woken {
+			woken = true
+			p.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(wake)
+	start := time.Now()
+	code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "1s")
+	if code != 4 || !strings.Contains(errOut, "did not answer") {
+		t.Errorf("fire against a frozen agent: exit %d after %s, want 4 (did not answer)\n%s%s", code, time.Since(start), out, errOut)
+	}
+	wake()
+
+	var ev *reactions.Event
+	for deadline := time.Now().Add(10 * time.Second); ev == nil; time.Sleep(20 * time.Millisecond) {
+		var list struct{ Events []*reactions.Event }
+		getJSON(t, "http://"+addr+"/v1/events", &list)
+		if len(list.Events) == 1 && list.Events[0].Status.Final() {
+			ev = list.Events[0]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the woken agent journaled %d events, none final, want the abandoned one expired", len(list.Events))
+		}
+	}
+	if ev.Status != reactions.StatusExpired || ev.Deadline.IsZero() {
+		t.Errorf("abandoned request: %s with deadline %s, want expired", ev.Status, ev.Deadline)
+	}
+	var v struct {
+		State *reactions.VIPState `json:"state"`
+	}
+	getJSON(t, "http://"+addr+"/v1/vips/rm-vip", &v)
+	if v.State == nil || !v.State.Present {
+		t.Errorf("rm-vip after the woken agent: %+v, want still present (the abandoned request must not act)", v.State)
+	}
+}

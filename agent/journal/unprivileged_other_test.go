@@ -1,0 +1,9 @@
+//go:build !unix
+
+package journal
+
+import "testing"
+
+// runUnprivileged: Unix permission bits are what the callers test; other
+// systems skip those cases before.
+func runUnprivileged(t *testing.T) bool { return false }
