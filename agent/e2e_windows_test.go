@@ -75,13 +75,13 @@ func TestWindowsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	exe := filepath.Join(root, "vipagent.exe")
-	copyFile(t, binary, exe)
+	copyFile(t, binary, exe, 0o755)
 	bat := filepath.Join(root, "IPTakeOver-backend.bat")
 	if err := os.WriteFile(bat, []byte(strings.ReplaceAll(backendBat, "\n", "\r\n")), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"IPTakeOver.bat", "NLB.bat"} {
-		copyFile(t, filepath.Join("..", "scripts", w), filepath.Join(root, w))
+		copyFile(t, filepath.Join("..", "scripts", w), filepath.Join(root, w), 0o755)
 	}
 	addr := freePort(t)
 	cfg := filepath.Join(root, "vipagent.yaml")
@@ -221,17 +221,6 @@ func cmdExe() string {
 		return c
 	}
 	return filepath.Join(os.Getenv("SystemRoot"), "System32", "cmd.exe")
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // jsonFrom decodes the first JSON object in out (a command's output may

@@ -150,17 +150,6 @@ func TestLocalChannelChecksTheCaller(t *testing.T) {
 	os.Chmod(filepath.Join(dir, "run"), 0o755)
 }
 
-func copyFile(t *testing.T, from, to string, mode os.FileMode) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A frozen agent (SIGSTOP) accepts connections and never answers: every
 // command ends within its bound, --wait or not, with exit 4 "not accepted"
 // and never "succeeded".

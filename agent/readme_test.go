@@ -87,11 +87,17 @@ func TestReadmeTour(t *testing.T) {
 	}
 	script.WriteString("wait\n")
 	run := func(t *testing.T, asUser []string) {
-		dir := t.TempDir()
+		// Not t.TempDir: its parent is private to this user, and the
+		// ordinary user must reach the directory.
+		dir, err := os.MkdirTemp("", "vipagent-tour-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
 		if err := os.Chmod(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		copyFile(t, bin, filepath.Join(dir, "vipagent"))
+		copyFile(t, bin, filepath.Join(dir, "vipagent"), 0o755)
 		home := filepath.Join(dir, "home")
 		if err := os.Mkdir(home, 0o755); err != nil {
 			t.Fatal(err)
@@ -129,13 +135,15 @@ func TestReadmeTour(t *testing.T) {
 	})
 }
 
-func copyFile(t *testing.T, from, to string) {
+// copyFile copies from to to with mode, for tests that need a program or
+// file of their own.
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	t.Helper()
 	b, err := os.ReadFile(from)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(to, b, 0o755); err != nil {
+	if err := os.WriteFile(to, b, mode); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -36,8 +36,12 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 	}
 	defer cl.close()
 	if pos[0] == "show" {
+		id, err := cl.eventID(ctx, pos[1])
+		if err != nil {
+			return err
+		}
 		var ev reactions.Event
-		if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(pos[1]), nil, &ev); err != nil || printed {
+		if printed, err := cl.fetch(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(id), nil, &ev); err != nil || printed {
 			return err
 		}
 		printEvent(env.Stdout, &ev)
@@ -67,4 +71,29 @@ func cmdEvents(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stdout, "more: vipagent events list --cursor %s\n", safe(next))
 	}
 	return nil
+}
+
+// latest stands for the newest journaled event wherever a command takes an
+// event ID (`events show latest`, `replay latest`).
+const latest = "latest"
+
+// eventID is id, or the newest event's ID when id is "latest".
+func (cl *client) eventID(ctx context.Context, id string) (string, error) {
+	if id != latest {
+		return id, nil
+	}
+	code, body, err := cl.do(ctx, http.MethodGet, "/v1/events?limit=1", nil)
+	if err != nil {
+		return "", err
+	}
+	var page struct {
+		Events []reactions.Event `json:"events"`
+	}
+	if code != http.StatusOK || json.Unmarshal(body, &page) != nil {
+		return "", exitf(ExitFailed, "latest: the agent answered %d to the list of events", code)
+	}
+	if len(page.Events) == 0 {
+		return "", exitf(ExitUsage, "latest: the journal has no events yet")
+	}
+	return page.Events[0].ID, nil
 }

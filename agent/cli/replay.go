@@ -25,7 +25,11 @@ func cmdReplay(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer cl.close()
-	path := "/v1/events/" + url.PathEscape(pos[0]) + "/replay?wait=" + wait.String()
+	id, err := cl.eventID(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	path := "/v1/events/" + url.PathEscape(id) + "/replay?wait=" + wait.String()
 	if c.dryRun {
 		path += "&dry_run=true"
 	}

@@ -329,6 +329,9 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	c.src.file = name
+	if path == "" {
+		c.DataDir = DemoDataDir()
+	}
 	if path != "" && c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
 		// Relative to the config file, not to whatever directory LCA or RM
 		// started the process in: every command finds the agent's journal.

@@ -460,14 +460,18 @@ func TestNodeByMemberAndOtherNodes(t *testing.T) {
 
 // Every command finds the agent's journal, whatever directory LCA or RM
 // started it in: the default data_dir is absolute, and a relative one is
-// taken from the config file's directory.
+// taken from the config file's directory. The built-in demo keeps its
+// journal in the user's own state directory, never in a real agent's.
 func TestDataDirIndependentOfWorkingDirectory(t *testing.T) {
 	c, err := Load("", func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !filepath.IsAbs(c.DataDir) || c.DataDir != DefaultDataDir() {
-		t.Errorf("built-in data_dir = %q, want the absolute %q", c.DataDir, DefaultDataDir())
+	if !filepath.IsAbs(c.DataDir) || c.DataDir != DemoDataDir() || c.DataDir == DefaultDataDir() {
+		t.Errorf("built-in data_dir = %q, want the user's %q", c.DataDir, DemoDataDir())
+	}
+	if d := Defaults().DataDir; !filepath.IsAbs(d) || d != DefaultDataDir() {
+		t.Errorf("a config's default data_dir = %q, want the absolute %q", d, DefaultDataDir())
 	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "vipagent.yaml")

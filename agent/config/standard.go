@@ -19,8 +19,8 @@ func StandardPath() string { return standardPath() }
 // on the built-in configuration, whose VIP is on the in-memory fake
 // backend: an operator who forgot --config must not believe a VIP moved.
 func DemoBanner() string {
-	return fmt.Sprintf("DEMO config: nothing on this host changes (no --config given and no %s); "+
-		"give --config FILE or install a config there", StandardPath())
+	return fmt.Sprintf("DEMO config: nothing on this host changes (no --config given and no %s; journal in %s); "+
+		"give --config FILE or install a config there", StandardPath(), DemoDataDir())
 }
 
 // Choose returns the configuration file a command reads: flagPath when
