@@ -18,7 +18,7 @@ import (
 func cmdFailover(ctx context.Context, args []string, gargs map[string]string, env Env) error {
 	var c common
 	fs := newFlags("failover", env, &c)
-	wait := durationVar(fs, "wait", 2*time.Minute, "how long to wait for the result (default: every step of the config's move within its VIP's timeout, plus 10s, at least 2m)")
+	wait := durationVar(fs, "wait", 2*time.Minute, "how long to wait for the result; without it, also long enough for the config's move (each node's step within its VIP's timeout, plus 10s)")
 	// vipagent's own flags are taken anywhere; after the action, other
 	// words (RM's) are positional, journaled rather than refused.
 	pos, err := parseArgs(fs, env, args, true)
