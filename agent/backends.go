@@ -113,3 +113,18 @@ func Check(c *config.Config) []string {
 	}
 	return probs
 }
+
+// FailoverBound is how long `failover enable X` may take on c: every node
+// of the pair takes a step on each failover VIP (the others release it, X
+// enables it), one after the other, each bounded by its VIP's timeout. The
+// hook's default wait covers it, so a slow but healthy move (netsh's 45 s
+// twice) is not reported as an unknown outcome.
+func FailoverBound(c *config.Config) time.Duration {
+	var d time.Duration
+	for _, name := range Failover(c).VIPs {
+		if v, ok := c.VIPs[name]; ok {
+			d += time.Duration(len(c.Nodes)) * vipTimeout(c, v)
+		}
+	}
+	return d
+}

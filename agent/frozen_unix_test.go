@@ -3,18 +3,22 @@
 package agent_test
 
 import (
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 )
 
 // A request whose caller gave up never acts: the agent is frozen
-// (SIGSTOP) when `fire` asks it to take the VIP down; the command gives up
-// after its bound and says nobody answered; when the agent wakes it finds
-// the request in its backlog, journals it as expired and the VIP stays.
+// (SIGSTOP) when `fire` and a webhook ask it to take the VIP down. `fire`
+// gives up after its bound and says its request was not accepted (it
+// waits for the agent's proof of identity, so it sent nothing); the
+// webhook's POST, with its deadline, sits in the agent's backlog. When
+// the agent wakes it journals that request as expired and the VIP stays.
 func TestAbandonedRequestNeverActsAfterFreeze(t *testing.T) {
 	cfg, addr := writeConfig(t, e2eConfig)
 	p := startAgent(t, cfg, addr)
@@ -31,8 +35,18 @@ func TestAbandonedRequestNeverActsAfterFreeze(t *testing.T) {
 	t.Cleanup(wake)
 	start := time.Now()
 	code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "1s")
-	if code != 4 || !strings.Contains(errOut, "did not answer") {
-		t.Errorf("fire against a frozen agent: exit %d after %s, want 4 (did not answer)\n%s%s", code, time.Since(start), out, errOut)
+	if code != 4 || !strings.Contains(errOut, "not accepted") {
+		t.Errorf("fire against a frozen agent: exit %d after %s, want 4 (not accepted)\n%s%s", code, time.Since(start), out, errOut)
+	}
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/alarms", strings.NewReader(`{"condition":"RM1_Stopped"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(api.HeaderDeadline, time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano))
+	if resp, err := (&http.Client{Timeout: 2 * time.Second}).Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a frozen agent answered the webhook: %s", resp.Status)
 	}
 	wake()
 

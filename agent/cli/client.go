@@ -396,8 +396,9 @@ func (cl *client) send(ctx context.Context, hc *http.Client, base, method, path 
 		req.Header.Set(sign.HeaderSignature, sign.Sign([]byte(cl.signKey), ts, method, sign.Target(req.URL), data))
 	}
 	if method == http.MethodPost && req.Header.Get(api.HeaderDeadline) == "" && !cl.deadline.IsZero() {
-		// In-process: the run honours the command's bound too.
-		req.Header.Set(api.HeaderDeadline, cl.deadline.Add(-deadlineSlack).UTC().Format(time.RFC3339Nano))
+		// In-process: the run honours the command's bound too. No slack:
+		// the caller is this process, which learns the outcome itself.
+		req.Header.Set(api.HeaderDeadline, cl.deadline.UTC().Format(time.RFC3339Nano))
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,7 +18,7 @@ import (
 func cmdFailover(ctx context.Context, args []string, gargs map[string]string, env Env) error {
 	var c common
 	fs := newFlags("failover", env, &c)
-	wait := durationVar(fs, "wait", 2*time.Minute, "how long to wait for the result")
+	wait := durationVar(fs, "wait", 2*time.Minute, "how long to wait for the result; without it, also long enough for the config's move (each node's step within its VIP's timeout, plus 10s)")
 	// vipagent's own flags are taken anywhere; after the action, other
 	// words (RM's) are positional, journaled rather than refused.
 	pos, err := parseArgs(fs, env, args, true)
@@ -42,6 +43,14 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 	if err != nil {
 		return err
 	}
+	if !flagGiven(fs, "wait") {
+		// The default covers the config's move: every node's step, each
+		// within its VIP's timeout, and a margin for the calls between.
+		if b := agent.FailoverBound(cl.cfg) + failoverMargin; b > *wait {
+			*wait = b
+			cl.wait = b
+		}
+	}
 	defer cl.close()
 	if len(pos) > 2 {
 		// Whatever RM adds after the member ID is journaled, not refused.
@@ -52,6 +61,17 @@ func cmdFailover(ctx context.Context, args []string, gargs map[string]string, en
 		return err
 	}
 	return cl.printResult(code, resp)
+}
+
+// failoverMargin is what the default wait of `failover` adds to the
+// move's steps: peer calls and journal commits between them.
+const failoverMargin = 10 * time.Second
+
+// flagGiven reports whether the command line set flag name.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // failoverDryRun prints the plan the failover door would make, from the

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +24,18 @@ func TestEventsListFollowsTheCursor(t *testing.T) {
 	const total, page = 7, 3
 	var mu sync.Mutex
 	var asked []string
+	// A loopback agent without secrets: it proves nothing, its claims
+	// (node, data directory, config digest) are still compared.
+	cfg := filepath.Join(t.TempDir(), "vipagent.yaml")
+	noAuth := fmt.Sprintf("node: rm1\nlisten: %s\ndata_dir: %s\nnodes: {rm1: {member_id: 1}}\n", closedAddr(t), filepath.Join(filepath.Dir(cfg), "data"))
+	if err := os.WriteFile(cfg, []byte(noAuth), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/identity" {
+			answerIdentity(t, w, r, cfg)
+			return
+		}
 		if r.URL.Path != "/v1/events" {
 			http.Error(w, `{"error":"not here"}`, http.StatusNotFound)
 			return
@@ -47,8 +60,7 @@ func TestEventsListFollowsTheCursor(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"events": evs, "next_cursor": next})
 	}))
 	defer agent.Close()
-	cfg := writeHookConfig(t)
-	code, out, errOut := runCLI(t, "events", "list", "--limit", "5", "--agent", agent.URL, "--token", "t", "--config", cfg)
+	code, out, errOut := runCLI(t, "events", "list", "--limit", "5", "--agent", agent.URL, "--config", cfg)
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out, errOut)
 	}
@@ -68,7 +80,7 @@ func TestEventsListFollowsTheCursor(t *testing.T) {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 
-	code, out, errOut = runCLI(t, "events", "list", "--limit", "50", "--json", "--agent", agent.URL, "--token", "t", "--config", cfg)
+	code, out, errOut = runCLI(t, "events", "list", "--limit", "50", "--json", "--agent", agent.URL, "--config", cfg)
 	var list struct {
 		Events []reactions.Event `json:"events"`
 		Next   string            `json:"next_cursor"`
