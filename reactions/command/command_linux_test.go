@@ -25,9 +25,9 @@ func TestRunKillsProcessGroup(t *testing.T) {
 	}
 
 	const deadline = 300 * time.Millisecond
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
-	start := time.Now()
 	res, err := Run(ctx, []string{script, pidFile}, Options{})
 	elapsed := time.Since(start)
 
@@ -41,8 +41,11 @@ func TestRunKillsProcessGroup(t *testing.T) {
 	if res.ExitCode != -1 {
 		t.Errorf("exit code %d, want -1 for a killed program", res.ExitCode)
 	}
-	if elapsed < deadline || elapsed > deadline+500*time.Millisecond {
-		t.Errorf("Run returned after %v, want just after the %v deadline", elapsed, deadline)
+	// Returning at the deadline, not when the program would have ended
+	// (sleep 1000): the bound is generous so that a loaded machine is no
+	// failure, and far below the program's own time.
+	if elapsed < deadline || elapsed > deadline+10*time.Second {
+		t.Errorf("Run returned after %v, want at the %v deadline", elapsed, deadline)
 	}
 
 	// SIGKILL is delivered at once; give the kernel a moment to finish the exit.
