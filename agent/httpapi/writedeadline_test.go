@@ -120,10 +120,10 @@ func TestListsInFlightBounded(t *testing.T) {
 	// write_timeout long enough that the held lists are not cut while
 	// the test runs on a loaded machine.
 	a := newAPI(t, "  write_timeout: 2m\n  rate_per_minute: 0\n", nil)
-	// A list longer than the server's 4 KiB buffer: its handler blocks in
+	// A list far longer than the server's buffers (about 6 KiB): its handler blocks in
 	// Write until the reader reads.
 	for i := range 3 {
-		body := fmt.Sprintf(`{"id":"big-%d","condition":"Nobody","text":%q}`, i, strings.Repeat("x", 1500))
+		body := fmt.Sprintf(`{"id":"big-%d","condition":"Nobody","text":%q}`, i, strings.Repeat("x", 6000))
 		if code, _, resp := a.do("POST", "/v1/alarms?wait=0s", "application/json", []byte(body)); code >= 300 && code != 422 {
 			t.Fatalf("alarm: %d %s", code, resp)
 		}
