@@ -122,8 +122,8 @@ func TestListsInFlightBounded(t *testing.T) {
 	a := newAPI(t, "  write_timeout: 2m\n  rate_per_minute: 0\n", nil)
 	// A list far longer than the server's buffers (about 6 KiB): its handler blocks in
 	// Write until the reader reads.
-	for i := range 3 {
-		body := fmt.Sprintf(`{"id":"big-%d","condition":"Nobody","text":%q}`, i, strings.Repeat("x", 6000))
+	for i := range 10 {
+		body := fmt.Sprintf(`{"id":"big-%d","condition":"Nobody","text":%q}`, i, strings.Repeat("x", 1500))
 		if code, _, resp := a.do("POST", "/v1/alarms?wait=0s", "application/json", []byte(body)); code >= 300 && code != 422 {
 			t.Fatalf("alarm: %d %s", code, resp)
 		}
