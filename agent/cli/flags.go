@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"github.com/vipagent/vipagent/agent/typo"
 	"io"
 	"slices"
 	"strconv"
@@ -241,43 +242,11 @@ func loadConfig(c common, env Env) (*config.Config, error) {
 // suggest is the candidate closest to s, if one is close enough to be a
 // likely typo (edit distance at most 2, or 1 for short words), else "".
 func suggest(s string, candidates []string) string {
-	best, bestD := "", 3
+	within := 2
 	if len(s) <= 3 {
-		bestD = 2
+		within = 1
 	}
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Damerau (optimal string alignment) distance: a
-// swapped pair of letters counts as one typo.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
+	return typo.Nearest(s, candidates, within)
 }
 
 // subcommandError refuses a missing or unknown subcommand, naming the

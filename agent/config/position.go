@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/vipagent/vipagent/agent/typo"
 	"regexp"
 	"strconv"
 	"strings"
@@ -91,38 +92,5 @@ func locateSyntax(file, msg string) string {
 // suggest is the known name closest to key when it is close enough to be
 // a typo (at most a third of its letters, and at least one, wrong), or "".
 func suggest(key string, known []string) string {
-	best, bestD := "", max(1, len(key)/3)+1
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(key), k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Damerau-Levenshtein distance (optimal string
-// alignment): a swapped pair of letters counts once.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
+	return typo.Nearest(strings.ToLower(key), known, max(1, len(key)/3))
 }
