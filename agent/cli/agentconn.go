@@ -80,6 +80,11 @@ func (cl *client) verify(ctx context.Context, hc *http.Client) error {
 	if err != nil {
 		return err
 	}
+	if s := identity.Secrets(cl.cfg); len(s) > 0 {
+		// Our own proof, good for this nonce only: the agent answers us
+		// from its trusted budget, whatever strangers send it.
+		req.Header.Set(identity.HeaderAsk, identity.Ask(s[0], nonce))
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return err
@@ -92,6 +97,10 @@ func (cl *client) verify(ctx context.Context, hc *http.Client) error {
 	}
 	if why := notAgent(resp.StatusCode, body); why != "" {
 		return exitf(ExitNoAgent, "%s answered, but not as a vipagent agent: %s; not sending it anything, and not running in-process, since something else holds the agent's address", cl.where(), why)
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		// The agent is busy: nothing was sent, and it is not a stranger.
+		return exitf(ExitNoAgent, "not accepted: the agent at %s is too busy to answer who it is (%d: %s); nothing was sent to it", cl.where(), resp.StatusCode, excerpt(body))
 	}
 	if resp.StatusCode != http.StatusOK {
 		return &ExitError{Code: ExitUsage, Err: &identity.UnprovenError{Where: cl.where(), Reason: fmt.Sprintf("it answered the identity challenge with status %d: %s", resp.StatusCode, excerpt(body))}}

@@ -47,3 +47,19 @@ func buildVersion() string {
 	}
 	return "unknown"
 }
+
+// identityAsker admits the identity question: from the trusted budget when
+// the asker proves it holds a secret of this config (identity.HeaderAsk:
+// a command of this config about to send its request), else as a
+// stranger. Strangers flooding the open route then cannot keep a hook
+// from learning that its agent is its agent.
+func (s *server) identityAsker(next http.Handler) http.Handler {
+	strangers := s.strangers(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if identity.Asked(s.Config, r.URL.Query().Get("nonce"), r.Header.Get(identity.HeaderAsk)) {
+			s.serveTrusted(w, r, Caller{Role: RoleOpen, ID: "identity-asker"}, next)
+			return
+		}
+		strangers.ServeHTTP(w, r)
+	})
+}

@@ -70,7 +70,10 @@ func (s *server) routes() *chi.Mux {
 	r.Use(middleware.Recoverer)
 	r.Use(s.boundWrites)
 	for _, rt := range s.table {
-		if rt.Role == RoleOpen {
+		switch {
+		case rt.Role == RoleOpen && rt.Pattern == identity.Path:
+			r.With(s.identityAsker).Method(rt.Method, rt.Pattern, rt.handler)
+		case rt.Role == RoleOpen:
 			r.With(s.strangers).Method(rt.Method, rt.Pattern, rt.handler)
 		}
 	}

@@ -225,3 +225,32 @@ func proven(secrets []string, nonce string, got Identity) bool {
 	}
 	return false
 }
+
+// HeaderAsk carries the asker's own proof: HMAC-SHA256 of the nonce keyed
+// by a secret of the config (Ask). It shows the agent that a command of
+// its config is asking, without handing a squatter anything it could use
+// (a fresh nonce each time), so the agent serves the question from its
+// trusted budget and strangers flooding the open route cannot starve the
+// hooks' identity check.
+const HeaderAsk = "X-Vipagent-Ask"
+
+// Ask is the asker's proof for nonce under secret.
+func Ask(secret, nonce string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("vipagent-identity-ask\n" + nonce))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Asked reports whether proof is Ask(s, nonce) for one of cfg's secrets.
+func Asked(cfg *config.Config, nonce, proof string) bool {
+	if proof == "" || !ValidNonce(nonce) {
+		return false
+	}
+	ok := false
+	for _, s := range Secrets(cfg) {
+		if hmac.Equal([]byte(Ask(s, nonce)), []byte(proof)) {
+			ok = true
+		}
+	}
+	return ok
+}

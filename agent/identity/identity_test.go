@@ -100,3 +100,24 @@ func TestValidNonce(t *testing.T) {
 		}
 	}
 }
+
+// The asker's proof: good for its nonce and a secret of the config only.
+func TestAskedNeedsTheConfigsSecretAndTheNonce(t *testing.T) {
+	cfg := load(t, twoSecrets)
+	nonce, other := NewNonce(), NewNonce()
+	good := Ask("webhook-secret-0123456789abcdef", nonce) // any of its secrets
+	for _, tc := range []struct {
+		name, nonce, proof string
+		want               bool
+	}{
+		{"the config's secret, this nonce", nonce, good, true},
+		{"another nonce", other, good, false},
+		{"another secret", nonce, Ask("not-the-token-0123456789", nonce), false},
+		{"the agent's own proof is no asker's", nonce, prove("admin-token-0123456789abcdef", nonce, Identity{}), false},
+		{"none", nonce, "", false},
+	} {
+		if got := Asked(cfg, tc.nonce, tc.proof); got != tc.want {
+			t.Errorf("%s: Asked = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
