@@ -244,6 +244,10 @@ func (e *Engine) Submit(ev *reactions.Event) (*reactions.Event, bool, error) {
 		e.release()
 		return stored, dup, err
 	}
+	// Waiters may ask for the event as soon as Accept returned, while it
+	// waits for its turn to queue: they wait for its result, not for the
+	// journal's "accepted".
+	e.expect(stored.ID)
 	turn.wait()
 	e.start(stored)
 	return stored, false, nil
@@ -292,11 +296,7 @@ func (e *Engine) stampIntent(ev *reactions.Event) *turn {
 // replaces no other.
 func (e *Engine) start(ev *reactions.Event) {
 	plan, matched := e.planFor(ev)
-	e.mu.Lock()
-	if _, ok := e.waiters[ev.ID]; !ok {
-		e.waiters[ev.ID] = &waiter{done: make(chan struct{})}
-	}
-	e.mu.Unlock()
+	e.expect(ev.ID)
 	var ticket *ticket
 	if matched && !e.expired(ev) {
 		e.noteIntent(ev.Intent(), plan.vips())
@@ -308,6 +308,15 @@ func (e *Engine) start(ev *reactions.Event) {
 		defer e.release()
 		e.run(&own, plan, matched, ticket)
 	}()
+}
+
+// expect makes Wait block for event id until it is final.
+func (e *Engine) expect(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.waiters[id]; !ok {
+		e.waiters[id] = &waiter{done: make(chan struct{})}
+	}
 }
 
 // Wait blocks until the event is final or ctx ends, and returns the event
