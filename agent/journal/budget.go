@@ -137,9 +137,6 @@ func (j *Journal) Trim() (Trimmed, error) {
 	}
 	if sp.Free >= sp.File/4 && sp.Free >= j.budget.max/8 {
 		t.Before, t.After, err = j.Compact()
-		if errors.Is(err, errors.ErrUnsupported) {
-			err = nil
-		}
 	}
 	return t, err
 }
@@ -147,22 +144,27 @@ func (j *Journal) Trim() (Trimmed, error) {
 // Compact copies the live data into a new file that replaces the
 // journal's, returning the free pages to the file system, and returns the
 // file's sizes before and after. Writers wait while it copies (about a
-// second per 100 MB of live data); readers go on with the old file. The
-// new file is locked before it takes the old one's name, and the old one
-// is let go only after, so another process never finds the journal
-// unlocked; one that opened the old file by its name finds it replaced
-// once it gets the lock, and opens again (see openBolt).
+// second per 100 MB of live data); readers go on with the old file.
+//
+// Where a file can be replaced while open (not Windows), the new file is
+// locked before it takes the old one's name, and the old one is let go
+// only after, so another process never finds the journal unlocked; one
+// that opened the old file by its name finds it replaced once it gets the
+// lock, and opens again (see openBolt). On Windows both files are closed
+// for the rename, readers wait for it too, and the new file is opened
+// after; should that open fail (another process took the lock in the
+// instant between), the journal says so (Health, every call) and opens
+// the file again at its next use. A crash at any point leaves either the
+// old file or the new one, each complete.
 func (j *Journal) Compact() (before, after int64, err error) {
-	if !compactWhileOpen {
-		return 0, 0, fmt.Errorf("compact journal: %w: the file cannot be replaced while it is open", errors.ErrUnsupported)
-	}
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
+	j.reopen()
 	j.dbMu.RLock()
-	src := j.db
+	src, lost := j.db, j.lost
 	j.dbMu.RUnlock()
 	if src == nil {
-		return 0, 0, errClosed
+		return 0, 0, fmt.Errorf("compact journal: %w", lost)
 	}
 	tmp := j.path + ".compact"
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -189,6 +191,9 @@ func (j *Journal) Compact() (before, after int64, err error) {
 	if err := dst.View(func(tx *bolt.Tx) error { after = tx.Size(); return nil }); err != nil {
 		return fail(err)
 	}
+	if !replaceWhileOpen {
+		return before, after, j.swapClosed(src, dst, tmp)
+	}
 	if err := os.Rename(tmp, j.path); err != nil {
 		return fail(err)
 	}
@@ -199,4 +204,32 @@ func (j *Journal) Compact() (before, after int64, err error) {
 	j.db = dst
 	j.dbMu.Unlock()
 	return before, after, src.Close()
+}
+
+// swapClosed puts the compacted file tmp (open as dst) in the place of the
+// journal's (open as src) where an open file cannot be replaced: with
+// readers held off, it closes both, renames and opens the journal's path
+// again. The caller holds wmu.
+func (j *Journal) swapClosed(src, dst *bolt.DB, tmp string) error {
+	j.dbMu.Lock()
+	defer j.dbMu.Unlock()
+	j.db = nil
+	src.Close()
+	dst.Close()
+	renamed := os.Rename(tmp, j.path)
+	if renamed == nil {
+		syncDir(filepath.Dir(j.path))
+	} else {
+		os.Remove(tmp)
+	}
+	db, err := openBolt(j.path, j.lockTimeout)
+	if err != nil {
+		j.lost = fmt.Errorf("journal %s: reopen after compaction: %w", j.path, err)
+		return j.lost
+	}
+	j.db, j.lost = db, nil
+	if renamed != nil {
+		return fmt.Errorf("compact journal: %w", wrapStorage(renamed))
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -105,9 +106,6 @@ func TestBudgetBoundsTheFile(t *testing.T) {
 // key and sequence, and leaves a journal that takes new events; a second
 // process opening the journal meanwhile never gets it.
 func TestCompactReturnsSpace(t *testing.T) {
-	if !compactWhileOpen {
-		t.Skip("this system cannot replace an open file: the budget is kept by pruning alone")
-	}
 	path := filepath.Join(t.TempDir(), "j.db")
 	j := open(t, path, Options{})
 	var keep []*reactions.Event
@@ -144,5 +142,47 @@ func TestCompactReturnsSpace(t *testing.T) {
 	j2 := open(t, path, Options{})
 	if evs, err := j2.List(Filter{Limit: 1000}); err != nil || len(evs) != 101 {
 		t.Errorf("reopened after compaction: %d events, %v; want 101", len(evs), err)
+	}
+}
+
+// A journal that let its file go for a compaction and could not take it
+// back (another process got the lock in between, possible where the swap
+// closes the files) fails every call and Health with the reason, and
+// recovers by itself once the file is free.
+func TestJournalRecoversWhenItsFileComesBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j := open(t, path, Options{LockTimeout: 50 * time.Millisecond})
+	kept := finished(t, j, "kept", 100)
+	// What swapClosed leaves when its open fails: the file closed, and
+	// another holder of the lock.
+	j.dbMu.Lock()
+	j.db.Close()
+	j.db, j.lost = nil, errors.New("held by the test")
+	j.dbMu.Unlock()
+	other, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Get(kept.ID); err == nil || !strings.Contains(err.Error(), "reopen after compaction") {
+		t.Errorf("Get while the file is held elsewhere = %v; want the reopen's failure", err)
+	}
+	if _, _, err := j.Accept(finishedAlarm("refused", 10)); err == nil {
+		t.Error("Accept while the file is held elsewhere succeeded")
+	}
+	j.health.probed = time.Time{}
+	if err := j.Health(); err == nil || !strings.Contains(err.Error(), "reopen after compaction") {
+		t.Errorf("Health while the file is held elsewhere = %v; want the reason", err)
+	}
+	if _, _, err := j.Compact(); err == nil {
+		t.Error("Compact while the file is held elsewhere succeeded")
+	}
+	other.Close()
+	if got, err := j.Get(kept.ID); err != nil || got.Key != "kept" {
+		t.Fatalf("Get once the file is free = %v, %v", got, err)
+	}
+	finished(t, j, "after", 10)
+	j.health.probed = time.Time{}
+	if err := j.Health(); err != nil {
+		t.Errorf("Health once the file is free = %v", err)
 	}
 }

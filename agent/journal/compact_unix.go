@@ -2,5 +2,6 @@
 
 package journal
 
-// compactWhileOpen: a file may be renamed over while it is open and mapped.
-const compactWhileOpen = true
+// replaceWhileOpen: a file may be renamed over while it is open and
+// mapped, so a compaction swaps the files without closing the journal.
+const replaceWhileOpen = true

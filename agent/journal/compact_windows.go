@@ -1,6 +1,6 @@
 package journal
 
-// compactWhileOpen: Windows refuses to replace a file that is open and
-// mapped; the budget is then kept by pruning alone (bbolt reuses the freed
-// pages, so the file does not grow past it).
-const compactWhileOpen = false
+// replaceWhileOpen: Windows refuses to replace a file that is open (Go
+// opens files without FILE_SHARE_DELETE) or mapped, so a compaction closes
+// both files for the rename and opens the new one after it.
+const replaceWhileOpen = false

@@ -73,10 +73,18 @@ type fnError struct {
 func (e *fnError) Error() string { return e.err.Error() }
 
 func (j *Journal) commitGroup(reqs []*commitReq) {
+	j.reopen()
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	j.dbMu.RLock()
 	defer j.dbMu.RUnlock()
+	if j.db == nil {
+		j.noteCommit(j.lost)
+		for _, r := range reqs {
+			r.errc <- j.lost
+		}
+		return
+	}
 	for len(reqs) > 0 {
 		var size int64
 		err := guard(j.path, "commit", func() error {

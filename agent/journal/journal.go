@@ -65,10 +65,12 @@ type Journal struct {
 	closeOnce sync.Once
 
 	// dbMu guards db, which a compaction replaces; wmu keeps writers out
-	// while it copies.
+	// while it copies. db is nil when a compaction could not open the
+	// new file (see reopen); lost says why.
 	dbMu sync.RWMutex
 	wmu  sync.Mutex
 	db   *bolt.DB
+	lost error
 
 	node        string
 	now         func() time.Time
@@ -189,18 +191,50 @@ func createBuckets(tx *bolt.Tx) error {
 // fault in bbolt) comes back as a *DamageError instead of killing the
 // process.
 func (j *Journal) view(fn func(*bolt.Tx) error) error {
+	j.reopen()
 	j.dbMu.RLock()
 	defer j.dbMu.RUnlock()
+	if j.db == nil {
+		return j.lost
+	}
 	return guard(j.path, "read", func() error { return j.db.View(fn) })
+}
+
+// reopen opens the journal's file again when a compaction let it go and
+// could not take it back (see swapClosed): the journal recovers by
+// itself, at its next read or commit, once the file can be opened.
+func (j *Journal) reopen() {
+	j.dbMu.RLock()
+	open := j.db != nil
+	j.dbMu.RUnlock()
+	if open {
+		return
+	}
+	j.dbMu.Lock()
+	defer j.dbMu.Unlock()
+	if j.db != nil {
+		return
+	}
+	db, err := openBolt(j.path, j.lockTimeout)
+	if err != nil {
+		j.lost = fmt.Errorf("journal %s: reopen after compaction: %w", j.path, err)
+		return
+	}
+	j.db, j.lost = db, nil
 }
 
 // update runs a write transaction, guarded like view. A failure of the
 // commit itself (not of fn) is remembered for Health.
 func (j *Journal) update(fn func(*bolt.Tx) error) error {
+	j.reopen()
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	j.dbMu.RLock()
 	defer j.dbMu.RUnlock()
+	if j.db == nil {
+		j.noteCommit(j.lost)
+		return j.lost
+	}
 	var fnErr error
 	err := guard(j.path, "commit", func() error {
 		return j.db.Update(func(tx *bolt.Tx) error {
@@ -224,6 +258,9 @@ func (j *Journal) Close() error {
 	<-j.budget.stopped
 	j.dbMu.Lock()
 	defer j.dbMu.Unlock()
+	if j.db == nil {
+		return nil
+	}
 	return j.db.Close()
 }
 
