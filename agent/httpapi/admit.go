@@ -27,8 +27,9 @@ const (
 	// limits.max_in_flight: 1/16th of it, at least 8.
 	minStrangers  = 8
 	strangerShare = 16
-	// perAddressShare is how much of the strangers' budget one address
-	// may hold: a quarter, at least 2.
+	// perAddressShare is how much of each budget one address may hold: a
+	// quarter of the strangers' (at least 2), a quarter of the trusted
+	// (at least 4).
 	perAddressShare = 4
 	// maxListsInFlight bounds the list routes served at once: each holds
 	// a page of the journal in memory until its answer is written (at most
@@ -42,13 +43,18 @@ var listRoutes = map[string]bool{"/v1/events": true, "/v1/reports": true}
 
 // admission holds the budgets and limits that decide whether a request is
 // served: in-flight slots for the trusted and for strangers, a per-address
-// cap on strangers, and the two rate limits (failed authentications per
+// cap on each, and the two rate limits (failed authentications per
 // address, requests per credential).
 type admission struct {
 	trusted   chan struct{}
 	strangers chan struct{}
 	lists     chan struct{}
-	byAddr    addrSlots
+	// byAddr caps what one address holds of the strangers' budget,
+	// trustedByAddr of the trusted one: one client, trusted or not,
+	// never holds every slot (the local channel's callers, the host's
+	// own, are not capped).
+	byAddr        addrSlots
+	trustedByAddr addrSlots
 	// failures counts failed authentications per client address; nil when
 	// limits.rate_per_minute is 0.
 	failures *httprate.RateLimiter
@@ -60,11 +66,12 @@ type admission struct {
 func newAdmission(l config.Limits) *admission {
 	strangers := max(minStrangers, l.MaxInFlight/strangerShare)
 	a := &admission{
-		trusted:   make(chan struct{}, l.MaxInFlight),
-		strangers: make(chan struct{}, strangers),
-		lists:     make(chan struct{}, maxListsInFlight),
-		byAddr:    addrSlots{max: max(2, strangers/perAddressShare), held: map[string]int{}},
-		rate:      l.RatePerMinute,
+		trusted:       make(chan struct{}, l.MaxInFlight),
+		strangers:     make(chan struct{}, strangers),
+		lists:         make(chan struct{}, maxListsInFlight),
+		byAddr:        addrSlots{max: max(2, strangers/perAddressShare), held: map[string]int{}},
+		trustedByAddr: addrSlots{max: max(4, l.MaxInFlight/perAddressShare), held: map[string]int{}},
+		rate:          l.RatePerMinute,
 	}
 	if l.RatePerMinute > 0 {
 		a.failures = httprate.NewRateLimiter(l.RatePerMinute, time.Minute)
@@ -132,7 +139,7 @@ func (s *server) strangers(next http.Handler) http.Handler {
 		w.Header().Set("Connection", "close")
 		release, err := s.admit.enterStranger(r)
 		if err != nil {
-			s.writeError(w, r, err)
+			s.turnAway(w, r, err)
 			return
 		}
 		defer release()
@@ -141,21 +148,40 @@ func (s *server) strangers(next http.Handler) http.Handler {
 }
 
 // serveTrusted serves an authenticated request: within the rate of its
-// credential and the trusted in-flight budget. The local channel's callers
-// are not rate limited: they are the host's own operators and hooks.
+// credential, its address's share of the trusted in-flight budget and that
+// budget. The local channel's callers are neither rate limited nor capped
+// per address: they are the host's own operators and hooks.
 func (s *server) serveTrusted(w http.ResponseWriter, r *http.Request, c Caller, next http.Handler) {
 	r = withCaller(r, c)
-	if a := s.admit; a.callers != nil && !strings.HasPrefix(c.ID, "local:") && a.callers.OnLimit(w, r, c.ID) {
-		s.writeError(w, r, fmt.Errorf("%w: more than %d requests a minute with this credential (%s)", errTooMany, a.rate, c.ID))
+	local := strings.HasPrefix(c.ID, "local:")
+	if a := s.admit; a.callers != nil && !local && a.callers.OnLimit(w, r, c.ID) {
+		s.turnAway(w, r, fmt.Errorf("%w: more than %d requests a minute with this credential (%s)", errTooMany, a.rate, c.ID))
 		return
+	}
+	if !local {
+		addr := clientAddr(r)
+		if !s.admit.trustedByAddr.acquire(addr) {
+			s.turnAway(w, r, fmt.Errorf("%w: too many requests in flight from this address (at most %d)", reactions.ErrUnavailable, s.admit.trustedByAddr.max))
+			return
+		}
+		defer s.admit.trustedByAddr.release(addr)
 	}
 	select {
 	case s.admit.trusted <- struct{}{}:
 		defer func() { <-s.admit.trusted }()
 		next.ServeHTTP(w, r)
 	default:
-		s.writeError(w, r, fmt.Errorf("%w: too many requests in flight", reactions.ErrUnavailable))
+		s.turnAway(w, r, fmt.Errorf("%w: too many requests in flight", reactions.ErrUnavailable))
 	}
+}
+
+// turnAway answers a request refused before its body was read, and closes
+// the connection after the answer: net/http would otherwise read what is
+// left of the body before sending the answer, so a slow body would hold
+// the refusal back as long as it holds a slot.
+func (s *server) turnAway(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Connection", "close")
+	s.writeError(w, r, err)
 }
 
 // refuse answers a failed authentication: 401 with err, or 429 once the
@@ -188,7 +214,7 @@ func (s *server) lists(next http.Handler) http.Handler {
 			defer func() { <-s.admit.lists }()
 			next.ServeHTTP(w, r)
 		default:
-			s.writeError(w, r, fmt.Errorf("%w: too many lists being sent at once; ask again shortly", reactions.ErrUnavailable))
+			s.turnAway(w, r, fmt.Errorf("%w: too many lists being sent at once; ask again shortly", reactions.ErrUnavailable))
 		}
 	})
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -152,5 +153,64 @@ func TestSlowSignedBodiesCannotStarveTheTrusted(t *testing.T) {
 		if got := <-answers; got.code != 400 || !strings.Contains(got.body, "must arrive within 2s") {
 			t.Errorf("slow signed body answered %d %s, want 400 after the body deadline", got.code, got.body)
 		}
+	}
+}
+
+// TestTrustedCappedPerAddress: one address holding its share of the
+// trusted budget (a quarter of max_in_flight, at least 4) with bodies that
+// never finish is refused more, at once and from that address only;
+// another address's alarm is served meanwhile.
+func TestTrustedCappedPerAddress(t *testing.T) {
+	a := newAPI(t, "  max_in_flight: 16\n\n"+authYAML, adminEnv)
+	head := fmt.Sprintf("POST /v1/alarms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nAuthorization: Bearer %s\r\n", tokens[config.RoleTrigger])
+	// Six slow bodies: four hold the address's share, two are refused,
+	// and their refusals come while their bodies are unfinished (net/http
+	// reads what is left of a body before answering unless the
+	// connection is to close).
+	answers := make(chan string, 6)
+	for range 6 {
+		c := rawRequest(t, a, head, "{")
+		go func() {
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				return // closed at the test's end, unanswered
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			answers <- fmt.Sprint(resp.StatusCode, " ", string(b))
+		}()
+	}
+	for range 2 {
+		var got string
+		select {
+		case got = <-answers:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no refusal within 5s: the refusals wait for their bodies")
+		}
+		if !strings.HasPrefix(got, "503 ") || !strings.Contains(got, "too many requests in flight from this address (at most 4)") {
+			t.Errorf("slow request beyond the address's share answered %s; want 503 for its address", got)
+		}
+	}
+	whole := `{"condition":"RM1_Stopped"}`
+	if code, _, body := a.do("POST", "/v1/alarms?wait=0s", "application/json", []byte(whole), "Authorization", "Bearer "+tokens[config.RoleAdmin]); code != 503 {
+		t.Errorf("another credential from the same address answered %d %s; want 503: the cap is the address's", code, body)
+	}
+	other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
+		LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+	req, _ := http.NewRequest("POST", a.srv.URL+"/v1/alarms?wait=5s", strings.NewReader(whole))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tokens[config.RoleTrigger])
+	resp, err := other.Do(req)
+	if err != nil {
+		t.Fatalf("alarm from another address: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("alarm from another address while one holds its share: %d", resp.StatusCode)
+	}
+	select {
+	case got := <-answers:
+		t.Errorf("a slow request holding a slot was answered: %s", got)
+	default:
 	}
 }

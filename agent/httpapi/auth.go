@@ -77,7 +77,7 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			// The kernel named the caller: its account is the credential.
 			role, err := localchan.Authorize(peer, s.Config.Local)
 			if err != nil {
-				s.writeError(w, r, fmt.Errorf("%w: local channel: %w", errForbidden, err))
+				s.turnAway(w, r, fmt.Errorf("%w: local channel: %w", errForbidden, err))
 				return
 			}
 			s.serveTrusted(w, r, Caller{Role: role, ID: peer.ID()}, next)
@@ -149,7 +149,7 @@ func (s *server) require(want string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := needRole(r, want, "do this"); err != nil {
-				s.writeError(w, r, err)
+				s.turnAway(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -233,7 +233,7 @@ func (s *server) checkQuery(rt Route) func(http.Handler) http.Handler {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := queryAllowed(r, rt.Query); err != nil {
-				s.writeError(w, r, err)
+				s.turnAway(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r)
