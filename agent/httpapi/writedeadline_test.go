@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -133,22 +134,27 @@ func TestListsInFlightBounded(t *testing.T) {
 	srv.Listener = ln
 	srv.Start()
 	defer srv.Close()
-	// Unbuffered pipes: a list nobody reads stays in flight.
-	for range 4 {
+	// Unbuffered pipes: a list nobody reads stays in flight. Each is
+	// read as far as its status line, which the server sends only once its
+	// buffers are full: a 200 is a list holding its slot, blocked in Write.
+	// (A pipe may arrive while another list is served and be refused; it
+	// is replaced.)
+	for held := 0; held < 4; {
 		client, server := net.Pipe()
 		defer client.Close()
 		ln.conns <- server
 		go fmt.Fprintf(client, "GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+		_ = client.SetReadDeadline(time.Now().Add(30 * time.Second))
+		status := make([]byte, len("HTTP/1.1 200"))
+		if _, err := io.ReadFull(client, status); err != nil {
+			t.Fatalf("held list %d: no status: %v", held, err)
+		}
+		if string(status) == "HTTP/1.1 200" {
+			held++
+		}
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		code, _, body := a.do("GET", "/v1/events", "", nil)
-		if code == 503 && strings.Contains(string(body), "too many lists") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a fifth list answered %d while four were unread, want 503", code)
-		}
+	if code, _, body := a.do("GET", "/v1/events", "", nil); code != 503 || !strings.Contains(string(body), "too many lists") {
+		t.Fatalf("a fifth list answered %d %s while four were unread, want 503", code, body)
 	}
 	if code, _, body := a.do("POST", "/v1/alarms?wait=5s", "application/json", []byte(`{"condition":"RM1_Stopped"}`)); code != 200 {
 		t.Errorf("alarm while lists are held: %d %s", code, body)
