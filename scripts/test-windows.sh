@@ -26,13 +26,14 @@
 #     tests as VIPAGENT_EXE (no `go` is available to a test under Wine).
 #
 # Each test binary runs with -test.v in its package directory, bounded by
-# WINDOWS_TEST_TIMEOUT seconds (default 300) per package. The output of a
+# WINDOWS_TEST_TIMEOUT seconds (default 600: the agent package takes about 300
+# on an idle 2-core machine) per package. The output of a
 # failed package is printed; WINDOWS_TEST_VERBOSE=1 prints every package's.
 # WINDOWS_TEST_ARGS adds test flags, e.g. "-test.run TestX -test.count 5".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
-pkg_timeout="${WINDOWS_TEST_TIMEOUT:-300}"
+pkg_timeout="${WINDOWS_TEST_TIMEOUT:-600}"
 if [ "$#" -eq 0 ]; then set -- ./...; fi
 
 missing=""
