@@ -113,8 +113,9 @@ vips: {v: {address: 192.0.2.1/24, backend: fake}}
 tls: {cert: `+filepath.Join(dir, "missing.pem")+`, key: `+filepath.Join(dir, "missing.key")+`}
 `)}, 2, []string{"tls.cert: cannot be read", "tls.key: cannot be read"}},
 	}
-	// A data_dir that is a file: config check used to pass it and serve
-	// exited 1 (mkdir: not a directory).
+	// A data_dir that is a file is refused by every command that reads the
+	// config, naming the path, not found later by serve as "mkdir: not a
+	// directory".
 	notDir := writeFile(t, dir, "not-a-dir", "x")
 	for _, cmd := range [][]string{{"config", "check"}, {"serve"}, {"fire", "--condition", "X"}} {
 		tests = append(tests, struct {

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
@@ -215,7 +214,6 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 			t.Errorf("%s journal sources %v", name, sources)
 		}
 	}
-	_ = journal.Filter{}
 }
 
 func waitFor(t *testing.T, within time.Duration, ok func() bool) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# VIP failover as a client sees it (issue 3): builds the network-namespace lab
+# VIP failover as a client sees it: builds the network-namespace lab
 # (scripts/lab.sh, through the Go benchmark), then moves 192.0.2.100/24 from
 # rm1 to rm2 N times with each of four methods, interleaved:
 #   vipagent   two `vipagent serve` (netlink backend), one alarm to rm2's agent

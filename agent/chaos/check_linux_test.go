@@ -110,8 +110,8 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 var stepTimeout = 5 * time.Second
 
 // lateSteps is part of invariant (c), promise 3's "a peer never acts on a
-// request whose caller gave up", checked as issue 10 states it: a peer
-// never starts work whose deadline has passed. A step that a node carried
+// request whose caller gave up", checked in its strict form: a peer never
+// starts work whose deadline has passed. A step that a node carried
 // out for another (a peer event, origin "EVENT#STEP") must not change
 // anything after the calling step timed out, nor after the longest
 // deadline the call can have carried (its start plus step_timeout). A

@@ -477,7 +477,6 @@ func TestSignedWebhooks(t *testing.T) {
 	if code != 403 {
 		t.Errorf("signed GET /v1/events: %d, want 403", code)
 	}
-	_ = fmt.Sprint()
 }
 
 // A peer's request stamped far ahead of this node's clock would supersede

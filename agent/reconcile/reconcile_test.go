@@ -404,20 +404,42 @@ func TestFailedRepairRetried(t *testing.T) {
 }
 
 // A state that changes between two passes (a move in progress) is not a
-// confirmed drift.
+// confirmed drift; the same states, lasting one pass longer, are.
 func TestTransientStateNotReported(t *testing.T) {
 	w := newWorld(t, true, false)
 	r := w.reconciler("rm1", reconcile.VIP{Owner: "rm1", AutoFix: true})
+	moves := []struct {
+		name     string
+		rm1, rm2 bool
+		kind     reconcile.Kind
+	}{
+		{"disable done", false, false, reconcile.KindNone},
+		{"enable done: moved, and rm2 is wrong", false, true, reconcile.KindWrong},
+		{"rm1 back, rm2 gone before being confirmed", true, false, reconcile.KindOK},
+	}
 	pass(t, r)
-	w.set("rm1", false) // disable done
-	pass(t, r)
-	w.set("rm2", true) // enable done: moved (and rm2 is now wrong)
-	pass(t, r)
-	w.set("rm1", true) // rm1 back, rm2 gone before being confirmed
-	w.set("rm2", false)
-	pass(t, r)
+	for _, m := range moves {
+		w.set("rm1", m.rm1)
+		w.set("rm2", m.rm2)
+		if st := pass(t, r); st.Kind != m.kind {
+			t.Fatalf("%s: kind %s, want %s", m.name, st.Kind, m.kind)
+		}
+	}
 	if len(w.submits) != 0 {
 		t.Errorf("journaled %d events for transient states", len(w.submits))
+	}
+	for _, m := range moves {
+		w.set("rm1", m.rm1)
+		w.set("rm2", m.rm2)
+		pass(t, r)
+		pass(t, r)
+	}
+	var kinds []string
+	for _, ev := range w.submits {
+		kinds = append(kinds, ev.Alarm.Labels["kind"])
+	}
+	if diff := cmp.Diff([]string{"none", "wrong"}, kinds); diff != "" {
+		t.Errorf("journaled drifts of states that lasted (-want +got):\n%s", diff)
 	}
 }
 

@@ -56,9 +56,9 @@ func (p *pairRM2) VIP(ctx context.Context, node, name string) (peer.VIP, error) 
 
 // A repair is decided from what a pass read; a move asked while the pass
 // was looking is newer than that and wins: the repair does not undo it.
-// Before, the repair's intent was the moment it was submitted, so a pass
-// slowed by the peer (up to the observe timeout) reverted a move an
-// operator made meanwhile.
+// Were the repair's intent the moment it is submitted, a pass slowed by
+// the peer (up to the observe timeout) would revert a move an operator made
+// meanwhile.
 func TestRepairDoesNotUndoANewerMove(t *testing.T) {
 	clocks := map[string]func() time.Time{
 		"fine": time.Now,

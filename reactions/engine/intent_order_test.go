@@ -36,9 +36,9 @@ func manual(action reactions.Action) *reactions.Event {
 
 // Waiting events are dropped only for a newer intent: a peer's request
 // made for an older move, queued after a newer local event, does not
-// drop it (it is itself superseded when its turn comes). Before, the
-// later-queued request dropped the newer event and was then superseded by
-// it: neither ran, and the newest move was lost.
+// drop it (it is itself superseded when its turn comes). Were it dropped,
+// the later-queued request would then be superseded by it in turn: neither
+// would run, and the newest move would be lost.
 func TestOlderRequestDoesNotDropNewerWaitingEvent(t *testing.T) {
 	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present", "delay": "300ms"}), func(c *engine.Config) { c.Supersede = true })
 	running := h.submit(manual(reactions.ActionDisable)) // holds the VIP for 300 ms

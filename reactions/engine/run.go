@@ -323,7 +323,9 @@ func (e *Engine) wake(id string, ev *reactions.Event, uncommitted bool) {
 		w.ev = c
 		close(w.done)
 	}
-} // committed forgets an answered event once its result is in the journal.
+}
+
+// committed forgets an answered event once its result is in the journal.
 func (e *Engine) committed(id string) {
 	e.mu.Lock()
 	delete(e.answered, id)
