@@ -3,7 +3,10 @@ package engine_test
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
@@ -36,23 +39,28 @@ func manual(action reactions.Action) *reactions.Event {
 
 // Waiting events are dropped only for a newer intent: a peer's request
 // made for an older move, queued after a newer local event, does not
-// drop it (it is itself superseded when its turn comes). Before, the
-// later-queued request dropped the newer event and was then superseded by
-// it: neither ran, and the newest move was lost.
+// drop it (it is itself superseded when its turn comes): had it dropped
+// the newer event and then been superseded by it, neither would run and
+// the newest move would be lost.
 func TestOlderRequestDoesNotDropNewerWaitingEvent(t *testing.T) {
-	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present", "delay": "300ms"}), func(c *engine.Config) { c.Supersede = true })
-	running := h.submit(manual(reactions.ActionDisable)) // holds the VIP for 300 ms
-	time.Sleep(50 * time.Millisecond)
-	newer := h.submit(manual(reactions.ActionEnable)) // waits behind it
-	older := h.submit(peerRequest("rm2-old#0", time.Now().Add(5*time.Second), time.Now().Add(-time.Second)))
-	h.waitFinal(running.ID)
-	if got := h.waitFinal(newer.ID); got.Status != reactions.StatusSucceeded {
-		t.Errorf("newer local enable: %s (%s), want succeeded", got.Status, got.Result.Error)
-	}
-	if got := h.waitFinal(older.ID); got.Status != reactions.StatusSuperseded {
-		t.Errorf("older peer disable: %s, want superseded", got.Status)
-	}
-	if st, _ := h.backend.Observe(context.Background()); !st.Present {
-		t.Error("the newest move (enable) was lost: the VIP is absent")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present", "delay": "300ms"}), func(c *engine.Config) { c.Supersede = true })
+		running := h.submit(manual(reactions.ActionDisable)) // holds the VIP for 300 ms
+		synctest.Wait()                                      // until it is in the backend's act
+		if diff := cmp.Diff([]string{"disable"}, h.backend.Calls()); diff != "" {
+			t.Fatalf("the first event is not acting (-want +got):\n%s", diff)
+		}
+		newer := h.submit(manual(reactions.ActionEnable)) // waits behind it
+		older := h.submit(peerRequest("rm2-old#0", time.Now().Add(5*time.Second), time.Now().Add(-time.Second)))
+		h.waitFinal(running.ID)
+		if got := h.waitFinal(newer.ID); got.Status != reactions.StatusSucceeded {
+			t.Errorf("newer local enable: %s (%s), want succeeded", got.Status, got.Result.Error)
+		}
+		if got := h.waitFinal(older.ID); got.Status != reactions.StatusSuperseded {
+			t.Errorf("older peer disable: %s, want superseded", got.Status)
+		}
+		if st, _ := h.backend.Observe(context.Background()); !st.Present {
+			t.Error("the newest move (enable) was lost: the VIP is absent")
+		}
+	})
 }
