@@ -18,19 +18,10 @@ import (
 	"github.com/vipagent/vipagent/reactions/vip/fake"
 )
 
+// submitWait submits ev and waits for its result.
 func (h *harness) submitWait(ev *reactions.Event) *reactions.Event {
 	h.t.Helper()
-	stored, _, err := h.eng.Submit(ev)
-	if err != nil {
-		h.t.Fatalf("submit: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	got, err := h.eng.Wait(ctx, stored.ID)
-	if err != nil || !got.Status.Final() {
-		h.t.Fatalf("wait %s: %v %v", stored.ID, got, err)
-	}
-	return got
+	return h.waitFinal(h.submit(ev).ID)
 }
 
 // peerRequest is what a peer's disable looks like when it reaches this node.

@@ -103,16 +103,7 @@ func (h *harness) fire(a reactions.Alarm) (*reactions.Event, bool) {
 	if err != nil {
 		h.t.Fatalf("submit: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	got, err := h.eng.Wait(ctx, ev.ID)
-	if err != nil {
-		h.t.Fatalf("wait: %v", err)
-	}
-	if !got.Status.Final() {
-		h.t.Fatalf("event %s not final after wait: %s", got.ID, got.Status)
-	}
-	return got, dup
+	return h.waitFinal(ev.ID), dup
 }
 
 func outcomes(ev *reactions.Event) []reactions.Outcome {
@@ -200,11 +191,8 @@ func TestConcurrentCopiesRunOnce(t *testing.T) {
 		t.Errorf("100 copies gave %d events, %d duplicates; want 1 and 99", len(seen), dups.Load())
 	}
 	for id := range seen {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ev, err := h.eng.Wait(ctx, id)
-		cancel()
-		if err != nil || ev.Status != reactions.StatusSucceeded {
-			t.Fatalf("event %s: %v %v", id, ev, err)
+		if ev := h.waitFinal(id); ev.Status != reactions.StatusSucceeded {
+			t.Fatalf("event %s: %s", id, ev.Status)
 		}
 	}
 	if n := len(h.backend.Calls()); n != 1 {

@@ -12,6 +12,8 @@ import (
 	"github.com/vipagent/vipagent/reactions/engine"
 )
 
+// waitFinal waits for event id's result (10 s at most; in a bubble, 10 s
+// of its clock, so a test whose event never ends fails at once).
 func (h *harness) waitFinal(id string) *reactions.Event {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -23,6 +25,7 @@ func (h *harness) waitFinal(id string) *reactions.Event {
 	return got
 }
 
+// submit submits ev and returns it as stored.
 func (h *harness) submit(ev *reactions.Event) *reactions.Event {
 	h.t.Helper()
 	stored, _, err := h.eng.Submit(ev)
