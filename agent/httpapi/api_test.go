@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/agenttest"
 	wire "github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/httpapi"
@@ -219,18 +220,10 @@ func TestPostAlarmAcceptedWhenSlow(t *testing.T) {
 	if !strings.HasPrefix(loc, "/v1/events/") || acc["location"] != loc {
 		t.Fatalf("Location %q body %s", loc, body)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	agenttest.Eventually(t, 5*time.Second, func() bool {
 		_, _, body = a.do(http.MethodGet, loc, "", nil)
-		ev := decode[reactions.Event](t, body)
-		if ev.Status == reactions.StatusSucceeded {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("event never finished: %s", body)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return decode[reactions.Event](t, body).Status == reactions.StatusSucceeded
+	}, func() string { return "event never succeeded: " + string(body) })
 }
 
 func TestResultStatusCodes(t *testing.T) {

@@ -8,11 +8,13 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	wire "github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -240,14 +242,7 @@ func TestDeadlineBadInput(t *testing.T) {
 // waitRunning waits until the agent runs an event.
 func waitRunning(t *testing.T, a *api) {
 	t.Helper()
-	for until := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		for _, ev := range a.events() {
-			if ev.Status == reactions.StatusRunning {
-				return
-			}
-		}
-		if time.Now().After(until) {
-			t.Fatal("no event started running within 5 s")
-		}
-	}
+	agenttest.Eventually(t, 5*time.Second, func() bool {
+		return slices.ContainsFunc(a.events(), func(ev reactions.Event) bool { return ev.Status == reactions.StatusRunning })
+	}, "no event started running")
 }

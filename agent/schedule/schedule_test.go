@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -33,160 +34,182 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// The scheduler's tests run in a synctest bubble: cron's goroutine, its
+// timer and the jobs' goroutines all live in it, so "@every 1s" fires at
+// each whole second of the bubble's clock, which moves only when every
+// goroutine in it is blocked. A test sleeps to let the schedule's time pass
+// (the sleep is the schedule under test and takes no real time), then
+// synctest.Wait lets the runs due by then finish or block.
 
 func TestPanicIsRecovered(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
-	var runs atomic.Int32
-	s, err := schedule.New(zerolog.New(&logs), schedule.Job{Name: "boom", Spec: "@every 1s", Run: func(context.Context) error {
-		runs.Add(1)
-		panic("job exploded")
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.Background())
-	// A second run proves the scheduler survived the first panic.
-	waitFor(t, "two runs of the panicking job", func() bool { return runs.Load() >= 2 })
-	if err := s.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(logs.String(), "job exploded") || !strings.Contains(logs.String(), "panicked (recovered)") {
-		t.Errorf("panic not logged:\n%s", logs.String())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		var logs syncBuffer
+		var runs atomic.Int32
+		s, err := schedule.New(zerolog.New(&logs), schedule.Job{Name: "boom", Spec: "@every 1s", Run: func(context.Context) error {
+			runs.Add(1)
+			panic("job exploded")
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start(context.Background())
+		// A second run proves the scheduler survived the first panic.
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if got := runs.Load(); got != 2 {
+			t.Errorf("%d runs of the panicking job in 2 s, want 2", got)
+		}
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(logs.String(), "job exploded") || !strings.Contains(logs.String(), "panicked (recovered)") {
+			t.Errorf("panic not logged:\n%s", logs.String())
+		}
+	})
 }
 
 func TestSlowJobNotRunTwiceAtOnce(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
-	var running, maxRunning, runs atomic.Int32
-	release := make(chan struct{})
-	s, err := schedule.New(zerolog.New(&logs), schedule.Job{Name: "slow", Spec: "@every 1s", Run: func(ctx context.Context) error {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for {
-			m := maxRunning.Load()
-			if n <= m || maxRunning.CompareAndSwap(m, n) {
-				break
+	synctest.Test(t, func(t *testing.T) {
+		var logs syncBuffer
+		var running, maxRunning, runs atomic.Int32
+		release := make(chan struct{})
+		s, err := schedule.New(zerolog.New(&logs), schedule.Job{Name: "slow", Spec: "@every 1s", Run: func(ctx context.Context) error {
+			n := running.Add(1)
+			defer running.Add(-1)
+			for {
+				m := maxRunning.Load()
+				if n <= m || maxRunning.CompareAndSwap(m, n) {
+					break
+				}
 			}
+			runs.Add(1)
+			<-release
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		runs.Add(1)
-		<-release
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.Background())
-	// The first run blocks; the following ticks find it running and skip.
-	waitFor(t, "a skipped run", func() bool { return strings.Contains(logs.String(), "job skipped") })
-	waitFor(t, "a second skipped run", func() bool { return strings.Count(logs.String(), "job skipped") >= 2 })
-	close(release)
-	if err := s.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if got := maxRunning.Load(); got != 1 {
-		t.Errorf("%d runs at once, want 1", got)
-	}
-	if got := runs.Load(); got < 1 {
-		t.Errorf("%d runs, want at least 1", got)
-	}
+		s.Start(context.Background())
+		// The first run (at 1 s) blocks; the ticks at 2 s and 3 s find it
+		// running and skip.
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if got := strings.Count(logs.String(), "job skipped"); got != 2 {
+			t.Errorf("%d skipped runs in 3 s, want 2:\n%s", got, logs.String())
+		}
+		close(release)
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := maxRunning.Load(); got != 1 {
+			t.Errorf("%d runs at once, want 1", got)
+		}
+		if got := runs.Load(); got != 1 {
+			t.Errorf("%d runs, want 1", got)
+		}
+	})
 }
 
 func TestStopWaitsForRunningJob(t *testing.T) {
 	t.Parallel()
-	started := make(chan struct{})
-	var finished atomic.Bool
-	s, err := schedule.New(zerolog.Nop(), schedule.Job{Name: "busy", Spec: "@every 1s", Run: func(ctx context.Context) error {
-		select {
-		case started <- struct{}{}:
-		default:
+	synctest.Test(t, func(t *testing.T) {
+		started := make(chan struct{})
+		var finished atomic.Bool
+		s, err := schedule.New(zerolog.Nop(), schedule.Job{Name: "busy", Spec: "@every 1s", Run: func(ctx context.Context) error {
+			select {
+			case started <- struct{}{}:
+			default:
+				return nil
+			}
+			time.Sleep(300 * time.Millisecond) // the job's work, which Stop must wait for
+			finished.Store(true)
 			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond)
-		finished.Store(true)
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.Background())
-	<-started // the job is running
-	if err := s.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if !finished.Load() {
-		t.Error("Stop returned while the job was still running")
-	}
+		s.Start(context.Background())
+		<-started // the job is running
+		stopping := time.Now()
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if !finished.Load() {
+			t.Error("Stop returned while the job was still running")
+		}
+		if d := time.Since(stopping); d != 300*time.Millisecond {
+			t.Errorf("Stop returned after %s, want when the job ended (300ms)", d)
+		}
+	})
 }
 
 // When the grace period ends, the jobs' context is cancelled and Stop still
 // waits for them to return.
 func TestStopCancelsAfterGrace(t *testing.T) {
 	t.Parallel()
-	started := make(chan struct{}, 1)
-	var returned atomic.Bool
-	s, err := schedule.New(zerolog.Nop(), schedule.Job{Name: "stubborn", Spec: "@every 1s", Run: func(ctx context.Context) error {
-		select {
-		case started <- struct{}{}:
-		default:
+	synctest.Test(t, func(t *testing.T) {
+		started := make(chan struct{}, 1)
+		var returned atomic.Bool
+		s, err := schedule.New(zerolog.Nop(), schedule.Job{Name: "stubborn", Spec: "@every 1s", Run: func(ctx context.Context) error {
+			select {
+			case started <- struct{}{}:
+			default:
+			}
+			<-ctx.Done()
+			time.Sleep(50 * time.Millisecond) // a job slow to return once cancelled
+			returned.Store(true)
+			return ctx.Err()
+		}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		<-ctx.Done()
-		time.Sleep(50 * time.Millisecond)
-		returned.Store(true)
-		return ctx.Err()
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	daemon, cancelDaemon := context.WithCancel(context.Background())
-	defer cancelDaemon()
-	s.Start(daemon)
-	<-started
-	grace, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	err = s.Stop(grace)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Stop = %v, want the grace deadline", err)
-	}
-	if !returned.Load() {
-		t.Error("Stop returned before the cancelled job did")
-	}
+		daemon, cancelDaemon := context.WithCancel(context.Background())
+		defer cancelDaemon()
+		s.Start(daemon)
+		<-started
+		stopping := time.Now()
+		grace, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		err = s.Stop(grace)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Stop = %v, want the grace deadline", err)
+		}
+		if !returned.Load() {
+			t.Error("Stop returned before the cancelled job did")
+		}
+		if d := time.Since(stopping); d != 150*time.Millisecond {
+			t.Errorf("Stop returned after %s, want the grace (100ms) and the job's return (50ms)", d)
+		}
+	})
 }
 
 // Jobs get the daemon's context.
 func TestJobGetsDaemonContext(t *testing.T) {
 	t.Parallel()
-	type key struct{}
-	got := make(chan any, 1)
-	s, err := schedule.New(zerolog.Nop(), schedule.Job{Name: "ctx", Spec: "@every 1s", Run: func(ctx context.Context) error {
-		select {
-		case got <- ctx.Value(key{}):
-		default:
+	synctest.Test(t, func(t *testing.T) {
+		type key struct{}
+		got := make(chan any, 1)
+		s, err := schedule.New(zerolog.Nop(), schedule.Job{Name: "ctx", Spec: "@every 1s", Run: func(ctx context.Context) error {
+			select {
+			case got <- ctx.Value(key{}):
+			default:
+			}
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start(context.WithValue(context.Background(), key{}, "daemon"))
-	v := <-got
-	if err := s.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if v != "daemon" {
-		t.Errorf("job context value %v, want daemon", v)
-	}
+		s.Start(context.WithValue(context.Background(), key{}, "daemon"))
+		v := <-got
+		if err := s.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if v != "daemon" {
+			t.Errorf("job context value %v, want daemon", v)
+		}
+	})
 }
 
 func TestSpecs(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,19 +18,10 @@ import (
 	"github.com/vipagent/vipagent/reactions/vip/fake"
 )
 
+// submitWait submits ev and waits for its result.
 func (h *harness) submitWait(ev *reactions.Event) *reactions.Event {
 	h.t.Helper()
-	stored, _, err := h.eng.Submit(ev)
-	if err != nil {
-		h.t.Fatalf("submit: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	got, err := h.eng.Wait(ctx, stored.ID)
-	if err != nil || !got.Status.Final() {
-		h.t.Fatalf("wait %s: %v %v", stored.ID, got, err)
-	}
-	return got
+	return h.waitFinal(h.submit(ev).ID)
 }
 
 // peerRequest is what a peer's disable looks like when it reaches this node.
@@ -43,43 +35,43 @@ func peerRequest(origin string, deadline, intent time.Time) *reactions.Event {
 
 // A peer never starts work whose caller gave up: a request whose deadline
 // passed, before it arrived or while it waited behind another event, is
-// journaled as expired and the backend is never called for it.
+// journaled as expired and the backend is never called for it. In a
+// bubble, the queued request's 100 ms run out while the slow disable's
+// 300 ms last, however loaded the machine.
 func TestExpiredRequestsNeverStart(t *testing.T) {
-	b := fakeVIP(t, map[string]any{"initial": "present", "delay": "300ms"})
-	h := newHarness(t, b, nil)
+	synctest.Test(t, func(t *testing.T) {
+		b := fakeVIP(t, map[string]any{"initial": "present", "delay": "300ms"})
+		h := newHarness(t, b, nil)
 
-	ev := h.submitWait(peerRequest("rm2-a#0", time.Now().Add(-time.Second), time.Now()))
-	if ev.Status != reactions.StatusExpired {
-		t.Errorf("past deadline: status %s, want expired (%s)", ev.Status, ev.Result.Error)
-	}
-	if diff := cmp.Diff([]reactions.Outcome{reactions.OutcomeSkipped}, outcomes(ev)); diff != "" {
-		t.Errorf("outcomes (-want +got):\n%s", diff)
-	}
+		ev := h.submitWait(peerRequest("rm2-a#0", time.Now().Add(-time.Second), time.Now()))
+		if ev.Status != reactions.StatusExpired {
+			t.Errorf("past deadline: status %s, want expired (%s)", ev.Status, ev.Result.Error)
+		}
+		if diff := cmp.Diff([]reactions.Outcome{reactions.OutcomeSkipped}, outcomes(ev)); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
 
-	// A slow enable holds the VIP; a request that can wait 100 ms expires
-	// behind it.
-	slow, _, err := h.eng.Submit(&reactions.Event{Source: reactions.SourceManual, Alarm: reactions.Alarm{Condition: "manual-enable"},
-		Plan: &reactions.Plan{Steps: []reactions.Step{{Action: reactions.ActionDisable, VIP: "rm-vip"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	queued := h.submitWait(peerRequest("rm2-b#0", time.Now().Add(100*time.Millisecond), time.Now().Add(time.Hour)))
-	if queued.Status != reactions.StatusExpired {
-		t.Errorf("expired in the queue: status %s, want expired", queued.Status)
-	}
-	h.eng.Wait(context.Background(), slow.ID)
-	if diff := cmp.Diff([]string{"disable"}, b.Calls()); diff != "" {
-		t.Errorf("backend calls (-want +got):\n%s", diff)
-	}
-	// A peer's result is committed just after it is answered: once the
-	// engine has stopped, it is in the journal.
-	if err := h.eng.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	stored, err := h.journal.Get(queued.ID)
-	if err != nil || stored.Status != reactions.StatusExpired {
-		t.Errorf("journal has %v (%v), want the expired event", stored, err)
-	}
+		// A slow disable holds the VIP; a request that can wait 100 ms
+		// expires behind it.
+		slow := h.submit(manual(reactions.ActionDisable))
+		queued := h.submitWait(peerRequest("rm2-b#0", time.Now().Add(100*time.Millisecond), time.Now().Add(time.Hour)))
+		if queued.Status != reactions.StatusExpired {
+			t.Errorf("expired in the queue: status %s, want expired", queued.Status)
+		}
+		h.waitFinal(slow.ID)
+		if diff := cmp.Diff([]string{"disable"}, b.Calls()); diff != "" {
+			t.Errorf("backend calls (-want +got):\n%s", diff)
+		}
+		// A peer's result is committed just after it is answered: once the
+		// engine has stopped, it is in the journal.
+		if err := h.eng.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := h.journal.Get(queued.ID)
+		if err != nil || stored.Status != reactions.StatusExpired {
+			t.Errorf("journal has %v (%v), want the expired event", stored, err)
+		}
+	})
 }
 
 // blockingPeers never answers: the node is frozen.
@@ -93,64 +85,65 @@ func (p blockingPeers) Do(ctx context.Context, node string, s reactions.Step, _ 
 
 // A caller that timed out on a peer step records the outcome as unknown
 // (neither success nor failure), and an enable guarded by vip_released
-// does not follow it.
+// does not follow it. The caller stops waiting at the step's bound.
 func TestPeerTimeoutIsUnknown(t *testing.T) {
-	peers := blockingPeers{calls: make(chan reactions.Step, 4)}
-	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "absent"}), func(c *engine.Config) {
-		c.Node = "rm2"
-		c.Peers = peers
-		c.Rules = rules.Rules{{Name: "move", Match: rules.Match{Condition: []string{"RM1_Unexpected_Stop"}}, Steps: []reactions.Step{
-			{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm1", Timeout: 200 * time.Millisecond},
-			{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm2", When: []reactions.Condition{reactions.WhenReleased}},
-		}}}
+	synctest.Test(t, func(t *testing.T) {
+		peers := blockingPeers{calls: make(chan reactions.Step, 4)}
+		h := newHarness(t, fakeVIP(t, map[string]any{"initial": "absent"}), func(c *engine.Config) {
+			c.Node = "rm2"
+			c.Peers = peers
+			c.Rules = rules.Rules{{Name: "move", Match: rules.Match{Condition: []string{"RM1_Unexpected_Stop"}}, Steps: []reactions.Step{
+				{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm1", Timeout: 200 * time.Millisecond},
+				{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm2", When: []reactions.Condition{reactions.WhenReleased}},
+			}}}
+		})
+		start := time.Now()
+		ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Unexpected_Stop"})
+		if diff := cmp.Diff([]reactions.Outcome{reactions.OutcomeUnknown, reactions.OutcomeSkipped}, outcomes(ev)); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		if ev.Status != reactions.StatusTimeout {
+			t.Errorf("status %s, want timeout", ev.Status)
+		}
+		if d := time.Since(start); d != 200*time.Millisecond {
+			t.Errorf("the event ended after %s, want at the peer step's bound (200ms)", d)
+		}
+		if len(h.backend.Calls()) != 0 {
+			t.Errorf("backend called: %v", h.backend.Calls())
+		}
 	})
-	ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Unexpected_Stop"})
-	if diff := cmp.Diff([]reactions.Outcome{reactions.OutcomeUnknown, reactions.OutcomeSkipped}, outcomes(ev)); diff != "" {
-		t.Errorf("outcomes (-want +got):\n%s", diff)
-	}
-	if ev.Status != reactions.StatusTimeout {
-		t.Errorf("status %s, want timeout", ev.Status)
-	}
-	if len(h.backend.Calls()) != 0 {
-		t.Errorf("backend called: %v", h.backend.Calls())
-	}
 }
 
 // The VIP lock is not held across a peer call: while this node waits on
 // another, a local event for the same VIP runs; it is a newer intent, so
-// the waiting event's later steps on the VIP are superseded.
+// the waiting event's later steps on the VIP are superseded. In a bubble,
+// the local event takes no time at all unless it waits for the peer call.
 func TestNoLockAcrossPeerCalls(t *testing.T) {
-	peers := blockingPeers{calls: make(chan reactions.Step, 4)}
-	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present"}), func(c *engine.Config) {
-		c.Peers = peers
-		c.Supersede = true
+	synctest.Test(t, func(t *testing.T) {
+		peers := blockingPeers{calls: make(chan reactions.Step, 4)}
+		h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present"}), func(c *engine.Config) {
+			c.Peers = peers
+			c.Supersede = true
+		})
+		move := h.submit(&reactions.Event{Source: reactions.SourceManual, Alarm: reactions.Alarm{Condition: "move"},
+			Plan: &reactions.Plan{Steps: []reactions.Step{
+				{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm2", Timeout: 2 * time.Second, When: []reactions.Condition{reactions.WhenAlways}},
+				{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm1", When: []reactions.Condition{reactions.WhenAlways}},
+			}}})
+		<-peers.calls // the move now waits on rm2
+		start := time.Now()
+		local, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
+		if d := time.Since(start); d != 0 || local.Status != reactions.StatusSucceeded {
+			t.Fatalf("local event while a peer call is pending: %s after %s, want succeeded at once", local.Status, d)
+		}
+		got := h.waitFinal(move.ID)
+		if got.Status != reactions.StatusSuperseded {
+			t.Errorf("move: %s, want superseded by the newer local event (%s)", got.Status, got.Result.Error)
+		}
+		if diff := cmp.Diff([]string{"disable"}, h.backend.Calls()); diff != "" {
+			t.Errorf("backend calls (-want +got):\n%s", diff)
+		}
 	})
-	move, _, err := h.eng.Submit(&reactions.Event{Source: reactions.SourceManual, Alarm: reactions.Alarm{Condition: "move"},
-		Plan: &reactions.Plan{Steps: []reactions.Step{
-			{Action: reactions.ActionDisable, VIP: "rm-vip", Node: "rm2", Timeout: 2 * time.Second, When: []reactions.Condition{reactions.WhenAlways}},
-			{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm1", When: []reactions.Condition{reactions.WhenAlways}},
-		}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	<-peers.calls // the move now waits on rm2
-	start := time.Now()
-	local, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
-	if d := time.Since(start); d > time.Second || local.Status != reactions.StatusSucceeded {
-		t.Fatalf("local event while a peer call is pending: %s after %s", local.Status, d)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	got, err := h.eng.Wait(ctx, move.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != reactions.StatusSuperseded {
-		t.Errorf("move: %s, want superseded by the newer local event (%s)", got.Status, got.Result.Error)
-	}
-	if diff := cmp.Diff([]string{"disable"}, h.backend.Calls()); diff != "" {
-		t.Errorf("backend calls (-want +got):\n%s", diff)
-	}
 }
 
 // The newest intent for a VIP wins on every node: a peer's request made
@@ -183,25 +176,31 @@ func (f *flakyResults) Finish(ev *reactions.Event) error {
 
 // Every accepted event ends in a final status: a result the journal
 // refuses is committed again until it is taken, and nobody hears of it
-// before.
+// before. The commits are paced by a doubling backoff: 50, 100, 200 ms.
 func TestResultCommittedOnceTheJournalTakesIt(t *testing.T) {
-	var flaky *flakyResults
-	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present"}), func(c *engine.Config) {
-		flaky = &flakyResults{j: c.Journal}
-		flaky.refusal.Store(3)
-		c.Results = flaky
+	synctest.Test(t, func(t *testing.T) {
+		var flaky *flakyResults
+		h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present"}), func(c *engine.Config) {
+			flaky = &flakyResults{j: c.Journal}
+			flaky.refusal.Store(3)
+			c.Results = flaky
+		})
+		start := time.Now()
+		ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
+		if ev.Status != reactions.StatusSucceeded {
+			t.Errorf("status %s, want succeeded", ev.Status)
+		}
+		if d := time.Since(start); d != 350*time.Millisecond {
+			t.Errorf("the result was heard of after %s, want after the three refusals' backoff (350ms)", d)
+		}
+		stored, err := h.journal.Get(ev.ID)
+		if err != nil || stored.Status != reactions.StatusSucceeded || stored.Result == nil {
+			t.Errorf("journal has %+v (%v), want the final result", stored, err)
+		}
+		if n := flaky.refusal.Load(); n >= 0 {
+			t.Errorf("the journal was asked %d times fewer than expected", n+1)
+		}
 	})
-	ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
-	if ev.Status != reactions.StatusSucceeded {
-		t.Errorf("status %s, want succeeded", ev.Status)
-	}
-	stored, err := h.journal.Get(ev.ID)
-	if err != nil || stored.Status != reactions.StatusSucceeded || stored.Result == nil {
-		t.Errorf("journal has %+v (%v), want the final result", stored, err)
-	}
-	if n := flaky.refusal.Load(); n >= 0 {
-		t.Errorf("the journal was asked %d times fewer than expected", n+1)
-	}
 }
 
 // announcingBackend records the enables that only had to announce.

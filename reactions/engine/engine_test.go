@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -102,16 +103,7 @@ func (h *harness) fire(a reactions.Alarm) (*reactions.Event, bool) {
 	if err != nil {
 		h.t.Fatalf("submit: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	got, err := h.eng.Wait(ctx, ev.ID)
-	if err != nil {
-		h.t.Fatalf("wait: %v", err)
-	}
-	if !got.Status.Final() {
-		h.t.Fatalf("event %s not final after wait: %s", got.ID, got.Status)
-	}
-	return got, dup
+	return h.waitFinal(ev.ID), dup
 }
 
 func outcomes(ev *reactions.Event) []reactions.Outcome {
@@ -199,11 +191,8 @@ func TestConcurrentCopiesRunOnce(t *testing.T) {
 		t.Errorf("100 copies gave %d events, %d duplicates; want 1 and 99", len(seen), dups.Load())
 	}
 	for id := range seen {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ev, err := h.eng.Wait(ctx, id)
-		cancel()
-		if err != nil || ev.Status != reactions.StatusSucceeded {
-			t.Fatalf("event %s: %v %v", id, ev, err)
+		if ev := h.waitFinal(id); ev.Status != reactions.StatusSucceeded {
+			t.Fatalf("event %s: %s", id, ev.Status)
 		}
 	}
 	if n := len(h.backend.Calls()); n != 1 {
@@ -211,7 +200,8 @@ func TestConcurrentCopiesRunOnce(t *testing.T) {
 	}
 }
 
-// overlapBackend fails the test if two calls run at once.
+// overlapBackend fails the test if two calls run at once, and records the
+// calls in the order they came.
 type overlapBackend struct {
 	*fake.Backend
 	t      *testing.T
@@ -228,8 +218,17 @@ func (o *overlapBackend) enter(what string) func() {
 	o.mu.Lock()
 	o.order = append(o.order, what)
 	o.mu.Unlock()
+	// Every call lasts a while, so that a second call let in too early
+	// overlaps it: in the bubble, every goroutine that can run does so
+	// before this sleep ends.
 	time.Sleep(time.Millisecond)
 	return func() { o.active.Add(-1) }
+}
+
+func (o *overlapBackend) calls() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.order)
 }
 
 func (o *overlapBackend) Observe(ctx context.Context) (reactions.VIPState, error) {
@@ -245,88 +244,110 @@ func (o *overlapBackend) Disable(ctx context.Context) error {
 	return o.Backend.Disable(ctx)
 }
 
+// Events on one VIP run one at a time, in the order they were accepted:
+// the backend never sees two calls at once, each event's calls come
+// together, and each event sees the state the one before it left. In a
+// bubble, so that the backend's delays are exact and every goroutine that
+// could slip in does run while a call lasts.
 func TestSerialisedPerVIP(t *testing.T) {
-	ob := &overlapBackend{Backend: fakeVIP(t, map[string]any{"initial": "present", "delay": "2ms"}), t: t}
-	h := newHarness(t, ob, nil) // Supersede off: every event runs.
-	const n = 40
-	var mu sync.Mutex
-	var accepted []string
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cond := "RM1_Stopped"
-			if i%2 == 1 {
-				cond = "RM1_Started"
+	synctest.Test(t, func(t *testing.T) {
+		ob := &overlapBackend{Backend: fakeVIP(t, map[string]any{"initial": "present", "delay": "2ms"}), t: t}
+		h := newHarness(t, ob, nil) // Supersede off: every event runs.
+		const n = 40
+		var mu sync.Mutex
+		var accepted []string
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				cond := "RM1_Stopped"
+				if i%2 == 1 {
+					cond = "RM1_Started"
+				}
+				ev, _, err := h.eng.Submit(&reactions.Event{Alarm: reactions.Alarm{Condition: cond}})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				accepted = append(accepted, ev.ID)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		var done []*reactions.Event
+		for _, id := range accepted {
+			ev := h.waitFinal(id)
+			if ev.Status != reactions.StatusSucceeded || len(ev.Result.Steps) == 0 {
+				t.Fatalf("event %s: %+v", id, ev)
 			}
-			ev, _, err := h.eng.Submit(&reactions.Event{Alarm: reactions.Alarm{Condition: cond}})
-			if err != nil {
-				t.Error(err)
-				return
+			done = append(done, ev)
+		}
+		slices.SortFunc(done, func(a, b *reactions.Event) int { return a.ReceivedAt.Compare(b.ReceivedAt) })
+		// The backend's calls, event after event in the order they were
+		// accepted: an observation, and when the event changed the VIP its
+		// act and the verifying observation.
+		var want []string
+		left := func(ev *reactions.Event) bool {
+			s := ev.Result.Steps[len(ev.Result.Steps)-1]
+			if s.After != nil {
+				return s.After.Present
 			}
-			mu.Lock()
-			accepted = append(accepted, ev.ID)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	var done []*reactions.Event
-	for _, id := range accepted {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		ev, err := h.eng.Wait(ctx, id)
-		cancel()
-		if err != nil || ev.Status != reactions.StatusSucceeded || len(ev.Result.Steps) == 0 {
-			t.Fatalf("event %s: %+v %v", id, ev, err)
+			return s.Before.Present
 		}
-		done = append(done, ev)
-	}
-	// In the order they were accepted, each event started after the one
-	// before it finished and saw the state that one left.
-	slices.SortFunc(done, func(a, b *reactions.Event) int { return a.ReceivedAt.Compare(b.ReceivedAt) })
-	left := func(ev *reactions.Event) bool {
-		s := ev.Result.Steps[len(ev.Result.Steps)-1]
-		if s.After != nil {
-			return s.After.Present
+		for _, ev := range done {
+			want = append(want, "observe")
+			if ev.Result.Steps[0].Outcome == reactions.OutcomeChanged {
+				act := "disable"
+				if ev.Alarm.Condition == "RM1_Started" {
+					act = "enable"
+				}
+				want = append(want, act, "observe")
+			}
 		}
-		return s.Before.Present
-	}
-	for i := 1; i < len(done); i++ {
-		prev, cur := done[i-1], done[i]
-		if cur.Result.StartedAt.Before(prev.Result.FinishedAt) {
-			t.Errorf("event %s started at %s, before event %s (accepted earlier) finished at %s", cur.ID, cur.Result.StartedAt, prev.ID, prev.Result.FinishedAt)
+		if diff := cmp.Diff(want, ob.calls()); diff != "" {
+			t.Errorf("backend calls, in the order the events were accepted (-want +got):\n%s", diff)
 		}
-		if before := cur.Result.Steps[0].Before; before == nil || before.Present != left(prev) {
-			t.Errorf("event %s saw %+v, but event %s before it left present=%v", cur.ID, before, prev.ID, left(prev))
+		for i := 1; i < len(done); i++ {
+			prev, cur := done[i-1], done[i]
+			if cur.Result.StartedAt.Before(prev.Result.FinishedAt) {
+				t.Errorf("event %s started at %s, before event %s (accepted earlier) finished at %s", cur.ID, cur.Result.StartedAt, prev.ID, prev.Result.FinishedAt)
+			}
+			if before := cur.Result.Steps[0].Before; before == nil || before.Present != left(prev) {
+				t.Errorf("event %s saw %+v, but event %s before it left present=%v", cur.ID, before, prev.ID, left(prev))
+			}
 		}
-	}
-	last := done[len(done)-1]
-	// The last event to run decided the final state.
-	st, err := ob.Observe(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := last.Alarm.Condition == "RM1_Started"
-	if st.Present != want {
-		t.Errorf("final state present=%v, want %v (last event %s %s)", st.Present, want, last.ID, last.Alarm.Condition)
-	}
+		last := done[len(done)-1]
+		// The last event to run decided the final state.
+		st, err := ob.Backend.Observe(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantPresent := last.Alarm.Condition == "RM1_Started"
+		if st.Present != wantPresent {
+			t.Errorf("final state present=%v, want %v (last event %s %s)", st.Present, wantPresent, last.ID, last.Alarm.Condition)
+		}
+	})
 }
 
+// A step that hangs is stopped at the step's bound, neither sooner nor
+// later (the bubble's clock is exact), and reported as a timeout.
 func TestStepTimeoutKillsAndReports(t *testing.T) {
-	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present", "hang": true}), func(c *engine.Config) {
-		c.StepTimeout = 150 * time.Millisecond
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present", "hang": true}), func(c *engine.Config) {
+			c.StepTimeout = 150 * time.Millisecond
+		})
+		start := time.Now()
+		ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
+		if ev.Status != reactions.StatusTimeout || ev.Result.Steps[0].Outcome != reactions.OutcomeTimeout {
+			t.Fatalf("status %s outcome %s, want timeout", ev.Status, ev.Result.Steps[0].Outcome)
+		}
+		if !strings.Contains(ev.Result.Steps[0].Error, "deadline of 150ms exceeded") {
+			t.Errorf("error %q does not name the deadline", ev.Result.Steps[0].Error)
+		}
+		if d := time.Since(start); d != 150*time.Millisecond {
+			t.Errorf("the hanging step ended after %s, want the step's bound of 150ms", d)
+		}
 	})
-	start := time.Now()
-	ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
-	if ev.Status != reactions.StatusTimeout || ev.Result.Steps[0].Outcome != reactions.OutcomeTimeout {
-		t.Fatalf("status %s outcome %s, want timeout", ev.Status, ev.Result.Steps[0].Outcome)
-	}
-	if !strings.Contains(ev.Result.Steps[0].Error, "deadline of 150ms exceeded") {
-		t.Errorf("error %q does not name the deadline", ev.Result.Steps[0].Error)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("timeout took %s", d)
-	}
 }
 
 func TestUnmatchedIsJournaled(t *testing.T) {
@@ -340,13 +361,21 @@ func TestUnmatchedIsJournaled(t *testing.T) {
 	}
 }
 
+// A failed VIP step is tried again after a linear backoff (200, 400,
+// 600 ms) and succeeds on its fourth attempt.
 func TestRetriesAfterFailure(t *testing.T) {
-	h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present", "fail_first": 2}), func(c *engine.Config) { c.Retries = 2 })
-	ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
-	s := ev.Result.Steps[0]
-	if ev.Status != reactions.StatusSucceeded || s.Outcome != reactions.OutcomeChanged || s.Attempts != 3 {
-		t.Errorf("status %s outcome %s attempts %d, want succeeded changed 3", ev.Status, s.Outcome, s.Attempts)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present", "fail_first": 3}), func(c *engine.Config) { c.Retries = 3 })
+		start := time.Now()
+		ev, _ := h.fire(reactions.Alarm{Condition: "RM1_Stopped"})
+		s := ev.Result.Steps[0]
+		if ev.Status != reactions.StatusSucceeded || s.Outcome != reactions.OutcomeChanged || s.Attempts != 4 {
+			t.Errorf("status %s outcome %s attempts %d, want succeeded changed 4", ev.Status, s.Outcome, s.Attempts)
+		}
+		if d := time.Since(start); d != 1200*time.Millisecond {
+			t.Errorf("four attempts took %s, want the backoff's 200ms + 400ms + 600ms", d)
+		}
+	})
 }
 
 func TestFailureIsExplicit(t *testing.T) {
@@ -477,36 +506,31 @@ func TestRunCommandWithAlarmFields(t *testing.T) {
 	}
 }
 
+// With supersede on, events queued behind a running one are replaced by
+// the newest of them. In a bubble: the first event's 300 ms act ends only
+// once the others are queued, whatever the machine's load.
 func TestSupersedeQueued(t *testing.T) {
-	b := fakeVIP(t, map[string]any{"initial": "present", "delay": "300ms"})
-	h := newHarness(t, b, func(c *engine.Config) { c.Supersede = true })
-	var ids []string
-	for _, cond := range []string{"RM1_Stopped", "RM1_Started", "RM1_Stopped", "RM1_Started"} {
-		ev, _, err := h.eng.Submit(&reactions.Event{Alarm: reactions.Alarm{Condition: cond}})
-		if err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		b := fakeVIP(t, map[string]any{"initial": "present", "delay": "300ms"})
+		h := newHarness(t, b, func(c *engine.Config) { c.Supersede = true })
+		var ids []string
+		for _, cond := range []string{"RM1_Stopped", "RM1_Started", "RM1_Stopped", "RM1_Started"} {
+			ids = append(ids, h.submit(&reactions.Event{Alarm: reactions.Alarm{Condition: cond}}).ID)
 		}
-		ids = append(ids, ev.ID)
-	}
-	var statuses []reactions.Status
-	for _, id := range ids {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		ev, err := h.eng.Wait(ctx, id)
-		cancel()
-		if err != nil {
-			t.Fatal(err)
+		var statuses []reactions.Status
+		for _, id := range ids {
+			statuses = append(statuses, h.waitFinal(id).Status)
 		}
-		statuses = append(statuses, ev.Status)
-	}
-	// The first was running; the two queued behind it were replaced by the
-	// newest intent, which ran.
-	want := []reactions.Status{reactions.StatusSucceeded, reactions.StatusSuperseded, reactions.StatusSuperseded, reactions.StatusSucceeded}
-	if diff := cmp.Diff(want, statuses); diff != "" {
-		t.Errorf("statuses (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"disable", "enable"}, b.Calls()); diff != "" {
-		t.Errorf("backend calls (-want +got):\n%s", diff)
-	}
+		// The first was running; the two queued behind it were replaced by the
+		// newest intent, which ran.
+		want := []reactions.Status{reactions.StatusSucceeded, reactions.StatusSuperseded, reactions.StatusSuperseded, reactions.StatusSucceeded}
+		if diff := cmp.Diff(want, statuses); diff != "" {
+			t.Errorf("statuses (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"disable", "enable"}, b.Calls()); diff != "" {
+			t.Errorf("backend calls (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestRecoverUnfinished(t *testing.T) {
@@ -573,24 +597,27 @@ func TestDryRunChangesNothing(t *testing.T) {
 	}
 }
 
+// An engine with MaxInFlight events unfinished refuses the next one and
+// stores nothing of it. In a bubble: the two hanging events are still in
+// flight at the third Submit however slow the machine (no time passes).
 func TestInFlightBound(t *testing.T) {
-	h := newHarness(t, fakeVIP(t, map[string]any{"hang": true, "initial": "present"}), func(c *engine.Config) {
-		c.MaxInFlight = 2
-		c.StepTimeout = 300 * time.Millisecond
-	})
-	for range 2 {
-		if _, _, err := h.eng.Submit(&reactions.Event{Alarm: reactions.Alarm{Condition: "RM1_Stopped"}}); err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, fakeVIP(t, map[string]any{"hang": true, "initial": "present"}), func(c *engine.Config) {
+			c.MaxInFlight = 2
+			c.StepTimeout = 300 * time.Millisecond
+		})
+		for range 2 {
+			h.submit(&reactions.Event{Alarm: reactions.Alarm{Condition: "RM1_Stopped"}})
 		}
-	}
-	_, _, err := h.eng.Submit(&reactions.Event{Alarm: reactions.Alarm{Condition: "RM1_Stopped"}})
-	if !errors.Is(err, reactions.ErrUnavailable) {
-		t.Errorf("third event: %v, want ErrUnavailable", err)
-	}
-	evs, _ := h.journal.List(journal.Filter{})
-	if len(evs) != 2 {
-		t.Errorf("journal holds %d events; the refused one must not be stored", len(evs))
-	}
+		_, _, err := h.eng.Submit(&reactions.Event{Alarm: reactions.Alarm{Condition: "RM1_Stopped"}})
+		if !errors.Is(err, reactions.ErrUnavailable) {
+			t.Errorf("third event: %v, want ErrUnavailable", err)
+		}
+		evs, _ := h.journal.List(journal.Filter{})
+		if len(evs) != 2 {
+			t.Errorf("journal holds %d events; the refused one must not be stored", len(evs))
+		}
+	})
 }
 
 // quickBackend records whether the short (released) probe path was used.

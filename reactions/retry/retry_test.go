@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -33,13 +34,33 @@ func TestDelay(t *testing.T) {
 	}
 }
 
+// Wait waits the full time, or returns when its context ends; in a bubble
+// both are exact.
 func TestWaitEndsWithItsContext(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if Wait(ctx, time.Hour) {
-		t.Error("Wait on an ended context reported the full wait")
-	}
-	if !Wait(context.Background(), time.Millisecond) {
-		t.Error("Wait of 1 ms did not pass")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		if !Wait(context.Background(), time.Hour) {
+			t.Error("Wait of an hour did not report the full wait")
+		}
+		if d := time.Since(start); d != time.Hour {
+			t.Errorf("Wait of an hour returned after %s", d)
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		start = time.Now()
+		if Wait(ctx, time.Hour) || time.Since(start) != 0 {
+			t.Errorf("Wait on an ended context reported the full wait or waited (%s)", time.Since(start))
+		}
+
+		ctx, cancel = context.WithTimeout(context.Background(), 30*time.Minute)
+		defer cancel()
+		start = time.Now()
+		if Wait(ctx, time.Hour) {
+			t.Error("Wait whose context ended half way reported the full wait")
+		}
+		if d := time.Since(start); d != 30*time.Minute {
+			t.Errorf("Wait whose context ended after 30m returned after %s", d)
+		}
+	})
 }
