@@ -48,19 +48,20 @@ func (r *Recovery) String() string {
 }
 
 // OpenOrRecover opens the journal at path like Open. If, and only if, the
-// file is damaged (errors.Is(err, journal.ErrDamaged)), it moves the file aside as
-// path.damaged-<UTC time>, salvages what it can into a new journal at path
-// (see Salvage), opens that and returns what it did in a non-nil Recovery.
-// Salvaged events that had not finished come back from Unfinished, so the
-// engine resumes them as after a crash.
+// file is damaged (errors.Is(err, journal.ErrDamaged)), it moves the file
+// aside as path.damaged-<UTC time>, salvages what it can into a new
+// journal at path (see Salvage), opens that and returns what it did in a
+// non-nil Recovery. Salvaged events that had not finished come back from
+// Unfinished, so the engine resumes them as after a crash.
 //
-// Any other error (journal.ErrLocked, permissions, a read-only or full disk, a
-// directory in the way) is returned as from Open, with nothing moved. A
-// damaged journal that cannot be moved aside or replaced (a read-only
-// directory, a full disk) gives an error that matches journal.ErrDamaged too; when
-// the fresh journal cannot be opened, the damaged file is put back so that
-// the next start tries again. On any error the caller must go on without a
-// journal (see journal.AppendUnjournaled), never refuse a failover for it.
+// Any other error (journal.ErrLocked, permissions, a read-only or full
+// disk, a directory in the way) is returned as from Open, with nothing
+// moved. A damaged journal that cannot be moved aside or replaced (a
+// read-only directory, a full disk) gives an error that matches
+// journal.ErrDamaged too; when the fresh journal cannot be opened, the
+// damaged file is put back so that the next start tries again. On any
+// error the caller must go on without a journal (see
+// journal.AppendUnjournaled), never refuse a failover for it.
 func OpenOrRecover(path string, o journal.Options) (*journal.Journal, *Recovery, error) {
 	for range 2 {
 		seen, _ := os.Stat(path)
