@@ -40,7 +40,7 @@ func TestUnjournaledRecordsImport(t *testing.T) {
 			}
 		}
 	}
-	j, err := Open(filepath.Join(t.TempDir(), "journal.db"), Options{Node: "rm1"})
+	j, err := Open(PathIn(t.TempDir()), Options{Node: "rm1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // ever end that wait, not even SIGTERM.
 func TestFIFOInPlaceOfTheJournal(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "journal.db")
+	path := journal.PathIn(dir)
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		t.Fatalf("mkfifo: %v", err)
 	}

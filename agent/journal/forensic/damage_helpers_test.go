@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +37,7 @@ type fixture struct {
 // events bucket to need branch pages.
 func writeFixture(t testing.TB, dir string, n int) fixture {
 	t.Helper()
-	path := filepath.Join(dir, "journal.db")
+	path := journal.PathIn(dir)
 	j, err := Open(path, journal.Options{Node: "rm1", Now: fixtureClock})
 	if err != nil {
 		t.Fatal(err)

@@ -262,7 +262,7 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 		permissions bool
 	}{
 		{name: "directory in place of the file", want: "is a directory", setup: func(t *testing.T, dir string) string {
-			path := filepath.Join(dir, "journal.db")
+			path := journal.PathIn(dir)
 			if err := os.Mkdir(path, 0o750); err != nil {
 				t.Fatal(err)
 			}
@@ -273,7 +273,7 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 			if err := os.WriteFile(data, nil, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			return filepath.Join(data, "journal.db")
+			return journal.PathIn(data)
 		}},
 		{name: "read-only data directory", want: "permission denied", permissions: true, setup: func(t *testing.T, dir string) string {
 			data := filepath.Join(dir, "data")
@@ -281,7 +281,7 @@ func TestOpenEnvironmentalErrorsAreNotDamage(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { os.Chmod(data, 0o700) })
-			return filepath.Join(data, "journal.db")
+			return journal.PathIn(data)
 		}},
 		{name: "unreadable journal", want: "permission denied", permissions: true, setup: func(t *testing.T, dir string) string {
 			f := writeFixture(t, dir, 3)

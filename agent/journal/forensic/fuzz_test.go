@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/vipagent/vipagent/agent/journal"
@@ -36,7 +35,7 @@ func FuzzOpenDamaged(f *testing.F) {
 		if size > 0 {
 			b = b[:int(size)%(len(b)+1)]
 		}
-		path := filepath.Join(t.TempDir(), "journal.db")
+		path := journal.PathIn(t.TempDir())
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}

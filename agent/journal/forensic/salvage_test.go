@@ -57,7 +57,7 @@ func TestCheckCountsACleanJournal(t *testing.T) {
 
 func TestSalvageOfACleanJournalCopiesEverything(t *testing.T) {
 	f := writeFixture(t, t.TempDir(), fixtureEvents)
-	to := filepath.Join(t.TempDir(), "new", "journal.db")
+	to := journal.PathIn(filepath.Join(t.TempDir(), "new"))
 	st, err := Salvage(f.path, to, SalvageOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestSalvageByScanningPages(t *testing.T) {
 	l := pageLayout(t, f.path)
 	overwrite(t, f.path, 0, 2*l.pageSize, 11)
 	overwrite(t, f.path, int64(l.root)*int64(l.pageSize), l.pageSize, 12)
-	to := filepath.Join(t.TempDir(), "journal.db")
+	to := journal.PathIn(t.TempDir())
 	st, err := Salvage(f.path, to, SalvageOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -134,11 +134,11 @@ func TestSalvageByScanningPages(t *testing.T) {
 // A file of which nothing can be read salvages nothing, says so, and still
 // gives a working journal.
 func TestSalvageOfNothing(t *testing.T) {
-	from := filepath.Join(t.TempDir(), "journal.db")
+	from := journal.PathIn(t.TempDir())
 	if err := os.WriteFile(from, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	to := filepath.Join(t.TempDir(), "journal.db")
+	to := journal.PathIn(t.TempDir())
 	st, err := Salvage(from, to, SalvageOptions{})
 	if err != nil {
 		t.Fatal(err)
