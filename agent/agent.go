@@ -19,6 +19,7 @@ import (
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/httpapi"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/agent/localchan"
 	"github.com/vipagent/vipagent/agent/metrics"
 	"github.com/vipagent/vipagent/agent/peer"
@@ -37,7 +38,7 @@ type Main struct {
 
 	// Recovery is set when the journal was found damaged at open and
 	// recovered (moved aside, salvaged into a fresh one).
-	Recovery *journal.Recovery
+	Recovery *forensic.Recovery
 	// Unjournaled is set when an emergency run could not use the journal:
 	// its actions are recorded only in journal.AppendUnjournaled's file.
 	Unjournaled error

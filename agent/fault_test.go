@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -193,7 +194,7 @@ func TestKillAtRandomPoints(t *testing.T) {
 			}
 			getJSON(t, "http://"+addr+"/v1/vips", &vips)
 			stop(a.cmd)
-			j, err := journal.Open(filepath.Join(filepath.Dir(cfg), "data", "journal.db"), journal.Options{})
+			j, err := forensic.Open(journal.PathIn(filepath.Join(filepath.Dir(cfg), "data")), journal.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

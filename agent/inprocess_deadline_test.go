@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -20,7 +21,7 @@ func TestInProcessRunCarriesTheDeadline(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("failover disable in-process: exit %d\n%s%s", code, out, errOut)
 	}
-	j, err := journal.Open(filepath.Join(filepath.Dir(cfg), "data", "journal.db"), journal.Options{})
+	j, err := forensic.Open(journal.PathIn(filepath.Join(filepath.Dir(cfg), "data")), journal.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
 )
@@ -30,7 +31,7 @@ func (m *Main) openJournal(o Options) error {
 	opts := journal.Options{LockTimeout: o.LockTimeout, Node: m.Config.Node, MaxBytes: m.Config.JournalMaxBytes()}
 	err := os.MkdirAll(m.Config.DataDir, 0o750)
 	if err == nil {
-		m.Journal, m.Recovery, err = journal.OpenOrRecover(path, opts)
+		m.Journal, m.Recovery, err = forensic.OpenOrRecover(path, opts)
 	}
 	if err == nil {
 		if m.Recovery != nil {
@@ -52,7 +53,7 @@ func (m *Main) openJournal(o Options) error {
 		if derr != nil {
 			continue
 		}
-		j, jerr := journal.Open(journal.PathIn(dir), opts)
+		j, jerr := forensic.Open(journal.PathIn(dir), opts)
 		if jerr != nil {
 			os.RemoveAll(dir)
 			continue

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -115,7 +116,7 @@ func BenchmarkAlarmStorm(b *testing.B) {
 		waitIdle(b, addr, distinct)
 		a.Process.Signal(syscall.SIGTERM)
 		a.Wait()
-		j, err := journal.Open(filepath.Join(dir, "data", "journal.db"), journal.Options{})
+		j, err := forensic.Open(journal.PathIn(filepath.Join(dir, "data")), journal.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/journal/forensic"
 )
 
 const journalUsage = "usage: vipagent journal check [--data DIR] | journal salvage --from FILE [--data DIR]\n(FILE is a damaged journal, or an unjournaled.log record file to import)"
@@ -44,7 +45,7 @@ func cmdJournal(args []string, env Env) error {
 		return importRecords(env, c.json, *from, path)
 	}
 	if pos[0] == "salvage" {
-		st, err := journal.Salvage(*from, path, journal.SalvageOptions{})
+		st, err := forensic.Salvage(*from, path, forensic.SalvageOptions{})
 		switch {
 		case errors.Is(err, os.ErrExist):
 			return exitf(ExitUsage, "salvage: %s exists already: move it aside first (the agent does this itself when it finds its journal damaged)", path)
@@ -56,7 +57,7 @@ func cmdJournal(args []string, env Env) error {
 				*from, path, st.Events.Copied, st.Events.Lost, st.Reports.Copied, st.Reports.Lost, st.Keys.Copied, st.Keys.Lost, st.UnreadablePages)
 		})
 	}
-	rep, err := journal.Check(path)
+	rep, err := forensic.Check(path)
 	switch {
 	case err == nil:
 		return printJSONOr(env, c.json, rep, func() {
@@ -117,7 +118,7 @@ func importRecords(env Env, asJSON bool, from, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return exitf(ExitFailed, "salvage: %v", err)
 	}
-	j, err := journal.Open(path, journal.Options{LockTimeout: time.Second})
+	j, err := forensic.Open(path, journal.Options{LockTimeout: time.Second})
 	if errors.Is(err, journal.ErrLocked) {
 		return exitf(ExitUsage, "salvage: %s: %v (stop the agent first)", path, err)
 	}

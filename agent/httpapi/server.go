@@ -20,6 +20,7 @@ import (
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/agent/report"
 	"github.com/vipagent/vipagent/agent/strictjson"
 	"github.com/vipagent/vipagent/reactions"
@@ -39,7 +40,7 @@ type Deps struct {
 	Reports Reports
 	// Recovery, when set, is shown by /readyz: the journal was found
 	// damaged at start and recovered.
-	Recovery *journal.Recovery
+	Recovery *forensic.Recovery
 	// Pair serves /v1/pair; nil leaves the route out.
 	Pair PairFunc
 	// Failover maps RM's failoverscript calls (POST /v1/failover) to the

@@ -3,15 +3,13 @@ package journal
 import (
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
-
-	"github.com/vipagent/vipagent/agent/regularfile"
 )
 
 // How damage is kept from crashing the process.
@@ -20,18 +18,16 @@ import (
 // checks, so a damaged file makes it panic (often in a goroutine of its own,
 // where nothing can recover) or fault on a page past the end of a truncated
 // file (SIGBUS, which kills the process). So before bbolt maps an existing
-// journal for writing, Open reads the whole reachable tree itself through
-// ReadAt (sizes, meta pages, every branch and leaf page, every record's
-// shape), under bbolt's shared lock, and only then runs bbolt's own
-// consistency check and opens the file. A journal that passes can be used by
-// bbolt without assertions or faults.
+// journal, Open runs Options.Verify, which the forensic package sets to a
+// reading of the whole reachable tree through ReadAt (forensic.Open): a
+// journal that passes can be used by bbolt without assertions or faults.
 //
 // Damage that appears later, while the journal is open (another program
 // truncating or overwriting the file under the agent), is caught on the
 // calling goroutine: every read and every commit runs with page faults
 // turned into panics, and panics turned into errors matching ErrDamaged
 // (reads) or reactions.ErrUnavailable (writes). The next start then finds
-// the damage and OpenOrRecover recovers.
+// the damage and forensic.OpenOrRecover recovers.
 
 // ErrDamaged matches errors about a journal file whose contents are
 // damaged (as opposed to a file that cannot be reached: permissions, a
@@ -62,6 +58,31 @@ func (e *DamageError) Error() string {
 // Is makes errors.Is(err, ErrDamaged) true.
 func (e *DamageError) Is(target error) bool { return target == ErrDamaged }
 
+// Problem is one piece of damage found in a journal file.
+type Problem struct {
+	// Page is the page id, when the problem is in a page.
+	Page *uint64 `json:"page,omitempty"`
+	// Offset is the byte offset of that page in the file.
+	Offset *int64 `json:"offset,omitempty"`
+	// Bucket is the journal bucket the page belongs to, when known.
+	Bucket string `json:"bucket,omitempty"`
+	What   string `json:"what"`
+}
+
+func (p Problem) String() string {
+	s := p.What
+	switch {
+	case p.Page != nil && p.Offset != nil:
+		s = fmt.Sprintf("page %d (offset %d): %s", *p.Page, *p.Offset, s)
+	case p.Page != nil:
+		s = fmt.Sprintf("page %d: %s", *p.Page, s)
+	}
+	if p.Bucket != "" {
+		s = "bucket " + p.Bucket + ": " + s
+	}
+	return s
+}
+
 // guard runs fn with page faults turned into panics, and panics into a
 // *DamageError for path. It only protects the goroutine it runs on.
 func guard(path, what string, fn func() error) (err error) {
@@ -82,100 +103,19 @@ func describePanic(r any) string {
 	return strings.TrimPrefix(fmt.Sprint(r), "assertion failed: ")
 }
 
-// inspection is what inspect learned about a file.
-type inspection struct {
-	pf       *pageFile
-	meta     *meta // the meta page bbolt would use, nil when none is valid
-	problems []Problem
-	more     int
-}
-
-func (in *inspection) damage(path string) error {
-	if len(in.problems) == 0 {
-		return nil
-	}
-	return &DamageError{Path: path, Problems: in.problems, More: in.more}
-}
-
-// inspect reads the journal at path without writing to it, holding bbolt's
-// shared lock so that no writer changes it meanwhile. It returns an error
-// only when the file cannot be read (ErrLocked among them); damage is in
-// the inspection. onRecord, if set, gets every record of the tree.
-func inspect(path string, lockTimeout time.Duration, onRecord func(bucket string, page uint64, k, v []byte)) (*inspection, error) {
-	f, err := openRegular(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	db, boltErr := lockShared(path, lockTimeout)
-	if errors.Is(boltErr, ErrLocked) {
-		return nil, fmt.Errorf("open journal %s: %w", path, ErrLocked)
-	}
-	if db != nil {
-		defer db.Close()
-	}
-	pf, prob, err := openPages(f)
-	if err != nil {
-		return nil, fmt.Errorf("read journal %s: %w", path, err)
-	}
-	in := &inspection{pf: pf}
-	if prob != nil {
-		in.problems = []Problem{*prob}
-		return in, nil
-	}
-	in.problems = pf.metaProblems()
-	ms := pf.ordered()
-	if len(ms) == 0 {
-		return in, nil
-	}
-	in.meta = ms[0]
-	in.problems = append(in.problems, pf.truncation(in.meta)...)
-	w := newWalker(pf, in.meta)
-	w.onRecord = func(bucket string, page uint64, k, v []byte) {
-		if err := checkRecord(bucket, k, v); err != nil {
-			w.pageProblem(bucket, page, err)
-		}
-		if onRecord != nil {
-			onRecord(bucket, page, k, v)
-		}
-	}
-	w.root(in.meta)
-	in.problems = append(in.problems, w.problems...)
-	in.more = w.more
-	// bbolt's own consistency check (Tx.Check) is not run: it walks the
-	// tree in a goroutine of bbolt's, where damage is an unrecoverable
-	// panic (the fuzz target found one). The walk above reads every page
-	// itself, under a guard.
-	switch {
-	case len(in.problems) > 0:
-	case db != nil:
-	case errors.Is(boltErr, bolterrors.ErrInvalid) || errors.Is(boltErr, bolterrors.ErrChecksum) || errors.Is(boltErr, bolterrors.ErrVersionMismatch):
-		in.problems = []Problem{{What: "bbolt refuses the file: " + boltErr.Error()}}
-	case boltErr != nil:
-		return nil, fmt.Errorf("open journal %s: %w", path, boltErr)
-	}
-	return in, nil
-}
-
-// openRegular opens the journal file for reading, refusing what is not a
-// regular file before opening it: opening a FIFO blocks until a writer
-// comes, which would hang the agent (and the emergency commands) forever.
-func openRegular(path string) (*os.File, error) {
-	f, err := regularfile.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
-	}
-	return f, nil
-}
-
-// lockShared opens path read-only with bbolt, which takes its shared lock
-// (so no writer is at work) without touching more than the meta pages.
-// ErrLocked means a writer holds the file.
-func lockShared(path string, timeout time.Duration) (db *bolt.DB, err error) {
+// LockShared takes the journal file's shared lock, so that no process
+// writes the file until Close, for a reader of the file itself (its
+// forensics): bbolt opens it read-only, reading no more than the meta
+// pages. ErrLocked means a writer holds it; bbolt's own refusals of the
+// file (bolterrors.ErrInvalid, ErrChecksum, ErrVersionMismatch) and a panic
+// (a *DamageError) come back as they are, with no lock held. A timeout of
+// 0 means 1 s.
+func LockShared(path string, timeout time.Duration) (io.Closer, error) {
 	if timeout == 0 {
 		timeout = time.Second
 	}
-	err = guard(path, "open read-only", func() error {
+	var db *bolt.DB
+	err := guard(path, "open read-only", func() error {
 		var err error
 		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
 		return err

@@ -1,5 +1,8 @@
 // Package journal is vipagent's durable memory: every accepted event, every
-// result and every pending report, in one bbolt file.
+// result and every pending report, in one bbolt file (FileName in the data
+// directory). Reading that file's format without bbolt (the check before
+// it is opened, `journal check`, salvage and recovery of a damaged file)
+// is package forensic's, which builds on this one.
 //
 // bbolt was chosen over a pure-Go SQLite because the journal is a handful of
 // key/value buckets read by key or in order: bbolt gives ACID transactions
@@ -26,18 +29,31 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/vipagent/vipagent/agent/regularfile"
 	"github.com/vipagent/vipagent/reactions"
 )
 
+// The journal file's buckets, by name: what a reader of the file itself
+// (its forensics) meets; the store's code uses the byte slices below.
+const (
+	BucketEvents  = "events"  // sequence -> Event JSON
+	BucketIDs     = "ids"     // event ID -> sequence
+	BucketKeys    = "keys"    // idempotency key (see indexKey) -> event ID
+	BucketVIPs    = "vips"    // VIP name -> LastAction JSON
+	BucketOutbox  = "outbox"  // sequence -> Report JSON
+	BucketReports = "reports" // report ID -> outbox sequence
+	BucketIntents = "intents" // VIP name -> latest VIPIntent JSON
+)
+
 var (
-	bucketEvents = []byte("events")  // seq -> Event JSON
-	bucketIDs    = []byte("ids")     // event ID -> seq
-	bucketKeys   = []byte("keys")    // idempotency key -> event ID
-	bucketVIPs   = []byte("vips")    // VIP name -> last StepResult JSON
-	bucketOutbox = []byte("outbox")  // seq -> Report JSON
-	bucketRIDs   = []byte("reports") // report ID -> outbox seq
-	bucketIntent = []byte("intents") // VIP name -> latest VIPIntent JSON
-	bucketHealth = []byte("health")  // the readiness probe's write (see Health)
+	bucketEvents = []byte(BucketEvents)
+	bucketIDs    = []byte(BucketIDs)
+	bucketKeys   = []byte(BucketKeys)
+	bucketVIPs   = []byte(BucketVIPs)
+	bucketOutbox = []byte(BucketOutbox)
+	bucketRIDs   = []byte(BucketReports)
+	bucketIntent = []byte(BucketIntents)
+	bucketHealth = []byte("health") // the readiness probe's write (see Health)
 
 	allBuckets = [][]byte{bucketEvents, bucketIDs, bucketKeys, bucketVIPs, bucketOutbox, bucketRIDs, bucketIntent, bucketSigs, bucketSigsExpiry, bucketSigFloor, bucketHealth}
 )
@@ -56,6 +72,11 @@ type Options struct {
 	Now func() time.Time
 	// MaxBytes is the file's byte budget (see budget.go); 0 means none.
 	MaxBytes int64
+	// Verify, when set, reads an existing file before bbolt maps it and
+	// says why it must not be: bbolt trusts its file, and a damaged one
+	// crashes the process (see damage.go). forensic.Open sets it; a
+	// *DamageError from it comes back from Open as it is.
+	Verify func(path string) error
 }
 
 // Journal is an open journal file.
@@ -81,12 +102,14 @@ type Journal struct {
 	health health
 }
 
-// Open opens (creating if needed) the journal at path. An existing file is
-// read through first (see damage.go), so that damage gives an error, never
-// a crash: a *DamageError matching ErrDamaged, with the file left as it
-// was (OpenOrRecover moves it aside and salvages it). ErrLocked means
-// another process holds the file; other errors (permissions, a read-only
-// or full disk, a directory in the way) are the environment's.
+// Open opens (creating if needed) the journal at path. An existing file
+// must be a regular file, and is read through by o.Verify first, so that
+// damage gives an error, never a crash: a *DamageError matching ErrDamaged,
+// with the file left as it was (forensic.Open sets Verify, and
+// forensic.OpenOrRecover moves a damaged file aside and salvages it).
+// ErrLocked means another process holds the file; other errors
+// (permissions, a read-only or full disk, a directory in the way) are the
+// environment's.
 func Open(path string, o Options) (*Journal, error) {
 	if o.LockTimeout == 0 {
 		o.LockTimeout = time.Second
@@ -97,14 +120,18 @@ func Open(path string, o Options) (*Journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
-	// An existing file is verified before bbolt maps it (see damage.go).
 	if _, err := os.Lstat(path); err == nil {
-		in, err := inspect(path, o.LockTimeout, nil)
+		// Opening a FIFO would block until a writer comes: refused
+		// before bbolt (or Verify) opens it.
+		f, err := regularfile.Open(path)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("open journal: %w", err)
 		}
-		if err := in.damage(path); err != nil {
-			return nil, err
+		f.Close()
+		if o.Verify != nil {
+			if err := o.Verify(path); err != nil {
+				return nil, err
+			}
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("open journal: %w", err)
@@ -141,10 +168,11 @@ func openBolt(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
 		var err error
 		// The freelist is rebuilt at open (NoFreelistSync), walking the
 		// tree in a goroutine of bbolt's own where a panic cannot be
-		// recovered: the inspection before this open checks every
-		// invariant that walk relies on (page types and bounds, key
-		// order within pages and against their branch keys, bucket
-		// headers), so it meets no damage there.
+		// recovered: the verification before this open (Options.Verify,
+		// see forensic.Open) checks every invariant that walk relies on
+		// (page types and bounds, key order within pages and against
+		// their branch keys, bucket headers), so it meets no damage
+		// there.
 		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, NoFreelistSync: true, FreelistType: bolt.FreelistMapType,
 			OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 				f, err := os.OpenFile(name, flag, perm)

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,14 +14,23 @@ import (
 // a restart does not forget it (a captured request replayed after a restart
 // is refused too). Its buckets are created by the first write, so journals
 // written before them need no migration.
+const (
+	// BucketSignatures maps a signature to its expiry (Unix ns, big endian).
+	BucketSignatures = "signatures"
+	// BucketSignatureExpiry indexes them by expiry: expiry + signature -> nothing.
+	BucketSignatureExpiry = "signature_expiry"
+	// BucketSignatureFloor holds, under one key, the time (Unix ns, big
+	// endian) of a salvage that could not read the whole memory: a
+	// signature made before it may have been used and forgotten, so none
+	// is accepted.
+	BucketSignatureFloor = "signature_floor"
+)
+
 var (
-	bucketSigs       = []byte("signatures")       // signature -> expiry (Unix ns, big endian)
-	bucketSigsExpiry = []byte("signature_expiry") // expiry (Unix ns, big endian) + signature -> nothing
-	// bucketSigFloor holds, under keyFloor, the time (Unix ns, big endian)
-	// of a salvage that could not read the whole memory: a signature made
-	// before it may have been used and forgotten, so none is accepted.
-	bucketSigFloor = []byte("signature_floor")
-	keyFloor       = []byte("before")
+	bucketSigs       = []byte(BucketSignatures)
+	bucketSigsExpiry = []byte(BucketSignatureExpiry)
+	bucketSigFloor   = []byte(BucketSignatureFloor)
+	keyFloor         = []byte("before")
 )
 
 // ErrSignedBeforeRecovery is RememberSignature's answer for a request
@@ -126,54 +134,4 @@ func (j *Journal) SignatureCount() (int, error) {
 
 func expiryKey(t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(max(t.UnixNano(), 0)))
-}
-
-// Salvage of the anti-replay memory. Losing it would let a request captured
-// before the damage be replayed after the recovery, within the skew window:
-// so every signature found is copied (expired ones are pruned later), and
-// when the memory may be incomplete (a damaged meta page, root page or
-// signature page, or records found only by scanning) a floor is set at the
-// salvage time, before which no signature is accepted.
-
-// addSignature takes a record of the signature buckets.
-func (s *salvager) addSignature(bucket string, k, v []byte) {
-	switch {
-	case bucket == string(bucketSigs) && len(v) == 8:
-		s.sigs[string(k)] = v
-	case bucket == string(bucketSigFloor) && bytes.Equal(k, keyFloor) && len(v) == 8:
-		s.floor = max(s.floor, binary.BigEndian.Uint64(v))
-	}
-}
-
-// isSignature tells a signature record found by scanning: the header's
-// value as sent ("sha256=" and hex) and an 8-byte expiry.
-func isSignature(k, v []byte) bool {
-	return len(v) == 8 && bytes.HasPrefix(k, []byte("sha256="))
-}
-
-// fillSignatures writes the salvaged memory, its expiry index and the floor.
-func (s *salvager) fillSignatures(tx *bolt.Tx) error {
-	sigs, byExpiry := tx.Bucket(bucketSigs), tx.Bucket(bucketSigsExpiry)
-	for sig, exp := range s.sigs {
-		if err := sigs.Put([]byte(sig), exp); err != nil {
-			return err
-		}
-		if err := byExpiry.Put(append(bytes.Clone(exp), sig...), nil); err != nil {
-			return err
-		}
-	}
-	if s.floor == 0 {
-		return nil
-	}
-	return tx.Bucket(bucketSigFloor).Put(keyFloor, binary.BigEndian.AppendUint64(nil, s.floor))
-}
-
-// signatureProblem tells whether a problem may hide part of the memory:
-// damage outside any bucket's pages, or in the signatures' own.
-func signatureProblem(p Problem) bool {
-	switch p.Bucket {
-	case "", string(bucketSigs), string(bucketSigsExpiry), string(bucketSigFloor):
-		return true
-	}
-	return false
 }

@@ -1,6 +1,8 @@
 package journal
 
 import (
+	"bufio"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,7 +40,7 @@ func TestUnjournaledRecordsImport(t *testing.T) {
 			}
 		}
 	}
-	j, err := Open(filepath.Join(t.TempDir(), "journal.db"), Options{Node: "rm1"})
+	j, err := Open(PathIn(t.TempDir()), Options{Node: "rm1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,5 +79,56 @@ func TestUnjournaledRecordsImport(t *testing.T) {
 	last, err := j.LastActions()
 	if err != nil || last["rm-vip"].EventID != failover.ID {
 		t.Errorf("last action of rm-vip after the import: %+v, %v", last, err)
+	}
+}
+
+func TestAppendUnjournaled(t *testing.T) {
+	rec := UnjournaledRecord{Time: time.Date(2026, 11, 30, 4, 15, 0, 0, time.UTC), Node: "rm2", Source: reactions.SourceFailover, Action: reactions.ActionEnable,
+		VIP: "rm-vip", Outcome: reactions.OutcomeChanged, JournalError: "open journal: read-only file system"}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, base string) (dataDir, want string)
+	}{
+		{"in the data directory", func(t *testing.T, base string) (string, string) {
+			data := filepath.Join(base, "data")
+			os.Mkdir(data, 0o750)
+			return data, filepath.Join(data, "unjournaled.log")
+		}},
+		{"beside a missing data directory", func(t *testing.T, base string) (string, string) {
+			return filepath.Join(base, "data"), filepath.Join(base, "vipagent-unjournaled.log")
+		}},
+		{"beside a data directory whose file is in the way", func(t *testing.T, base string) (string, string) {
+			data := filepath.Join(base, "data")
+			os.MkdirAll(filepath.Join(data, "unjournaled.log"), 0o750)
+			return data, filepath.Join(base, "vipagent-unjournaled.log")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dataDir, want := tt.setup(t, t.TempDir())
+			for range 2 {
+				path, err := AppendUnjournaled(dataDir, rec)
+				if err != nil || path != want {
+					t.Fatalf("AppendUnjournaled = %q, %v; want %q", path, err, want)
+				}
+			}
+			fh, err := os.Open(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fh.Close()
+			var got []UnjournaledRecord
+			sc := bufio.NewScanner(fh)
+			for sc.Scan() {
+				var r UnjournaledRecord
+				if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+					t.Fatalf("line %q: %v", sc.Text(), err)
+				}
+				got = append(got, r)
+			}
+			if diff := cmp.Diff([]UnjournaledRecord{rec, rec}, got); diff != "" {
+				t.Errorf("records (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

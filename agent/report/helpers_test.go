@@ -17,6 +17,7 @@ import (
 
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -82,7 +83,7 @@ func newEnv(t *testing.T, cfg *config.Config, opts ...Option) *testEnv {
 // of the agent does.
 func (e *testEnv) open() {
 	e.t.Helper()
-	j, err := journal.Open(e.path, journal.Options{Node: "rm1", Now: e.clk.Now})
+	j, err := forensic.Open(e.path, journal.Options{Node: "rm1", Now: e.clk.Now})
 	if err != nil {
 		e.t.Fatalf("open journal: %v", err)
 	}

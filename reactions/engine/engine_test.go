@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vipagent/vipagent/agent/journal"
+	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/engine"
 	"github.com/vipagent/vipagent/reactions/rules"
@@ -555,7 +556,7 @@ func TestRecoverUnfinished(t *testing.T) {
 	j.Close()
 
 	b := fakeVIP(t, map[string]any{"initial": "present"})
-	j2, err := journal.Open(path, journal.Options{Node: "rm1"})
+	j2, err := forensic.Open(path, journal.Options{Node: "rm1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package journal
+package forensic
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // A reader of bbolt's file format that goes through ReadAt and checks every
@@ -90,34 +92,9 @@ func parseMeta(buf []byte) (meta, error) {
 	return out, nil
 }
 
-// Problem is one piece of damage found in a journal file.
-type Problem struct {
-	// Page is the page id, when the problem is in a page.
-	Page *uint64 `json:"page,omitempty"`
-	// Offset is the byte offset of that page in the file.
-	Offset *int64 `json:"offset,omitempty"`
-	// Bucket is the journal bucket the page belongs to, when known.
-	Bucket string `json:"bucket,omitempty"`
-	What   string `json:"what"`
-}
-
-func (p Problem) String() string {
-	s := p.What
-	switch {
-	case p.Page != nil && p.Offset != nil:
-		s = fmt.Sprintf("page %d (offset %d): %s", *p.Page, *p.Offset, s)
-	case p.Page != nil:
-		s = fmt.Sprintf("page %d: %s", *p.Page, s)
-	}
-	if p.Bucket != "" {
-		s = "bucket " + p.Bucket + ": " + s
-	}
-	return s
-}
-
 // at is a problem located in page id.
-func (pf *pageFile) at(id uint64, bucket, what string) Problem {
-	p := Problem{Page: &id, Bucket: bucket, What: what}
+func (pf *pageFile) at(id uint64, bucket, what string) journal.Problem {
+	p := journal.Problem{Page: &id, Bucket: bucket, What: what}
 	if pf.pageSize > 0 && id <= math.MaxInt64/uint64(pf.pageSize) {
 		off := pf.offset(id)
 		p.Offset = &off
@@ -126,8 +103,8 @@ func (pf *pageFile) at(id uint64, bucket, what string) Problem {
 }
 
 // metaProblems lists the meta pages found damaged.
-func (pf *pageFile) metaProblems() []Problem {
-	var out []Problem
+func (pf *pageFile) metaProblems() []journal.Problem {
+	var out []journal.Problem
 	for i, err := range pf.metaErr {
 		if err != nil {
 			out = append(out, pf.at(uint64(i), "", "meta page: "+err.Error()))
@@ -147,14 +124,14 @@ type pageFile struct {
 
 // openPages reads a file's size and meta pages. Damage comes back as a
 // Problem; the error is for a file that cannot be read.
-func openPages(f *os.File) (*pageFile, *Problem, error) {
+func openPages(f *os.File) (*pageFile, *journal.Problem, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, nil, err
 	}
 	pf := &pageFile{f: f, size: fi.Size()}
 	if pf.size == 0 {
-		return pf, &Problem{What: "empty file (0 bytes)"}, nil
+		return pf, &journal.Problem{What: "empty file (0 bytes)"}, nil
 	}
 	head := make([]byte, pageHeaderSize+metaSize)
 	n, err := f.ReadAt(head, 0)
@@ -184,10 +161,10 @@ func openPages(f *os.File) (*pageFile, *Problem, error) {
 		if pf.size < pageHeaderSize+metaSize {
 			what = fmt.Sprintf("truncated to %d bytes (want a multiple of the page size and at least %d pages)", pf.size, minPages)
 		}
-		return pf, &Problem{What: what}, nil
+		return pf, &journal.Problem{What: what}, nil
 	}
 	if pf.size%int64(pf.pageSize) != 0 || pf.size < minPages*int64(pf.pageSize) {
-		return pf, &Problem{What: fmt.Sprintf("truncated to %d bytes (want a multiple of the page size %d and at least %d pages)", pf.size, pf.pageSize, minPages)}, nil
+		return pf, &journal.Problem{What: fmt.Sprintf("truncated to %d bytes (want a multiple of the page size %d and at least %d pages)", pf.size, pf.pageSize, minPages)}, nil
 	}
 	for i := range pf.metas {
 		buf := make([]byte, pageHeaderSize+metaSize)
@@ -211,9 +188,9 @@ func openPages(f *os.File) (*pageFile, *Problem, error) {
 }
 
 // truncation reports a file shorter than the pages meta m uses.
-func (pf *pageFile) truncation(m *meta) []Problem {
+func (pf *pageFile) truncation(m *meta) []journal.Problem {
 	if need := pf.offset(m.hwm); m.hwm > uint64(pf.size)/uint64(pf.pageSize) {
-		return []Problem{{What: fmt.Sprintf("truncated to %d bytes, but its last commit uses %d pages (%d bytes)", pf.size, m.hwm, need)}}
+		return []journal.Problem{{What: fmt.Sprintf("truncated to %d bytes, but its last commit uses %d pages (%d bytes)", pf.size, m.hwm, need)}}
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
-package journal
+package forensic
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -33,7 +33,7 @@ func TestCheckCountsACleanJournal(t *testing.T) {
 		}
 	}
 	for _, r := range f.reports {
-		if r.State == ReportPending {
+		if r.State == journal.ReportPending {
 			want.PendingReports++
 		}
 	}
@@ -50,14 +50,14 @@ func TestCheckCountsACleanJournal(t *testing.T) {
 	if string(after) != string(before) {
 		t.Error("Check modified the journal")
 	}
-	if _, err := Check(filepath.Join(t.TempDir(), "missing.db")); err == nil || errors.Is(err, ErrDamaged) || !errors.Is(err, os.ErrNotExist) {
+	if _, err := Check(filepath.Join(t.TempDir(), "missing.db")); err == nil || errors.Is(err, journal.ErrDamaged) || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Check of a missing file: %v", err)
 	}
 }
 
 func TestSalvageOfACleanJournalCopiesEverything(t *testing.T) {
 	f := writeFixture(t, t.TempDir(), fixtureEvents)
-	to := filepath.Join(t.TempDir(), "new", "journal.db")
+	to := journal.PathIn(filepath.Join(t.TempDir(), "new"))
 	st, err := Salvage(f.path, to, SalvageOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -70,24 +70,26 @@ func TestSalvageOfACleanJournalCopiesEverything(t *testing.T) {
 		}
 	}
 	for _, r := range f.reports {
-		if r.State == ReportPending {
+		if r.State == journal.ReportPending {
 			want.PendingReports++
 		}
 	}
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
-	old := open(t, f.path, Options{})
-	j := open(t, to, Options{})
+	old := open(t, f.path, journal.Options{})
+	j := open(t, to, journal.Options{})
 	for _, q := range []struct {
 		name string
-		read func(*Journal) (any, error)
+		read func(*journal.Journal) (any, error)
 	}{
-		{"List", func(j *Journal) (any, error) { return j.List(Filter{Limit: 1000}) }},
-		{"Unfinished", func(j *Journal) (any, error) { return j.Unfinished() }},
-		{"Reports", func(j *Journal) (any, error) { return j.Reports(ReportFilter{}) }},
-		{"PendingReports", func(j *Journal) (any, error) { return j.Reports(ReportFilter{State: ReportPending}) }},
-		{"LastActions", func(j *Journal) (any, error) { return j.LastActions() }},
+		{"List", func(j *journal.Journal) (any, error) { return j.List(journal.Filter{Limit: 1000}) }},
+		{"Unfinished", func(j *journal.Journal) (any, error) { return j.Unfinished() }},
+		{"Reports", func(j *journal.Journal) (any, error) { return j.Reports(journal.ReportFilter{}) }},
+		{"PendingReports", func(j *journal.Journal) (any, error) {
+			return j.Reports(journal.ReportFilter{State: journal.ReportPending})
+		}},
+		{"LastActions", func(j *journal.Journal) (any, error) { return j.LastActions() }},
 	} {
 		w, err1 := q.read(old)
 		g, err2 := q.read(j)
@@ -111,7 +113,7 @@ func TestSalvageByScanningPages(t *testing.T) {
 	l := pageLayout(t, f.path)
 	overwrite(t, f.path, 0, 2*l.pageSize, 11)
 	overwrite(t, f.path, int64(l.root)*int64(l.pageSize), l.pageSize, 12)
-	to := filepath.Join(t.TempDir(), "journal.db")
+	to := journal.PathIn(t.TempDir())
 	st, err := Salvage(f.path, to, SalvageOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +121,7 @@ func TestSalvageByScanningPages(t *testing.T) {
 	if !st.Scanned || st.Events.Copied != len(f.events) || st.Reports.Copied != len(f.reports) || len(st.Problems) == 0 {
 		t.Errorf("stats %+v", st)
 	}
-	j := open(t, to, Options{})
+	j := open(t, to, journal.Options{})
 	un, err := j.Unfinished()
 	if err != nil {
 		t.Fatal(err)
@@ -132,11 +134,11 @@ func TestSalvageByScanningPages(t *testing.T) {
 // A file of which nothing can be read salvages nothing, says so, and still
 // gives a working journal.
 func TestSalvageOfNothing(t *testing.T) {
-	from := filepath.Join(t.TempDir(), "journal.db")
+	from := journal.PathIn(t.TempDir())
 	if err := os.WriteFile(from, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	to := filepath.Join(t.TempDir(), "journal.db")
+	to := journal.PathIn(t.TempDir())
 	st, err := Salvage(from, to, SalvageOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -144,79 +146,9 @@ func TestSalvageOfNothing(t *testing.T) {
 	if st.Events.Copied != 0 || len(st.Problems) != 1 || st.Problems[0].What != "truncated to 1 bytes (want a multiple of the page size and at least 4 pages)" {
 		t.Errorf("stats %+v", st)
 	}
-	j := open(t, to, Options{})
+	j := open(t, to, journal.Options{})
 	if _, _, err := j.Accept(&reactions.Event{Alarm: reactions.Alarm{Condition: "c"}}); err != nil {
 		t.Error(err)
-	}
-}
-
-// Damage that appears while the journal is open (the file truncated under
-// the agent) gives errors, not a crash of the process.
-func TestReadsOfAFileDamagedWhileOpenReturnErrors(t *testing.T) {
-	f := writeFixture(t, t.TempDir(), fixtureEvents)
-	j := open(t, f.path, Options{})
-	if err := os.Truncate(f.path, 4*int64(os.Getpagesize())); err != nil {
-		t.Skipf("cannot truncate a mapped file on this system (windows locks it): %v", err)
-	}
-	if _, err := j.Unfinished(); !errors.Is(err, ErrDamaged) {
-		t.Errorf("Unfinished: %v, want ErrDamaged", err)
-	}
-	if _, err := j.Reports(ReportFilter{State: ReportPending}); !errors.Is(err, ErrDamaged) {
-		t.Errorf("PendingReports: %v, want ErrDamaged", err)
-	}
-	if _, err := j.List(Filter{}); !errors.Is(err, ErrDamaged) {
-		t.Errorf("List: %v, want ErrDamaged", err)
-	}
-}
-
-func TestAppendUnjournaled(t *testing.T) {
-	rec := UnjournaledRecord{Time: fixtureNow, Node: "rm2", Source: reactions.SourceFailover, Action: reactions.ActionEnable,
-		VIP: "rm-vip", Outcome: reactions.OutcomeChanged, JournalError: "open journal: read-only file system"}
-	tests := []struct {
-		name  string
-		setup func(t *testing.T, base string) (dataDir, want string)
-	}{
-		{"in the data directory", func(t *testing.T, base string) (string, string) {
-			data := filepath.Join(base, "data")
-			os.Mkdir(data, 0o750)
-			return data, filepath.Join(data, "unjournaled.log")
-		}},
-		{"beside a missing data directory", func(t *testing.T, base string) (string, string) {
-			return filepath.Join(base, "data"), filepath.Join(base, "vipagent-unjournaled.log")
-		}},
-		{"beside a data directory whose file is in the way", func(t *testing.T, base string) (string, string) {
-			data := filepath.Join(base, "data")
-			os.MkdirAll(filepath.Join(data, "unjournaled.log"), 0o750)
-			return data, filepath.Join(base, "vipagent-unjournaled.log")
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dataDir, want := tt.setup(t, t.TempDir())
-			for range 2 {
-				path, err := AppendUnjournaled(dataDir, rec)
-				if err != nil || path != want {
-					t.Fatalf("AppendUnjournaled = %q, %v; want %q", path, err, want)
-				}
-			}
-			fh, err := os.Open(want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer fh.Close()
-			var got []UnjournaledRecord
-			sc := bufio.NewScanner(fh)
-			for sc.Scan() {
-				var r UnjournaledRecord
-				if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-					t.Fatalf("line %q: %v", sc.Text(), err)
-				}
-				got = append(got, r)
-			}
-			if diff := cmp.Diff([]UnjournaledRecord{rec, rec}, got); diff != "" {
-				t.Errorf("records (-want +got):\n%s", diff)
-			}
-		})
 	}
 }
 
@@ -227,7 +159,7 @@ func TestAppendUnjournaled(t *testing.T) {
 // its report carries.
 func TestSalvageDoesNotResumeAFinishedEvent(t *testing.T) {
 	f := writeFixture(t, t.TempDir(), 40)
-	j := open(t, f.path, Options{Node: "rm1", Now: fixtureClock})
+	j := open(t, f.path, journal.Options{Node: "rm1", Now: fixtureClock})
 	ev, _, err := j.Accept(&reactions.Event{Key: "last", Alarm: reactions.Alarm{Condition: "RM stopped unexpectedly"}})
 	if err != nil {
 		t.Fatal(err)
@@ -239,8 +171,8 @@ func TestSalvageDoesNotResumeAFinishedEvent(t *testing.T) {
 	ev.Status = reactions.StatusTimeout
 	ev.Result = &reactions.Result{EventID: ev.ID, Node: "rm1", Status: reactions.StatusTimeout, Error: "step 0 timed out"}
 	body, _ := json.Marshal(map[string]any{"report_id": ev.ID + ":sink", "result": ev.Result})
-	rep := Report{ID: ev.ID + ":sink", Target: "sink", URL: "http://198.51.100.1/", EventID: ev.ID, Body: body}
-	if err := j.FinishWithReports(ev, []Report{rep}); err != nil {
+	rep := journal.Report{ID: ev.ID + ":sink", Target: "sink", URL: "http://198.51.100.1/", EventID: ev.ID, Body: body}
+	if err := j.FinishWithReports(ev, []journal.Report{rep}); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
@@ -255,7 +187,7 @@ func TestSalvageDoesNotResumeAFinishedEvent(t *testing.T) {
 		}
 	}
 
-	j, rec, err := OpenOrRecover(f.path, Options{Node: "rm1", Now: recoveryClock})
+	j, rec, err := OpenOrRecover(f.path, journal.Options{Node: "rm1", Now: recoveryClock})
 	if err != nil || rec == nil {
 		t.Fatalf("OpenOrRecover: %v, %v", rec, err)
 	}

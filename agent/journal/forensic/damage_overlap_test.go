@@ -1,9 +1,11 @@
-package journal
+package forensic
 
 import (
 	"encoding/binary"
 	"os"
 	"testing"
+
+	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // A page whose overflow count claims the next page of the tree (one byte of
@@ -49,7 +51,7 @@ func TestOverflowClaimingAnotherPage(t *testing.T) {
 			if _, err := Check(path); err == nil {
 				t.Fatalf("page %d claiming page %d: Check says clean", id, id+1)
 			}
-			j, rec, err := OpenOrRecover(path, Options{Node: "rm1", Now: recoveryClock})
+			j, rec, err := OpenOrRecover(path, journal.Options{Node: "rm1", Now: recoveryClock})
 			if err != nil {
 				t.Fatalf("OpenOrRecover: %v", err)
 			}

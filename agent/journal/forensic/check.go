@@ -1,9 +1,10 @@
-package journal
+package forensic
 
 import (
 	"encoding/json"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -26,7 +27,7 @@ type CheckReport struct {
 	LastActions    int `json:"last_actions"`
 
 	// Problems lists the damage, with the page and offset where known.
-	Problems []Problem `json:"problems,omitempty"`
+	Problems []journal.Problem `json:"problems,omitempty"`
 	// MoreProblems counts problems beyond those listed.
 	MoreProblems int `json:"more_problems,omitempty"`
 }
@@ -39,10 +40,10 @@ func (r CheckReport) Clean() bool { return len(r.Problems) == 0 }
 // and every record, then runs bbolt's consistency check. Outcomes, which
 // `vipagent journal check` maps to its exit code:
 //   - nil error: the journal is clean;
-//   - an error matching ErrDamaged (a *DamageError): the journal is
-//     damaged, and the report lists what and where;
+//   - an error matching journal.ErrDamaged (a *journal.DamageError): the
+//     journal is damaged, and the report lists what and where;
 //   - any other error: the file could not be read (missing, permissions,
-//     a directory, or ErrLocked while an agent holds it).
+//     a directory, or journal.ErrLocked while an agent holds it).
 func Check(path string) (CheckReport, error) {
 	rep := CheckReport{Path: path}
 	in, err := inspect(path, time.Second, func(bucket string, _ uint64, _, v []byte) { rep.count(bucket, v) })
@@ -59,7 +60,7 @@ func Check(path string) (CheckReport, error) {
 
 func (r *CheckReport) count(bucket string, v []byte) {
 	switch bucket {
-	case string(bucketEvents):
+	case journal.BucketEvents:
 		var ev struct {
 			Status reactions.Status `json:"status"`
 			Result json.RawMessage  `json:"result"`
@@ -74,7 +75,7 @@ func (r *CheckReport) count(bucket string, v []byte) {
 		if len(ev.Result) > 0 && string(ev.Result) != "null" {
 			r.Results++
 		}
-	case string(bucketOutbox):
+	case journal.BucketOutbox:
 		var rep struct {
 			State string `json:"state"`
 		}
@@ -82,12 +83,12 @@ func (r *CheckReport) count(bucket string, v []byte) {
 			return
 		}
 		r.Reports++
-		if rep.State == ReportPending {
+		if rep.State == journal.ReportPending {
 			r.PendingReports++
 		}
-	case string(bucketKeys):
+	case journal.BucketKeys:
 		r.Keys++
-	case string(bucketVIPs):
+	case journal.BucketVIPs:
 		r.LastActions++
 	}
 }

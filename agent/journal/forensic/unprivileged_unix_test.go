@@ -1,6 +1,6 @@
 //go:build unix
 
-package journal
+package forensic
 
 import (
 	"errors"
@@ -36,7 +36,7 @@ func runUnprivileged(t *testing.T) bool {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "journal.test")
+	bin := filepath.Join(dir, "forensic.test")
 	if err := copyExecutable(os.Args[0], bin); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package journal
+package forensic
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // A FIFO in place of journal.db (or given to salvage) is refused at once:
@@ -16,20 +18,20 @@ import (
 // ever end that wait, not even SIGTERM.
 func TestFIFOInPlaceOfTheJournal(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "journal.db")
+	path := journal.PathIn(dir)
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		t.Fatalf("mkfifo: %v", err)
 	}
 	calls := map[string]func() error{
 		"Open": func() error {
-			j, err := Open(path, Options{})
+			j, err := Open(path, journal.Options{})
 			if err == nil {
 				j.Close()
 			}
 			return err
 		},
 		"OpenOrRecover": func() error {
-			j, _, err := OpenOrRecover(path, Options{})
+			j, _, err := OpenOrRecover(path, journal.Options{})
 			if err == nil {
 				j.Close()
 			}
@@ -46,7 +48,7 @@ func TestFIFOInPlaceOfTheJournal(t *testing.T) {
 		go func() { done <- call() }()
 		select {
 		case err := <-done:
-			if err == nil || errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "not a regular file") {
+			if err == nil || errors.Is(err, journal.ErrDamaged) || !strings.Contains(err.Error(), "not a regular file") {
 				t.Errorf("%s: %v, want a not-a-regular-file error that is not ErrDamaged", name, err)
 			}
 		case <-time.After(5 * time.Second):

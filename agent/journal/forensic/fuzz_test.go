@@ -1,12 +1,12 @@
-package journal
+package forensic
 
 import (
 	"bytes"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -35,18 +35,18 @@ func FuzzOpenDamaged(f *testing.F) {
 		if size > 0 {
 			b = b[:int(size)%(len(b)+1)]
 		}
-		path := filepath.Join(t.TempDir(), "journal.db")
+		path := journal.PathIn(t.TempDir())
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		rep, checkErr := Check(path)
-		if checkErr != nil && !errors.Is(checkErr, ErrDamaged) {
+		if checkErr != nil && !errors.Is(checkErr, journal.ErrDamaged) {
 			t.Fatalf("Check: %v", checkErr)
 		}
 		if (checkErr == nil) != rep.Clean() {
 			t.Errorf("Check: %v with report %+v", checkErr, rep)
 		}
-		j, rec, err := OpenOrRecover(path, Options{Node: "rm1", Now: recoveryClock})
+		j, rec, err := OpenOrRecover(path, journal.Options{Node: "rm1", Now: recoveryClock})
 		if err != nil {
 			t.Fatalf("OpenOrRecover: %v", err)
 		}
@@ -57,7 +57,7 @@ func FuzzOpenDamaged(f *testing.F) {
 		if _, err := j.Unfinished(); err != nil {
 			t.Errorf("Unfinished: %v", err)
 		}
-		if _, err := j.Reports(ReportFilter{State: ReportPending}); err != nil {
+		if _, err := j.Reports(journal.ReportFilter{State: journal.ReportPending}); err != nil {
 			t.Errorf("PendingReports: %v", err)
 		}
 		if _, _, err := j.Accept(&reactions.Event{Key: "fuzz", Alarm: reactions.Alarm{Condition: "c"}}); err != nil {

@@ -1,4 +1,4 @@
-package journal
+package forensic
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ const lostFinal = "finished before the journal was damaged (a report names it), 
 
 // settleFinished finalises the salvaged events that come back unfinished
 // although a salvaged report names them. An event's final version and its
-// reports are written in one commit (FinishWithReports), so such a report
+// reports are written in one commit (journal.FinishWithReports), so such a report
 // proves the event finished: what was salvaged is an older version (from
 // the previous commit's tree or a stale page) whose final one was on a
 // damaged page. Resuming it would run its steps a second time, possibly

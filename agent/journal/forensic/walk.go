@@ -1,15 +1,10 @@
-package journal
+package forensic
 
 import (
-	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"unicode/utf8"
 
-	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // maxProblems caps the problems kept from one walk: a file of random bytes
@@ -22,7 +17,7 @@ type walker struct {
 	pf       *pageFile
 	hwm      uint64
 	seen     map[uint64]bool
-	problems []Problem
+	problems []journal.Problem
 	more     int // problems beyond maxProblems
 	// bad holds the pages found damaged (unreadable, or partly readable).
 	bad map[uint64]bool
@@ -38,7 +33,7 @@ func newWalker(pf *pageFile, m *meta) *walker {
 		onRecord: func(string, uint64, []byte, []byte) {}, onBucket: func(string, uint64) {}}
 }
 
-func (w *walker) problem(p Problem) {
+func (w *walker) problem(p journal.Problem) {
 	if len(w.problems) >= maxProblems {
 		w.more++
 		return
@@ -130,7 +125,7 @@ func (w *walker) page(bucket string, p *rawPage, home uint64, depth int) {
 			case e.bucket:
 				w.bucket(bucketPath(bucket, e.key), e.value, home, depth+1)
 			case bucket == "":
-				w.pageProblem(bucket, home, fmt.Errorf("value %s outside any bucket", quoteKey(e.key)))
+				w.pageProblem(bucket, home, fmt.Errorf("value %s outside any bucket", journal.QuoteKey(e.key)))
 			default:
 				w.onRecord(bucket, home, e.key, e.value)
 			}
@@ -170,75 +165,7 @@ func (w *walker) bucket(name string, v []byte, home uint64, depth int) {
 
 func bucketPath(parent string, key []byte) string {
 	if parent == "" {
-		return quoteKey(key)
+		return journal.QuoteKey(key)
 	}
-	return parent + "/" + quoteKey(key)
-}
-
-// quoteKey shows a key as text when it is printable, quoted otherwise.
-func quoteKey(k []byte) string {
-	if utf8.Valid(k) && !bytes.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return string(k)
-	}
-	return strconv.Quote(string(k))
-}
-
-// checkRecord verifies one record of the journal's buckets: the shape of
-// its key and that its value decodes. Unknown buckets are damage too.
-func checkRecord(bucket string, k, v []byte) error {
-	switch bucket {
-	case string(bucketEvents), string(bucketOutbox):
-		if len(k) != 8 {
-			return fmt.Errorf("key %s is not a sequence number", quoteKey(k))
-		}
-		if !json.Valid(v) {
-			return fmt.Errorf("record %d is not valid JSON", binary.BigEndian.Uint64(k))
-		}
-		// What a start reads (events to resume, reports to deliver) must
-		// decode, or the start would fail on it.
-		if err := decodesForStart(bucket, v); err != nil {
-			return fmt.Errorf("record %d: %w", binary.BigEndian.Uint64(k), err)
-		}
-	case string(bucketVIPs), string(bucketIntent):
-		if !json.Valid(v) {
-			return fmt.Errorf("record %s is not valid JSON", quoteKey(k))
-		}
-	case string(bucketIDs), string(bucketRIDs):
-		if len(v) != 8 {
-			return fmt.Errorf("value of %s is not a sequence number", quoteKey(k))
-		}
-	case string(bucketKeys):
-		if len(v) == 0 {
-			return fmt.Errorf("key %s names no event", quoteKey(k))
-		}
-	case string(bucketSigs):
-		if len(v) != 8 {
-			return fmt.Errorf("signature %s has no expiry", quoteKey(k))
-		}
-	case string(bucketSigFloor):
-		if !bytes.Equal(k, keyFloor) || len(v) != 8 {
-			return fmt.Errorf("floor %s is not a time", quoteKey(k))
-		}
-	case string(bucketSigsExpiry):
-		if len(k) < 8 {
-			return fmt.Errorf("expiry key %s is too short", quoteKey(k))
-		}
-	default:
-		return errors.New("not a journal bucket")
-	}
-	return nil
-}
-
-// decodesForStart decodes the records Unfinished and PendingReports return,
-// chosen by the same byte checks they make.
-func decodesForStart(bucket string, v []byte) error {
-	if bucket == string(bucketEvents) && (bytes.Contains(v, []byte(`"status":"accepted"`)) || bytes.Contains(v, []byte(`"status":"running"`))) {
-		var ev reactions.Event
-		return json.Unmarshal(v, &ev)
-	}
-	if bucket == string(bucketOutbox) && bytes.Contains(v, []byte(`"state":"`+ReportPending+`"`)) {
-		var r Report
-		return json.Unmarshal(v, &r)
-	}
-	return nil
+	return parent + "/" + journal.QuoteKey(key)
 }

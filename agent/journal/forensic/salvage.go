@@ -1,4 +1,4 @@
-package journal
+package forensic
 
 import (
 	"bytes"
@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -56,7 +54,7 @@ type SalvageStats struct {
 	// Signatures counts the anti-replay memory's signatures copied.
 	Signatures int `json:"signatures"`
 	// SignatureFloor is set when that memory may be incomplete: no request
-	// signed before it is accepted (see RememberSignature).
+	// signed before it is accepted (see journal.RememberSignature).
 	SignatureFloor *time.Time `json:"signature_floor,omitempty"`
 	// UnreadablePages counts damaged pages of the journal's tree: what
 	// they held is unknown, and only counted in Lost when an index names it.
@@ -66,7 +64,7 @@ type SalvageStats struct {
 	// pruned earlier, and older versions of lost ones).
 	Scanned bool `json:"scanned"`
 	// Problems lists the damage met (at most 50).
-	Problems []Problem `json:"problems,omitempty"`
+	Problems []journal.Problem `json:"problems,omitempty"`
 }
 
 // Salvage copies whatever can still be read from the journal file from
@@ -83,7 +81,7 @@ type SalvageStats struct {
 // into place once complete.
 //
 // A non-nil error means nothing was written: from could not be read
-// (ErrLocked, permissions) or to could not be written.
+// (journal.ErrLocked, permissions) or to could not be written.
 func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 	var st SalvageStats
 	f, err := openRegular(from)
@@ -95,12 +93,12 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 		return st, fmt.Errorf("salvage into %s: %w", to, os.ErrExist)
 	}
 	if !o.Owned {
-		db, err := lockShared(from, o.LockTimeout)
-		if errors.Is(err, ErrLocked) {
-			return st, fmt.Errorf("salvage %s: %w", from, ErrLocked)
+		lock, err := journal.LockShared(from, o.LockTimeout)
+		if errors.Is(err, journal.ErrLocked) {
+			return st, fmt.Errorf("salvage %s: %w", from, journal.ErrLocked)
 		}
-		if db != nil {
-			defer db.Close()
+		if lock != nil {
+			defer lock.Close()
 		}
 	}
 	pf, prob, err := openPages(f)
@@ -133,8 +131,9 @@ func Salvage(from, to string, o SalvageOptions) (SalvageStats, error) {
 	if !s.sigsComplete {
 		s.floor = max(s.floor, uint64(max(s.now().UnixNano(), 0)))
 	}
-	if err := s.write(to); err != nil {
-		return st, err
+	s.dedupe()
+	if err := journal.Restore(to, s.contents()); err != nil {
+		return st, fmt.Errorf("salvage: %w", err)
 	}
 	s.stats(&st)
 	return st, nil
@@ -147,7 +146,7 @@ type salvagedEvent struct {
 
 type salvagedReport struct {
 	raw []byte
-	r   Report
+	r   journal.Report
 }
 
 // salvager gathers records from a damaged file.
@@ -161,9 +160,9 @@ type salvager struct {
 	keys       map[string]string
 	seqs       map[string]uint64
 	undecoded  map[string]map[string]bool // bucket -> keys whose value did not decode
-	problems   []Problem
+	problems   []journal.Problem
 	unreadable int
-	// The anti-replay memory (see signatures.go).
+	// The anti-replay memory (see signatures.go and journal.RememberSignature).
 	sigs         map[string][]byte
 	floor        uint64
 	sigsComplete bool
@@ -184,7 +183,7 @@ func (s *salvager) walk(pf *pageFile, metasOK bool) {
 		w := newWalker(pf, m)
 		newest := i == 0
 		w.onRecord = func(bucket string, page uint64, k, v []byte) {
-			if err := checkRecord(bucket, k, v); err != nil && newest {
+			if err := journal.CheckRecord(bucket, k, v); err != nil && newest {
 				s.problems = append(s.problems, pf.at(page, bucket, err.Error()))
 			}
 			s.add(bucket, k, v, newest)
@@ -207,7 +206,7 @@ func (s *salvager) walk(pf *pageFile, metasOK bool) {
 func (s *salvager) add(bucket string, k, v []byte, newest bool) {
 	k, v = bytes.Clone(k), bytes.Clone(v)
 	switch bucket {
-	case string(bucketEvents):
+	case journal.BucketEvents:
 		var ev reactions.Event
 		if len(k) != 8 || json.Unmarshal(v, &ev) != nil || ev.ID == "" {
 			s.undecodable(bucket, k)
@@ -217,8 +216,8 @@ func (s *salvager) add(bucket string, k, v []byte, newest bool) {
 		if old := s.events[seq]; old == nil || eventRank(&ev) > eventRank(&old.ev) {
 			s.events[seq] = &salvagedEvent{raw: v, ev: ev}
 		}
-	case string(bucketOutbox):
-		var r Report
+	case journal.BucketOutbox:
+		var r journal.Report
 		if len(k) != 8 || json.Unmarshal(v, &r) != nil || r.ID == "" {
 			s.undecodable(bucket, k)
 			return
@@ -227,8 +226,8 @@ func (s *salvager) add(bucket string, k, v []byte, newest bool) {
 		if old := s.reports[seq]; old == nil || reportRank(&r) > reportRank(&old.r) {
 			s.reports[seq] = &salvagedReport{raw: v, r: r}
 		}
-	case string(bucketVIPs):
-		var la LastAction
+	case journal.BucketVIPs:
+		var la journal.LastAction
 		if json.Unmarshal(v, &la) != nil || la.EventID == "" {
 			s.undecodable(bucket, k)
 			return
@@ -236,7 +235,7 @@ func (s *salvager) add(bucket string, k, v []byte, newest bool) {
 		if _, ok := s.vips[string(k)]; !ok {
 			s.vips[string(k)] = v
 		}
-	case string(bucketIntent):
+	case journal.BucketIntents:
 		var in reactions.VIPIntent
 		if json.Unmarshal(v, &in) != nil || in.At.IsZero() {
 			s.undecodable(bucket, k)
@@ -245,19 +244,19 @@ func (s *salvager) add(bucket string, k, v []byte, newest bool) {
 		if _, ok := s.intents[string(k)]; !ok {
 			s.intents[string(k)] = v
 		}
-	case string(bucketIDs):
+	case journal.BucketIDs:
 		if newest && len(v) == 8 {
 			s.ids[string(k)] = binary.BigEndian.Uint64(v)
 		}
-	case string(bucketRIDs):
+	case journal.BucketReports:
 		if newest && len(v) == 8 {
 			s.rids[string(k)] = binary.BigEndian.Uint64(v)
 		}
-	case string(bucketKeys):
+	case journal.BucketKeys:
 		if newest {
 			s.keys[string(k)] = string(v)
 		}
-	case string(bucketSigs), string(bucketSigFloor):
+	case journal.BucketSignatures, journal.BucketSignatureFloor:
 		s.addSignature(bucket, k, v)
 	}
 }
@@ -281,8 +280,8 @@ func eventRank(ev *reactions.Event) int {
 	return r
 }
 
-func reportRank(r *Report) int {
-	if r.State != ReportPending {
+func reportRank(r *journal.Report) int {
+	if r.State != journal.ReportPending {
 		return r.Attempts + 1<<20
 	}
 	return r.Attempts
@@ -316,7 +315,7 @@ func (s *salvager) scan(pf *pageFile) {
 // scanInline takes the records of a journal bucket stored inline in its
 // parent's page.
 func (s *salvager) scanInline(name, v []byte) {
-	if len(v) < bucketHeader || ne.Uint64(v) != 0 || !isBucket(name) {
+	if len(v) < bucketHeader || ne.Uint64(v) != 0 || !journal.IsBucket(name) {
 		return
 	}
 	p, err := pageFromBytes(v[bucketHeader:])
@@ -331,16 +330,12 @@ func (s *salvager) scanInline(name, v []byte) {
 	}
 }
 
-func isBucket(name []byte) bool {
-	return slices.ContainsFunc(allBuckets, func(b []byte) bool { return bytes.Equal(b, name) })
-}
-
 // classify names the bucket a record found by scanning belongs to, from
 // its shape; "" when it is none of the records worth saving (the indexes
 // are rebuilt from the records).
 func classify(k, v []byte) string {
 	if isSignature(k, v) {
-		return string(bucketSigs)
+		return journal.BucketSignatures
 	}
 	if len(v) == 0 || v[0] != '{' {
 		return ""
@@ -359,95 +354,30 @@ func classify(k, v []byte) string {
 	}
 	switch {
 	case len(k) == 8 && has("id", "status", "received_at", "alarm"):
-		return string(bucketEvents)
+		return journal.BucketEvents
 	case len(k) == 8 && has("id", "target", "event_id", "state", "body"):
-		return string(bucketOutbox)
+		return journal.BucketOutbox
 	case has("event_id", "step"):
-		return string(bucketVIPs)
+		return journal.BucketVIPs
 	}
 	return ""
 }
 
-// write stores what was gathered in a new journal at to, through a
-// temporary file renamed into place.
-func (s *salvager) write(to string) error {
-	if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
-		return fmt.Errorf("salvage: %w", err)
+// contents is what was gathered, for journal.Restore.
+func (s *salvager) contents() *journal.Contents {
+	c := &journal.Contents{Events: map[uint64][]byte{}, Reports: map[uint64][]byte{},
+		EventSequence: s.seqs[journal.BucketEvents], ReportSequence: s.seqs[journal.BucketOutbox],
+		LastActions: s.vips, Intents: s.intents, Signatures: map[string]uint64{}, SignatureFloor: s.floor}
+	for k, e := range s.events {
+		c.Events[k] = e.raw
 	}
-	tmp := to + ".salvage-tmp"
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("salvage: %w", err)
+	for k, r := range s.reports {
+		c.Reports[k] = r.raw
 	}
-	db, err := openBolt(tmp, time.Second)
-	if err != nil {
-		return fmt.Errorf("salvage: create %s: %w", tmp, err)
+	for sig, exp := range s.sigs {
+		c.Signatures[sig] = binary.BigEndian.Uint64(exp)
 	}
-	err = db.Update(s.fill)
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, to)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("salvage: write %s: %w", to, err)
-	}
-	syncDir(filepath.Dir(to))
-	return nil
-}
-
-// fill writes the records and rebuilds the indexes.
-func (s *salvager) fill(tx *bolt.Tx) error {
-	if err := createBuckets(tx); err != nil {
-		return err
-	}
-	s.dedupe()
-	events, ids, keys := tx.Bucket(bucketEvents), tx.Bucket(bucketIDs), tx.Bucket(bucketKeys)
-	seq := s.seqs[string(bucketEvents)]
-	for _, k := range slices.Sorted(maps.Keys(s.events)) {
-		e := s.events[k]
-		seq = max(seq, k)
-		if err := events.Put(u64(k), e.raw); err != nil {
-			return err
-		}
-		if err := ids.Put([]byte(e.ev.ID), u64(k)); err != nil {
-			return err
-		}
-		if e.ev.Key != "" {
-			if err := keys.Put(indexKey(&e.ev), []byte(e.ev.ID)); err != nil {
-				return err
-			}
-		}
-	}
-	if err := events.SetSequence(seq); err != nil {
-		return err
-	}
-	outbox, rids := tx.Bucket(bucketOutbox), tx.Bucket(bucketRIDs)
-	seq = s.seqs[string(bucketOutbox)]
-	for _, k := range slices.Sorted(maps.Keys(s.reports)) {
-		seq = max(seq, k)
-		if err := outbox.Put(u64(k), s.reports[k].raw); err != nil {
-			return err
-		}
-		if err := rids.Put([]byte(s.reports[k].r.ID), u64(k)); err != nil {
-			return err
-		}
-	}
-	if err := outbox.SetSequence(seq); err != nil {
-		return err
-	}
-	for name, v := range s.vips {
-		if err := tx.Bucket(bucketVIPs).Put([]byte(name), v); err != nil {
-			return err
-		}
-	}
-	for name, v := range s.intents {
-		if err := tx.Bucket(bucketIntent).Put([]byte(name), v); err != nil {
-			return err
-		}
-	}
-	return s.fillSignatures(tx)
+	return c
 }
 
 // dedupe keeps one record per event ID and per report ID (two could only
@@ -500,19 +430,19 @@ func (s *salvager) stats(st *SalvageStats) {
 	for _, r := range s.reports {
 		haveReport[r.r.ID] = true
 		st.Reports.Copied++
-		if r.r.State == ReportPending {
+		if r.r.State == journal.ReportPending {
 			st.PendingReports++
 		}
 	}
-	st.Events.Lost = lost(s.ids, haveEvent, s.undecoded[string(bucketEvents)], func(k uint64) bool { return s.events[k] != nil })
-	st.Reports.Lost = lost(s.rids, haveReport, s.undecoded[string(bucketOutbox)], func(k uint64) bool { return s.reports[k] != nil })
+	st.Events.Lost = lost(s.ids, haveEvent, s.undecoded[journal.BucketEvents], func(k uint64) bool { return s.events[k] != nil })
+	st.Reports.Lost = lost(s.rids, haveReport, s.undecoded[journal.BucketOutbox], func(k uint64) bool { return s.reports[k] != nil })
 	for _, id := range s.keys {
 		if !haveEvent[id] {
 			st.Keys.Lost++
 		}
 	}
 	st.LastActions.Copied = len(s.vips)
-	for k := range s.undecoded[string(bucketVIPs)] {
+	for k := range s.undecoded[journal.BucketVIPs] {
 		if _, ok := s.vips[k]; !ok {
 			st.LastActions.Lost++
 		}
@@ -544,13 +474,4 @@ func lost(index map[string]uint64, have map[string]bool, undecoded map[string]bo
 		}
 	}
 	return len(seqs)
-}
-
-// syncDir makes a rename durable; it is best effort (not possible on
-// every system).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

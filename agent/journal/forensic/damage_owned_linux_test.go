@@ -1,6 +1,6 @@
 //go:build linux
 
-package journal
+package forensic
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // When bbolt gives up half-way through opening a damaged file (a panic the
@@ -25,9 +27,9 @@ func TestRecoveryDoesNotWaitForItsOwnLock(t *testing.T) {
 	if err := syscall.Flock(int(held.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t.Fatalf("flock: %v", err)
 	}
-	damage := &DamageError{Path: f.path, Problems: []Problem{{What: "open: freepages: a panic in bbolt"}}}
+	damage := &journal.DamageError{Path: f.path, Problems: []journal.Problem{{What: "open: freepages: a panic in bbolt"}}}
 	start := time.Now()
-	j, rec, err := recoverDamaged(f.path, Options{Node: "rm1", Now: recoveryClock, LockTimeout: 5 * time.Second}, damage)
+	j, rec, err := recoverDamaged(f.path, journal.Options{Node: "rm1", Now: recoveryClock, LockTimeout: 5 * time.Second}, damage)
 	if err != nil {
 		t.Fatalf("recoverDamaged: %v", err)
 	}
@@ -39,7 +41,7 @@ func TestRecoveryDoesNotWaitForItsOwnLock(t *testing.T) {
 		t.Errorf("took %s: it waited for the lock", took)
 	}
 	// A salvage by hand of a file another process holds still refuses.
-	if _, err := Salvage(rec.DamagedPath, t.TempDir()+"/by-hand.db", SalvageOptions{LockTimeout: 50 * time.Millisecond}); !errors.Is(err, ErrLocked) {
+	if _, err := Salvage(rec.DamagedPath, t.TempDir()+"/by-hand.db", SalvageOptions{LockTimeout: 50 * time.Millisecond}); !errors.Is(err, journal.ErrLocked) {
 		t.Errorf("Salvage by hand of a held file: %v, want ErrLocked", err)
 	}
 }

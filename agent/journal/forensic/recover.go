@@ -1,4 +1,4 @@
-package journal
+package forensic
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // Recovery describes how OpenOrRecover replaced a damaged journal.
@@ -46,24 +48,25 @@ func (r *Recovery) String() string {
 }
 
 // OpenOrRecover opens the journal at path like Open. If, and only if, the
-// file is damaged (errors.Is(err, ErrDamaged)), it moves the file aside as
-// path.damaged-<UTC time>, salvages what it can into a new journal at path
-// (see Salvage), opens that and returns what it did in a non-nil Recovery.
-// Salvaged events that had not finished come back from Unfinished, so the
-// engine resumes them as after a crash.
+// file is damaged (errors.Is(err, journal.ErrDamaged)), it moves the file
+// aside as path.damaged-<UTC time>, salvages what it can into a new
+// journal at path (see Salvage), opens that and returns what it did in a
+// non-nil Recovery. Salvaged events that had not finished come back from
+// Unfinished, so the engine resumes them as after a crash.
 //
-// Any other error (ErrLocked, permissions, a read-only or full disk, a
-// directory in the way) is returned as from Open, with nothing moved. A
-// damaged journal that cannot be moved aside or replaced (a read-only
-// directory, a full disk) gives an error that matches ErrDamaged too; when
-// the fresh journal cannot be opened, the damaged file is put back so that
-// the next start tries again. On any error the caller must go on without a
-// journal (see AppendUnjournaled), never refuse a failover for it.
-func OpenOrRecover(path string, o Options) (*Journal, *Recovery, error) {
+// Any other error (journal.ErrLocked, permissions, a read-only or full
+// disk, a directory in the way) is returned as from Open, with nothing
+// moved. A damaged journal that cannot be moved aside or replaced (a
+// read-only directory, a full disk) gives an error that matches
+// journal.ErrDamaged too; when the fresh journal cannot be opened, the
+// damaged file is put back so that the next start tries again. On any
+// error the caller must go on without a journal (see
+// journal.AppendUnjournaled), never refuse a failover for it.
+func OpenOrRecover(path string, o journal.Options) (*journal.Journal, *Recovery, error) {
 	for range 2 {
 		seen, _ := os.Stat(path)
 		j, err := Open(path, o)
-		if err == nil || !errors.Is(err, ErrDamaged) {
+		if err == nil || !errors.Is(err, journal.ErrDamaged) {
 			return j, nil, err
 		}
 		// Another process starting at the same time may have recovered
@@ -77,7 +80,7 @@ func OpenOrRecover(path string, o Options) (*Journal, *Recovery, error) {
 
 // recoverDamaged moves the damaged journal aside, salvages it and opens
 // the result.
-func recoverDamaged(path string, o Options, damage error) (*Journal, *Recovery, error) {
+func recoverDamaged(path string, o journal.Options, damage error) (*journal.Journal, *Recovery, error) {
 	var err error
 	now := time.Now
 	if o.Now != nil {
@@ -124,4 +127,13 @@ func moveAside(path string, at time.Time) (string, error) {
 		return to, nil
 	}
 	return "", fmt.Errorf("too many damaged journals named %s*", base)
+}
+
+// syncDir makes a rename durable; it is best effort (not possible on
+// every system).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }

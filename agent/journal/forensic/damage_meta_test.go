@@ -1,4 +1,4 @@
-package journal
+package forensic
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -53,17 +54,17 @@ func TestImplausibleMetaValues(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := writeFixture(t, t.TempDir(), 12)
 			patchMetas(t, f.path, tt.off, tt.v)
-			if _, err := Check(f.path); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), tt.want) {
+			if _, err := Check(f.path); !errors.Is(err, journal.ErrDamaged) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Check: %v, want damage with %q", err, tt.want)
 			}
 			type opened struct {
-				j   *Journal
+				j   *journal.Journal
 				rec *Recovery
 				err error
 			}
 			done := make(chan opened, 1)
 			go func() {
-				j, rec, err := OpenOrRecover(f.path, Options{Node: "rm1", Now: recoveryClock})
+				j, rec, err := OpenOrRecover(f.path, journal.Options{Node: "rm1", Now: recoveryClock})
 				done <- opened{j, rec, err}
 			}()
 			var o opened

@@ -1,4 +1,4 @@
-package journal
+package forensic
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/journal"
 )
 
 // TestJournalOnALongNonASCIIPath: a data_dir such as
@@ -18,19 +20,19 @@ func TestJournalOnALongNonASCIIPath(t *testing.T) {
 		dir = filepath.Join(dir, "répertoire "+strings.Repeat("x", 20))
 	}
 	f := writeFixture(t, dir, 5)
-	j := open(t, f.path, Options{})
-	if _, err := Open(f.path, Options{LockTimeout: 100 * time.Millisecond}); !errors.Is(err, ErrLocked) {
+	j := open(t, f.path, journal.Options{})
+	if _, err := Open(f.path, journal.Options{LockTimeout: 100 * time.Millisecond}); !errors.Is(err, journal.ErrLocked) {
 		t.Errorf("second Open = %v, want ErrLocked", err)
 	}
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
-	j, rec, err := OpenOrRecover(f.path, Options{Node: "rm1"})
+	j, rec, err := OpenOrRecover(f.path, journal.Options{Node: "rm1"})
 	if err != nil || rec != nil {
 		t.Fatalf("OpenOrRecover = %v, %v; want the journal as it was", rec, err)
 	}
 	defer j.Close()
-	evs, err := j.List(Filter{})
+	evs, err := j.List(journal.Filter{})
 	if err != nil || len(evs) != 5 {
 		t.Fatalf("List = %d events, %v; want 5", len(evs), err)
 	}

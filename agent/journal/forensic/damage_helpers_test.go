@@ -1,15 +1,15 @@
-package journal
+package forensic
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -17,8 +17,8 @@ var fixtureNow = time.Date(2026, 11, 30, 4, 15, 0, 0, time.UTC)
 
 func fixtureClock() time.Time { return fixtureNow }
 
-func fixtureOutbox(ev *reactions.Event) []Report {
-	return []Report{{ID: ev.ID + "/sink", Target: "sink", URL: "http://198.51.100.1/", EventID: ev.ID, Body: []byte(`{"event":"` + ev.ID + `"}`)}}
+func fixtureOutbox(ev *reactions.Event) []journal.Report {
+	return []journal.Report{{ID: ev.ID + "/sink", Target: "sink", URL: "http://198.51.100.1/", EventID: ev.ID, Body: []byte(`{"event":"` + ev.ID + `"}`)}}
 }
 
 // fixture is a real journal written by the journal's own code.
@@ -26,7 +26,7 @@ type fixture struct {
 	path string
 	// events as stored, oldest first.
 	events  []*reactions.Event
-	reports []Report
+	reports []journal.Report
 	// unfinished are the IDs of events without a final result.
 	unfinished []string
 }
@@ -37,8 +37,8 @@ type fixture struct {
 // events bucket to need branch pages.
 func writeFixture(t testing.TB, dir string, n int) fixture {
 	t.Helper()
-	path := filepath.Join(dir, "journal.db")
-	j, err := Open(path, Options{Node: "rm1", Now: fixtureClock})
+	path := journal.PathIn(dir)
+	j, err := Open(path, journal.Options{Node: "rm1", Now: fixtureClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,24 +67,24 @@ func writeFixture(t testing.TB, dir string, n int) fixture {
 			t.Fatal(err)
 		}
 	}
-	rs, err := j.Reports(ReportFilter{})
+	rs, err := j.Reports(journal.ReportFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range rs {
 		if i%3 == 0 {
-			rs[i].State, rs[i].Attempts, rs[i].DoneAt = ReportDelivered, 1, fixtureNow
+			rs[i].State, rs[i].Attempts, rs[i].DoneAt = journal.ReportDelivered, 1, fixtureNow
 			if err := j.SaveReport(rs[i]); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	f := fixture{path: path}
-	if f.events, err = j.List(Filter{Limit: 1 << 20}); err != nil {
+	if f.events, err = j.List(journal.Filter{Limit: 1 << 20}); err != nil {
 		t.Fatal(err)
 	}
 	slices.Reverse(f.events)
-	if f.reports, err = j.Reports(ReportFilter{}); err != nil {
+	if f.reports, err = j.Reports(journal.ReportFilter{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, ev := range f.events {
@@ -228,4 +228,19 @@ func valueOffset(t testing.TB, path string, id uint64) int64 {
 	}
 	e := p.buf[pageHeaderSize:]
 	return pf.offset(id) + pageHeaderSize + int64(ne.Uint32(e[4:])+ne.Uint32(e[8:]))
+}
+
+// open opens a journal through Open (node rm1 unless o names one), closed
+// when the test ends.
+func open(t *testing.T, path string, o journal.Options) *journal.Journal {
+	t.Helper()
+	if o.Node == "" {
+		o.Node = "rm1"
+	}
+	j, err := Open(path, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
 }
