@@ -152,8 +152,8 @@ func leadingFlags(args []string) (global, rest []string, err error) {
 		}
 		name, _, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if !slices.Contains(sharedFlags, name) {
-			msg := fmt.Sprintf("unknown flag %s before the command", dashed(name))
-			if s := suggest(name, sharedFlags); s != "" {
+			msg := fmt.Sprintf("unknown flag --%s before the command", name)
+			if s := suggest(name, typoTargets(sharedFlags)); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s?)", dashed(s))
 			}
 			return nil, nil, exitf(ExitUsage, "%s", msg)

@@ -103,7 +103,7 @@ func parseArgs(fs *flag.FlagSet, env Env, args []string, freeTail bool) ([]strin
 		name, val, inline := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
 		f := fs.Lookup(name)
 		if f == nil {
-			if freeTail && len(pos) > 0 && (!strings.HasPrefix(a, "--") || suggest(name, flagNames(fs)) == "") {
+			if freeTail && len(pos) > 0 && (!strings.HasPrefix(a, "--") || suggest(name, typoTargets(flagNames(fs))) == "") {
 				pos = append(pos, a)
 				continue
 			}
@@ -146,8 +146,8 @@ func unknownFlag(fs *flag.FlagSet, name string) error {
 		}
 		return fmt.Errorf("%s takes no %s: %s", cmd, dashed(name), why)
 	}
-	msg := fmt.Sprintf("unknown flag %s for %s", dashed(name), cmd)
-	if s := suggest(name, flagNames(fs)); s != "" {
+	msg := fmt.Sprintf("unknown flag --%s for %s", name, cmd)
+	if s := suggest(name, typoTargets(flagNames(fs))); s != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", dashed(s))
 	}
 	return fmt.Errorf("%s; see vipagent %s --help", msg, cmd)
@@ -181,6 +181,12 @@ func flagNames(fs *flag.FlagSet) []string {
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	return names
+}
+
+// typoTargets are the flag names a mistake may be taken for: a one-letter
+// name (-o) is one edit from every other letter, so it is never guessed.
+func typoTargets(names []string) []string {
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return len(n) < 2 })
 }
 
 func isBoolFlag(f *flag.Flag) bool {
