@@ -3,9 +3,12 @@ package agent_test
 import (
 	"bytes"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/importer"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -241,17 +244,50 @@ func TestDocJSONBlocks(t *testing.T) {
 	}
 }
 
-// Every go block is Go declarations as gofmt writes them.
+// stdImports are the packages go blocks may use without an import line
+// (a block shows a function, not a file).
+var stdImports = map[string]string{"hmac": "crypto/hmac", "sha256": "crypto/sha256", "hex": "encoding/hex",
+	"fmt": "fmt", "strconv": "strconv", "time": "time", "http": "net/http", "io": "io", "json": "encoding/json"}
+
+// Every go block is Go declarations as gofmt writes them, and compiles
+// with the standard packages it names imported.
 func TestDocGoBlocks(t *testing.T) {
 	for _, b := range blocksOf(t, "go") {
 		t.Run(b.where, func(t *testing.T) {
 			src := "package doc\n\n" + b.body
-			if _, err := parser.ParseFile(token.NewFileSet(), b.where, src, parser.AllErrors); err != nil {
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, b.where, src, parser.AllErrors)
+			if err != nil {
 				t.Fatalf("does not parse: %v\n%s", err, b.body)
 			}
 			out, err := format.Source([]byte(src))
 			if err != nil || string(out) != src {
 				t.Errorf("not as gofmt writes it (%v):\n%s", err, out)
+			}
+			if runtime.GOOS == "windows" {
+				return // the type check needs the go command, which Wine runs lack; Linux runs it
+			}
+			used := map[string]bool{}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if sel, ok := n.(*ast.SelectorExpr); ok {
+					if id, ok := sel.X.(*ast.Ident); ok && stdImports[id.Name] != "" {
+						used[id.Name] = true
+					}
+				}
+				return true
+			})
+			var imports strings.Builder
+			for name := range used {
+				fmt.Fprintf(&imports, "import %q\n", stdImports[name])
+			}
+			full := "package doc\n\n" + imports.String() + "\n" + b.body
+			fset = token.NewFileSet()
+			if f, err = parser.ParseFile(fset, b.where, full, 0); err != nil {
+				t.Fatal(err)
+			}
+			conf := types.Config{Importer: importer.Default()}
+			if _, err := conf.Check("doc", fset, []*ast.File{f}, nil); err != nil {
+				t.Errorf("does not compile: %v\n%s", err, full)
 			}
 		})
 	}
