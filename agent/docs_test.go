@@ -79,11 +79,11 @@ func docBlocks(t *testing.T) []docBlock {
 		t.Fatalf("no help topics in ../templates/help (%v)", err)
 	}
 	for _, h := range help {
-		files = append(files, strings.TrimPrefix(h, "../"))
+		files = append(files, "templates/help/"+filepath.Base(h))
 	}
 	var blocks []docBlock
 	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join("..", f))
+		b, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(f)))
 		if err != nil {
 			t.Fatal(err)
 		}
