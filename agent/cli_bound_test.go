@@ -245,7 +245,7 @@ func TestCLIOverMutualTLS(t *testing.T) {
 	for {
 		// --agent: no in-process answer while the agent starts.
 		code, out, errOut := vipagent(t, "vip", "status", "rm-vip", "--config", cfg, "--wait", "2s", "--agent", "https://"+addr)
-		if code == 0 && strings.Contains(out, "rm-vip  192.0.2.100/24 on eth0 [fake]: present") {
+		if code == 0 && strings.Contains(strings.Join(strings.Fields(out), " "), "rm-vip rm1 yes 192.0.2.100/24 eth0 fake") {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -288,7 +288,7 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 		t.Errorf("replay: exit %d\n%s", code, out)
 	}
 	code, out, _ = vipagent(t, "vip", "status", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "rm-vip  192.0.2.100/24 on eth0 [fake]: absent") {
+	if code != 0 || !strings.Contains(strings.Join(strings.Fields(out), " "), "rm-vip rm1 no 192.0.2.100/24 eth0 fake") {
 		t.Errorf("vip status: exit %d\n%s", code, out)
 	}
 

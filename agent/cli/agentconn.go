@@ -136,7 +136,7 @@ func (cl *client) gaveUp(why string, deadline time.Time) error {
 	if cl.accepted != "" {
 		return exitf(ExitUnknown, "accepted as %s, outcome unknown: %s; see `vipagent events show %s`", cl.accepted, why, cl.accepted)
 	}
-	return exitf(ExitNoAgent, "not accepted: %s; the request said the agent must not start it after %s, so it does nothing", why, deadline.UTC().Format(time.RFC3339))
+	return exitf(ExitNoAgent, "not accepted: %s; the request said the agent must not start it after %s, so it does nothing", why, timeUTC(deadline))
 }
 
 // retryDelay is how long a 429 or 503 answer asks to wait (Retry-After, in

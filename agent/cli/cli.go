@@ -35,12 +35,14 @@ Usage:
   vipagent version
   vipagent help     [COMMAND]   or: vipagent COMMAND --help
 
-Every command takes --config FILE (default: the built-in configuration,
-node rm1 with VIP rm-vip on the fake backend); --config, --data, --agent,
---token, --direct, --json and --dry-run may also come before the command.
-Commands that print data take --json (the API's JSON). fire, failover,
-replay, events, vip and reports talk to the local agent over HTTP (--agent
-URL, else $VIPAGENT_AGENT, else the config's listen address); when nothing
+Commands that read a config take --config FILE (default:
+/etc/vipagent/vipagent.yaml, on Windows %ProgramData%\vipagent\vipagent.yaml,
+when it exists, else the built-in demo configuration: node rm1 with VIP
+rm-vip on the fake backend). --config, --data, --agent, --token, --direct,
+--json, -o and --dry-run may also come before the command. Commands that
+print data take --json or -o json (the API's JSON). fire, failover, replay,
+events, vip and reports talk to the local agent over HTTP (--agent URL,
+else $VIPAGENT_AGENT, else the config's listen address); when nothing
 answers at the config's address, they run in-process on the same journal.
 A help word (-h, --help, -help, /?) anywhere prints help and does nothing.
 Genesys' standard arguments (-host -port -app -backup_host -backup_port
@@ -150,16 +152,16 @@ func leadingFlags(args []string) (global, rest []string, err error) {
 		}
 		name, _, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if !slices.Contains(sharedFlags, name) {
-			msg := fmt.Sprintf("unknown flag %s before the command", "--"+name)
-			if s := suggest(name, sharedFlags); s != "" {
-				msg += fmt.Sprintf(" (did you mean --%s?)", s)
+			msg := fmt.Sprintf("unknown flag --%s before the command", name)
+			if s := suggest(name, typoTargets(sharedFlags)); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", dashed(s))
 			}
 			return nil, nil, exitf(ExitUsage, "%s", msg)
 		}
 		n := 1
 		if !inline && !sharedBool[name] {
 			if len(args) < 2 {
-				return nil, nil, exitf(ExitUsage, "--%s needs a value", name)
+				return nil, nil, exitf(ExitUsage, "%s needs a value", dashed(name))
 			}
 			n = 2
 		}

@@ -148,7 +148,7 @@ func printHelp(w io.Writer, fs *flag.FlagSet) {
 // `backquoted` word or by its type.
 func flagSynopsis(f *flag.Flag) string {
 	if isBoolFlag(f) {
-		return "--" + f.Name
+		return dashed(f.Name)
 	}
 	name, _ := flag.UnquoteUsage(f)
 	switch f.Value.(type) {
@@ -160,7 +160,7 @@ func flagSynopsis(f *flag.Flag) string {
 	if name == "" || name == "value" {
 		name = "VALUE"
 	}
-	return "--" + f.Name + " " + strings.ToUpper(name)
+	return dashed(f.Name) + " " + strings.ToUpper(name)
 }
 
 func flagUsage(f *flag.Flag) string {

@@ -38,7 +38,7 @@ func newFlags(name string, env Env, c *common) *flag.FlagSet {
 	c.cmd = lookupCommand(name)
 	has := func(f string) bool { return c.cmd != nil && slices.Contains(c.cmd.shared, f) }
 	if has("config") {
-		fs.StringVar(&c.config, "config", "", "configuration `FILE` (default: the built-in demo configuration)")
+		fs.StringVar(&c.config, "config", "", "configuration `FILE` (default: "+config.StandardPath()+" if it exists, else the built-in demo configuration)")
 	}
 	if has("data") {
 		fs.StringVar(&c.data, "data", "", "data `DIR` (default: the config's data_dir)")
@@ -50,6 +50,7 @@ func newFlags(name string, env Env, c *common) *flag.FlagSet {
 	}
 	if has("json") {
 		fs.BoolVar(&c.json, "json", false, "print JSON (the API's shapes)")
+		fs.Var(outputFormat{&c.json}, "o", "output `FORMAT`: json (as --json) or text")
 	}
 	if has("dry-run") {
 		fs.BoolVar(&c.dryRun, "dry-run", false, "show what would run, without acting")
@@ -60,7 +61,7 @@ func newFlags(name string, env Env, c *common) *flag.FlagSet {
 // sharedFlags are the flags that may also come before the command
 // (`vipagent --config F config check`); with a value unless listed in
 // sharedBool.
-var sharedFlags = []string{"config", "data", "agent", "token", "direct", "json", "dry-run"}
+var sharedFlags = []string{"config", "data", "agent", "token", "direct", "json", "o", "dry-run"}
 
 var sharedBool = map[string]bool{"direct": true, "json": true, "dry-run": true}
 
@@ -102,7 +103,7 @@ func parseArgs(fs *flag.FlagSet, env Env, args []string, freeTail bool) ([]strin
 		name, val, inline := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
 		f := fs.Lookup(name)
 		if f == nil {
-			if freeTail && len(pos) > 0 && (!strings.HasPrefix(a, "--") || suggest(name, flagNames(fs)) == "") {
+			if freeTail && len(pos) > 0 && (!strings.HasPrefix(a, "--") || suggest(name, typoTargets(flagNames(fs))) == "") {
 				pos = append(pos, a)
 				continue
 			}
@@ -113,7 +114,7 @@ func parseArgs(fs *flag.FlagSet, env Env, args []string, freeTail bool) ([]strin
 				val = "true"
 			} else {
 				if i+1 >= len(args) {
-					return nil, flagError(fs, env, fmt.Errorf("--%s needs a value", name))
+					return nil, flagError(fs, env, fmt.Errorf("%s needs a value", dashed(name)))
 				}
 				i++
 				val = args[i]
@@ -137,17 +138,17 @@ func unknownFlag(fs *flag.FlagSet, name string) error {
 	cmd := fs.Name()
 	if slices.Contains(sharedFlags, name) {
 		why := "it does not use it"
-		if name == "json" {
+		if name == "json" || name == "o" {
 			why = "it prints no data"
 		}
 		if name == "dry-run" {
 			why = "it has no dry run"
 		}
-		return fmt.Errorf("%s takes no --%s: %s", cmd, name, why)
+		return fmt.Errorf("%s takes no %s: %s", cmd, dashed(name), why)
 	}
 	msg := fmt.Sprintf("unknown flag --%s for %s", name, cmd)
-	if s := suggest(name, flagNames(fs)); s != "" {
-		msg += fmt.Sprintf(" (did you mean --%s?)", s)
+	if s := suggest(name, typoTargets(flagNames(fs))); s != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", dashed(s))
 	}
 	return fmt.Errorf("%s; see vipagent %s --help", msg, cmd)
 }
@@ -156,22 +157,36 @@ func badValue(f *flag.Flag, val string, err error) error {
 	switch f.Value.(type) {
 	case *durationValue:
 		if _, nerr := strconv.ParseFloat(val, 64); nerr == nil {
-			return fmt.Errorf("--%s: %s is not a duration (try %ss)", f.Name, val, val)
+			return fmt.Errorf("%s: %s is not a duration (try %ss)", dashed(f.Name), val, val)
 		}
-		return fmt.Errorf("--%s: %q is not a duration (such as 30s, 2m or 1h)", f.Name, val)
+		return fmt.Errorf("%s: %q is not a duration (such as 30s, 2m or 1h)", dashed(f.Name), val)
 	}
 	if _, ok := f.Value.(flag.Getter); ok {
 		if _, isInt := f.Value.(flag.Getter).Get().(int); isInt {
-			return fmt.Errorf("--%s: %q is not a whole number", f.Name, val)
+			return fmt.Errorf("%s: %q is not a whole number", dashed(f.Name), val)
 		}
 	}
-	return fmt.Errorf("--%s: %v", f.Name, err)
+	return fmt.Errorf("%s: %v", dashed(f.Name), err)
+}
+
+// dashed is a flag as people write it: -o, --json.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 func flagNames(fs *flag.FlagSet) []string {
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	return names
+}
+
+// typoTargets are the flag names a mistake may be taken for: a one-letter
+// name (-o) is one edit from every other letter, so it is never guessed.
+func typoTargets(names []string) []string {
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return len(n) < 2 })
 }
 
 func isBoolFlag(f *flag.Flag) bool {
@@ -204,6 +219,29 @@ func (d *durationValue) Set(s string) error {
 		return fmt.Errorf("must not be negative")
 	}
 	*d = durationValue(v)
+	return nil
+}
+
+// outputFormat is -o FORMAT, the spelling of --json other tools use
+// (kubectl, docker): json sets --json, text unsets it.
+type outputFormat struct{ json *bool }
+
+func (o outputFormat) String() string {
+	if o.json != nil && *o.json {
+		return "json"
+	}
+	return "text"
+}
+
+func (o outputFormat) Set(s string) error {
+	switch s {
+	case "json":
+		*o.json = true
+	case "text":
+		*o.json = false
+	default:
+		return fmt.Errorf("%q is not an output format: json or text", s)
+	}
 	return nil
 }
 

@@ -11,10 +11,12 @@ import (
 	"testing"
 )
 
-// A command's --help is a request, not a mistake: that command's help on
-// stdout, exit 0 and no error line; a bad flag is exit 2 with the help on
-// stderr and the error once, naming the flag with two dashes.
-func TestHelpAndBadFlag(t *testing.T) {
+// A command's --help is a request, not a mistake: that command's help
+// (synopsis, examples, exit codes, the shared flags it takes) on stdout,
+// exit 0 and nothing on stderr; an unknown flag is exit 2 with the help on
+// stderr and the error only in the returned error, naming the flag with two
+// dashes.
+func TestHelpExitsZeroUnknownFlagExitsTwo(t *testing.T) {
 	getenv := func(string) string { return "" }
 	for _, c := range commands {
 		cmd := c.name
@@ -31,11 +33,14 @@ func TestHelpAndBadFlag(t *testing.T) {
 						t.Errorf("%s --help lacks %q:\n%s", cmd, want, help)
 					}
 				}
-				// Every flag of the command, with two dashes.
+				// Every shared flag the command takes, as it is written.
 				for _, f := range c.shared {
 					if !strings.Contains(help, "  --"+f) {
 						t.Errorf("%s --help lacks --%s:\n%s", cmd, f, help)
 					}
+				}
+				if slices.Contains(c.shared, "json") && !strings.Contains(help, "  -o FORMAT") {
+					t.Errorf("%s --help lacks -o FORMAT beside --json:\n%s", cmd, help)
 				}
 			}
 			if errOut.Len() != 0 {

@@ -65,20 +65,31 @@ func printReportList(w io.Writer, reports []report.View) {
 	tw.Flush()
 }
 
+// printVIPs is `vip status`: one row per VIP, as seen by this node.
 func printVIPs(w io.Writer, vips []api.VIPView) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VIP\tNODE\tPRESENT\tADDRESS\tINTERFACE\tBACKEND\tOBSERVED AT\tDETAIL\tLAST ACTION")
 	for _, v := range vips {
-		st := "unknown (" + v.Error + ")"
+		present, detail, last := "unknown", "-", "-"
 		if v.State != nil {
-			st = reactions.Presence(v.State.Present)
+			present = map[bool]string{true: "yes", false: "no"}[v.State.Present]
+			if v.State.Detail != "" {
+				detail = safe(v.State.Detail)
+			}
 		}
-		fmt.Fprintf(w, "%s  %s on %s [%s]: %s on node %s, observed %s\n", safe(v.Name), safe(v.Address), safe(v.Interface), safe(v.Backend), safe(st), safe(v.Node), timeUTC(v.ObservedAt))
-		if v.State != nil && v.State.Detail != "" {
-			fmt.Fprintf(w, "  %s\n", safe(v.State.Detail))
+		if v.Error != "" {
+			detail = "error: " + safe(v.Error)
 		}
 		if v.LastAction != nil {
-			fmt.Fprintf(w, "  last action: %s\n", lastAction(v.Node, v.LastAction))
+			last = lastAction(v.Node, v.LastAction)
 		}
+		iface := "-"
+		if v.Interface != "" {
+			iface = safe(v.Interface)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safe(v.Name), safe(v.Node), present, safe(v.Address), iface, safe(v.Backend), timeUTC(v.ObservedAt), detail, last)
 	}
+	tw.Flush()
 }
 
 // PrintResult writes a result for people.

@@ -35,7 +35,7 @@ func cmdRules(args []string, env Env) error {
 	if err := a.Validate(); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	cfg, err := config.Load(c.config, env.Getenv)
+	cfg, err := config.Load(config.Choose(c.config, env.Stderr), env.Getenv)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
