@@ -68,4 +68,5 @@ func (h *harness) System(t *testing.T) conformance.System {
 // TestConformance runs the backends' common table on the fake.
 func TestConformance(t *testing.T) {
 	conformance.Run(t, &harness{}, conformance.Differences{})
+	conformance.RunSequences(t, &harness{}, 1, 20, 20)
 }

@@ -35,6 +35,8 @@ func TestConformance(t *testing.T) {
 				}
 			}
 			conformance.Run(t, h, d)
+			// ip and arping take a second an enable: a short sequence.
+			conformance.RunSequences(t, h, 1, 1, 8)
 		})
 	}
 }

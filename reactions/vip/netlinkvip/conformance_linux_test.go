@@ -32,6 +32,7 @@ func TestConformance(t *testing.T) {
 				d.Deviate = map[string]conformance.Deviation{"other-prefix/enable": conformance.IPv6OnePrefix}
 			}
 			conformance.Run(t, h, d)
+			conformance.RunSequences(t, h, 1, 4, 15)
 		})
 	}
 }

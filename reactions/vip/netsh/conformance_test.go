@@ -100,7 +100,9 @@ func TestConformance(t *testing.T) {
 	w := conformance.NewWinHost(t)
 	for _, p := range []string{"192.0.2.100/24", "2001:db8::100/64"} {
 		t.Run(p, func(t *testing.T) {
-			conformance.Run(t, winHarness{w: w, vip: netip.MustParsePrefix(p)}, d)
+			h := winHarness{w: w, vip: netip.MustParsePrefix(p)}
+			conformance.Run(t, h, d)
+			conformance.RunSequences(t, h, 1, 2, 10)
 		})
 	}
 }

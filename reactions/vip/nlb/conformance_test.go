@@ -62,7 +62,8 @@ func (h winHarness) System(t *testing.T) conformance.System {
 // model's fake nlb.exe, on Linux and under Wine.
 func TestConformance(t *testing.T) {
 	bothConverged := conformance.Want{Err: ErrBothConverged, Present: false, Elsewhere: true}
-	conformance.Run(t, winHarness{w: conformance.NewWinHost(t)}, conformance.Differences{
+	h := winHarness{w: conformance.NewWinHost(t)}
+	conformance.Run(t, h, conformance.Differences{
 		Deviate: map[string]conformance.Deviation{
 			"elsewhere/enable": {
 				Want: bothConverged,
@@ -74,4 +75,5 @@ func TestConformance(t *testing.T) {
 			},
 		},
 	})
+	conformance.RunSequences(t, h, 1, 2, 10)
 }

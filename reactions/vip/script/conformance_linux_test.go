@@ -102,6 +102,7 @@ func TestConformance(t *testing.T) {
 					Why:  "force is not passed to scripts: the script refuses a down interface before it adds anything",
 				},
 			}})
+			conformance.RunSequences(t, h, 1, 1, 8)
 		})
 	}
 }
