@@ -1,6 +1,7 @@
 package netlinkvip
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/vipagent/vipagent/reactions/engine"
@@ -12,10 +13,10 @@ import (
 // TestConformance runs the backends' common table in a namespace lab, for
 // both address families.
 func TestConformance(t *testing.T) {
-	for _, fam := range families {
-		t.Run(fam.name, func(t *testing.T) {
+	for _, p := range []netip.Prefix{viptest.VIP4, viptest.VIP6} {
+		t.Run(p.String(), func(t *testing.T) {
 			t.Parallel()
-			h := conformance.NewLabHarness(t, fam.vip, func(t *testing.T, lab *viptest.Lab, node viptest.Node, spec vip.Spec) engine.Backend {
+			h := conformance.NewLabHarness(t, p, func(t *testing.T, lab *viptest.Lab, node viptest.Node, spec vip.Spec) engine.Backend {
 				b, err := NewInNamespace(spec, map[string]any{"garp_count": 1, "probe_timeout": "100ms"}, lab.Namespace(t, node.Name))
 				if err != nil {
 					t.Fatalf("NewInNamespace: %v", err)
@@ -28,7 +29,7 @@ func TestConformance(t *testing.T) {
 				return b
 			})
 			var d conformance.Differences
-			if fam.vip.Addr().Is6() {
+			if p.Addr().Is6() {
 				d.Deviate = map[string]conformance.Deviation{"other-prefix/enable": conformance.IPv6OnePrefix}
 			}
 			conformance.Run(t, h, d)
