@@ -331,11 +331,11 @@ func expected(p netip.Prefix, hs []Held) []netip.Prefix {
 	for _, h := range hs {
 		out = append(out, h.Prefix(p))
 	}
-	return Sorted(out)
+	return sorted(out)
 }
 
-// Sorted sorts prefixes for System.Here.
-func Sorted(ps []netip.Prefix) []netip.Prefix {
+// sorted sorts prefixes for System.Here.
+func sorted(ps []netip.Prefix) []netip.Prefix {
 	sort.Slice(ps, func(i, j int) bool { return ps[i].String() < ps[j].String() })
 	return ps
 }

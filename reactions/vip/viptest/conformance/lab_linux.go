@@ -94,7 +94,7 @@ func (h *LabHarness) vipAddrs(t *testing.T, n viptest.Node, dadfailed bool) []ne
 			out = append(out, p)
 		}
 	}
-	return Sorted(out)
+	return sorted(out)
 }
 
 // InNamespace runs every call of b on a thread inside ns, so that the

@@ -103,7 +103,7 @@ func AddrsOf(t *testing.T, m *winhost.Model, host string, addr netip.Addr) []net
 			out = append(out, p)
 		}
 	}
-	return Sorted(out)
+	return sorted(out)
 }
 
 // TakesTraffic reports whether host's NLB takes new traffic in m.
