@@ -138,6 +138,11 @@ func (b *Backend) act(ctx context.Context, action string, present bool) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}
+	// A caller that gave up before the act changes nothing, as a real
+	// backend's program that is never started.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if b.delay > 0 {
 		t := time.NewTimer(b.delay)
 		select {

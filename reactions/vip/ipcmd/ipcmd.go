@@ -345,16 +345,36 @@ func (b *Backend) removeAfterFailure(ctx context.Context) error {
 	return nil
 }
 
-// Disable removes the VIP; an absent VIP is success.
+// Disable removes the VIP, whatever prefix length it has; an absent VIP is
+// success.
 func (b *Backend) Disable(ctx context.Context) error {
 	_, err := b.run(ctx, b.ipPath, "addr", "del", b.prefix(), "dev", b.spec.Interface)
 	if err == nil {
 		return nil
 	}
-	if addrs, lerr := b.list(ctx); lerr == nil {
-		if _, ok := b.find(addrs); !ok {
-			return nil
+	addrs, lerr := b.list(ctx)
+	if lerr != nil {
+		return fmt.Errorf("disable vip %s on %s: %w", b.addr, b.spec.Interface, err)
+	}
+	stillThere := false
+	for _, a := range addrs {
+		if p, perr := netip.ParsePrefix(a.prefix); perr != nil || p.Addr().Unmap() != b.addr {
+			continue
+		}
+		if a.prefix == b.prefix() {
+			stillThere = true
+			continue
+		}
+		// ip deletes an address only at its own prefix length, and a
+		// person may have added the VIP by hand with another one (a host
+		// route): remove it as it is, so that the verification after this
+		// step finds it gone.
+		if _, derr := b.run(ctx, b.ipPath, "addr", "del", a.prefix, "dev", b.spec.Interface); derr != nil {
+			return fmt.Errorf("disable vip %s on %s: %w", b.addr, b.spec.Interface, derr)
 		}
 	}
-	return fmt.Errorf("disable vip %s on %s: %w", b.addr, b.spec.Interface, err)
+	if stillThere {
+		return fmt.Errorf("disable vip %s on %s: %w", b.addr, b.spec.Interface, err)
+	}
+	return nil
 }
