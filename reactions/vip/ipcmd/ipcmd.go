@@ -237,6 +237,10 @@ func (b *Backend) Enable(ctx context.Context, force bool) error {
 	return nil
 }
 
+// rollbackTimeout bounds removing the VIP again after its first
+// announcement failed, when the step's own context may be what ended.
+const rollbackTimeout = 10 * time.Second
+
 // announce sends garp_count gratuitous ARPs, one arping -U -c 1 each (it
 // sends at once, then waits its one-second interval). Before every frame
 // but the first, which follows the add, it checks that the address is
@@ -256,6 +260,17 @@ func (b *Backend) announce(ctx context.Context) error {
 			}
 		}
 		if _, err := b.run(ctx, b.arpingPath, "-U", "-c", "1", "-I", b.spec.Interface, b.addr.String()); err != nil {
+			if i == 0 {
+				// Nobody was told: take the address away again, so that
+				// a failed step leaves nothing held and a retry does not
+				// find it present and call it unchanged.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+				defer cancel()
+				if derr := b.Disable(rctx); derr != nil {
+					return fmt.Errorf("enable vip %s on %s: announce: %w (and removing the address again failed: %v)", b.addr, b.spec.Interface, err, derr)
+				}
+				return fmt.Errorf("enable vip %s on %s: announce: %w; the address was removed again", b.addr, b.spec.Interface, err)
+			}
 			return fmt.Errorf("enable vip %s on %s: announce: %w", b.addr, b.spec.Interface, err)
 		}
 	}

@@ -253,7 +253,13 @@ func (b *Backend) enable(ctx context.Context, force bool, probeTimeout time.Dura
 		return fmt.Errorf("enable vip %s on %s: add address: %w", b.addr, b.spec.Interface, err)
 	}
 	if err := b.announce(ifi); err != nil {
-		return fmt.Errorf("enable vip %s on %s: announce: %w", b.addr, b.spec.Interface, err)
+		// Nobody was told: take the address away again, so that a
+		// failed step leaves nothing held and a retry does not find it
+		// present and call it unchanged.
+		if derr := b.h.AddrDel(l, a); derr != nil {
+			return fmt.Errorf("enable vip %s on %s: announce: %w (and removing the address again failed: %v)", b.addr, b.spec.Interface, err, derr)
+		}
+		return fmt.Errorf("enable vip %s on %s: announce: %w; the address was removed again", b.addr, b.spec.Interface, err)
 	}
 	return nil
 }

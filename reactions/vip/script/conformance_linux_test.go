@@ -97,10 +97,6 @@ func TestConformance(t *testing.T) {
 					Want: refused,
 					Why:  "force is not passed to scripts: the script probes every time",
 				},
-				"interface-down/enable-force": {
-					Want: conformance.Want{Err: conformance.ErrAny, Present: false},
-					Why:  "force is not passed to scripts: the script refuses a down interface before it adds anything",
-				},
 			}})
 			conformance.RunSequences(t, h, 1, 1, 8)
 		})

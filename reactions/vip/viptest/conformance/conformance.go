@@ -160,11 +160,11 @@ var Cases = []Case{
 	{"absent/enable-twice", Absent, calls(Enable, Enable), Want{Present: true, Here: configured}},
 	{"other-prefix/enable", OtherPrefix, calls(Enable), Want{Present: true, Here: []Held{Configured, HandMade}}},
 	// A down interface cannot carry the probe: the enable fails before it
-	// adds anything. Forced, it adds the address and then fails to
-	// announce it, and the address stays (the engine's look after a failed
-	// act records it).
+	// adds anything. Forced, it adds the address, fails to announce it and
+	// removes it again: a failed enable leaves nothing held, so a retry
+	// never finds it present and calls it unchanged.
 	{"interface-down/enable", InterfaceDown, calls(Enable), Want{Err: ErrAny, Present: false, Here: none}},
-	{"interface-down/enable-force", InterfaceDown, calls(EnableForce), Want{Err: ErrAny, Present: true, Here: configured}},
+	{"interface-down/enable-force", InterfaceDown, calls(EnableForce), Want{Err: ErrAny, Present: false, Here: none}},
 	// Another host answers: refused, unless forced.
 	{"elsewhere/enable", Elsewhere, calls(Enable), Want{Err: reactions.ErrDuplicateAddress, Present: false, Here: none, Elsewhere: true}},
 	{"elsewhere/enable-force", Elsewhere, calls(EnableForce), Want{Present: true, Here: configured, Elsewhere: true}},
