@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // faultListener is something at the agent's address that is not a working
@@ -79,7 +81,7 @@ func stall(head string, interval time.Duration) func(net.Conn) {
 // in-process run there: whatever took the connection may be acting on the
 // request.
 func TestCLIBoundedAgainstBrokenAgents(t *testing.T) {
-	deadPort := freePort(t)
+	deadPort := agenttest.FreeAddr(t)
 	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	tlsSrv.StartTLS()
@@ -136,7 +138,7 @@ func TestCLIBoundedAgainstBrokenAgents(t *testing.T) {
 		f := f
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, _ := writeConfig(t, e2eConfig)
+			cfg, _ := agenttest.WriteConfig(t, e2eConfig)
 			addr := strings.TrimPrefix(strings.TrimPrefix(f.url, "http://"), "https://")
 			for _, args := range commands {
 				if f.slow && !contains(args, "--wait") {
@@ -169,7 +171,7 @@ func TestCLIBoundedAgainstBrokenAgents(t *testing.T) {
 	redirect := faultListener(t, func(c net.Conn) {
 		fmt.Fprintf(c, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://%s/v1/alarms\r\nContent-Length: 0\r\n\r\n", deadPort)
 	})
-	cfg, _ := writeConfig(t, strings.Replace(e2eConfig, "listen: %s", "listen: "+redirect+"\n# %s", 1))
+	cfg, _ := agenttest.WriteConfig(t, strings.Replace(e2eConfig, "listen: %s", "listen: "+redirect+"\n# %s", 1))
 	code, _, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "1s")
 	if code != 4 || strings.Contains(errOut, "running in-process on") {
 		t.Errorf("redirect to a dead port from the config's agent: exit %d, want 4 without an in-process run:\n%s", code, errOut)
@@ -192,7 +194,7 @@ func contains(list []string, s string) bool {
 func TestInProcessRunsWaitForTheJournal(t *testing.T) {
 	body := strings.Replace(e2eConfig, "options: {delay: 150ms}", "options: {delay: 1000ms, initial: present}", 1)
 	body = strings.Replace(body, "limits:\n", "  - name: slow\n    match: {condition: Slow}\n    steps: [{disable: slow-vip}]\nlimits:\n", 1)
-	cfg, _ := writeConfig(t, body)
+	cfg, _ := agenttest.WriteConfig(t, body)
 	type run struct {
 		code        int
 		out, errOut string
@@ -229,7 +231,7 @@ func TestCLIOverMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca, cert, key := writeCA(t, dir, "rm1")
 	body := strings.Replace(e2eConfig, "log:\n", "tls: {cert: "+cert+", key: "+key+", ca: "+ca+", client_ca: "+ca+"}\nlog:\n", 1)
-	cfg, addr := writeConfig(t, body)
+	cfg, addr := agenttest.WriteConfig(t, body)
 	a := exec.Command(binary, "serve", "--config", cfg)
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
@@ -256,7 +258,7 @@ func TestCLIOverMutualTLS(t *testing.T) {
 // An in-process run answers every command as the agent would, replay (a
 // POST without a body) included.
 func TestInProcessReplay(t *testing.T) {
-	cfg, _ := writeConfig(t, e2eConfig)
+	cfg, _ := agenttest.WriteConfig(t, e2eConfig)
 	code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--json")
 	var res struct {
 		EventID string `json:"event_id"`

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
@@ -315,7 +316,7 @@ func (fb *failoverBench) startAgents(options string) {
 func (fb *failoverBench) startAgent(n viptest.Node, cfg string) {
 	b := fb.b
 	cmd := exec.Command("ip", "netns", "exec", n.Name, binary, "serve", "--config", cfg)
-	var stderr syncBuffer
+	var stderr agenttest.Buffer
 	cmd.Stderr = &stderr
 	// `ip netns exec` execs the agent in place, so the agent is the child:
 	// it dies with this process even if the cleanups never run.

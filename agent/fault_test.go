@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -86,8 +87,8 @@ func TestKillAtRandomPoints(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, seed))
-			cfg, addr := writeConfig(t, faultConfig)
-			a := startAgent(t, cfg, addr)
+			cfg, addr := agenttest.WriteConfig(t, faultConfig)
+			a := agenttest.Start(t, binary, cfg, addr)
 			type alarm struct {
 				i         int
 				key, body string
@@ -141,11 +142,11 @@ func TestKillAtRandomPoints(t *testing.T) {
 					mu.Lock()
 					phase = 1
 					mu.Unlock()
-					a.kill()
+					a.Kill()
 				}
 				if i == killAt+10 {
 					// Some alarms went nowhere while it was down; now it is back.
-					a = startAgent(t, cfg, addr)
+					a = agenttest.Start(t, binary, cfg, addr)
 					mu.Lock()
 					phase = 2
 					mu.Unlock()
@@ -192,7 +193,7 @@ func TestKillAtRandomPoints(t *testing.T) {
 				} `json:"vips"`
 			}
 			getJSON(t, "http://"+addr+"/v1/vips", &vips)
-			stop(a.cmd)
+			stop(a)
 			j, err := journal.Open(filepath.Join(filepath.Dir(cfg), "data", "journal.db"), journal.Options{})
 			if err != nil {
 				t.Fatal(err)

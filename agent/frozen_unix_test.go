@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -20,16 +21,16 @@ import (
 // webhook's POST, with its deadline, sits in the agent's backlog. When
 // the agent wakes it journals that request as expired and the VIP stays.
 func TestAbandonedRequestNeverActsAfterFreeze(t *testing.T) {
-	cfg, addr := writeConfig(t, e2eConfig)
-	p := startAgent(t, cfg, addr)
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig)
+	p := agenttest.Start(t, binary, cfg, addr)
+	if err := p.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	woken := false
 	wake := func() {
 		if !woken {
 			woken = true
-			p.cmd.Process.Signal(syscall.SIGCONT)
+			p.Cmd.Process.Signal(syscall.SIGCONT)
 		}
 	}
 	t.Cleanup(wake)

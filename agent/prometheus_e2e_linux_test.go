@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/templates"
 )
 
@@ -148,10 +149,10 @@ func ruleFor(t *testing.T, rules []byte, alert string) time.Duration {
 // slack for a loaded machine, as an upper bound of the wait), and the
 // repair resolves it.
 func TestPrometheusAlertsTwoHolders(t *testing.T) {
-	promPath := needProgram(t, "prometheus", "prometheus")
+	promPath := agenttest.RequireProgram(t, "prometheus", "prometheus")
 	amPath, err := exec.LookPath("prometheus-alertmanager") // Debian's name
 	if err != nil {
-		amPath = needProgram(t, "alertmanager", "prometheus-alertmanager")
+		amPath = agenttest.RequireProgram(t, "alertmanager", "prometheus-alertmanager")
 	}
 	dir := t.TempDir()
 	rules, err := templates.Monitoring.ReadFile("prometheus/vipagent-rules.yml")

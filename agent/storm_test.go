@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -55,12 +54,12 @@ func BenchmarkAlarmStorm(b *testing.B) {
 	const total, clients = 10000, 50
 	for range b.N {
 		dir := b.TempDir()
-		addr := freePortB(b)
+		addr := agenttest.FreeAddr(b)
 		cfg := filepath.Join(dir, "vipagent.yaml")
 		if err := os.WriteFile(cfg, fmt.Appendf(nil, stormConfig, addr, filepath.Join(dir, "data")), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		a := startAgentB(b, cfg, addr)
+		a := agenttest.Start(b, binary, cfg, addr)
 		rng := rand.New(rand.NewPCG(1, 2))
 		bodies := make([]string, total)
 		distinct := 0
@@ -110,10 +109,10 @@ func BenchmarkAlarmStorm(b *testing.B) {
 				b.Fatalf("alarm %d: status %d", i, c)
 			}
 		}
-		rss := peakRSS(b, a.Process.Pid)
+		rss := peakRSS(b, a.Cmd.Process.Pid)
 		// Let the executor finish, then stop the agent and read the journal.
 		waitIdle(b, addr, distinct)
-		a.Process.Signal(syscall.SIGTERM)
+		a.Cmd.Process.Signal(syscall.SIGTERM)
 		a.Wait()
 		j, err := journal.Open(filepath.Join(dir, "data", "journal.db"), journal.Options{})
 		if err != nil {
@@ -140,42 +139,6 @@ func BenchmarkAlarmStorm(b *testing.B) {
 		b.ReportMetric(float64(lat[total*99/100].Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
 		b.ReportMetric(float64(distinct), "distinct-events")
-	}
-}
-
-func freePortB(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func startAgentB(b *testing.B, cfg, addr string) *exec.Cmd {
-	cmd := exec.Command(binary, "serve", "--config", cfg)
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return cmd
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("agent not ready: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

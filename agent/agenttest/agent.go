@@ -51,7 +51,8 @@ type Agent struct {
 	// Cmd is the process. Signal it through Cmd.Process; wait for it
 	// with Wait, never Cmd.Wait (the Agent already waits on it).
 	Cmd *exec.Cmd
-	// Stderr is the agent's log.
+	// Stderr is the agent's log (unless StartCmd's caller sent it
+	// elsewhere); it is shown when the test fails.
 	Stderr *Buffer
 
 	exited  chan struct{}
@@ -63,14 +64,26 @@ type Agent struct {
 // log when the agent exits first or is not ready within ReadyWithin.
 func Start(t testing.TB, binary, cfg, addr string, extra ...string) *Agent {
 	t.Helper()
+	a := StartCmd(t, exec.Command(binary, append([]string{"serve", "--config", cfg}, extra...)...), addr)
+	a.Config = cfg
+	return a
+}
+
+// StartCmd is Start for a `vipagent serve` command the caller prepared: run
+// inside a network namespace (`ip netns exec`), from another directory, or
+// with its standard error going elsewhere. Unless cmd.Stderr is set, the
+// log goes to the Agent's Stderr.
+func StartCmd(t testing.TB, cmd *exec.Cmd, addr string) *Agent {
+	t.Helper()
 	a := &Agent{
 		Addr:   addr,
-		Config: cfg,
-		Cmd:    exec.Command(binary, append([]string{"serve", "--config", cfg}, extra...)...),
+		Cmd:    cmd,
 		Stderr: &Buffer{},
 		exited: make(chan struct{}),
 	}
-	a.Cmd.Stderr = a.Stderr
+	if a.Cmd.Stderr == nil {
+		a.Cmd.Stderr = a.Stderr
+	}
 	if err := a.Cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +91,12 @@ func Start(t testing.TB, binary, cfg, addr string, extra ...string) *Agent {
 		a.waitErr = a.Cmd.Wait()
 		close(a.exited)
 	}()
-	t.Cleanup(a.Kill)
+	t.Cleanup(func() {
+		a.Kill()
+		if t.Failed() {
+			t.Logf("log of %s:\n%s", a.Cmd, a.Stderr)
+		}
+	})
 	// A connection kept alive to an agent that is later killed is not
 	// always reset under Wine: the probe opens a new one each time.
 	probe := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"testing"
 )
 
@@ -24,16 +23,13 @@ func Require(t testing.TB, what string, missing error) {
 	t.Skip(msg + " (set CI=true to make this a failure)")
 }
 
-// RequireProgram returns the path of program, or Requires it naming the
-// Debian package that installs it.
+// RequireProgram returns the path of program, a program of the Debian
+// package debianPackage, or Requires it naming that package. On Windows it
+// skips, also under CI: Debian's programs are Linux programs, and the
+// Linux run of the same test runs them.
 func RequireProgram(t testing.TB, program, debianPackage string) string {
 	t.Helper()
-	path, err := exec.LookPath(program)
-	if err != nil {
-		err = fmt.Errorf("%w: install the Debian package %s (apt-get install %s)", err, debianPackage, debianPackage)
-	}
-	Require(t, program, err)
-	return path
+	return lookProgram(t, program, debianPackage)
 }
 
 // RequireBinary returns path when Build found a vipagent binary. Without
