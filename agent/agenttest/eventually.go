@@ -17,8 +17,10 @@ const (
 
 // Eventually calls cond until it returns true or within passes, then fails t with msg.
 //
-// msgAndArgs is a message, optionally a format followed by its arguments;
-// without one the failure says only how long it waited. cond is called
+// msgAndArgs is a message, optionally a format followed by its arguments,
+// or a single func() string called at the failure, for a message that
+// shows the last state cond saw; without one the failure says only how
+// long it waited. cond is called
 // once more after the deadline, so that a condition that became true while
 // the last pause ran is not reported as a failure. Eventually waits on the
 // condition, never for a fixed time: it returns as soon as cond holds.
@@ -53,6 +55,9 @@ func message(msgAndArgs []any) string {
 	case len(msgAndArgs) == 0:
 		return "condition never held"
 	case len(msgAndArgs) == 1:
+		if f, ok := msgAndArgs[0].(func() string); ok {
+			return f()
+		}
 		return fmt.Sprint(msgAndArgs[0])
 	}
 	if format, ok := msgAndArgs[0].(string); ok {

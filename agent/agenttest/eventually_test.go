@@ -121,6 +121,7 @@ func TestMessage(t *testing.T) {
 		{[]any{"plain"}, "plain"},
 		{[]any{"%d of %s", 2, "x"}, "2 of x"},
 		{[]any{42, "x"}, "42x"},
+		{[]any{func() string { return "late" }}, "late"},
 	}
 	for _, tt := range tests {
 		if got := message(tt.in); got != tt.want {
