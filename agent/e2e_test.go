@@ -173,26 +173,19 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 	a = agenttest.Start(t, binary, cfg, addr)
 	resumed := 0
 	for _, id := range accepted {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			var ev reactions.Event
-			getJSON(t, "http://"+addr+"/v1/events/"+id, &ev)
-			if ev.Status.Final() {
-				if ev.Status != reactions.StatusSucceeded {
-					t.Errorf("event %s ended %s: %+v", id, ev.Status, ev.Result)
-				}
-				if ev.Runs > 1 {
-					resumed++
-					if ev.Result == nil || len(ev.Result.Notes) == 0 {
-						t.Errorf("event %s ran %d times but its result has no note saying it was resumed", id, ev.Runs)
-					}
-				}
-				break
+		var ev reactions.Event
+		agenttest.Eventually(t, 20*time.Second, func() bool {
+			getJSON(t, a.URL("/v1/events/"+id), &ev)
+			return ev.Status.Final()
+		}, func() string { return fmt.Sprintf("event %s lost after restart: status %s", id, ev.Status) })
+		if ev.Status != reactions.StatusSucceeded {
+			t.Errorf("event %s ended %s: %+v", id, ev.Status, ev.Result)
+		}
+		if ev.Runs > 1 {
+			resumed++
+			if ev.Result == nil || len(ev.Result.Notes) == 0 {
+				t.Errorf("event %s ran %d times but its result has no note saying it was resumed", id, ev.Runs)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("event %s lost after restart: status %s", id, ev.Status)
-			}
-			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	// The first event was running when the agent died: it must have been
@@ -284,16 +277,12 @@ func TestHookNeedsOnlyItsSecrets(t *testing.T) {
 // API; the test fails after 10 s.
 func waitStatus(t *testing.T, addr, id string, want reactions.Status) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var ev reactions.Event
+	var ev reactions.Event
+	agenttest.Eventually(t, 10*time.Second, func() bool {
 		getJSON(t, "http://"+addr+"/v1/events/"+id, &ev)
-		if ev.Status == want {
-			return
+		if ev.Status != want && ev.Status.Final() {
+			t.Fatalf("event %s ended %s, waited for %s", id, ev.Status, want)
 		}
-		if ev.Status.Final() || time.Now().After(deadline) {
-			t.Fatalf("event %s is %s, waited for %s", id, ev.Status, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return ev.Status == want
+	}, func() string { return fmt.Sprintf("event %s is %s, waited for %s", id, ev.Status, want) })
 }
