@@ -78,15 +78,12 @@ func TestJournalDiskFullAndReadOnly(t *testing.T) {
 		t.Errorf("readyz on a full disk: %d %s; want 503 with the reason", code, body)
 	}
 	os.Remove(filepath.Join(mnt, "filler"))
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		code, body := readyz(t, addr)
-		if code == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("readyz still %d %s 10s after the disk had room again", code, body)
-		}
-	}
+	var code int
+	var body string
+	agenttest.Eventually(t, 10*time.Second, func() bool {
+		code, body = readyz(t, addr)
+		return code == 200
+	}, func() string { return fmt.Sprintf("readyz still %d %s 10s after the disk had room again", code, body) })
 	// Every acknowledged alarm survives a crash and runs once there is room.
 	a.Kill()
 	a = agenttest.Start(t, binary, cfg, addr)

@@ -58,24 +58,24 @@ func post(client *http.Client, addr, body string) (string, int) {
 func waitFinal(t *testing.T, addr string, ids []string) map[string]reactions.Event {
 	t.Helper()
 	out := map[string]reactions.Event{}
-	deadline := time.Now().Add(60 * time.Second)
-	for _, id := range ids {
-		for {
+	var waiting reactions.Event
+	agenttest.Eventually(t, 60*time.Second, func() bool {
+		for _, id := range ids {
+			if _, done := out[id]; done {
+				continue
+			}
 			var ev reactions.Event
-			code := getJSON(t, "http://"+addr+"/v1/events/"+id, &ev)
-			if code != 200 {
+			if code := getJSON(t, "http://"+addr+"/v1/events/"+id, &ev); code != 200 {
 				t.Fatalf("acknowledged event %s lost: %d", id, code)
 			}
-			if ev.Status.Final() {
-				out[id] = ev
-				break
+			if !ev.Status.Final() {
+				waiting = ev
+				return false
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("event %s never finished (%s)", id, ev.Status)
-			}
-			time.Sleep(20 * time.Millisecond)
+			out[id] = ev
 		}
-	}
+		return true
+	}, func() string { return fmt.Sprintf("event %s never finished (%s)", waiting.ID, waiting.Status) })
 	return out
 }
 

@@ -3,6 +3,7 @@
 package agent_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"syscall"
@@ -52,15 +53,16 @@ func TestAbandonedRequestNeverActsAfterFreeze(t *testing.T) {
 	wake()
 
 	var ev *reactions.Event
-	for deadline := time.Now().Add(10 * time.Second); ev == nil; time.Sleep(20 * time.Millisecond) {
-		var list struct{ Events []*reactions.Event }
+	var list struct{ Events []*reactions.Event }
+	agenttest.Eventually(t, 10*time.Second, func() bool {
 		getJSON(t, "http://"+addr+"/v1/events", &list)
 		if len(list.Events) == 1 && list.Events[0].Status.Final() {
 			ev = list.Events[0]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("the woken agent journaled %d events, none final, want the abandoned one expired", len(list.Events))
 		}
-	}
+		return ev != nil
+	}, func() string {
+		return fmt.Sprintf("the woken agent journaled %d events, none final, want the abandoned one expired", len(list.Events))
+	})
 	if ev.Status != reactions.StatusExpired || ev.Deadline.IsZero() {
 		t.Errorf("abandoned request: %s with deadline %s, want expired", ev.Status, ev.Deadline)
 	}
