@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
@@ -120,7 +121,7 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 		return lab.Exec(lab.Client.Name, append([]string{binary}, args...)...)
 	}
 	for _, ip := range []string{ip1, ip2} {
-		waitFor(t, 10*time.Second, func() bool {
+		agenttest.Eventually(t, 10*time.Second, func() bool {
 			_, err := lab.Exec(lab.Client.Name, binary, "vip", "status", "--config", cfgOf[ip], "--agent", "http://"+ip+":8470", "--token", pairToken)
 			return err == nil
 		})
@@ -161,7 +162,7 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 		}
 	}()
 	defer func() { close(stop); wg.Wait() }()
-	waitFor(t, 5*time.Second, func() bool { return sink1.n.Load() > 20 })
+	agenttest.Eventually(t, 5*time.Second, func() bool { return sink1.n.Load() > 20 }, "the client's datagrams do not reach rm1")
 
 	move := func(condition, agentIP string, from, to viptest.Node, sinkTo *udpSink) {
 		t.Helper()
@@ -182,7 +183,7 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 		}
 		// The client's packets now reach the new holder.
 		before := sinkTo.n.Load()
-		waitFor(t, 3*time.Second, func() bool { return sinkTo.n.Load() > before+20 })
+		agenttest.Eventually(t, 3*time.Second, func() bool { return sinkTo.n.Load() > before+20 }, "after %s the client's datagrams do not reach %s", condition, to.Name)
 		if mac := lab.NeighbourMAC(t, lab.Client.Name, vip.Addr()); mac != to.MAC.String() {
 			t.Errorf("client's neighbour entry for the VIP is %s, want %s", mac, to.MAC)
 		}
@@ -216,15 +217,4 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 		}
 	}
 	_ = journal.Filter{}
-}
-
-func waitFor(t *testing.T, within time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -16,13 +16,9 @@ import (
 // is another process, so its reload is seen only through what it serves.
 func waitMetric(t *testing.T, addr, line string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(scrape(t, addr), line+"\n") {
-		if time.Now().After(deadline) {
-			t.Fatalf("metrics never held %q", line)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	agenttest.Eventually(t, 10*time.Second, func() bool {
+		return strings.Contains(scrape(t, addr), line+"\n")
+	}, "metrics never held %q", line)
 }
 
 // SIGHUP makes a real serve process read its config again: a valid one
