@@ -67,6 +67,8 @@ func stall(head string, interval time.Duration) func(net.Conn) {
 			return
 		}
 		for {
+			// The slowness is the behaviour under test: a server that
+			// trickles its answer.
 			time.Sleep(interval)
 			if _, err := c.Write([]byte("X-Filler: a\r\n")[:1]); err != nil {
 				return
@@ -208,6 +210,10 @@ func TestInProcessRunsWaitForTheJournal(t *testing.T) {
 			r := &runs[i]
 			r.code, r.out, r.errOut = vipagent(t, "fire", "--condition", "Slow", "--id", "same-alarm", "--config", cfg, "--wait", "10s")
 		}()
+		// A head start, not a wait for anything: the second command
+		// arrives while the first holds the journal for its 1 s step,
+		// well inside the 2 s a command waits for a held journal. Any
+		// order must give exactly one duplicate.
 		time.Sleep(300 * time.Millisecond)
 	}
 	wg.Wait()
@@ -237,19 +243,16 @@ func TestCLIOverMutualTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Process.Kill(); a.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var code int
+	var out, errOut string
+	agenttest.Eventually(t, 10*time.Second, func() bool {
 		// --agent: no in-process answer while the agent starts.
-		code, out, errOut := vipagent(t, "vip", "status", "rm-vip", "--config", cfg, "--wait", "2s", "--agent", "https://"+addr)
-		if code == 0 && strings.Contains(out, "rm-vip  192.0.2.100/24 on eth0 [fake]: present") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("vip status over mTLS at %s: exit %d\n%s%s", addr, code, out, errOut)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "5s")
+		code, out, errOut = vipagent(t, "vip", "status", "rm-vip", "--config", cfg, "--wait", "2s", "--agent", "https://"+addr)
+		return code == 0 && strings.Contains(out, "rm-vip  192.0.2.100/24 on eth0 [fake]: present")
+	}, func() string {
+		return fmt.Sprintf("vip status over mTLS at %s: exit %d\n%s%s", addr, code, out, errOut)
+	})
+	code, out, errOut = vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "5s")
 	if code != 0 || !strings.Contains(out, "changed (present -> absent)") || strings.Contains(errOut, "in-process") {
 		t.Errorf("fire over mTLS: exit %d\n%s%s", code, out, errOut)
 	}

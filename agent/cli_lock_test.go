@@ -29,6 +29,10 @@ func TestInProcessWaitHandsOffToAnAgentThatComesUp(t *testing.T) {
 	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(target), ReadHeaderTimeout: 5 * time.Second}
 	t.Cleanup(func() { srv.Close() })
 	go func() {
+		// The agent's address starts answering 0.7 s after the command
+		// starts: after its first try found nobody, inside the 2 s it
+		// waits for the held journal. This is the scenario's timing;
+		// nothing outside the command shows the moment it begins to wait.
 		time.Sleep(700 * time.Millisecond)
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {

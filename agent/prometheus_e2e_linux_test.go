@@ -84,17 +84,15 @@ func getJSONWithin(url string, v any) error {
 	return json.Unmarshal(body, v)
 }
 
-// eventually calls check until it returns nil, at most until limit has
-// passed; it returns check's last error otherwise.
-func eventually(limit time.Duration, check func() error) error {
-	deadline := time.Now().Add(limit)
-	for {
-		err := check()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+// eventually returns once check returns nil, and fails the test with what
+// and check's last error when it has not within limit.
+func eventually(t *testing.T, limit time.Duration, what string, check func() error) {
+	t.Helper()
+	var err error
+	agenttest.Eventually(t, limit, func() bool {
+		err = check()
+		return err == nil
+	}, func() string { return fmt.Sprintf("%s: %v", what, err) })
 }
 
 // amAlert is an alert as Alertmanager's API v2 lists it.
@@ -230,7 +228,7 @@ scrape_configs:
 		return as, err
 	}
 	// Both agents scraped, the pair healthy: one holder.
-	if err := eventually(30*time.Second, func() error {
+	eventually(t, 30*time.Second, "Prometheus and Alertmanager not ready with both agents scraped", func() error {
 		v, err := promQuery(`sum by (vip) (vipagent_vip_present)`)
 		switch {
 		case err != nil:
@@ -244,9 +242,7 @@ scrape_configs:
 		}
 		_, err = amAlerts()
 		return err
-	}); err != nil {
-		t.Fatalf("Prometheus and Alertmanager not ready with both agents scraped: %v", err)
-	}
+	})
 	if as, _ := amAlerts(); len(as) != 0 {
 		t.Fatalf("VIPOnTwoNodes already in Alertmanager before the fault: %+v", as)
 	}
@@ -258,7 +254,7 @@ scrape_configs:
 	// Prometheus sees two holders after an observation, a scrape and an
 	// evaluation: the alert goes pending.
 	var pending promAlert
-	if err := eventually(3*e2eInterval+15*time.Second, func() error {
+	eventually(t, 3*e2eInterval+15*time.Second, "VIPOnTwoNodes never pending", func() error {
 		var r struct {
 			Data struct {
 				Alerts []promAlert `json:"alerts"`
@@ -274,9 +270,7 @@ scrape_configs:
 			}
 		}
 		return fmt.Errorf("VIPOnTwoNodes not active in Prometheus: %+v", r.Data.Alerts)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	if pending.ActiveAt.Before(forced.Add(-time.Second)) {
 		t.Errorf("VIPOnTwoNodes active since %s, before the fault at %s", pending.ActiveAt, forced)
 	}
@@ -284,7 +278,7 @@ scrape_configs:
 	// becoming active; the slack only bounds the wait on a loaded machine.
 	const slack = 10 * time.Second
 	var fired amAlert
-	if err := eventually(time.Until(pending.ActiveAt.Add(forTwo+e2eInterval+slack)), func() error {
+	eventually(t, time.Until(pending.ActiveAt.Add(forTwo+e2eInterval+slack)), fmt.Sprintf("active in Prometheus since %s, for: %s", pending.ActiveAt, forTwo), func() error {
 		as, err := amAlerts()
 		if err != nil {
 			return err
@@ -296,9 +290,7 @@ scrape_configs:
 			}
 		}
 		return fmt.Errorf("VIPOnTwoNodes not active in Alertmanager: %+v", as)
-	}); err != nil {
-		t.Fatalf("%v (active in Prometheus since %s, for: %s)", err, pending.ActiveAt, forTwo)
-	}
+	})
 	if early := pending.ActiveAt.Add(forTwo - e2eInterval); fired.StartsAt.Before(early) {
 		t.Errorf("alert starts at %s in Alertmanager, before its for: (%s) had passed since %s", fired.StartsAt, forTwo, pending.ActiveAt)
 	}
@@ -312,7 +304,7 @@ scrape_configs:
 	if err := (&monAgent{Main: rm2}).fake(t).Set(false); err != nil {
 		t.Fatal(err)
 	}
-	if err := eventually(3*e2eInterval+slack+5*time.Second, func() error {
+	eventually(t, 3*e2eInterval+slack+5*time.Second, "VIPOnTwoNodes never resolved", func() error {
 		as, err := amAlerts()
 		if err != nil {
 			return err
@@ -323,9 +315,7 @@ scrape_configs:
 			}
 		}
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	t.Logf("VIPOnTwoNodes reached Alertmanager %s after the fault (for: %s) and resolved after the repair; test ran %s",
 		firedAfter.Round(100*time.Millisecond), forTwo, time.Since(start).Round(100*time.Millisecond))
 }

@@ -162,8 +162,7 @@ func peakRSS(b *testing.B, pid int) int64 {
 
 // waitIdle waits until no event is accepted or running.
 func waitIdle(b *testing.B, addr string, want int) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
+	agenttest.Eventually(b, 2*time.Minute, func() bool {
 		busy := 0
 		for _, st := range []string{"accepted", "running"} {
 			resp, err := http.Get("http://" + addr + "/v1/events?limit=1&status=" + st)
@@ -175,10 +174,6 @@ func waitIdle(b *testing.B, addr string, want int) {
 			resp.Body.Close()
 			busy += len(l.Events)
 		}
-		if busy == 0 {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.Fatalf("events still running after 2 minutes")
+		return busy == 0
+	}, "events still running")
 }
