@@ -101,7 +101,7 @@ func StartCmd(t testing.TB, cmd *exec.Cmd, addr string) *Agent {
 	// always reset under Wine: the probe opens a new one each time.
 	probe := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	var lastErr error
-	ready := waitFor(ReadyWithin, func() bool {
+	ready := Poll(ReadyWithin, func() bool {
 		select {
 		case <-a.exited:
 			t.Fatalf("vipagent serve exited before it was ready: %v\n%s", a.waitErr, a.Stderr)
