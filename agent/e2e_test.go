@@ -37,35 +37,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-const e2eConfig = `
-node: rm1
-listen: %s
-data_dir: %s
-nodes:
-  rm1: {member_id: 1, host: rm1, rm_application: RM_1}
-vips:
-  rm-vip:
-    address: 192.0.2.100/24
-    interface: eth0
-    backend: fake
-    options: {initial: present}
-  slow-vip:
-    address: 198.51.100.7/24
-    interface: eth1
-    backend: fake
-    options: {delay: 150ms}
-reactions:
-  - name: rm1-stopped
-    match: {condition: [RM1_Stopped, RM1_Unexpected_Stop]}
-    steps: [{disable: rm-vip}]
-  - name: flap
-    match: {condition: Flap}
-    steps: [{enable: slow-vip}, {disable: slow-vip}]
-limits:
-  supersede: false
-log:
-  format: json
-`
+// e2eConfig is the agent most end-to-end tests start.
+const e2eConfig = agenttest.SingleNode
 
 // vipagent runs the CLI and returns its exit code and output.
 func vipagent(t *testing.T, args ...string) (int, string, string) {

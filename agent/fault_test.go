@@ -16,26 +16,8 @@ import (
 	"github.com/vipagent/vipagent/reactions"
 )
 
-const faultConfig = `
-node: rm1
-listen: %s
-data_dir: %s
-nodes:
-  rm1: {member_id: 1}
-vips:
-  v0: {address: 192.0.2.10/24, interface: eth0, backend: fake, options: {delay: 3ms}}
-  v1: {address: 192.0.2.11/24, interface: eth0, backend: fake, options: {delay: 3ms}}
-  v2: {address: 192.0.2.12/24, interface: eth0, backend: fake, options: {delay: 3ms}}
-reactions:
-  - {name: on-v0, match: {condition: On-v0}, steps: [{enable: v0}]}
-  - {name: off-v0, match: {condition: Off-v0}, steps: [{disable: v0}]}
-  - {name: on-v1, match: {condition: On-v1}, steps: [{enable: v1}]}
-  - {name: off-v1, match: {condition: Off-v1}, steps: [{disable: v1}]}
-  - {name: on-v2, match: {condition: On-v2}, steps: [{enable: v2}]}
-  - {name: off-v2, match: {condition: Off-v2}, steps: [{disable: v2}]}
-limits: {supersede: false, rate_per_minute: 0}
-log: {format: json, level: warn}
-`
+// faultConfig: three fake VIPs whose steps take 3 ms.
+var faultConfig = agenttest.FakeVIPs(3, "{delay: 3ms}", "{supersede: false, rate_per_minute: 0}")
 
 // post sends an alarm without waiting; it returns the event ID when the
 // agent acknowledged it (200 or 202), "" when it did not.

@@ -21,29 +21,8 @@ import (
 	"github.com/vipagent/vipagent/reactions"
 )
 
-const stormConfig = `
-node: rm1
-listen: %s
-data_dir: %s
-nodes:
-  rm1: {member_id: 1}
-vips:
-  v0: {address: 192.0.2.10/24, interface: eth0, backend: fake}
-  v1: {address: 192.0.2.11/24, interface: eth0, backend: fake}
-  v2: {address: 192.0.2.12/24, interface: eth0, backend: fake}
-  v3: {address: 192.0.2.13/24, interface: eth0, backend: fake}
-reactions:
-  - {name: on-v0, match: {condition: On-v0}, steps: [{enable: v0}]}
-  - {name: off-v0, match: {condition: Off-v0}, steps: [{disable: v0}]}
-  - {name: on-v1, match: {condition: On-v1}, steps: [{enable: v1}]}
-  - {name: off-v1, match: {condition: Off-v1}, steps: [{disable: v1}]}
-  - {name: on-v2, match: {condition: On-v2}, steps: [{enable: v2}]}
-  - {name: off-v2, match: {condition: Off-v2}, steps: [{disable: v2}]}
-  - {name: on-v3, match: {condition: On-v3}, steps: [{enable: v3}]}
-  - {name: off-v3, match: {condition: Off-v3}, steps: [{disable: v3}]}
-limits: {supersede: false, rate_per_minute: 0, max_in_flight: 20000}
-log: {format: json, level: warn}
-`
+// stormConfig: four fake VIPs, room for the whole storm in flight.
+var stormConfig = agenttest.FakeVIPs(4, "", "{supersede: false, rate_per_minute: 0, max_in_flight: 20000}")
 
 // BenchmarkAlarmStorm drives one agent (the real binary, fake backend) with
 // 10,000 alarms from 50 concurrent clients, a third of them repeats, and

@@ -2,23 +2,14 @@ package agenttest
 
 import (
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 )
 
-const minimalConfig = `
-node: rm1
-listen: %s
-data_dir: %s
-nodes:
-  rm1: {member_id: 1, host: rm1, rm_application: RM_1}
-vips:
-  rm-vip: {address: 192.0.2.100/24, interface: eth0, backend: fake}
-`
-
 func TestStartWaitsUntilReady(t *testing.T) {
 	bin := RequireBinary(t, binary, binaryErr)
-	cfg, addr := WriteConfig(t, minimalConfig)
+	cfg, addr := WriteConfig(t, SingleNode)
 	a := Start(t, bin, cfg, addr)
 	resp, err := http.Get(a.URL("/readyz"))
 	if err != nil {
@@ -44,9 +35,26 @@ func TestStartWaitsUntilReady(t *testing.T) {
 // of waiting out ReadyWithin.
 func TestStartReportsAnEarlyExit(t *testing.T) {
 	bin := RequireBinary(t, binary, binaryErr)
-	cfg, addr := WriteConfig(t, minimalConfig+"no_such_key: 1\n")
+	cfg, addr := WriteConfig(t, SingleNode+"no_such_key: 1\n")
 	r := run(t, func(tb testing.TB) { Start(tb, bin, cfg, addr) })
 	if !r.failed || !strings.Contains(r.msg, "exited before it was ready") || !strings.Contains(r.msg, "no_such_key") {
 		t.Errorf("failed %v, %q; want a failure with the agent's log", r.failed, r.msg)
+	}
+}
+
+// Every shared fixture is a configuration the agent accepts.
+func TestFixturesPassConfigCheck(t *testing.T) {
+	bin := RequireBinary(t, binary, binaryErr)
+	for name, body := range map[string]string{
+		"SingleNode":       SingleNode,
+		"FakeVIPs":         FakeVIPs(3, "{delay: 3ms}", "{supersede: false}"),
+		"FakeVIPs, no opt": FakeVIPs(1, "", "{rate_per_minute: 0}"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, _ := WriteConfig(t, body)
+			if out, err := exec.Command(bin, "config", "check", "--config", cfg).CombinedOutput(); err != nil {
+				t.Errorf("config check: %v\n%s\n%s", err, out, body)
+			}
+		})
 	}
 }
