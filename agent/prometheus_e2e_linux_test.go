@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,29 +27,12 @@ const e2eInterval = time.Second
 type program struct {
 	name string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	out  *agenttest.Buffer
 }
 
 func startProgram(t *testing.T, path string, args ...string) *program {
 	t.Helper()
-	p := &program{name: filepath.Base(path), cmd: exec.Command(path, args...), out: &lockedBuffer{}}
+	p := &program{name: filepath.Base(path), cmd: exec.Command(path, args...), out: &agenttest.Buffer{}}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
