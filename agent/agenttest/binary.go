@@ -1,10 +1,3 @@
-// Package agenttest is test support for tests that run the vipagent binary
-// itself (end to end), named like the standard library's httptest.
-//
-// The binary comes from VIPAGENT_EXE when it is set, which is how the
-// Windows test binaries get one under Wine (scripts/test-windows.sh builds
-// vipagent.exe and sets it): a test there has no go command. Otherwise it
-// is built once with `go build`.
 package agenttest
 
 import (
