@@ -267,17 +267,12 @@ func (l *Lab) NeighbourMAC(t testing.TB, ns string, ip netip.Addr) string {
 // within runs out, and returns the last MAC seen.
 func (l *Lab) WaitNeighbourMAC(t testing.TB, ns string, ip netip.Addr, mac net.HardwareAddr, within time.Duration) (string, bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		got := l.NeighbourMAC(t, ns, ip)
-		if got == mac.String() {
-			return got, true
-		}
-		if time.Now().After(deadline) {
-			return got, false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var got string
+	ok := agenttest.Poll(within, func() bool {
+		got = l.NeighbourMAC(t, ns, ip)
+		return got == mac.String()
+	})
+	return got, ok
 }
 
 // Ping sends ICMP echoes (v4 or v6) from the namespace ns to ip, one
