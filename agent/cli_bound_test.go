@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // faultListener is something at the agent's address that is not a working
@@ -65,6 +67,8 @@ func stall(head string, interval time.Duration) func(net.Conn) {
 			return
 		}
 		for {
+			// The slowness is the behaviour under test: a server that
+			// trickles its answer.
 			time.Sleep(interval)
 			if _, err := c.Write([]byte("X-Filler: a\r\n")[:1]); err != nil {
 				return
@@ -79,7 +83,7 @@ func stall(head string, interval time.Duration) func(net.Conn) {
 // in-process run there: whatever took the connection may be acting on the
 // request.
 func TestCLIBoundedAgainstBrokenAgents(t *testing.T) {
-	deadPort := freePort(t)
+	deadPort := agenttest.FreeAddr(t)
 	tlsSrv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	tlsSrv.StartTLS()
@@ -136,7 +140,7 @@ func TestCLIBoundedAgainstBrokenAgents(t *testing.T) {
 		f := f
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, _ := writeConfig(t, e2eConfig)
+			cfg, _ := agenttest.WriteConfig(t, e2eConfig)
 			addr := strings.TrimPrefix(strings.TrimPrefix(f.url, "http://"), "https://")
 			// The bound is on the command's waiting, not on starting a
 			// process (seconds under Wine on a busy machine): what a
@@ -175,7 +179,7 @@ func TestCLIBoundedAgainstBrokenAgents(t *testing.T) {
 	redirect := faultListener(t, func(c net.Conn) {
 		fmt.Fprintf(c, "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://%s/v1/alarms\r\nContent-Length: 0\r\n\r\n", deadPort)
 	})
-	cfg, _ := writeConfig(t, strings.Replace(e2eConfig, "listen: %s", "listen: "+redirect+"\n# %s", 1))
+	cfg, _ := agenttest.WriteConfig(t, strings.Replace(e2eConfig, "listen: %s", "listen: "+redirect+"\n# %s", 1))
 	code, _, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "1s")
 	if code != 4 || strings.Contains(errOut, "running in-process on") {
 		t.Errorf("redirect to a dead port from the config's agent: exit %d, want 4 without an in-process run:\n%s", code, errOut)
@@ -198,7 +202,7 @@ func contains(list []string, s string) bool {
 func TestInProcessRunsWaitForTheJournal(t *testing.T) {
 	body := strings.Replace(e2eConfig, "options: {delay: 150ms}", "options: {delay: 1000ms, initial: present}", 1)
 	body = strings.Replace(body, "limits:\n", "  - name: slow\n    match: {condition: Slow}\n    steps: [{disable: slow-vip}]\nlimits:\n", 1)
-	cfg, _ := writeConfig(t, body)
+	cfg, _ := agenttest.WriteConfig(t, body)
 	type run struct {
 		code        int
 		out, errOut string
@@ -212,6 +216,10 @@ func TestInProcessRunsWaitForTheJournal(t *testing.T) {
 			r := &runs[i]
 			r.code, r.out, r.errOut = vipagent(t, "fire", "--condition", "Slow", "--id", "same-alarm", "--config", cfg, "--wait", "10s")
 		}()
+		// A head start, not a wait for anything: the second command
+		// arrives while the first holds the journal for its 1 s step,
+		// well inside the 2 s a command waits for a held journal. Any
+		// order must give exactly one duplicate.
 		time.Sleep(300 * time.Millisecond)
 	}
 	wg.Wait()
@@ -235,25 +243,22 @@ func TestCLIOverMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca, cert, key := writeCA(t, dir, "rm1")
 	body := strings.Replace(e2eConfig, "log:\n", "tls: {cert: "+cert+", key: "+key+", ca: "+ca+", client_ca: "+ca+"}\nlog:\n", 1)
-	cfg, addr := writeConfig(t, body)
+	cfg, addr := agenttest.WriteConfig(t, body)
 	a := exec.Command(binary, "serve", "--config", cfg)
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Process.Kill(); a.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var code int
+	var out, errOut string
+	agenttest.Eventually(t, 10*time.Second, func() bool {
 		// --agent: no in-process answer while the agent starts.
-		code, out, errOut := vipagent(t, "vip", "status", "rm-vip", "--config", cfg, "--wait", "2s", "--agent", "https://"+addr)
-		if code == 0 && strings.Contains(strings.Join(strings.Fields(out), " "), "rm-vip rm1 yes 192.0.2.100/24 eth0 fake") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("vip status over mTLS at %s: exit %d\n%s%s", addr, code, out, errOut)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "5s")
+		code, out, errOut = vipagent(t, "vip", "status", "rm-vip", "--config", cfg, "--wait", "2s", "--agent", "https://"+addr)
+		return code == 0 && strings.Contains(strings.Join(strings.Fields(out), " "), "rm-vip rm1 yes 192.0.2.100/24 eth0 fake")
+	}, func() string {
+		return fmt.Sprintf("vip status over mTLS at %s: exit %d\n%s%s", addr, code, out, errOut)
+	})
+	code, out, errOut = vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "5s")
 	if code != 0 || !strings.Contains(out, "changed (present -> absent)") || strings.Contains(errOut, "in-process") {
 		t.Errorf("fire over mTLS: exit %d\n%s%s", code, out, errOut)
 	}
@@ -262,7 +267,7 @@ func TestCLIOverMutualTLS(t *testing.T) {
 // An in-process run answers every command as the agent would, replay (a
 // POST without a body) included.
 func TestInProcessReplay(t *testing.T) {
-	cfg, _ := writeConfig(t, e2eConfig)
+	cfg, _ := agenttest.WriteConfig(t, e2eConfig)
 	code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--json")
 	var res struct {
 		EventID string `json:"event_id"`

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // An agent that comes up while a one-shot command waits for the journal
@@ -17,9 +19,9 @@ import (
 // holds the journal but listens elsewhere, and its address starts
 // answering (a proxy to it) while the command waits for the lock.
 func TestInProcessWaitHandsOffToAnAgentThatComesUp(t *testing.T) {
-	cfg, addr := writeConfig(t, e2eConfig)
-	other := freePort(t)
-	startAgent(t, cfg, other, "--listen", other)
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig)
+	other := agenttest.FreeAddr(t)
+	agenttest.Start(t, binary, cfg, other, "--listen", other)
 	target, err := url.Parse("http://" + other)
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +29,10 @@ func TestInProcessWaitHandsOffToAnAgentThatComesUp(t *testing.T) {
 	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(target), ReadHeaderTimeout: 5 * time.Second}
 	t.Cleanup(func() { srv.Close() })
 	go func() {
+		// The agent's address starts answering 0.7 s after the command
+		// starts: after its first try found nobody, inside the 2 s it
+		// waits for the held journal. This is the scenario's timing;
+		// nothing outside the command shows the moment it begins to wait.
 		time.Sleep(700 * time.Millisecond)
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 func TestCLIUsageAndConfig(t *testing.T) {
@@ -126,7 +128,7 @@ tls: {cert: `+filepath.Join(dir, "missing.pem")+`, key: `+filepath.Join(dir, "mi
 		}{cmd[0] + " refuses a data_dir that is a file", append(cmd, "--config", writeFile(t, dir, "dd.yaml", `
 node: rm1
 nodes: {rm1: {}}
-listen: `+freePort(t)+`
+listen: `+agenttest.FreeAddr(t)+`
 data_dir: `+notDir+`
 vips: {v: {address: 192.0.2.1/24, backend: fake}}
 `)), 2, []string{"data_dir: " + notDir + " exists and is not a directory"}})

@@ -23,6 +23,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/report"
 	"github.com/vipagent/vipagent/agent/sign"
@@ -395,8 +396,8 @@ func signedReportFixture(t *testing.T) []docRun {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	cfg, addr := writeConfig(t, e2eConfig+fmt.Sprintf("reports: [{name: oncall, url: %q, secret: %q}]\n", srv.URL+"/hooks/vipagent?team=voice", secret))
-	startAgent(t, cfg, addr)
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig+fmt.Sprintf("reports: [{name: oncall, url: %q, secret: %q}]\n", srv.URL+"/hooks/vipagent?team=voice", secret))
+	agenttest.Start(t, binary, cfg, addr)
 	if code, out, errOut := vipagent(t, "fire", "--config", cfg, "--condition", "RM1_Stopped"); code != 0 {
 		t.Fatalf("fire: exit %d\n%s%s", code, out, errOut)
 	}
@@ -435,7 +436,7 @@ func signedAlarmFixture(t *testing.T) []docRun {
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	startAgent(t, cfg, addr)
+	agenttest.Start(t, binary, cfg, addr)
 	return []docRun{{name: "signed alarm", files: map[string][]byte{"body.json": []byte(`{"condition": "RM1_Stopped"}`)},
 		want: []string{`"rm1-stopped"`, `"succeeded"`}}}
 }

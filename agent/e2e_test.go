@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,101 +37,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-const e2eConfig = `
-node: rm1
-listen: %s
-data_dir: %s
-nodes:
-  rm1: {member_id: 1, host: rm1, rm_application: RM_1}
-vips:
-  rm-vip:
-    address: 192.0.2.100/24
-    interface: eth0
-    backend: fake
-    options: {initial: present}
-  slow-vip:
-    address: 198.51.100.7/24
-    interface: eth1
-    backend: fake
-    options: {delay: 150ms}
-reactions:
-  - name: rm1-stopped
-    match: {condition: [RM1_Stopped, RM1_Unexpected_Stop]}
-    steps: [{disable: rm-vip}]
-  - name: flap
-    match: {condition: Flap}
-    steps: [{enable: slow-vip}, {disable: slow-vip}]
-limits:
-  supersede: false
-log:
-  format: json
-`
-
-type agentProc struct {
-	t      *testing.T
-	cfg    string
-	addr   string
-	cmd    *exec.Cmd
-	stderr *bytes.Buffer
-}
-
-func writeConfig(t *testing.T, body string) (cfgPath, addr string) {
-	t.Helper()
-	dir := t.TempDir()
-	addr = freePort(t)
-	cfgPath = filepath.Join(dir, "vipagent.yaml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(body, addr, filepath.Join(dir, "data"))), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return cfgPath, addr
-}
-
-func startAgent(t *testing.T, cfg, addr string, extra ...string) *agentProc {
-	t.Helper()
-	args := append([]string{"serve", "--config", cfg}, extra...)
-	cmd := exec.Command(binary, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &agentProc{t: t, cfg: cfg, addr: addr, cmd: cmd, stderr: &stderr}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("agent not ready: %v\n%s", err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (p *agentProc) kill() {
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	p.cmd.Wait()
-}
+// e2eConfig is the agent most end-to-end tests start.
+const e2eConfig = agenttest.SingleNode
 
 // vipagent runs the CLI and returns its exit code and output.
 func vipagent(t *testing.T, args ...string) (int, string, string) {
@@ -169,8 +74,8 @@ func getJSON(t *testing.T, url string, v any) int {
 }
 
 func TestEndToEndCrashAndRecover(t *testing.T) {
-	cfg, addr := writeConfig(t, e2eConfig)
-	a := startAgent(t, cfg, addr, "-host", "lcahost", "-port", "4999", "-app", "VIPAgent_rm1")
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig)
+	a := agenttest.Start(t, binary, cfg, addr, "-host", "lcahost", "-port", "4999", "-app", "VIPAgent_rm1")
 
 	// fire, as an SCS reaction runs it: Genesys arguments mixed in anywhere.
 	code, out, errOut := vipagent(t, "fire", "-host", "scshost", "--condition", "RM1_Stopped", "-app", "VIPAgent_RM1_Stopped",
@@ -230,7 +135,7 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 	// Kill the agent while the first event is mid-run (its steps take
 	// 150 ms each), so the restart has one to resume and others to start.
 	waitStatus(t, addr, accepted[0], reactions.StatusRunning)
-	a.kill()
+	a.Kill()
 
 	// While the agent is down, fire falls back to running in-process.
 	code, out, errOut = vipagent(t, "fire", "--condition", "RM1_Unexpected_Stop", "--config", cfg)
@@ -238,29 +143,22 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 		t.Errorf("fallback: exit %d\n%s\n%s", code, out, errOut)
 	}
 
-	a = startAgent(t, cfg, addr)
+	a = agenttest.Start(t, binary, cfg, addr)
 	resumed := 0
 	for _, id := range accepted {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			var ev reactions.Event
-			getJSON(t, "http://"+addr+"/v1/events/"+id, &ev)
-			if ev.Status.Final() {
-				if ev.Status != reactions.StatusSucceeded {
-					t.Errorf("event %s ended %s: %+v", id, ev.Status, ev.Result)
-				}
-				if ev.Runs > 1 {
-					resumed++
-					if ev.Result == nil || len(ev.Result.Notes) == 0 {
-						t.Errorf("event %s ran %d times but its result has no note saying it was resumed", id, ev.Runs)
-					}
-				}
-				break
+		var ev reactions.Event
+		agenttest.Eventually(t, 20*time.Second, func() bool {
+			getJSON(t, a.URL("/v1/events/"+id), &ev)
+			return ev.Status.Final()
+		}, func() string { return fmt.Sprintf("event %s lost after restart: status %s", id, ev.Status) })
+		if ev.Status != reactions.StatusSucceeded {
+			t.Errorf("event %s ended %s: %+v", id, ev.Status, ev.Result)
+		}
+		if ev.Runs > 1 {
+			resumed++
+			if ev.Result == nil || len(ev.Result.Notes) == 0 {
+				t.Errorf("event %s ran %d times but its result has no note saying it was resumed", id, ev.Runs)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("event %s lost after restart: status %s", id, ev.Status)
-			}
-			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	// The first event was running when the agent died: it must have been
@@ -293,20 +191,20 @@ func TestEndToEndCrashAndRecover(t *testing.T) {
 	}
 
 	// A graceful stop exits 0 (where the system has one: see stop).
-	if err := stop(a.cmd); err != nil && gracefulStop {
-		t.Errorf("graceful stop: %v\n%s", err, a.stderr.String())
+	if err := stop(a); err != nil && gracefulStop {
+		t.Errorf("graceful stop: %v\n%s", err, a.Stderr.String())
 	}
 }
 
 func TestNoAgentAndJournalHeld(t *testing.T) {
-	cfg, addr := writeConfig(t, e2eConfig)
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig)
 	// The agent listens elsewhere than the config says and holds the
 	// journal (as a hung agent would): nothing answers at the config's
 	// address, and the journal stays in use. The command waits for it a
 	// little (another one-shot command would let go), then the failover
 	// still happens, loudly unjournaled, with a record beside the journal.
-	other := freePort(t)
-	startAgent(t, cfg, other, "--listen", other)
+	other := agenttest.FreeAddr(t)
+	agenttest.Start(t, binary, cfg, other, "--listen", other)
 	start := time.Now()
 	code, _, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "1s")
 	if code != 0 || !strings.Contains(errOut, "in use by another vipagent process") || !strings.Contains(errOut, "NOT journaled") {
@@ -333,7 +231,7 @@ func TestHookNeedsOnlyItsSecrets(t *testing.T) {
 	cfgBody := strings.Replace(e2eConfig, "  rm1: {member_id: 1, host: rm1, rm_application: RM_1}",
 		"  rm1: {member_id: 1, host: rm1, rm_application: RM_1}\n  rm2: {member_id: 2, url: 'http://127.0.0.1:1', token: 'env:VIPAGENT_TEST_UNSET_PEER_TOKEN'}", 1)
 	cfgBody += "failover: {vips: [rm-vip]}\n"
-	cfg, _ := writeConfig(t, cfgBody)
+	cfg, _ := agenttest.WriteConfig(t, cfgBody)
 	code, out, errOut := vipagent(t, "failover", "disable", "1", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "disable rm-vip on rm1 [fake]: changed") {
 		t.Errorf("local disable without the peer's secret: exit %d\n%s%s", code, out, errOut)
@@ -352,16 +250,12 @@ func TestHookNeedsOnlyItsSecrets(t *testing.T) {
 // API; the test fails after 10 s.
 func waitStatus(t *testing.T, addr, id string, want reactions.Status) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var ev reactions.Event
+	var ev reactions.Event
+	agenttest.Eventually(t, 10*time.Second, func() bool {
 		getJSON(t, "http://"+addr+"/v1/events/"+id, &ev)
-		if ev.Status == want {
-			return
+		if ev.Status != want && ev.Status.Final() {
+			t.Fatalf("event %s ended %s, waited for %s", id, ev.Status, want)
 		}
-		if ev.Status.Final() || time.Now().After(deadline) {
-			t.Fatalf("event %s is %s, waited for %s", id, ev.Status, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return ev.Status == want
+	}, func() string { return fmt.Sprintf("event %s is %s, waited for %s", id, ev.Status, want) })
 }

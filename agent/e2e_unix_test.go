@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 func TestFailoverCommand(t *testing.T) {
@@ -40,8 +42,8 @@ esac
 			cfgBody = strings.Replace(cfgBody, "  rm1: {member_id: 1, host: rm1, rm_application: RM_1}",
 				"  rm1: {member_id: 1, host: rm1, rm_application: RM_1}\n  rm2: {member_id: 2, url: 'http://127.0.0.1:1', token: 'peer-token-0123456789'}", 1)
 			cfgBody += "failover: {vips: [rm-vip]}\n"
-			cfg, addr := writeConfig(t, cfgBody)
-			a := startAgent(t, cfg, addr)
+			cfg, addr := agenttest.WriteConfig(t, cfgBody)
+			a := agenttest.Start(t, binary, cfg, addr)
 			steps := []struct {
 				args []string
 				code int
@@ -60,7 +62,7 @@ esac
 					t.Errorf("failover %v: exit %d, want %d with %q\n%s%s", s.args, code, s.code, s.want, out, errOut)
 				}
 			}
-			a.kill()
+			a.Kill()
 			// Through the wrapper script, with no agent running: in-process.
 			wrapper := filepath.Join("..", "scripts", "IPTakeOver.sh")
 			bin := filepath.Join(filepath.Dir(cfg), "vipagent")

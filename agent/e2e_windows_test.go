@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -83,7 +82,7 @@ func TestWindowsEndToEnd(t *testing.T) {
 	for _, w := range []string{"IPTakeOver.bat", "NLB.bat"} {
 		copyFile(t, filepath.Join("..", "scripts", w), filepath.Join(root, w), 0o755)
 	}
-	addr := freePort(t)
+	addr := agenttest.FreeAddr(t)
 	cfg := filepath.Join(root, "vipagent.yaml")
 	body := fmt.Sprintf(windowsConfig, addr, filepath.Join(root, "data dir"), bat)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
@@ -159,46 +158,21 @@ func TestWindowsEndToEnd(t *testing.T) {
 	}
 }
 
-// serveWindows starts `vipagent.exe serve`, waits until it is ready and
-// returns what ends it: TerminateProcess, as LCA stops a Third Party
-// Server, and waiting for the process to be gone.
+// serveWindows starts `vipagent.exe serve` from its installation
+// directory, as LCA does, waits until it is ready and returns what ends
+// it: TerminateProcess, as LCA stops a Third Party Server, and waiting for
+// the process to be gone.
 func serveWindows(t *testing.T, exe, cfg, addr string) (terminate func()) {
 	t.Helper()
 	cmd := exec.Command(exe, "serve", "--config", cfg)
 	cmd.Dir = filepath.Dir(exe)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	terminate = func() {
-		cmd.Process.Kill()
-		<-exited
+	a := agenttest.StartCmd(t, cmd, addr)
+	return func() {
+		a.Kill()
 		// Connections kept alive to the process that is gone are not
 		// always reset under Wine: never reuse them.
 		bounded.CloseIdleConnections()
 		http.DefaultClient.CloseIdleConnections()
-	}
-	t.Cleanup(terminate)
-	probe := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := probe.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return terminate
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatalf("vipagent.exe serve exited: %s", stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("vipagent.exe serve not ready: %v", err)
-		}
 	}
 }
 

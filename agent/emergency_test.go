@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/journal"
 )
 
@@ -19,9 +20,9 @@ func TestEmergencyRecordsAreTrue(t *testing.T) {
 	cfgBody := strings.Replace(e2eConfig, "  rm1: {member_id: 1, host: rm1, rm_application: RM_1}",
 		"  rm1: {member_id: 1, host: rm1, rm_application: RM_1}\n  rm2: {member_id: 2, url: 'http://127.0.0.1:1', token: 'peer-token-0123456789abcdef'}", 1)
 	cfgBody += "failover: {vips: [rm-vip]}\n"
-	cfg, _ := writeConfig(t, cfgBody)
-	other := freePort(t)
-	holder := startAgent(t, cfg, other, "--listen", other)
+	cfg, _ := agenttest.WriteConfig(t, cfgBody)
+	other := agenttest.FreeAddr(t)
+	holder := agenttest.Start(t, binary, cfg, other, "--listen", other)
 	for range 2 {
 		code, out, errOut := vipagent(t, "failover", "enable", "1", "--config", cfg, "--wait", "5s")
 		if !strings.Contains(errOut, "NOT journaled") {
@@ -55,7 +56,7 @@ func TestEmergencyRecordsAreTrue(t *testing.T) {
 		t.Errorf("two emergency runs recorded %d distinct events and %d disables on rm2, want 2 and 2:\n%s", len(ids), onRM2, data)
 	}
 
-	holder.kill()
+	holder.Kill()
 	code, out, errOut := vipagent(t, "journal", "salvage", "--from", logPath, "--config", cfg)
 	if code != 0 || !strings.Contains(out, "2 events added") {
 		t.Fatalf("journal salvage of the records: exit %d\n%s%s", code, out, errOut)

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
@@ -256,13 +257,8 @@ func (fb *failoverBench) waitClientOn(n viptest.Node, what string) {
 	if got, ok := fb.lab.WaitNeighbourMAC(b, fb.lab.Client.Name, viptest.VIP4.Addr(), n.MAC, resumeWithin); !ok {
 		b.Fatalf("%s: client has %q cached for the VIP, want %s's %s", what, got, n.Name, n.MAC)
 	}
-	deadline := time.Now().Add(resumeWithin)
-	for !fb.probe.answeredSince(since) {
-		if time.Now().After(deadline) {
-			b.Fatalf("%s: client gets no reply from the VIP on %s", what, n.Name)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	agenttest.Eventually(b, resumeWithin, func() bool { return fb.probe.answeredSince(since) },
+		"%s: client gets no reply from the VIP on %s", what, n.Name)
 }
 
 func (fb *failoverBench) mustExec(ns string, argv ...string) {
@@ -315,7 +311,7 @@ func (fb *failoverBench) startAgents(options string) {
 func (fb *failoverBench) startAgent(n viptest.Node, cfg string) {
 	b := fb.b
 	cmd := exec.Command("ip", "netns", "exec", n.Name, binary, "serve", "--config", cfg)
-	var stderr syncBuffer
+	var stderr agenttest.Buffer
 	cmd.Stderr = &stderr
 	// `ip netns exec` execs the agent in place, so the agent is the child:
 	// it dies with this process even if the cleanups never run.
@@ -338,26 +334,21 @@ func (fb *failoverBench) startAgent(n viptest.Node, cfg string) {
 		}
 	})
 	url := "http://" + net.JoinHostPort(n.Addr4.Addr().String(), benchPort) + "/readyz"
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	var err error
+	agenttest.Eventually(b, 15*time.Second, func() bool {
 		select {
 		case <-exited:
 			b.Fatalf("agent in %s exited: %v\n%s", n.Name, cmd.ProcessState, stderr.String())
 		default:
 		}
-		resp, err := fb.http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			err = errors.New(resp.Status)
+		var resp *http.Response
+		if resp, err = fb.http.Get(url); err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			b.Fatalf("agent in %s not ready: %v\n%s", n.Name, err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		resp.Body.Close()
+		err = errors.New(resp.Status)
+		return resp.StatusCode == http.StatusOK
+	}, func() string { return fmt.Sprintf("agent in %s not ready: %v\n%s", n.Name, err, stderr.String()) })
 }
 
 func (fb *failoverBench) vipagentForward(trial int) error {

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
@@ -102,7 +103,7 @@ func (k *keepalived) forward(int) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("rm2's keepalived did not take the VIP within %s\n%s", moveTimeout, k.logOf(lab.RM2.Name))
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // the measurement's resolution, as for vipagent's moves
 	}
 	return nil
 }
@@ -183,21 +184,25 @@ func (k *keepalived) waitLog(ns, line string) error {
 	if !ok {
 		return fmt.Errorf("keepalived is not running in %s", ns)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	exited := false
+	if agenttest.Poll(15*time.Second, func() bool {
 		if strings.Contains(k.logOf(ns), line) {
-			return nil
+			return true
 		}
 		select {
 		case <-p.exited:
-			return fmt.Errorf("keepalived in %s exited: %v\n%s", ns, p.cmd.ProcessState, k.logOf(ns))
+			exited = true
+			return true
 		default:
+			return false
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("keepalived in %s: no %q within 15 s\n%s", ns, line, k.logOf(ns))
-		}
-		time.Sleep(20 * time.Millisecond)
+	}) && !exited {
+		return nil
 	}
+	if exited {
+		return fmt.Errorf("keepalived in %s exited: %v\n%s", ns, p.cmd.ProcessState, k.logOf(ns))
+	}
+	return fmt.Errorf("keepalived in %s: no %q within 15 s\n%s", ns, line, k.logOf(ns))
 }
 
 func (k *keepalived) logOf(ns string) string {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // needRoot skips outside CI when not root, and fails in CI.
@@ -35,10 +37,10 @@ func TestJournalDiskFullAndReadOnly(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
 	dir := t.TempDir()
-	addr := freePort(t)
+	addr := agenttest.FreeAddr(t)
 	cfg := filepath.Join(dir, "vipagent.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(faultConfig, addr, mnt)), 0o600)
-	a := startAgent(t, cfg, addr)
+	a := agenttest.Start(t, binary, cfg, addr)
 	// Leave a few KiB free.
 	exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(mnt, "filler"), "bs=4k").Run()
 	os.Truncate(filepath.Join(mnt, "filler"), mustSize(t, filepath.Join(mnt, "filler"))-64<<10)
@@ -76,24 +78,21 @@ func TestJournalDiskFullAndReadOnly(t *testing.T) {
 		t.Errorf("readyz on a full disk: %d %s; want 503 with the reason", code, body)
 	}
 	os.Remove(filepath.Join(mnt, "filler"))
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		code, body := readyz(t, addr)
-		if code == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("readyz still %d %s 10s after the disk had room again", code, body)
-		}
-	}
+	var code int
+	var body string
+	agenttest.Eventually(t, 10*time.Second, func() bool {
+		code, body = readyz(t, addr)
+		return code == 200
+	}, func() string { return fmt.Sprintf("readyz still %d %s 10s after the disk had room again", code, body) })
 	// Every acknowledged alarm survives a crash and runs once there is room.
-	a.kill()
-	a = startAgent(t, cfg, addr)
+	a.Kill()
+	a = agenttest.Start(t, binary, cfg, addr)
 	ids := make([]string, 0, len(acked))
 	for id := range acked {
 		ids = append(ids, id)
 	}
 	waitFinal(t, addr, ids)
-	a.kill()
+	a.Kill()
 
 	// A read-only journal: the agent refuses to start and says why. The
 	// emergency path still acts (a journal must never be why a VIP stays

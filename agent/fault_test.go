@@ -11,31 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/reactions"
 )
 
-const faultConfig = `
-node: rm1
-listen: %s
-data_dir: %s
-nodes:
-  rm1: {member_id: 1}
-vips:
-  v0: {address: 192.0.2.10/24, interface: eth0, backend: fake, options: {delay: 3ms}}
-  v1: {address: 192.0.2.11/24, interface: eth0, backend: fake, options: {delay: 3ms}}
-  v2: {address: 192.0.2.12/24, interface: eth0, backend: fake, options: {delay: 3ms}}
-reactions:
-  - {name: on-v0, match: {condition: On-v0}, steps: [{enable: v0}]}
-  - {name: off-v0, match: {condition: Off-v0}, steps: [{disable: v0}]}
-  - {name: on-v1, match: {condition: On-v1}, steps: [{enable: v1}]}
-  - {name: off-v1, match: {condition: Off-v1}, steps: [{disable: v1}]}
-  - {name: on-v2, match: {condition: On-v2}, steps: [{enable: v2}]}
-  - {name: off-v2, match: {condition: Off-v2}, steps: [{disable: v2}]}
-limits: {supersede: false, rate_per_minute: 0}
-log: {format: json, level: warn}
-`
+// faultConfig: three fake VIPs whose steps take 3 ms.
+var faultConfig = agenttest.FakeVIPs(3, "{delay: 3ms}", "{supersede: false, rate_per_minute: 0}")
 
 // post sends an alarm without waiting; it returns the event ID when the
 // agent acknowledged it (200 or 202), "" when it did not.
@@ -58,24 +41,24 @@ func post(client *http.Client, addr, body string) (string, int) {
 func waitFinal(t *testing.T, addr string, ids []string) map[string]reactions.Event {
 	t.Helper()
 	out := map[string]reactions.Event{}
-	deadline := time.Now().Add(60 * time.Second)
-	for _, id := range ids {
-		for {
+	var waiting reactions.Event
+	agenttest.Eventually(t, 60*time.Second, func() bool {
+		for _, id := range ids {
+			if _, done := out[id]; done {
+				continue
+			}
 			var ev reactions.Event
-			code := getJSON(t, "http://"+addr+"/v1/events/"+id, &ev)
-			if code != 200 {
+			if code := getJSON(t, "http://"+addr+"/v1/events/"+id, &ev); code != 200 {
 				t.Fatalf("acknowledged event %s lost: %d", id, code)
 			}
-			if ev.Status.Final() {
-				out[id] = ev
-				break
+			if !ev.Status.Final() {
+				waiting = ev
+				return false
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("event %s never finished (%s)", id, ev.Status)
-			}
-			time.Sleep(20 * time.Millisecond)
+			out[id] = ev
 		}
-	}
+		return true
+	}, func() string { return fmt.Sprintf("event %s never finished (%s)", waiting.ID, waiting.Status) })
 	return out
 }
 
@@ -87,8 +70,8 @@ func TestKillAtRandomPoints(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, seed))
-			cfg, addr := writeConfig(t, faultConfig)
-			a := startAgent(t, cfg, addr)
+			cfg, addr := agenttest.WriteConfig(t, faultConfig)
+			a := agenttest.Start(t, binary, cfg, addr)
 			type alarm struct {
 				i         int
 				key, body string
@@ -142,11 +125,11 @@ func TestKillAtRandomPoints(t *testing.T) {
 					mu.Lock()
 					phase = 1
 					mu.Unlock()
-					a.kill()
+					a.Kill()
 				}
 				if i == killAt+10 {
 					// Some alarms went nowhere while it was down; now it is back.
-					a = startAgent(t, cfg, addr)
+					a = agenttest.Start(t, binary, cfg, addr)
 					mu.Lock()
 					phase = 2
 					mu.Unlock()
@@ -193,7 +176,7 @@ func TestKillAtRandomPoints(t *testing.T) {
 				} `json:"vips"`
 			}
 			getJSON(t, "http://"+addr+"/v1/vips", &vips)
-			stop(a.cmd)
+			stop(a)
 			j, err := forensic.Open(journal.PathIn(filepath.Join(filepath.Dir(cfg), "data")), journal.Options{})
 			if err != nil {
 				t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -117,14 +118,10 @@ func TestAbandonedFailoverAfterFreezeNeverMovesTheVIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	// rm2's disable on rm1 waits in rm1's backlog once rm2 runs the move.
-	for until := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if ev, err := rm2.Journal.Get(newer); err == nil && ev.Status == reactions.StatusRunning {
-			break
-		}
-		if time.Now().After(until) {
-			t.Fatal("rm2 did not start its move within 5 s")
-		}
-	}
+	agenttest.Eventually(t, 5*time.Second, func() bool {
+		ev, err := rm2.Journal.Get(newer)
+		return err == nil && ev.Status == reactions.StatusRunning
+	}, "rm2 did not start its move")
 	f1.wake()
 
 	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Second)

@@ -3,12 +3,14 @@
 package agent_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/api"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -20,16 +22,16 @@ import (
 // webhook's POST, with its deadline, sits in the agent's backlog. When
 // the agent wakes it journals that request as expired and the VIP stays.
 func TestAbandonedRequestNeverActsAfterFreeze(t *testing.T) {
-	cfg, addr := writeConfig(t, e2eConfig)
-	p := startAgent(t, cfg, addr)
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig)
+	p := agenttest.Start(t, binary, cfg, addr)
+	if err := p.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	woken := false
 	wake := func() {
 		if !woken {
 			woken = true
-			p.cmd.Process.Signal(syscall.SIGCONT)
+			p.Cmd.Process.Signal(syscall.SIGCONT)
 		}
 	}
 	t.Cleanup(wake)
@@ -51,15 +53,16 @@ func TestAbandonedRequestNeverActsAfterFreeze(t *testing.T) {
 	wake()
 
 	var ev *reactions.Event
-	for deadline := time.Now().Add(10 * time.Second); ev == nil; time.Sleep(20 * time.Millisecond) {
-		var list struct{ Events []*reactions.Event }
+	var list struct{ Events []*reactions.Event }
+	agenttest.Eventually(t, 10*time.Second, func() bool {
 		getJSON(t, "http://"+addr+"/v1/events", &list)
 		if len(list.Events) == 1 && list.Events[0].Status.Final() {
 			ev = list.Events[0]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("the woken agent journaled %d events, none final, want the abandoned one expired", len(list.Events))
 		}
-	}
+		return ev != nil
+	}, func() string {
+		return fmt.Sprintf("the woken agent journaled %d events, none final, want the abandoned one expired", len(list.Events))
+	})
 	if ev.Status != reactions.StatusExpired || ev.Deadline.IsZero() {
 		t.Errorf("abandoned request: %s with deadline %s, want expired", ev.Status, ev.Deadline)
 	}

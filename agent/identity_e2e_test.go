@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/identity"
 )
@@ -54,10 +55,10 @@ func writeIdentityConfig(t *testing.T, dir, node, addr, vip string) string {
 // both sides, exit 2, and asked nothing: its journal holds no event.
 func TestCLIRefusesAnotherConfigsAgent(t *testing.T) {
 	dir := t.TempDir()
-	addr := freePort(t)
+	addr := agenttest.FreeAddr(t)
 	cfgA := writeIdentityConfig(t, dir, "rm1", addr, "192.0.2.100/24")
 	cfgB := writeIdentityConfig(t, dir, "rm1", addr, "192.0.2.101/24")
-	startAgent(t, cfgA, addr)
+	agenttest.Start(t, binary, cfgA, addr)
 	a, err := config.Load(cfgA, os.Getenv)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/reactions"
@@ -14,7 +15,7 @@ import (
 // door: the event it journals never starts after the command gave up (an
 // event left unfinished is not run by the next start once it passed).
 func TestInProcessRunCarriesTheDeadline(t *testing.T) {
-	cfg, _ := writeConfig(t, e2eConfig)
+	cfg, _ := agenttest.WriteConfig(t, e2eConfig)
 	before := time.Now()
 	code, out, errOut := vipagent(t, "failover", "disable", "--config", cfg, "--wait", "3s")
 	after := time.Now()

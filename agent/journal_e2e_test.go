@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -31,15 +32,15 @@ func damage(t *testing.T, path string) {
 // salvages what it can, starts, and tells (log, /readyz, a reported
 // event); `journal check` says what is wrong with the file.
 func TestServeRecoversDamagedJournal(t *testing.T) {
-	cfg, addr := writeConfig(t, e2eConfig)
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig)
 	data := filepath.Join(filepath.Dir(cfg), "data")
-	a := startAgent(t, cfg, addr)
+	a := agenttest.Start(t, binary, cfg, addr)
 	for _, id := range []string{"a", "b", "c"} {
 		if code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--id", id, "--config", cfg); code != 0 {
 			t.Fatalf("fire: exit %d\n%s%s", code, out, errOut)
 		}
 	}
-	a.kill()
+	a.Kill()
 	if code, out, _ := vipagent(t, "journal", "check", "--data", data); code != 0 || !strings.Contains(out, "clean (3 events") {
 		t.Fatalf("journal check on a clean journal: exit %d: %s", code, out)
 	}
@@ -49,7 +50,7 @@ func TestServeRecoversDamagedJournal(t *testing.T) {
 		t.Fatalf("journal check on a damaged journal: exit %d, want 1: %s", code, out)
 	}
 
-	a = startAgent(t, cfg, addr)
+	a = agenttest.Start(t, binary, cfg, addr)
 	moved, _ := filepath.Glob(filepath.Join(data, "journal.db.damaged-*"))
 	if len(moved) != 1 {
 		t.Errorf("damaged file not moved aside: %v", moved)
@@ -74,8 +75,8 @@ func TestServeRecoversDamagedJournal(t *testing.T) {
 	if code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--id", "d", "--config", cfg); code != 0 {
 		t.Errorf("fire after recovery: exit %d\n%s%s", code, out, errOut)
 	}
-	a.kill() // the log is complete once the process is gone
-	if log := a.stderr.String(); !strings.Contains(log, "salvage") || strings.Contains(log, "panic") {
+	a.Kill() // the log is complete once the process is gone
+	if log := a.Stderr.String(); !strings.Contains(log, "salvage") || strings.Contains(log, "panic") {
 		t.Errorf("agent log does not tell about the recovery:\n%s", log)
 	}
 }
@@ -84,21 +85,21 @@ func TestServeRecoversDamagedJournal(t *testing.T) {
 // recovers it in-process; the recovery must still be journaled as an
 // event, or nobody hears of it: the next agent finds a clean journal.
 func TestOneShotRecoveryIsAnnounced(t *testing.T) {
-	cfg, addr := writeConfig(t, e2eConfig)
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig)
 	data := filepath.Join(filepath.Dir(cfg), "data")
-	a := startAgent(t, cfg, addr)
+	a := agenttest.Start(t, binary, cfg, addr)
 	if code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--id", "a", "--config", cfg); code != 0 {
 		t.Fatalf("fire: exit %d\n%s%s", code, out, errOut)
 	}
-	a.kill()
+	a.Kill()
 	damage(t, filepath.Join(data, "journal.db"))
 
 	code, out, errOut := vipagent(t, "fire", "--direct", "--condition", "RM1_Stopped", "--id", "b", "--config", cfg)
 	if code != 0 || !strings.Contains(errOut, "recovered") {
 		t.Fatalf("fire --direct on a damaged journal: exit %d\n%s%s", code, out, errOut)
 	}
-	a = startAgent(t, cfg, addr)
-	defer a.kill()
+	a = agenttest.Start(t, binary, cfg, addr)
+	defer a.Kill()
 	var list struct {
 		Events []reactions.Event `json:"events"`
 	}

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // webhookOnlyConfig authenticates with the webhook secret alone; %s is
@@ -45,11 +47,11 @@ func TestWebhookOnlyAuthServesTheHooks(t *testing.T) {
 				sock = filepath.Join(t.TempDir(), "run", "vipagent.sock")
 				body += "local: {socket: " + sock + "}\n"
 			}
-			cfg, addr := writeConfig(t, body)
+			cfg, addr := agenttest.WriteConfig(t, body)
 			if code, out, errOut := vipagent(t, "config", "check", "--config", cfg); code != 0 {
 				t.Fatalf("config check: exit %d\n%s%s", code, out, errOut)
 			}
-			startAgent(t, cfg, addr)
+			agenttest.Start(t, binary, cfg, addr)
 			if local {
 				st, err := os.Lstat(sock)
 				if err != nil || st.Mode().Perm() != 0o660 || st.Mode().Type() != os.ModeSocket {
@@ -94,7 +96,7 @@ func TestLocalChannelChecksTheCaller(t *testing.T) {
 	copyFile(t, binary, bin, 0o755)
 	sock := filepath.Join(dir, "run", "vipagent.sock")
 	os.Mkdir(filepath.Join(dir, "run"), 0o755)
-	addr := freePort(t)
+	addr := agenttest.FreeAddr(t)
 	cfgFor := func(users string) string {
 		p := filepath.Join(dir, "vipagent-"+users+".yaml")
 		// The tokens come from the agent's environment only: the other
@@ -123,14 +125,14 @@ func TestLocalChannelChecksTheCaller(t *testing.T) {
 		return code, string(out)
 	}
 
-	p := startAgent(t, refused, addr)
+	p := agenttest.Start(t, binary, refused, addr)
 	code, out := asNobody(refused, "fire", "--condition", "RM1_Stopped", "--wait", "5s")
 	if code != 2 || !strings.Contains(out, "uid 65534") || strings.Contains(out, "succeeded") {
 		t.Errorf("an account not in local.users: exit %d, want 2 naming it:\n%s", code, out)
 	}
-	p.kill()
+	p.Kill()
 
-	startAgent(t, allowed, addr)
+	agenttest.Start(t, binary, allowed, addr)
 	code, out = asNobody(allowed, "fire", "--condition", "RM1_Stopped", "--wait", "5s")
 	if code != 0 || !strings.Contains(out, "succeeded") {
 		t.Errorf("local.users: [nobody]: exit %d, want 0:\n%s", code, out)
@@ -154,12 +156,12 @@ func TestLocalChannelChecksTheCaller(t *testing.T) {
 // command ends within its bound, --wait or not, with exit 4 "not accepted"
 // and never "succeeded".
 func TestCommandsBoundedAgainstAFrozenAgent(t *testing.T) {
-	cfg, addr := writeConfig(t, e2eConfig)
-	p := startAgent(t, cfg, addr)
-	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig)
+	p := agenttest.Start(t, binary, cfg, addr)
+	if err := p.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.cmd.Process.Signal(syscall.SIGCONT) })
+	t.Cleanup(func() { p.Cmd.Process.Signal(syscall.SIGCONT) })
 	for _, tt := range []struct {
 		args  []string
 		bound time.Duration

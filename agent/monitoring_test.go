@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/reconcile"
@@ -358,17 +359,10 @@ func TestScheduledReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &monAgent{Main: m}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	agenttest.Eventually(t, 15*time.Second, func() bool {
 		st, _ := a.fake(t).Observe(context.Background())
-		if st.Present {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the scheduled reconcile did not put the VIP on its owner")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return st.Present
+	}, "the scheduled reconcile did not put the VIP on its owner")
 	evs := monEvents(t, m, reactions.SourceReconcile)
 	if len(evs) != 1 || evs[0].Alarm.Labels["kind"] != "none" {
 		t.Errorf("drift events %v, want one of kind none", evs)

@@ -9,12 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
@@ -51,34 +50,18 @@ reactions:
 log: {format: json, level: info}
 `
 
-// udpSink counts the datagrams one namespace receives on the VIP's port.
-type udpSink struct {
-	conn *net.UDPConn
-	n    atomic.Int64
-}
-
-func listenUDPIn(t *testing.T, lab *viptest.Lab, ns string) *udpSink {
+// echoIn answers the client's probes in namespace ns as node.
+func echoIn(t *testing.T, lab *viptest.Lab, ns, node string) {
 	t.Helper()
-	s := &udpSink{}
-	err := viptest.RunIn(lab.Namespace(t, ns), func() error {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{Port: 9999})
-		s.conn = c
+	var c *net.UDPConn
+	if err := viptest.RunIn(lab.Namespace(t, ns), func() (err error) {
+		c, err = net.ListenUDP("udp4", &net.UDPAddr{Port: 9999})
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		buf := make([]byte, 64)
-		for {
-			if _, _, err := s.conn.ReadFromUDP(buf); err != nil {
-				return
-			}
-			s.n.Add(1)
-		}
-	}()
-	t.Cleanup(func() { s.conn.Close() })
-	return s
+	e := agenttest.StartEcho(c, node)
+	t.Cleanup(e.Close)
 }
 
 // Two real agents, one in rm1's namespace and one in rm2's, move a real VIP
@@ -119,10 +102,10 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 		return lab.Exec(lab.Client.Name, append([]string{binary}, args...)...)
 	}
 	for _, ip := range []string{ip1, ip2} {
-		waitFor(t, 10*time.Second, func() bool {
+		agenttest.Eventually(t, 10*time.Second, func() bool {
 			_, err := lab.Exec(lab.Client.Name, binary, "vip", "status", "--config", cfgOf[ip], "--agent", "http://"+ip+":8470", "--token", pairToken)
 			return err == nil
-		})
+		}, "the agent at %s does not answer the client", ip)
 	}
 	// The VIP starts on rm1, enabled by hand through rm1's agent.
 	if out, err := cli("vip", "enable", "rm-vip", "--config", cfgOf[ip1], "--agent", "http://"+ip1+":8470", "--token", pairToken); err != nil {
@@ -133,36 +116,22 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 		t.Fatalf("VIP not on rm1 only: rm1 %v rm2 %v", lab.Addresses(t, lab.RM1.Name), lab.Addresses(t, lab.RM2.Name))
 	}
 
-	sink1, sink2 := listenUDPIn(t, lab, lab.RM1.Name), listenUDPIn(t, lab, lab.RM2.Name)
+	// The client probes the VIP every millisecond; each node's echo
+	// answers with its name, so the client sees who holds it.
+	echoIn(t, lab, lab.RM1.Name, "rm1")
+	echoIn(t, lab, lab.RM2.Name, "rm2")
 	var client *net.UDPConn
-	if err := viptest.RunIn(lab.Namespace(t, lab.Client.Name), func() error {
-		c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: vip.Addr().AsSlice(), Port: 9999})
-		client = c
+	if err := viptest.RunIn(lab.Namespace(t, lab.Client.Name), func() (err error) {
+		client, err = net.ListenUDP("udp4", &net.UDPAddr{IP: lab.Client.Addr4.Addr().AsSlice()})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				client.Write([]byte("probe"))
-			}
-		}
-	}()
-	defer func() { close(stop); wg.Wait() }()
-	waitFor(t, 5*time.Second, func() bool { return sink1.n.Load() > 20 })
+	probe := agenttest.StartProber(client, &net.UDPAddr{IP: vip.Addr().AsSlice(), Port: 9999}, time.Millisecond)
+	defer probe.Close()
+	agenttest.Eventually(t, 5*time.Second, func() bool { return probe.CountFrom("rm1") > 20 }, "the client's probes are not answered by rm1")
 
-	move := func(condition, agentIP string, from, to viptest.Node, sinkTo *udpSink) {
+	move := func(condition, agentIP string, from, to viptest.Node, toName string) {
 		t.Helper()
 		out, err := cli("fire", "--condition", condition, "--config", cfgOf[agentIP], "--agent", "http://"+agentIP+":8470", "--token", pairToken, "--json")
 		if err != nil {
@@ -179,18 +148,18 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 		if !lab.HasAddress(t, to.Name, vip) || lab.HasAddress(t, from.Name, vip) {
 			t.Errorf("after %s: VIP on %s %v, on %s %v", condition, from.Name, lab.Addresses(t, from.Name), to.Name, lab.Addresses(t, to.Name))
 		}
-		// The client's packets now reach the new holder.
-		before := sinkTo.n.Load()
-		waitFor(t, 3*time.Second, func() bool { return sinkTo.n.Load() > before+20 })
+		// The client's probes now reach the new holder, which answers.
+		before := probe.CountFrom(toName)
+		agenttest.Eventually(t, 3*time.Second, func() bool { return probe.CountFrom(toName) > before+20 }, "after %s the client's probes are not answered by %s", condition, toName)
 		if mac := lab.NeighbourMAC(t, lab.Client.Name, vip.Addr()); mac != to.MAC.String() {
 			t.Errorf("client's neighbour entry for the VIP is %s, want %s", mac, to.MAC)
 		}
 	}
 	// rm1's RM dies: the alarm reaches rm2's agent, which has rm1's agent
 	// remove the VIP (peer call) and then takes it.
-	move("RM1_Unexpected_Stop", ip2, lab.RM1, lab.RM2, sink2)
+	move("RM1_Unexpected_Stop", ip2, lab.RM1, lab.RM2, "rm2")
 	// And back.
-	move("RM2_Unexpected_Stop", ip1, lab.RM2, lab.RM1, sink1)
+	move("RM2_Unexpected_Stop", ip1, lab.RM2, lab.RM1, "rm1")
 
 	// Both journals hold the steps: the caller's event with both steps,
 	// the peer's event for the step it carried out.
@@ -213,16 +182,5 @@ func TestTwoAgentsMoveVIPInNamespaces(t *testing.T) {
 		if sources[reactions.SourcePeer] != 1 || sources[reactions.SourceCLI] != 1 {
 			t.Errorf("%s journal sources %v", name, sources)
 		}
-	}
-}
-
-func waitFor(t *testing.T, within time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", within)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

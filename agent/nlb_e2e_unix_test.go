@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
 
@@ -45,18 +46,18 @@ func TestNLBFailoverWithThePeerStillConverged(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "others"), []byte("1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, addr := writeConfig(t, `
+	cfg, addr := agenttest.WriteConfig(t, `
 node: rm2
 listen: %s
 data_dir: %s
 nodes:
-  rm1: {member_id: 1, url: 'http://`+freePort(t)+`', token: peer-token-0123456789}
+  rm1: {member_id: 1, url: 'http://`+agenttest.FreeAddr(t)+`', token: peer-token-0123456789}
   rm2: {member_id: 2}
 vips:
   rm-vip: {address: 192.0.2.100/24, backend: nlb, options: {program: `+program+`, disable_mode: stop}}
 limits: {retries: 0}
 `)
-	startAgent(t, cfg, addr)
+	agenttest.Start(t, binary, cfg, addr)
 	code, out, errOut := vipagent(t, "failover", "enable", "2", "--config", cfg, "--json")
 	if code != 1 {
 		t.Fatalf("failover enable 2: exit %d, want 1 (failed)\n%s%s", code, out, errOut)

@@ -16,8 +16,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/reactions"
+	"github.com/vipagent/vipagent/reactions/engine"
 )
 
 // scrapeLimit is the upper bound a scrape must answer within, however
@@ -98,18 +100,16 @@ func sample(body, series string) (string, bool) {
 // scrapeLimit and the whole wait by limit.
 func waitSample(t *testing.T, addr, series, want string, limit time.Duration) string {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		body := scrapeText(t, addr)
-		if v, ok := sample(body, series); ok && v == want {
-			return body
-		}
-		if time.Now().After(deadline) {
-			v, _ := sample(body, series)
-			t.Fatalf("%s is %q after %s, want %s", series, v, limit, want)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var body string
+	agenttest.Eventually(t, limit, func() bool {
+		body = scrapeText(t, addr)
+		v, ok := sample(body, series)
+		return ok && v == want
+	}, func() string {
+		v, _ := sample(body, series)
+		return fmt.Sprintf("%s is %q, want %s", series, v, want)
+	})
+	return body
 }
 
 // A real agent, after a step, a reconcile pass and a probe of a dead peer,
@@ -135,20 +135,19 @@ func TestRulesAndDashboardMetricsExposed(t *testing.T) {
 	}
 	waitSample(t, m.Addr(), `vipagent_peer_up{node="rm2"}`, "0", 15*time.Second)
 	body := waitSample(t, m.Addr(), `vipagent_vip_present{address="192.0.2.100/24",backend="fake",node="rm1",vip="rm-vip"}`, "0", 15*time.Second)
-	deadline := time.Now().Add(15 * time.Second)
-	for v, _ := sample(body, "vipagent_reconcile_last_success_timestamp_seconds"); v == "0" || v == ""; v, _ = sample(body, "vipagent_reconcile_last_success_timestamp_seconds") {
-		if time.Now().After(deadline) {
-			t.Fatal("no successful reconcile pass within 15s")
+	agenttest.Eventually(t, 15*time.Second, func() bool {
+		if v, _ := sample(body, "vipagent_reconcile_last_success_timestamp_seconds"); v != "0" && v != "" {
+			return true
 		}
-		time.Sleep(100 * time.Millisecond)
 		body = scrapeText(t, m.Addr())
-	}
+		return false
+	}, "no successful reconcile pass")
 	if diff := cmp.Diff(map[string][]string{}, unexposedRefs(t, body)); diff != "" {
 		t.Errorf("series and labels used by the rules or the dashboard that the agent does not expose (-want +got):\n%s", diff)
 	}
 
 	t.Run("promtool check metrics", func(t *testing.T) {
-		promtool := needProgram(t, "promtool", "prometheus")
+		promtool := agenttest.RequireProgram(t, "promtool", "prometheus")
 		cmd := exec.CommandContext(t.Context(), promtool, "check", "metrics")
 		cmd.Stdin = strings.NewReader(body)
 		if out, err := cmd.CombinedOutput(); err != nil || len(strings.TrimSpace(string(out))) > 0 {
@@ -272,10 +271,7 @@ func TestScrapesAnswerPromptly(t *testing.T) {
 					defer cancel()
 					closed <- m.Close(ctx)
 				}()
-				deadline := time.Now().Add(10 * time.Second)
-				for !m.Engine.Draining() && time.Now().Before(deadline) {
-					time.Sleep(10 * time.Millisecond)
-				}
+				agenttest.Eventually(t, 10*time.Second, m.Engine.Draining, "Close did not begin draining the engine")
 				return func() { <-closed }
 			},
 			want: []string{`vipagent_vip_present{address="192.0.2.100/24",backend="fake",node="rm1",vip="rm-vip"} 0`},
@@ -297,6 +293,8 @@ func TestScrapesAnswerPromptly(t *testing.T) {
 			}
 			end := tt.trouble(t, m)
 			defer end()
+			// Ten scrapes while the trouble lasts: the sleep between them is
+			// the trouble's time to act, not a wait for something.
 			for range 10 {
 				body := scrapeText(t, m.Addr())
 				for _, w := range tt.want {
@@ -321,17 +319,12 @@ func submitAction(t *testing.T, m *Main, action reactions.Action) {
 	if _, _, err := m.Engine.Submit(ev); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n, qs := m.Engine.Queues()
-		if n == 1 && qs["rm-vip"].Running == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the action did not start: %d in flight, %v", n, qs)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var n int
+	var qs map[string]engine.Queue
+	agenttest.Eventually(t, 10*time.Second, func() bool {
+		n, qs = m.Engine.Queues()
+		return n == 1 && qs["rm-vip"].Running == 1
+	}, func() string { return fmt.Sprintf("the action did not start: %d in flight, %v", n, qs) })
 }
 
 // For the external tests that run the vipagent binary against served

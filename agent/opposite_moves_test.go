@@ -64,7 +64,7 @@ func TestOppositeMovesOneHolder(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				time.Sleep(delays[i])
+				time.Sleep(delays[i]) // the seeded schedule under test
 				ids[i] = failover(t, agents[i], map[string]any{"action": "enable", "member_id": i + 1})
 			}()
 		}

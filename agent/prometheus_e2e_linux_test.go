@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,12 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/templates"
 )
 
@@ -28,29 +27,12 @@ const e2eInterval = time.Second
 type program struct {
 	name string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	out  *agenttest.Buffer
 }
 
 func startProgram(t *testing.T, path string, args ...string) *program {
 	t.Helper()
-	p := &program{name: filepath.Base(path), cmd: exec.Command(path, args...), out: &lockedBuffer{}}
+	p := &program{name: filepath.Base(path), cmd: exec.Command(path, args...), out: &agenttest.Buffer{}}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
@@ -83,17 +65,15 @@ func getJSONWithin(url string, v any) error {
 	return json.Unmarshal(body, v)
 }
 
-// eventually calls check until it returns nil, at most until limit has
-// passed; it returns check's last error otherwise.
-func eventually(limit time.Duration, check func() error) error {
-	deadline := time.Now().Add(limit)
-	for {
-		err := check()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+// eventually returns once check returns nil, and fails the test with what
+// and check's last error when it has not within limit.
+func eventually(t *testing.T, limit time.Duration, what string, check func() error) {
+	t.Helper()
+	var err error
+	agenttest.Eventually(t, limit, func() bool {
+		err = check()
+		return err == nil
+	}, func() string { return fmt.Sprintf("%s: %v", what, err) })
 }
 
 // amAlert is an alert as Alertmanager's API v2 lists it.
@@ -148,10 +128,10 @@ func ruleFor(t *testing.T, rules []byte, alert string) time.Duration {
 // slack for a loaded machine, as an upper bound of the wait), and the
 // repair resolves it.
 func TestPrometheusAlertsTwoHolders(t *testing.T) {
-	promPath := needProgram(t, "prometheus", "prometheus")
+	promPath := agenttest.RequireProgram(t, "prometheus", "prometheus")
 	amPath, err := exec.LookPath("prometheus-alertmanager") // Debian's name
 	if err != nil {
-		amPath = needProgram(t, "alertmanager", "prometheus-alertmanager")
+		amPath = agenttest.RequireProgram(t, "alertmanager", "prometheus-alertmanager")
 	}
 	dir := t.TempDir()
 	rules, err := templates.Monitoring.ReadFile("prometheus/vipagent-rules.yml")
@@ -229,7 +209,7 @@ scrape_configs:
 		return as, err
 	}
 	// Both agents scraped, the pair healthy: one holder.
-	if err := eventually(30*time.Second, func() error {
+	eventually(t, 30*time.Second, "Prometheus and Alertmanager not ready with both agents scraped", func() error {
 		v, err := promQuery(`sum by (vip) (vipagent_vip_present)`)
 		switch {
 		case err != nil:
@@ -243,9 +223,7 @@ scrape_configs:
 		}
 		_, err = amAlerts()
 		return err
-	}); err != nil {
-		t.Fatalf("Prometheus and Alertmanager not ready with both agents scraped: %v", err)
-	}
+	})
 	if as, _ := amAlerts(); len(as) != 0 {
 		t.Fatalf("VIPOnTwoNodes already in Alertmanager before the fault: %+v", as)
 	}
@@ -257,7 +235,7 @@ scrape_configs:
 	// Prometheus sees two holders after an observation, a scrape and an
 	// evaluation: the alert goes pending.
 	var pending promAlert
-	if err := eventually(3*e2eInterval+15*time.Second, func() error {
+	eventually(t, 3*e2eInterval+15*time.Second, "VIPOnTwoNodes never pending", func() error {
 		var r struct {
 			Data struct {
 				Alerts []promAlert `json:"alerts"`
@@ -273,9 +251,7 @@ scrape_configs:
 			}
 		}
 		return fmt.Errorf("VIPOnTwoNodes not active in Prometheus: %+v", r.Data.Alerts)
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	if pending.ActiveAt.Before(forced.Add(-time.Second)) {
 		t.Errorf("VIPOnTwoNodes active since %s, before the fault at %s", pending.ActiveAt, forced)
 	}
@@ -283,7 +259,7 @@ scrape_configs:
 	// becoming active; the slack only bounds the wait on a loaded machine.
 	const slack = 10 * time.Second
 	var fired amAlert
-	if err := eventually(time.Until(pending.ActiveAt.Add(forTwo+e2eInterval+slack)), func() error {
+	eventually(t, time.Until(pending.ActiveAt.Add(forTwo+e2eInterval+slack)), fmt.Sprintf("active in Prometheus since %s, for: %s", pending.ActiveAt, forTwo), func() error {
 		as, err := amAlerts()
 		if err != nil {
 			return err
@@ -295,9 +271,7 @@ scrape_configs:
 			}
 		}
 		return fmt.Errorf("VIPOnTwoNodes not active in Alertmanager: %+v", as)
-	}); err != nil {
-		t.Fatalf("%v (active in Prometheus since %s, for: %s)", err, pending.ActiveAt, forTwo)
-	}
+	})
 	if early := pending.ActiveAt.Add(forTwo - e2eInterval); fired.StartsAt.Before(early) {
 		t.Errorf("alert starts at %s in Alertmanager, before its for: (%s) had passed since %s", fired.StartsAt, forTwo, pending.ActiveAt)
 	}
@@ -311,7 +285,7 @@ scrape_configs:
 	if err := (&monAgent{Main: rm2}).fake(t).Set(false); err != nil {
 		t.Fatal(err)
 	}
-	if err := eventually(3*e2eInterval+slack+5*time.Second, func() error {
+	eventually(t, 3*e2eInterval+slack+5*time.Second, "VIPOnTwoNodes never resolved", func() error {
 		as, err := amAlerts()
 		if err != nil {
 			return err
@@ -322,9 +296,7 @@ scrape_configs:
 			}
 		}
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	t.Logf("VIPOnTwoNodes reached Alertmanager %s after the fault (for: %s) and resolved after the repair; test ran %s",
 		firedAfter.Round(100*time.Millisecond), forTwo, time.Since(start).Round(100*time.Millisecond))
 }

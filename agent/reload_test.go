@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/config"
 )
 
@@ -48,12 +49,12 @@ func fireStatus(t *testing.T, addr, condition string) string {
 // keeps what cannot (the listen address, logged), refuses a configuration
 // with a problem as a whole, and counts both.
 func TestReloadAppliesRefusesAndKeeps(t *testing.T) {
-	path, addr := writeConfig(t, e2eConfig)
+	path, addr := agenttest.WriteConfig(t, e2eConfig)
 	cfg, err := config.Load(path, os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs agenttest.Buffer
 	log := zerolog.New(&logs)
 	m, err := agent.Open(cfg, agent.Options{Logger: &log})
 	if err != nil {

@@ -8,27 +8,25 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // waitMetric scrapes until the metrics hold line, within 10 s: the agent
 // is another process, so its reload is seen only through what it serves.
 func waitMetric(t *testing.T, addr, line string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(scrape(t, addr), line+"\n") {
-		if time.Now().After(deadline) {
-			t.Fatalf("metrics never held %q", line)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	agenttest.Eventually(t, 10*time.Second, func() bool {
+		return strings.Contains(scrape(t, addr), line+"\n")
+	}, "metrics never held %q", line)
 }
 
 // SIGHUP makes a real serve process read its config again: a valid one
 // applies (a new reaction answers), a broken one is refused and the agent
 // goes on with the old; neither stops it, and both are logged.
 func TestSIGHUPReloads(t *testing.T) {
-	cfg, addr := writeConfig(t, e2eConfig)
-	p := startAgent(t, cfg, addr)
+	cfg, addr := agenttest.WriteConfig(t, e2eConfig)
+	p := agenttest.Start(t, binary, cfg, addr)
 	orig, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +39,7 @@ func TestSIGHUPReloads(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := p.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -55,15 +53,15 @@ func TestSIGHUPReloads(t *testing.T) {
 	if got := fireStatus(t, addr, "Brand_New"); got != "succeeded" {
 		t.Errorf("after a refused reload Brand_New is %q, want succeeded (kept)", got)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Wait(); err != nil {
-		t.Errorf("agent ended with %v after SIGTERM, want exit 0:\n%s", err, p.stderr)
+	if err := p.Wait(); err != nil {
+		t.Errorf("agent ended with %v after SIGTERM, want exit 0:\n%s", err, p.Stderr)
 	}
 	for _, want := range []string{"SIGHUP: reading the configuration again", "configuration reloaded", "configuration reload refused", "lisen"} {
-		if !strings.Contains(p.stderr.String(), want) {
-			t.Errorf("log lacks %q:\n%s", want, p.stderr)
+		if !strings.Contains(p.Stderr.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, p.Stderr)
 		}
 	}
 }

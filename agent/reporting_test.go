@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/cli"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/report"
@@ -50,18 +51,18 @@ func (rc *recorder) set(status int) {
 	rc.status = status
 }
 
-// wait returns the IDs received once there are n, or after 5 s.
-func (rc *recorder) wait(n int) []string {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+// wait returns the IDs received once there are n; the test fails when
+// fewer arrive within 5 s.
+func (rc *recorder) wait(t *testing.T, n int) []string {
+	t.Helper()
+	var got []string
+	agenttest.Eventually(t, 5*time.Second, func() bool {
 		rc.mu.Lock()
-		got := append([]string(nil), rc.got...)
+		got = append([]string(nil), rc.got...)
 		rc.mu.Unlock()
-		if len(got) >= n || time.Now().After(deadline) {
-			return got
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(got) >= n
+	}, func() string { return fmt.Sprintf("%d reports received, want %d: %v", len(got), n, got) })
+	return got
 }
 
 // The agent as built by Open reports a finished alarm to its targets and
@@ -136,7 +137,7 @@ callback_hosts: [%q]
 	cbID, sinkID := report.ID(res.EventID, report.CallbackTarget), report.ID(res.EventID, "sink")
 	// The delivery interval is 5 s: arriving sooner shows Finish woke it.
 	start := time.Now()
-	if diff := cmp.Diff([]string{cbID}, cb.wait(1)); diff != "" {
+	if diff := cmp.Diff([]string{cbID}, cb.wait(t, 1)); diff != "" {
 		t.Fatalf("callback deliveries (-want +got):\n%s", diff)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -161,16 +162,12 @@ callback_hosts: [%q]
 		out.Reset()
 		return cli.Run(ctx, append(append([]string{"reports"}, args...), "--config", cfgPath, "--agent", base), getenv, strings.NewReader(""), &out, io.Discard)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	agenttest.Eventually(t, 5*time.Second, func() bool {
 		if err := run("list", "--state", "rejected"); err != nil {
 			t.Fatalf("reports list: %v", err)
 		}
-		if strings.Contains(out.String(), sinkID) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return strings.Contains(out.String(), sinkID)
+	}, func() string { return "reports list --state rejected never listed " + sinkID + ":\n" + out.String() })
 	if !strings.Contains(out.String(), sinkID) || !strings.Contains(out.String(), "HTTP 422: answer from the test receiver") {
 		t.Fatalf("reports list --state rejected:\n%s", out.String())
 	}
@@ -179,7 +176,7 @@ callback_hosts: [%q]
 	if err := run("retry", sinkID); err != nil {
 		t.Fatalf("reports retry: %v", err)
 	}
-	if diff := cmp.Diff([]string{sinkID}, sink.wait(1)); diff != "" {
+	if diff := cmp.Diff([]string{sinkID}, sink.wait(t, 1)); diff != "" {
 		t.Errorf("sink deliveries after retry (-want +got):\n%s", diff)
 	}
 
@@ -187,7 +184,7 @@ callback_hosts: [%q]
 	want := []string{cbID + " delivered", sinkID + " delivered"}
 	var states []string
 	// The receiver has the report a moment before the agent records it.
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	agenttest.Eventually(t, 5*time.Second, func() bool {
 		if err := run("list", "--json"); err != nil {
 			t.Fatal(err)
 		}
@@ -201,13 +198,8 @@ callback_hosts: [%q]
 		for _, v := range list.Reports {
 			states = append(states, v.ID+" "+v.State)
 		}
-		if cmp.Equal(want, states) {
-			break
-		}
-	}
-	if diff := cmp.Diff(want, states); diff != "" {
-		t.Errorf("reports (-want +got):\n%s", diff)
-	}
+		return cmp.Equal(want, states)
+	}, func() string { return fmt.Sprintf("reports (-want +got):\n%s", cmp.Diff(want, states)) })
 
 	if err := run("retry", sinkID); err == nil || cli.ExitCode(err) != cli.ExitFailed || !strings.Contains(err.Error(), "409") {
 		t.Errorf("retry of a delivered report: %v", err)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/sign"
 )
 
@@ -82,12 +83,12 @@ func TestSiege(t *testing.T) {
 	} else {
 		t.Cleanup(func() { _ = syscall.Unmount(data, syscall.MNT_DETACH) })
 	}
-	addr := freePort(t)
+	addr := agenttest.FreeAddr(t)
 	cfg := filepath.Join(dir, "vipagent.yaml")
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, siegeConfig, addr, data), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	agent := startAgent(t, cfg, addr)
+	agent := agenttest.Start(t, binary, cfg, addr)
 
 	legit := [][]string{
 		{"fire", "--condition", "RM1_Stopped", "--config", cfg},
@@ -165,7 +166,7 @@ func TestSiege(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
-	rss := peakRSSOf(t, agent.cmd.Process.Pid)
+	rss := peakRSSOf(t, agent.Cmd.Process.Pid)
 	slices.Sort(lat)
 	var p99 time.Duration
 	if len(lat) > 0 {

@@ -3,15 +3,16 @@
 package agent_test
 
 import (
-	"os/exec"
 	"syscall"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // gracefulStop: SIGTERM stops the agent gracefully (exit 0).
 const gracefulStop = true
 
 // stop asks the agent to stop gracefully and waits for it.
-func stop(cmd *exec.Cmd) error {
-	cmd.Process.Signal(syscall.SIGTERM)
-	return cmd.Wait()
+func stop(a *agenttest.Agent) error {
+	a.Cmd.Process.Signal(syscall.SIGTERM)
+	return a.Wait()
 }

@@ -1,6 +1,6 @@
 package agent_test
 
-import "os/exec"
+import "github.com/vipagent/vipagent/agent/agenttest"
 
 // gracefulStop: a child process without a console of its own cannot be sent
 // a console control event (and Wine cannot deliver one at all), so on
@@ -9,7 +9,7 @@ import "os/exec"
 const gracefulStop = false
 
 // stop terminates the agent and waits for it.
-func stop(cmd *exec.Cmd) error {
-	cmd.Process.Kill()
-	return cmd.Wait()
+func stop(a *agenttest.Agent) error {
+	a.Cmd.Process.Kill()
+	return a.Wait()
 }

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -18,34 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/journal/forensic"
 	"github.com/vipagent/vipagent/reactions"
 )
 
-const stormConfig = `
-node: rm1
-listen: %s
-data_dir: %s
-nodes:
-  rm1: {member_id: 1}
-vips:
-  v0: {address: 192.0.2.10/24, interface: eth0, backend: fake}
-  v1: {address: 192.0.2.11/24, interface: eth0, backend: fake}
-  v2: {address: 192.0.2.12/24, interface: eth0, backend: fake}
-  v3: {address: 192.0.2.13/24, interface: eth0, backend: fake}
-reactions:
-  - {name: on-v0, match: {condition: On-v0}, steps: [{enable: v0}]}
-  - {name: off-v0, match: {condition: Off-v0}, steps: [{disable: v0}]}
-  - {name: on-v1, match: {condition: On-v1}, steps: [{enable: v1}]}
-  - {name: off-v1, match: {condition: Off-v1}, steps: [{disable: v1}]}
-  - {name: on-v2, match: {condition: On-v2}, steps: [{enable: v2}]}
-  - {name: off-v2, match: {condition: Off-v2}, steps: [{disable: v2}]}
-  - {name: on-v3, match: {condition: On-v3}, steps: [{enable: v3}]}
-  - {name: off-v3, match: {condition: Off-v3}, steps: [{disable: v3}]}
-limits: {supersede: false, rate_per_minute: 0, max_in_flight: 20000}
-log: {format: json, level: warn}
-`
+// stormConfig: four fake VIPs, room for the whole storm in flight.
+var stormConfig = agenttest.FakeVIPs(4, "", "{supersede: false, rate_per_minute: 0, max_in_flight: 20000}")
 
 // BenchmarkAlarmStorm drives one agent (the real binary, fake backend) with
 // 10,000 alarms from 50 concurrent clients, a third of them repeats, and
@@ -56,12 +34,12 @@ func BenchmarkAlarmStorm(b *testing.B) {
 	const total, clients = 10000, 50
 	for range b.N {
 		dir := b.TempDir()
-		addr := freePortB(b)
+		addr := agenttest.FreeAddr(b)
 		cfg := filepath.Join(dir, "vipagent.yaml")
 		if err := os.WriteFile(cfg, fmt.Appendf(nil, stormConfig, addr, filepath.Join(dir, "data")), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		a := startAgentB(b, cfg, addr)
+		a := agenttest.Start(b, binary, cfg, addr)
 		rng := rand.New(rand.NewPCG(1, 2))
 		bodies := make([]string, total)
 		distinct := 0
@@ -111,10 +89,10 @@ func BenchmarkAlarmStorm(b *testing.B) {
 				b.Fatalf("alarm %d: status %d", i, c)
 			}
 		}
-		rss := peakRSS(b, a.Process.Pid)
+		rss := peakRSS(b, a.Cmd.Process.Pid)
 		// Let the executor finish, then stop the agent and read the journal.
 		waitIdle(b, addr, distinct)
-		a.Process.Signal(syscall.SIGTERM)
+		a.Cmd.Process.Signal(syscall.SIGTERM)
 		a.Wait()
 		j, err := forensic.Open(journal.PathIn(filepath.Join(dir, "data")), journal.Options{})
 		if err != nil {
@@ -144,42 +122,6 @@ func BenchmarkAlarmStorm(b *testing.B) {
 	}
 }
 
-func freePortB(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func startAgentB(b *testing.B, cfg, addr string) *exec.Cmd {
-	cmd := exec.Command(binary, "serve", "--config", cfg)
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return cmd
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("agent not ready: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // peakRSS reads the high-water mark of a process's resident memory.
 func peakRSS(b *testing.B, pid int) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
@@ -200,8 +142,7 @@ func peakRSS(b *testing.B, pid int) int64 {
 
 // waitIdle waits until no event is accepted or running.
 func waitIdle(b *testing.B, addr string, want int) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
+	agenttest.Eventually(b, 2*time.Minute, func() bool {
 		busy := 0
 		for _, st := range []string{"accepted", "running"} {
 			resp, err := http.Get("http://" + addr + "/v1/events?limit=1&status=" + st)
@@ -213,10 +154,6 @@ func waitIdle(b *testing.B, addr string, want int) {
 			resp.Body.Close()
 			busy += len(l.Events)
 		}
-		if busy == 0 {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.Fatalf("events still running after 2 minutes")
+		return busy == 0
+	}, "events still running")
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vipagent/vipagent/agent"
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -91,7 +92,7 @@ func writeCA(t *testing.T, dir, name string) (caFile, certFile, keyFile string) 
 func TestMutualTLSPeers(t *testing.T) {
 	dir := t.TempDir()
 	ca, cert, key := writeCA(t, dir, "pair")
-	addr1, addr2 := freePort(t), freePort(t)
+	addr1, addr2 := agenttest.FreeAddr(t), agenttest.FreeAddr(t)
 	mk := func(node, addr string) *agent.Main {
 		y := `
 node: ` + node + `

@@ -6,12 +6,14 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // The Alertmanager example loads, and routes what it says it routes: an
 // alert with a condition to vipagent, vipagent's own alerts to people.
 func TestAlertmanagerReceiver(t *testing.T) {
-	amtool := needProgram(t, "amtool", "prometheus-alertmanager")
+	amtool := agenttest.RequireProgram(t, "amtool", "prometheus-alertmanager")
 	const file = "alertmanager/alertmanager.yml"
 	out, err := exec.CommandContext(t.Context(), amtool, "check-config", file).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "SUCCESS") {

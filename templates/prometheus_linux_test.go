@@ -4,32 +4,17 @@
 package templates_test
 
 import (
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
-)
 
-// needProgram returns the path of a program the test needs, or skips the
-// test naming the Debian package that has it; under CI=true it fails.
-func needProgram(t *testing.T, name, debianPackage string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := name + " not found: install the Debian package " + debianPackage + " (apt-get install " + debianPackage + ")"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg) // outside CI only: CI=true fails above
-	return ""
-}
+	"github.com/vipagent/vipagent/agent/agenttest"
+)
 
 // The shipped rules load, and their unit tests (every alert firing and not
 // firing) pass.
 func TestPrometheusRules(t *testing.T) {
-	promtool := needProgram(t, "promtool", "prometheus")
+	promtool := agenttest.RequireProgram(t, "promtool", "prometheus")
 	tests := []struct {
 		name string
 		args []string

@@ -1,10 +1,3 @@
-// Package agenttest is test support for tests that run the vipagent binary
-// itself (end to end), named like the standard library's httptest.
-//
-// The binary comes from VIPAGENT_EXE when it is set, which is how the
-// Windows test binaries get one under Wine (scripts/test-windows.sh builds
-// vipagent.exe and sets it): a test there has no go command. Otherwise it
-// is built once with `go build`.
 package agenttest
 
 import (
@@ -13,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"testing"
 )
 
 // EnvBinary names a prebuilt vipagent binary for the tests.
@@ -25,7 +17,7 @@ var ErrNoBinary = errors.New("no vipagent binary: " + EnvBinary + " is unset and
 
 // Build returns the vipagent binary the tests of this process run: the one
 // VIPAGENT_EXE names, or one built with `go build` into dir. Call it once,
-// from TestMain, and hand its answer to Require in each test.
+// from TestMain, and hand its answer to RequireBinary in each test.
 func Build(dir string) (string, error) {
 	if p := os.Getenv(EnvBinary); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -43,20 +35,4 @@ func Build(dir string) (string, error) {
 		return "", fmt.Errorf("build vipagent: %w\n%s", err, out)
 	}
 	return p, nil
-}
-
-// Require returns path when Build found a binary. Without one the test is
-// skipped with the reason, except under CI=true, where a suite that
-// silently skipped its end-to-end tests would pass for the wrong reason:
-// there it fails.
-func Require(t testing.TB, path string, err error) string {
-	t.Helper()
-	switch {
-	case err == nil:
-		return path
-	case errors.Is(err, ErrNoBinary) && os.Getenv("CI") != "true":
-		t.Skip(err)
-	}
-	t.Fatal(err)
-	return ""
 }

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 // The binary Build found starts and answers: on Windows under Wine this is
 // vipagent.exe itself, built by scripts/test-windows.sh.
 func TestBinaryRuns(t *testing.T) {
-	bin := Require(t, binary, binaryErr)
+	bin := RequireBinary(t, binary, binaryErr)
 	out, err := exec.Command(bin, "version").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "vipagent") {
 		t.Fatalf("%s version = %q, %v; want it to name vipagent", bin, out, err)

@@ -26,15 +26,16 @@ const (
 // condition, never for a fixed time: it returns as soon as cond holds.
 func Eventually(t testing.TB, within time.Duration, cond func() bool, msgAndArgs ...any) {
 	t.Helper()
-	if waitFor(within, cond) {
+	if Poll(within, cond) {
 		return
 	}
 	t.Fatalf("not true within %s: %s", within, message(msgAndArgs))
 }
 
-// waitFor is Eventually without the test, for the toolkit's own helpers
-// that report their failure themselves.
-func waitFor(within time.Duration, cond func() bool) bool {
+// Poll is Eventually without the test: it reports whether cond held
+// within, for a caller that records a miss as a finding (the fault lab's
+// invariants) or reports it with more than a message (Start).
+func Poll(within time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
 	pause := firstPoll
 	for {

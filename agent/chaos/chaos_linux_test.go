@@ -144,9 +144,9 @@ func runSchedule(t *testing.T, bin string, s *schedule, rep *report, opts labOpt
 
 	// The VIP is on no node at first: reconcile must give it to its owner.
 	initial := time.Now()
-	if !waitUntil(20*time.Second, func() bool {
+	if !agenttest.Poll(20*time.Second, func() bool {
 		hs := c.holders()
-		return len(hs) == 1 && hs[0] == "rm1" && c.probe.lastFrom("rm1").After(initial)
+		return len(hs) == 1 && hs[0] == "rm1" && c.probe.LastFrom("rm1").After(initial)
 	}) {
 		rep.violate("a", "initial placement: the owner rm1 did not get the VIP within 20s (holders %v)", c.holders())
 	}
@@ -228,7 +228,7 @@ func (c *cluster) runTimeline(s *schedule, rep *report) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for _, e := range tl {
-		time.Sleep(time.Until(start.Add(e.at)))
+		time.Sleep(time.Until(start.Add(e.at))) // the seeded schedule's time
 		switch {
 		case e.op != nil:
 			wg.Add(1)
@@ -262,6 +262,8 @@ func (c *cluster) runTimeline(s *schedule, rep *report) {
 // neighbour entry and the journals' unfinished events stop changing (3 s
 // when the state looks right, 10 s when it does not, 40 s at most).
 func (c *cluster) settle() time.Time {
+	// Time passing is the point: the agents' own timers (reconcile,
+	// step timeouts) must have had their turn before quiet means settled.
 	time.Sleep(reconcileEvery + 2*vipTimeout)
 	deadline := time.Now().Add(max(40*time.Second, 4*vipTimeout))
 	last, since := "", time.Now()
@@ -286,25 +288,13 @@ func (c *cluster) settle() time.Time {
 		if key != last {
 			last, since = key, now
 		}
-		good := !busy && len(hs) == 1 && mac == hs[0] && c.probe.lastFrom(hs[0]).After(now.Add(-500*time.Millisecond))
+		good := !busy && len(hs) == 1 && mac == hs[0] && c.probe.LastFrom(hs[0]).After(now.Add(-500*time.Millisecond))
 		quiet := now.Sub(since)
 		if (good && quiet >= 3*reconcileEvery) || (!busy && quiet >= 10*reconcileEvery) || now.After(deadline) {
 			return now
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond) // quiet is measured over time
 	}
-}
-
-// waitUntil polls ok every 50 ms for at most within.
-func waitUntil(within time.Duration, ok func() bool) bool {
-	deadline := time.Now().Add(within)
-	for !ok() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return true
 }
 
 // measure records the client-observed outage of every fault, and of every
@@ -314,7 +304,7 @@ func waitUntil(within time.Duration, ok func() bool) bool {
 // its heal, or the next fault's start, whichever is first) or the move's
 // (from its start to 1 s after it ended).
 func (c *cluster) measure(s *schedule, rep *report, settled time.Time) {
-	rs := c.probe.answers()
+	rs := c.probe.Replies()
 	for i, f := range s.faults {
 		if f.start.IsZero() || f.end.IsZero() {
 			continue
@@ -358,28 +348,28 @@ const (
 )
 
 // answererAt is the node that answered last before t, or first after t.
-func answererAt(rs []reply, t time.Time, after bool) string {
+func answererAt(rs []agenttest.Reply, t time.Time, after bool) string {
 	if after {
 		for _, r := range rs {
-			if r.at.After(t) {
-				return r.node
+			if r.At.After(t) {
+				return r.Node
 			}
 		}
 		return ""
 	}
 	for i := len(rs) - 1; i >= 0; i-- {
-		if rs[i].at.Before(t) {
-			return rs[i].node
+		if rs[i].At.Before(t) {
+			return rs[i].Node
 		}
 	}
 	return ""
 }
 
 // answeredWithin reports whether an answer arrived in the d before t.
-func answeredWithin(rs []reply, t time.Time, d time.Duration) bool {
+func answeredWithin(rs []agenttest.Reply, t time.Time, d time.Duration) bool {
 	for i := len(rs) - 1; i >= 0; i-- {
-		if rs[i].at.Before(t) {
-			return t.Sub(rs[i].at) <= d
+		if rs[i].At.Before(t) {
+			return t.Sub(rs[i].At) <= d
 		}
 	}
 	return false

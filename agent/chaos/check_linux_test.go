@@ -41,7 +41,7 @@ func (c *cluster) check(s *schedule, rep *report, initial time.Time) {
 		if rep.neighbour != h {
 			rep.violate("b", "the client's neighbour entry for the VIP points at %q, but %s holds it", rep.neighbour, h)
 		}
-		if last := c.probe.lastFrom(h); now.Sub(last) > time.Second {
+		if last := c.probe.LastFrom(h); now.Sub(last) > time.Second {
 			rep.violate("b", "the VIP does not answer from its holder %s (last answer %s)", h, ago(now, last))
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions"
 	"github.com/vipagent/vipagent/reactions/vip/viptest"
 )
@@ -112,8 +113,8 @@ type cluster struct {
 	token   string
 	nodes   map[string]*node
 	proxies map[string]*proxy // by the node whose peer calls it carries
-	echoes  []*echoServer
-	probe   *prober
+	echoes  []*agenttest.Echo
+	probe   *agenttest.Prober
 	http    *http.Client
 	// tmpfsNode's data dir is a small tmpfs at tmpfs.
 	tmpfsNode string
@@ -282,6 +283,8 @@ func (c *cluster) start(n *node) error {
 	var last error
 	for attempt := 0; attempt < 10; attempt++ {
 		if attempt > 0 {
+			// A pause between attempts: the journal's holder is another
+			// process, which says nothing when it lets go.
 			time.Sleep(300 * time.Millisecond)
 		}
 		if last = c.startOnce(n); last == nil {
@@ -321,28 +324,31 @@ func (c *cluster) startOnce(n *node) error {
 	if c.wine != "" {
 		ready = 30 * time.Second
 	}
-	deadline := time.Now().Add(ready)
-	for {
+	gone := false
+	var err error
+	if agenttest.Poll(ready, func() bool {
 		select {
 		case <-exited:
-			return fmt.Errorf("agent %s exited at start: %v; its log ends: %s", n.name, cmd.ProcessState, logTail(n.log.Name(), 600))
+			gone = true
+			return true
 		default:
 		}
-		resp, err := c.http.Get(n.url() + "/readyz")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = errors.New(resp.Status)
+		var resp *http.Response
+		if resp, err = c.http.Get(n.url() + "/readyz"); err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			c.kill(n)
-			return fmt.Errorf("agent %s not ready within %s: %v", n.name, ready, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		err = errors.New(resp.Status)
+		return resp.StatusCode == http.StatusOK
+	}) && !gone {
+		return nil
 	}
+	if gone {
+		return fmt.Errorf("agent %s exited at start: %v; its log ends: %s", n.name, cmd.ProcessState, logTail(n.log.Name(), 600))
+	}
+	c.kill(n)
+	return fmt.Errorf("agent %s not ready within %s: %v", n.name, ready, err)
 }
 
 // running reports whether n's agent process is alive.

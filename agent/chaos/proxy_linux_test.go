@@ -139,7 +139,7 @@ func (p *proxy) pipe(dst, src net.Conn) {
 				return
 			}
 			if delay > 0 {
-				time.Sleep(delay)
+				time.Sleep(delay) // the injected fault: a slow link
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
@@ -167,6 +167,7 @@ func (p *proxy) gate() (time.Duration, bool) {
 		case mode == proxyPass:
 			return 0, true
 		}
+		// The stall is the injected fault; it ends when the test heals it.
 		time.Sleep(5 * time.Millisecond)
 	}
 }

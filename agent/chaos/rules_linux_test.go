@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // The pure parts of the lab run under a plain `go test`: the outage
@@ -14,16 +16,16 @@ import (
 
 func TestLongestGap(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	at := func(ms ...int) []reply {
-		var rs []reply
+	at := func(ms ...int) []agenttest.Reply {
+		var rs []agenttest.Reply
 		for _, m := range ms {
-			rs = append(rs, reply{at: t0.Add(time.Duration(m) * time.Millisecond)})
+			rs = append(rs, agenttest.Reply{At: t0.Add(time.Duration(m) * time.Millisecond)})
 		}
 		return rs
 	}
 	for _, tc := range []struct {
 		name     string
-		rs       []reply
+		rs       []agenttest.Reply
 		from, to int
 		want     time.Duration
 	}{

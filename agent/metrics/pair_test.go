@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/metrics"
 	"github.com/vipagent/vipagent/reactions"
@@ -155,12 +157,8 @@ func TestJournalSlow(t *testing.T) {
 		t.Error("journal gauges served before the journal answered")
 	}
 	close(j.release)
-	deadline := time.Now().Add(10 * time.Second)
-	for got["vipagent_journal_events"] != 7 {
-		if time.Now().After(deadline) {
-			t.Fatalf("journal gauges still missing after the journal answered: %v", got)
-		}
-		time.Sleep(20 * time.Millisecond)
+	agenttest.Eventually(t, 10*time.Second, func() bool {
 		got = scrape(t, m.Handler())
-	}
+		return got["vipagent_journal_events"] == 7
+	}, func() string { return fmt.Sprintf("journal gauges still missing after the journal answered: %v", got) })
 }

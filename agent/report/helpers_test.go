@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/config"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/agent/journal/forensic"
@@ -67,13 +67,13 @@ type testEnv struct {
 	path string
 	J    *journal.Journal
 	O    *Outbox
-	logs *bytes.Buffer
+	logs *agenttest.Buffer
 	opts []Option
 }
 
 func newEnv(t *testing.T, cfg *config.Config, opts ...Option) *testEnv {
 	t.Helper()
-	e := &testEnv{t: t, cfg: cfg, clk: newClock(), path: filepath.Join(t.TempDir(), "journal.db"), logs: &bytes.Buffer{}, opts: opts}
+	e := &testEnv{t: t, cfg: cfg, clk: newClock(), path: filepath.Join(t.TempDir(), "journal.db"), logs: &agenttest.Buffer{}, opts: opts}
 	e.open()
 	t.Cleanup(e.close)
 	return e
@@ -89,7 +89,7 @@ func (e *testEnv) open() {
 	}
 	e.J = j
 	opts := append([]Option{WithClock(e.clk.Now), WithRand(func() float64 { return 0.5 })}, e.opts...)
-	e.O = New(j, e.cfg, zerolog.New(syncWriter{mu: &sync.Mutex{}, w: e.logs}), opts...)
+	e.O = New(j, e.cfg, zerolog.New(e.logs), opts...)
 }
 
 func (e *testEnv) close() {
@@ -101,17 +101,6 @@ func (e *testEnv) close() {
 		e.J.Close()
 		e.J = nil
 	}
-}
-
-type syncWriter struct {
-	mu *sync.Mutex
-	w  io.Writer
-}
-
-func (s syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // finish journals a finished event the way the engine does: through the

@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/journal"
 	"github.com/vipagent/vipagent/reactions"
 )
@@ -527,10 +528,7 @@ func TestRunIsPrompt(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		ev := e.finish(reactions.StatusSucceeded, reactions.Alarm{Condition: "RM1_Stopped"})
 		want = append(want, ID(ev.ID, "sink"))
-		deadline := time.Now().Add(5 * time.Second)
-		for len(snk.Accepted()) < i+1 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
+		agenttest.Eventually(t, 5*time.Second, func() bool { return len(snk.Accepted()) >= i+1 }, "report %d not delivered by Run", i)
 	}
 	if diff := cmp.Diff(want, snk.Accepted()); diff != "" {
 		t.Errorf("delivered by Run (-want +got):\n%s", diff)

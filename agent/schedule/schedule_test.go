@@ -1,11 +1,9 @@
 package schedule_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -13,26 +11,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/schedule"
 )
-
-// syncBuffer is a log sink safe for cron's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The scheduler's tests run in a synctest bubble: cron's goroutine, its
 // timer and the jobs' goroutines all live in it, so "@every 1s" fires at
@@ -44,7 +25,7 @@ func (s *syncBuffer) String() string {
 func TestPanicIsRecovered(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
+		var logs agenttest.Buffer
 		var runs atomic.Int32
 		s, err := schedule.New(zerolog.New(&logs), schedule.Job{Name: "boom", Spec: "@every 1s", Run: func(context.Context) error {
 			runs.Add(1)
@@ -72,7 +53,7 @@ func TestPanicIsRecovered(t *testing.T) {
 func TestSlowJobNotRunTwiceAtOnce(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var logs syncBuffer
+		var logs agenttest.Buffer
 		var running, maxRunning, runs atomic.Int32
 		release := make(chan struct{})
 		s, err := schedule.New(zerolog.New(&logs), schedule.Job{Name: "slow", Spec: "@every 1s", Run: func(ctx context.Context) error {

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // Write writes an executable script named name into dir, with every "$DIR"
@@ -69,15 +72,10 @@ func WaitGone(t testing.TB, pidFile string, within time.Duration) {
 	if err != nil {
 		t.Fatalf("pid file %s: %v", pidFile, err)
 	}
-	deadline := time.Now().Add(within)
-	for {
-		gone, state := processGone(pid)
-		if gone {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("process %d still alive after %s: %s", pid, within, state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var state string
+	agenttest.Eventually(t, within, func() bool {
+		var gone bool
+		gone, state = processGone(pid)
+		return gone
+	}, func() string { return fmt.Sprintf("process %d still alive: %s", pid, state) })
 }

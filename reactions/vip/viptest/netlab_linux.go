@@ -25,6 +25,7 @@ import (
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions/vip/netnsrun"
 )
 
@@ -36,9 +37,6 @@ var (
 	VIP4 = netip.MustParsePrefix("192.0.2.100/24")
 	VIP6 = netip.MustParsePrefix("2001:db8::100/64")
 )
-
-// SkipMessage is what a test prints when it cannot build the lab.
-const SkipMessage = "needs root and network namespaces (set CI=true to make this a failure)"
 
 // Node is one namespace of the lab.
 type Node struct {
@@ -73,33 +71,20 @@ var (
 // iproute2) unless CI=true, where it fails instead: CI must run these.
 func RequireRoot(t testing.TB) {
 	t.Helper()
-	reason := ""
+	var missing error
 	if os.Geteuid() != 0 {
-		reason = "not root"
+		missing = errors.New("not root")
 	} else if _, err := exec.LookPath("ip"); err != nil {
-		reason = "ip (iproute2) not found"
+		missing = errors.New("ip (iproute2) not found")
 	}
-	if reason == "" {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s: %s", SkipMessage, reason)
-	}
-	t.Skipf("%s: %s", SkipMessage, reason)
+	agenttest.Require(t, "root and network namespaces", missing)
 }
 
 // RequireProgram skips the test when program is not installed, naming the
 // Debian package that brings it, unless CI=true, where it fails instead.
 func RequireProgram(t testing.TB, program, debianPackage string) {
 	t.Helper()
-	if _, err := exec.LookPath(program); err == nil {
-		return
-	}
-	msg := fmt.Sprintf("%s not installed (Debian package %s); set CI=true to make this a failure", program, debianPackage)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	agenttest.RequireProgram(t, program, debianPackage)
 }
 
 // ScriptPath is the absolute path of scripts/lab.sh in this source tree.
@@ -282,17 +267,12 @@ func (l *Lab) NeighbourMAC(t testing.TB, ns string, ip netip.Addr) string {
 // within runs out, and returns the last MAC seen.
 func (l *Lab) WaitNeighbourMAC(t testing.TB, ns string, ip netip.Addr, mac net.HardwareAddr, within time.Duration) (string, bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		got := l.NeighbourMAC(t, ns, ip)
-		if got == mac.String() {
-			return got, true
-		}
-		if time.Now().After(deadline) {
-			return got, false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var got string
+	ok := agenttest.Poll(within, func() bool {
+		got = l.NeighbourMAC(t, ns, ip)
+		return got == mac.String()
+	})
+	return got, ok
 }
 
 // Ping sends ICMP echoes (v4 or v6) from the namespace ns to ip, one
