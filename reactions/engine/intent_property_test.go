@@ -129,17 +129,23 @@ func TestNewestAcceptedIntentWinsProperty(t *testing.T) {
 // A request whose caller's deadline passed before it was accepted (an agent
 // woken after a freeze finds it in its backlog) ends expired, and its
 // intent, which nobody waits for any more, replaces no other: the event
-// queued before it still runs. In a bubble: all three are accepted while
-// the first one's 200 ms act lasts, however loaded the machine.
+// queued before it still runs. In a bubble: the first is in its 200 ms act
+// before the other two are accepted, however loaded the machine.
 func TestExpiredOnArrivalReplacesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, fakeVIP(t, map[string]any{"initial": "present", "delay": "200ms"}), func(c *engine.Config) { c.Supersede = true })
 		running := h.submit(manual(reactions.ActionDisable))
+		synctest.Wait() // until it is in its act: otherwise the enable would supersede it
+		if diff := cmp.Diff([]string{"disable"}, h.backend.Calls()); diff != "" {
+			t.Fatalf("the first event is not acting (-want +got):\n%s", diff)
+		}
 		queued := h.submit(manual(reactions.ActionEnable))
 		late := manual(reactions.ActionDisable)
 		late.Deadline = time.Now().Add(-time.Second)
 		abandoned := h.submit(late)
-		h.waitFinal(running.ID)
+		if got := h.waitFinal(running.ID); got.Status != reactions.StatusSucceeded {
+			t.Errorf("the first event: %s (%s), want succeeded", got.Status, got.Result.Error)
+		}
 		if got := h.waitFinal(abandoned.ID); got.Status != reactions.StatusExpired {
 			t.Errorf("request accepted after its deadline: %s, want expired", got.Status)
 		}
