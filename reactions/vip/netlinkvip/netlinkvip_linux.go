@@ -256,7 +256,7 @@ func (b *Backend) enable(ctx context.Context, force bool, probeTimeout time.Dura
 		// Nobody was told: take the address away again, so that a
 		// failed step leaves nothing held and a retry does not find it
 		// present and call it unchanged.
-		if derr := b.h.AddrDel(l, a); derr != nil {
+		if derr := b.h.AddrDel(l, a); derr != nil && !errors.Is(derr, unix.EADDRNOTAVAIL) {
 			return fmt.Errorf("enable vip %s on %s: announce: %w (and removing the address again failed: %v)", b.addr, b.spec.Interface, err, derr)
 		}
 		return fmt.Errorf("enable vip %s on %s: announce: %w; the address was removed again", b.addr, b.spec.Interface, err)
