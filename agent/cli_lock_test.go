@@ -1,13 +1,17 @@
 package agent_test
 
 import (
+	"bytes"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,12 +32,17 @@ func TestInProcessWaitHandsOffToAnAgentThatComesUp(t *testing.T) {
 	}
 	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(target), ReadHeaderTimeout: 5 * time.Second}
 	t.Cleanup(func() { srv.Close() })
+	// The agent's address starts answering once the command says it
+	// found nobody there and goes in-process: while it waits for the
+	// journal the agent holds.
+	stderr := &announcement{want: "running in-process", seen: make(chan struct{})}
 	go func() {
-		// The agent's address starts answering 0.7 s after the command
-		// starts: after its first try found nobody, inside the 2 s it
-		// waits for the held journal. This is the scenario's timing;
-		// nothing outside the command shows the moment it begins to wait.
-		time.Sleep(700 * time.Millisecond)
+		select {
+		case <-stderr.seen:
+		case <-time.After(30 * time.Second):
+			t.Error("the command never said it was going in-process")
+			return
+		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			t.Errorf("listen at the config's address: %v", err)
@@ -41,7 +50,18 @@ func TestInProcessWaitHandsOffToAnAgentThatComesUp(t *testing.T) {
 		}
 		srv.Serve(ln)
 	}()
-	code, out, errOut := vipagent(t, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "5s")
+	cmd := exec.Command(binary, "fire", "--condition", "RM1_Stopped", "--config", cfg, "--wait", "5s")
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	code := 0
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		code = ee.ExitCode()
+	}
+	out, errOut := stdout.String(), stderr.String()
 	if code != 0 || strings.Contains(errOut, "NOT journaled") || !strings.Contains(out, "disable rm-vip on rm1") {
 		t.Errorf("exit %d, want 0, run by the agent:\n%s%s", code, out, errOut)
 	}
@@ -53,4 +73,21 @@ func TestInProcessWaitHandsOffToAnAgentThatComesUp(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "RM1_Stopped") {
 		t.Errorf("events list on the agent: exit %d\n%s", code, out)
 	}
+}
+
+// announcement is a command's stderr that closes seen once it has printed
+// want.
+type announcement struct {
+	agenttest.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (a *announcement) Write(p []byte) (int, error) {
+	n, err := a.Buffer.Write(p)
+	if strings.Contains(a.Buffer.String(), a.want) {
+		a.once.Do(func() { close(a.seen) })
+	}
+	return n, err
 }
