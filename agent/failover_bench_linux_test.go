@@ -115,10 +115,9 @@ func BenchmarkFailover(b *testing.B) {
 	if s := os.Getenv(envNetlinkOptions); s != "" {
 		options = s
 	}
-	requireTools(b, "arping")
-	if _, err := os.Stat(ipaddr2); err != nil {
-		missing(b, fmt.Sprintf("%s (apt-get install resource-agents): %v", ipaddr2, err))
-	}
+	agenttest.RequireProgram(b, "arping", "iputils-arping")
+	_, err := os.Stat(ipaddr2)
+	agenttest.Require(b, ipaddr2+" (apt-get install resource-agents)", err)
 	// Ctrl-C ends the benchmark through b.Fatal, so its cleanups (agents,
 	// IPaddr2's send_arp, the lab) still run.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -177,24 +176,6 @@ type failoverBench struct {
 	parts []moveParts
 	probe *prober
 	http  *http.Client
-}
-
-func requireTools(b *testing.B, tools ...string) {
-	for _, t := range tools {
-		if _, err := exec.LookPath(t); err != nil {
-			missing(b, fmt.Sprintf("%s: %v (apt-get install iputils-arping)", t, err))
-		}
-	}
-}
-
-// missing skips the benchmark for a missing tool, except in CI, where the
-// benchmark is meant to run and fails instead.
-func missing(b *testing.B, what string) {
-	b.Helper()
-	if os.Getenv("CI") == "true" {
-		b.Fatalf("needs %s", what)
-	}
-	b.Skipf("needs %s (set CI=true to make this a failure)", what)
 }
 
 // trial moves the VIP with m and returns the client-seen outage, the

@@ -56,9 +56,7 @@ vrrp_instance bench {
 `
 
 func (fb *failoverBench) newKeepalived() *keepalived {
-	if _, err := exec.LookPath(keepalivedBin); err != nil {
-		missing(fb.b, fmt.Sprintf("keepalived (apt-get install keepalived): %v", err))
-	}
+	agenttest.RequireProgram(fb.b, keepalivedBin, "keepalived")
 	k := &keepalived{fb: fb, procs: map[string]*keepalivedProc{}}
 	fb.b.Cleanup(func() {
 		for ns := range k.procs {

@@ -15,22 +15,10 @@ import (
 	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
-// needRoot skips outside CI when not root, and fails in CI.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (mount); CI runs as root")
-	}
-	t.Skip("needs root to mount a small tmpfs (set CI=true to make this a failure)")
-}
-
 // The journal's disk fills up, then turns read-only: intake answers 503
 // with a clear error, and nothing is acknowledged that was not stored.
 func TestJournalDiskFullAndReadOnly(t *testing.T) {
-	needRoot(t)
+	agenttest.RequireRoot(t, "to mount a small tmpfs")
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount tmpfs: %v %s", err, out)

@@ -82,12 +82,7 @@ func TestWebhookOnlyAuthServesTheHooks(t *testing.T) {
 // SO_PEERCRED, and no one else; a socket whose directory others may write
 // is not used.
 func TestLocalChannelChecksTheCaller(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root (to run the command as another account)")
-		}
-		t.Skip("needs root (to run the command as another account); set CI=true to make this a failure")
-	}
+	agenttest.RequireRoot(t, "to run the command as another account")
 	dir := t.TempDir()
 	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
 		os.Chmod(d, 0o755)

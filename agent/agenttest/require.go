@@ -43,3 +43,15 @@ func RequireBinary(t testing.TB, path string, err error) string {
 	Require(t, "the vipagent binary", err)
 	return path
 }
+
+// RequireRoot Requires that the test runs as root, for why (for example
+// "to mount a small tmpfs"). CI runs as root, so there it fails instead
+// of skipping.
+func RequireRoot(t testing.TB, why string) {
+	t.Helper()
+	var missing error
+	if os.Geteuid() != 0 {
+		missing = fmt.Errorf("running as uid %d", os.Geteuid())
+	}
+	Require(t, "root "+why, missing)
+}

@@ -2,6 +2,7 @@ package agenttest
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -43,5 +44,20 @@ func TestRequireBinary(t *testing.T) {
 	r = run(t, func(tb testing.TB) { RequireBinary(tb, "", errors.New("build vipagent: exit status 1")) })
 	if !r.failed {
 		t.Errorf("a failed build: skipped %v failed %v; want a failure, also outside CI", r.skipped, r.failed)
+	}
+}
+
+// RequireRoot lets root through and stops anyone else, saying who ran it.
+func TestRequireRoot(t *testing.T) {
+	t.Setenv("CI", "")
+	r := run(t, func(tb testing.TB) { RequireRoot(tb, "to mount a tmpfs") })
+	if os.Geteuid() == 0 {
+		if r.skipped || r.failed {
+			t.Fatalf("as root: skipped %v failed %v (%q); want it to go on", r.skipped, r.failed, r.msg)
+		}
+		return
+	}
+	if !r.skipped || !strings.Contains(r.msg, "root to mount a tmpfs") || !strings.Contains(r.msg, "uid") {
+		t.Fatalf("as uid %d: skipped %v (%q); want a skip naming root, why and the uid", os.Geteuid(), r.skipped, r.msg)
 	}
 }

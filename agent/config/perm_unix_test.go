@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
 // The config, file: secrets and TLS files are refused as OpenSSH refuses
@@ -96,12 +98,7 @@ func chmod(t *testing.T, path string, mode os.FileMode) {
 // root (CI runs as root).
 func chown(t *testing.T, path string, uid int) {
 	t.Helper()
-	if os.Getuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("giving a file to another user needs root, and CI runs as root")
-		}
-		t.Skip("giving a file to another user needs root")
-	}
+	agenttest.RequireRoot(t, "to give a file to another user")
 	if err := os.Chown(path, uid, -1); err != nil {
 		t.Fatal(err)
 	}

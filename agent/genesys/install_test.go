@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/agent/config"
 )
 
@@ -66,14 +67,9 @@ func TestLinuxInstallerPutsTheConfigWhereTheWrappersLook(t *testing.T) {
 	}
 }
 
-// requireInstall skips without install(1) (coreutils; a minimal container
-// may lack it), except in CI, where it must be there.
+// requireInstall needs install(1) (coreutils; a minimal container may
+// lack it).
 func requireInstall(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("install"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("install(1) from coreutils is missing: %v", err)
-		}
-		t.Skip("install(1) from coreutils is missing (apt-get install coreutils; set CI=true to make this a failure)")
-	}
+	agenttest.RequireProgram(t, "install", "coreutils")
 }

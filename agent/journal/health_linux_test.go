@@ -8,18 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vipagent/vipagent/agent/agenttest"
 )
 
-// smallDisk mounts a tmpfs of size bytes, or skips (fails under CI=true)
-// when this is not root.
+// smallDisk mounts a tmpfs of size bytes; it needs root.
 func smallDisk(t *testing.T, size string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("this test needs root to mount a small tmpfs; CI runs as root")
-		}
-		t.Skip("needs root to mount a small tmpfs (set CI=true to make this a failure)")
-	}
+	agenttest.RequireRoot(t, "to mount a small tmpfs")
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount tmpfs: %v %s", err, out)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vipagent/vipagent/agent/agenttest"
 	"github.com/vipagent/vipagent/reactions"
 )
 
@@ -15,12 +16,7 @@ import (
 // user would in advance: a file of theirs that anyone may write.
 func squat(t *testing.T, dir, name string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("this test needs root to make a file owned by another user; CI runs as root")
-		}
-		t.Skip("needs root to make a file owned by another user (set CI=true to make this a failure)")
-	}
+	agenttest.RequireRoot(t, "to make a file owned by another user")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
