@@ -125,6 +125,7 @@ func (m *Main) newReconciler() *reconcile.Reconciler {
 		Peers:       watchedPeers{m.peers, m.pair},
 		LastActions: m.Journal.LastActions,
 		LastIntents: m.Journal.LastIntents,
+		Moves:       m.Engine.Moves,
 		Submit:      m.Engine.Submit,
 		Now:         m.Engine.Stamp,
 		OnDrift:     func(k reconcile.Kind) { m.metrics.Drift(string(k)) },

@@ -141,6 +141,22 @@ func monRun(t *testing.T, r *reconcile.Reconciler) reconcile.State {
 	return sts[0]
 }
 
+// monSettled waits until no agent of the pair has a move of rm-vip in
+// flight: a peer's step is answered before its result is committed, so a
+// journal knows the move a moment after the call that asked for it has
+// returned, and a reconcile pass meanwhile only says moving.
+func monSettled(t *testing.T, agents ...*monAgent) {
+	t.Helper()
+	agenttest.Eventually(t, 10*time.Second, func() bool {
+		for _, a := range agents {
+			if a.Engine.Moves("rm-vip").Busy {
+				return false
+			}
+		}
+		return true
+	}, "a move of rm-vip still in flight")
+}
+
 func monWait(t *testing.T, m *Main, id string) *reactions.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -49,6 +49,7 @@ func TestReconcileHonoursInitOnBothNodes(t *testing.T) {
 			t.Fatalf("failover disable on %s: %s", a.Config.Node, ev.Status)
 		}
 	}
+	monSettled(t, rm1, rm2)
 	for range 6 {
 		for _, r := range []*reconcile.Reconciler{r1, r2} {
 			if st := monRun(t, r); st.Kind != reconcile.KindReleased || st.EventID != "" {
@@ -74,6 +75,7 @@ func TestReconcileHonoursInitOnBothNodes(t *testing.T) {
 	if err := rm2.fake(t).Set(false); err != nil {
 		t.Fatal(err)
 	}
+	monSettled(t, rm1, rm2)
 	monRun(t, r2)
 	st := monRun(t, r2)
 	if st.Kind != reconcile.KindNone || st.Owner != "rm2" || st.EventID == "" {

@@ -58,3 +58,21 @@ func IntentsOf(ev *Event) map[string]VIPIntent {
 	}
 	return out
 }
+
+// Moves is what a node's engine says of the moves asked of one VIP there
+// (engine.Moves): how many events touching it have started, and whether
+// one is still unfinished or being accepted. A journal records a move only
+// when its event finishes, so while Busy the journal does not know every
+// move asked of the VIP.
+type Moves struct {
+	Started uint64
+	Busy    bool
+}
+
+// Settled reports whether nothing moved the VIP between m and a later
+// reading later: no event touching it was unfinished at either reading,
+// and none started between them. A journal read between two settled
+// readings knows every move asked of the VIP on that node until the second.
+func (m Moves) Settled(later Moves) bool {
+	return !m.Busy && !later.Busy && m.Started == later.Started
+}

@@ -21,8 +21,9 @@
 #                one model of both hosts)
 #   --winscale   the model's clock as a factor of Windows' (default 0.01:
 #                netsh's 45 s become 450 ms)
-#   --wine       with --backend nlb|netsh: the agents and `failover` run as
-#                vipagent.exe under Wine (needs wine, wine64 and
+#   --wine       with --backend nlb|netsh: the agents and every command
+#                (fire, vip enable, replay, failover) run as vipagent.exe
+#                under Wine (needs wine, wine64 and
 #                x86_64-w64-mingw32-gcc, as scripts/test-windows.sh does)
 #
 # Replay one schedule with: bash scripts/chaos.sh --schedules 1 --seed S
@@ -73,12 +74,11 @@ if $wine; then
 	wineboot -i >/dev/null 2>&1
 	wineserver -w
 	x86_64-w64-mingw32-gcc -shared -O2 -Wall -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" scripts/wine/processprng.c -ladvapi32
-	# Wine creates sockets in its wineserver, so each node gets a prefix
-	# of its own, whose server starts in that node's namespace (the lab
-	# kills it after each schedule). Hard links keep the copies cheap.
-	cp -al "$WINEPREFIX" "$winedir/prefix-rm1"
-	cp -al "$WINEPREFIX" "$winedir/prefix-rm2"
-	trap 'for p in prefix prefix-rm1 prefix-rm2; do WINEPREFIX="$winedir/$p" wineserver -k >/dev/null 2>&1 || true; done; rm -rf "$winedir"' EXIT
+	# Wine creates sockets in its wineserver, so each node and the client
+	# get a prefix of their own, whose server starts in that namespace (the
+	# lab kills it after each schedule). Hard links keep the copies cheap.
+	for ns in rm1 rm2 client; do cp -al "$WINEPREFIX" "$winedir/prefix-$ns"; done
+	trap 'for p in prefix prefix-rm1 prefix-rm2 prefix-client; do WINEPREFIX="$winedir/$p" wineserver -k >/dev/null 2>&1 || true; done; rm -rf "$winedir"' EXIT
 	at="$(go env GOROOT)/src/internal/syscall/windows/at_windows.go"
 	case_line='case STATUS_INVALID_INFO_CLASS, '
 	overlay=()

@@ -43,6 +43,10 @@ type VIPView struct {
 	// Intent is the newest move this node's journal knows was asked for
 	// the VIP (reconcile compares both nodes').
 	Intent *reactions.VIPIntent `json:"intent,omitempty"`
+	// Moving is set while an event touching the VIP is being accepted or
+	// run on this node: its move is not in LastAction and Intent yet, so
+	// reconcile does not judge the VIP from them.
+	Moving bool `json:"moving,omitempty"`
 }
 
 // VIPActionRequest is the optional body of POST /v1/vips/{name}/enable|disable.

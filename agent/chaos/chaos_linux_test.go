@@ -153,6 +153,11 @@ func runSchedule(t *testing.T, bin string, s *schedule, rep *report, opts labOpt
 	initialDone := time.Now()
 
 	c.runTimeline(s, rep)
+	for _, o := range s.ops {
+		if o.res.ownConfig {
+			rep.harness += fmt.Sprintf("op %d: the command refused its own configuration, so it tested nothing: %s; ", o.n, o.res.detail)
+		}
+	}
 	for _, err := range c.healAll() {
 		if strings.HasPrefix(err.Error(), "heal "+string(faultKill)) {
 			rep.violate("d", "an agent did not start again: %v", err)

@@ -127,19 +127,20 @@ type cluster struct {
 	wine string
 }
 
-// wineEnv is the environment of n's programs under Wine: Wine creates
-// sockets in its wineserver, so each node has a Wine prefix of its own
-// (made by scripts/chaos.sh), whose server runs in the node's namespace.
-func (c *cluster) wineEnv(n *node) []string {
-	return append(os.Environ(), "LC_ALL=C", "WINEPREFIX="+filepath.Join(filepath.Dir(c.wine), "prefix-"+n.name))
+// wineEnv is the environment of programs under Wine in namespace ns (a
+// node's name, or "client"): Wine creates sockets in its wineserver, so
+// each namespace has a Wine prefix of its own (made by scripts/chaos.sh),
+// whose server runs in that namespace.
+func (c *cluster) wineEnv(ns string) []string {
+	return append(os.Environ(), "LC_ALL=C", "WINEPREFIX="+filepath.Join(filepath.Dir(c.wine), "prefix-"+ns))
 }
 
-// killWineservers ends both nodes' wineservers, which live in the
-// schedule's namespaces.
+// killWineservers ends the wineservers of both nodes and the client,
+// which live in the schedule's namespaces.
 func (c *cluster) killWineservers() {
-	for _, n := range c.nodes {
+	for _, ns := range []string{"rm1", "rm2", "client"} {
 		cmd := exec.Command("wineserver", "-k")
-		cmd.Env = c.wineEnv(n)
+		cmd.Env = c.wineEnv(ns)
 		cmd.Run()
 	}
 }
@@ -298,7 +299,7 @@ func (c *cluster) startOnce(n *node) error {
 	cmd := exec.Command("ip", "netns", "exec", n.lab.Name, c.bin, "serve", "--config", n.cfg)
 	if c.wine != "" {
 		cmd = exec.Command("ip", "netns", "exec", n.lab.Name, "wine", c.wine, "serve", "--config", c.path(n.cfg))
-		cmd.Env = c.wineEnv(n)
+		cmd.Env = c.wineEnv(n.name)
 	}
 	cmd.Stdout, cmd.Stderr = n.log, n.log
 	// `ip netns exec` execs the agent in place: the agent is the child,

@@ -26,8 +26,8 @@
 // The VIP is on the netlink backend, or (-chaos.backend nlb|netsh) on a
 // Windows backend against the Windows host model of
 // reactions/vip/viptest/winhost, whose holders the lab mirrors onto the
-// namespaces' interfaces; with -chaos.wine the agents run as vipagent.exe
-// under Wine.
+// namespaces' interfaces; with -chaos.wine the agents and every command
+// run as vipagent.exe under Wine.
 //
 // It is a test package only (files *_linux_test.go): run it with
 // scripts/chaos.sh, which needs root. Under a plain `go test ./...`

@@ -161,9 +161,9 @@ func fillDisk(dir string) error {
 // bounded: the command is killed cliMargin after its --wait.
 func (c *cluster) runOp(s *schedule, o *op) {
 	n := c.nodes[o.node]
-	ns := c.lab.Client.Name
+	ns, winePrefix := c.lab.Client.Name, "client"
 	// A command talks only to the agent of its config: the node's.
-	remote := []string{"--config", n.cfg, "--agent", n.url(), "--token", c.token, "--json", "--wait", cliWait.String()}
+	remote := []string{"--config", c.path(n.cfg), "--agent", n.url(), "--token", c.token, "--json", "--wait", cliWait.String()}
 	var argv []string
 	var res opResult
 	switch o.kind {
@@ -193,7 +193,7 @@ func (c *cluster) runOp(s *schedule, o *op) {
 		}
 		argv = append([]string{"replay", id}, remote...)
 	case opFailover:
-		ns = n.lab.Name
+		ns, winePrefix = n.lab.Name, n.name
 		argv = []string{"failover", o.action}
 		if o.member != 0 {
 			argv = append(argv, fmt.Sprint(o.member))
@@ -203,16 +203,15 @@ func (c *cluster) runOp(s *schedule, o *op) {
 	ctx, cancel := context.WithTimeout(context.Background(), cliWait+cliMargin)
 	defer cancel()
 	prog := []string{c.bin}
-	if o.kind == opFailover && c.wine != "" {
-		// RM's failoverscript on Windows: vipagent.exe with the node's
-		// own configuration, in-process when its agent is down.
-		prog = []string{"wine", c.wine}
+	env := append(os.Environ(), "LC_ALL=C")
+	if c.wine != "" {
+		// As on Windows: SCS's reactions, RM's failoverscript and the
+		// operator all run vipagent.exe with the node's configuration
+		// (failover in-process when its agent is down).
+		prog, env = []string{"wine", c.wine}, c.wineEnv(winePrefix)
 	}
 	cmd := exec.CommandContext(ctx, "ip", append(append([]string{"netns", "exec", ns}, prog...), argv...)...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if o.kind == opFailover && c.wine != "" {
-		cmd.Env = c.wineEnv(n)
-	}
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = time.Second
 	var stdout, stderr bytes.Buffer
@@ -223,6 +222,7 @@ func (c *cluster) runOp(s *schedule, o *op) {
 	res.overran = ctx.Err() != nil
 	res.exit = cmd.ProcessState.ExitCode()
 	classify(&res, err, stdout.Bytes(), stderr.String())
+	res.ownConfig = res.exit == 2 && strings.Contains(stderr.String(), filepath.Base(n.cfg)+":")
 	if res.outcome == outcomeSucceeded && o.check != checkNone {
 		// What the operation left, before anything else can move it.
 		res.after, res.afterErr = c.observeHolders()

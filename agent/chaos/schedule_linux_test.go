@@ -114,6 +114,10 @@ type opResult struct {
 	alone bool
 	// outage is the client-observed outage of a move that ran alone.
 	outage time.Duration
+	// ownConfig is set when the command refused its own configuration:
+	// the harness ran it wrong (every schedule's configurations are
+	// valid), so the operation tested nothing.
+	ownConfig bool
 }
 
 // outcome classifies an operation's result for the holder invariant.

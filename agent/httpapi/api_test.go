@@ -488,3 +488,50 @@ func TestPeerIntentAheadRefused(t *testing.T) {
 		}
 	}
 }
+
+// A VIP's view says moving while an event touching it is in flight here
+// (its move is not in last_action and intent yet), and not once it ended.
+func TestVIPViewSaysMovingWhileAnEventRuns(t *testing.T) {
+	a := newAPI(t, "", nil)
+	seen := false
+	for i := 0; i < 10 && !seen; i++ {
+		action := []string{"enable", "disable"}[i%2]
+		_, _, body := a.do("POST", "/v1/vips/slow-vip/"+action+"?wait=0", "", nil)
+		id := decode[reactions.Result](t, body).EventID
+		if id == "" {
+			t.Fatalf("%s: no event: %s", action, body)
+		}
+		_, _, body = a.do("GET", "/v1/vips/slow-vip", "", nil)
+		during := decode[wire.VIPView](t, body)
+		ev, err := a.m.Journal.Get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ev.Status.Final() {
+			// Still running after the view was made: it was running then.
+			seen = true
+			if !during.Moving {
+				t.Errorf("view during event %s (%s): moving false: %s", id, ev.Status, body)
+			}
+			_, _, body = a.do("GET", "/v1/vips", "", nil)
+			for _, v := range decode[struct{ VIPs []wire.VIPView }](t, body).VIPs {
+				if v.Moving != (v.Name == "slow-vip") {
+					t.Errorf("list during event %s: %s moving %v", id, v.Name, v.Moving)
+				}
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err = a.m.Engine.Wait(ctx, id)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, body = a.do("GET", "/v1/vips/slow-vip", "", nil)
+		if after := decode[wire.VIPView](t, body); after.Moving || after.LastAction == nil || after.LastAction.EventID != id {
+			t.Errorf("view after event %s ended: moving %v, last action %+v", id, after.Moving, after.LastAction)
+		}
+	}
+	if !seen {
+		t.Error("no view was made while a 400 ms move ran, in 10 tries")
+	}
+}

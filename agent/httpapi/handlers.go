@@ -130,7 +130,9 @@ func (s *server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	s.respondEvent(w, r, ev, false, wait)
 }
 
-func (s *server) vipView(r *http.Request, name string, last map[string]journal.LastAction, intents map[string]reactions.VIPIntent) api.VIPView {
+// vipView is what this node knows of VIP name: observed now, and the last
+// action and intent its journal held (last, intents), read after before.
+func (s *server) vipView(r *http.Request, name string, before reactions.Moves, last map[string]journal.LastAction, intents map[string]reactions.VIPIntent) api.VIPView {
 	c := s.Config.VIPs[name]
 	v := api.VIPView{Name: name, Address: c.Address, Interface: c.Interface, Backend: c.Backend, Node: s.Config.Node}
 	st, _, err := s.Engine.Observe(r.Context(), name)
@@ -146,6 +148,7 @@ func (s *server) vipView(r *http.Request, name string, last map[string]journal.L
 	if in, ok := intents[name]; ok {
 		v.Intent = &in
 	}
+	v.Moving = !before.Settled(s.Engine.Moves(name))
 	return v
 }
 
@@ -160,14 +163,19 @@ func (s *server) lastOf() (map[string]journal.LastAction, map[string]reactions.V
 }
 
 func (s *server) handleListVIPs(w http.ResponseWriter, r *http.Request) {
+	names := s.Engine.VIPNames()
+	before := make([]reactions.Moves, len(names))
+	for i, name := range names {
+		before[i] = s.Engine.Moves(name)
+	}
 	last, intents, err := s.lastOf()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	out := []api.VIPView{}
-	for _, name := range s.Engine.VIPNames() {
-		out = append(out, s.vipView(r, name, last, intents))
+	for i, name := range names {
+		out = append(out, s.vipView(r, name, before[i], last, intents))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"vips": out})
 }
@@ -178,12 +186,13 @@ func (s *server) handleGetVIP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, reactions.ErrNotFound)
 		return
 	}
+	before := s.Engine.Moves(name)
 	last, intents, err := s.lastOf()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.vipView(r, name, last, intents))
+	writeJSON(w, http.StatusOK, s.vipView(r, name, before, last, intents))
 }
 
 func (s *server) handleVIPAction(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,10 @@ type VIP struct {
 	// Intent is the newest move the peer's journal knows was asked for
 	// the VIP, nil when there is none.
 	Intent *reactions.VIPIntent
+	// Moving is set when an event touching the VIP was being accepted or
+	// run on the peer while it answered: LastAction and Intent may miss
+	// its move.
+	Moving bool
 }
 
 // Observe returns the state of vip on node as that node's agent observes it.
@@ -74,7 +78,7 @@ func (c *Client) VIP(ctx context.Context, node, vip string) (VIP, error) {
 	if view.State == nil {
 		return VIP{}, fmt.Errorf("node %s could not observe vip %s: %s", node, vip, view.Error)
 	}
-	out := VIP{State: *view.State, Intent: view.Intent}
+	out := VIP{State: *view.State, Intent: view.Intent, Moving: view.Moving}
 	if view.LastAction != nil {
 		step := view.LastAction.Step
 		out.LastAction, out.LastEvent = &step, view.LastAction.EventID

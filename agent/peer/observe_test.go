@@ -37,7 +37,7 @@ func agentStub(t *testing.T) *httptest.Server {
 			w.Write([]byte(`{"name":"rm-vip","address":"192.0.2.100/24","backend":"fake","node":"rm2",
 "state":{"present":true,"detail":"fake: 192.0.2.100/24 present on eth0"},"observed_at":"2024-05-02T10:00:00Z",
 "last_action":{"event_id":"rm2-20240502T095900-000001","step":{"index":0,"action":"enable","vip":"rm-vip","node":"rm2",
-"outcome":"changed","started_at":"2024-05-02T09:59:00Z","duration_ms":0.2,"attempts":1}}}`))
+"outcome":"changed","started_at":"2024-05-02T09:59:00Z","duration_ms":0.2,"attempts":1}},"moving":true}`))
 		case "/v1/vips/broken":
 			w.Write([]byte(`{"name":"broken","backend":"netsh","node":"rm2","error":"observe: netsh exited 1","observed_at":"2024-05-02T10:00:00Z"}`))
 		case "/v1/vips/fresh":
@@ -67,6 +67,7 @@ func TestVIP(t *testing.T) {
 		LastAction: &reactions.StepResult{Action: reactions.ActionEnable, VIP: "rm-vip", Node: "rm2", Outcome: reactions.OutcomeChanged,
 			StartedAt: time.Date(2024, 5, 2, 9, 59, 0, 0, time.UTC), DurationMS: 0.2, Attempts: 1},
 		LastEvent: "rm2-20240502T095900-000001",
+		Moving:    true,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("VIP (-want +got):\n%s", diff)

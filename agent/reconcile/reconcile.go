@@ -22,6 +22,14 @@
 //     a node that still holds the VIP then is a drift whose repair only
 //     disables.
 //
+// A journal records a move when its event finishes, so while a move is
+// being accepted or run on a node (this one, or a peer that says so in
+// its answer) the journals may not know it: a pass that sees a move in
+// flight judges nothing (kind moving, not a drift) and a drift must be
+// seen again by two passes with nothing moving. Without this, a pass
+// during a slow move (a peer's full disk holds its commit back) takes the
+// new holder for a drift from the older owner and moves the VIP back.
+//
 // Nodes' clocks are compared, so keep them in sync (NTP).
 //
 // Drift kinds: none (on no node), both (on two or more), wrong (on one
@@ -84,6 +92,9 @@ const (
 	// KindReleased: on no node, as asked: released on every node (INIT on
 	// both), none until an enable or an alarm move. Not a drift.
 	KindReleased Kind = "released"
+	// KindMoving: a move of the VIP is in flight on some node, so the
+	// journals may not know it yet. Not judged.
+	KindMoving Kind = "moving"
 )
 
 // Drift reports whether k is a drift to report.
@@ -121,6 +132,9 @@ type Config struct {
 	// LastIntents returns this node's journaled newest intent per VIP;
 	// nil means none.
 	LastIntents func() (map[string]reactions.VIPIntent, error)
+	// Moves says whether a move of a VIP is in flight on this node (the
+	// engine's Moves); nil means never.
+	Moves func(vip string) reactions.Moves
 	// Submit journals an event and starts it (the engine's Submit).
 	Submit func(ev *reactions.Event) (*reactions.Event, bool, error)
 	// OnDrift is told about every drift journaled (metrics); may be nil.
@@ -145,6 +159,8 @@ type State struct {
 	Holders []string
 	// Unknown are the nodes that could not be observed.
 	Unknown []string
+	// Moving are the nodes with a move of the VIP in flight.
+	Moving []string
 	// Owner is the desired owner ("" for nobody); Why says how it was found.
 	Owner string
 	Why   string
@@ -158,7 +174,7 @@ type State struct {
 }
 
 func (s State) key() string {
-	return string(s.Kind) + "|" + strings.Join(s.Holders, ",") + "|" + s.Owner
+	return string(s.Kind) + "|" + strings.Join(s.Holders, ",") + "|" + s.Owner + "|" + strings.Join(s.Moving, ",")
 }
 
 // Reconciler compares VIP state with the desired owner.
@@ -203,17 +219,17 @@ func New(cfg Config) *Reconciler {
 func (r *Reconciler) Run(ctx context.Context) ([]State, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	local, err := r.local()
-	if err != nil {
-		return nil, err
-	}
-	var out []State
-	var errs []error
 	names := make([]string, 0, len(r.cfg.VIPs))
 	for n := range r.cfg.VIPs {
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	local, err := r.local(names)
+	if err != nil {
+		return nil, err
+	}
+	var out []State
+	var errs []error
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			return out, err
@@ -233,18 +249,25 @@ type observation struct {
 	state  reactions.VIPState
 	last   *reactions.StepResult
 	intent *reactions.VIPIntent
+	moving bool
 	err    error
 }
 
-// journaled is what this node's journal says of every VIP, read at at.
+// journaled is what this node's journal says of every VIP, read at at,
+// after this node's moves per VIP were read (before).
 type journaled struct {
 	at      time.Time
+	before  map[string]reactions.Moves
 	lasts   map[string]journal.LastAction
 	intents map[string]reactions.VIPIntent
 }
 
-func (r *Reconciler) local() (journaled, error) {
-	j := journaled{at: r.cfg.Now().UTC()}
+func (r *Reconciler) local(names []string) (journaled, error) {
+	j := journaled{before: map[string]reactions.Moves{}}
+	for _, n := range names {
+		j.before[n] = r.moves(n)
+	}
+	j.at = r.cfg.Now().UTC()
 	var err error
 	if j.lasts, err = r.cfg.LastActions(); err != nil {
 		return j, fmt.Errorf("reconcile: read last actions: %w", err)
@@ -276,12 +299,15 @@ func (r *Reconciler) observe(ctx context.Context, name string, local journaled) 
 				if in, ok := local.intents[name]; ok {
 					o.intent = &in
 				}
+				// Read after the state: the journal and the state are
+				// judged together only if nothing moved meanwhile.
+				o.moving = !local.before[name].Settled(r.moves(name))
 			} else if r.cfg.Peers == nil {
 				o.err = fmt.Errorf("node %s: %w: no peers configured", node, reactions.ErrUnreachable)
 			} else {
 				var v peer.VIP
 				v, o.err = r.cfg.Peers.VIP(octx, node, name)
-				o.state, o.last, o.intent = v.State, v.LastAction, v.Intent
+				o.state, o.last, o.intent, o.moving = v.State, v.LastAction, v.Intent, v.Moving
 			}
 			obs[i] = o
 		}()
@@ -319,6 +345,9 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 		if o.state.Present {
 			st.Holders = append(st.Holders, o.node)
 		}
+		if o.moving {
+			st.Moving = append(st.Moving, o.node)
+		}
 		if o.last != nil {
 			lasts = append(lasts, *o.last)
 		}
@@ -332,6 +361,9 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 	if st.Released {
 		st.Kind = classifyReleased(st.Kind)
 	}
+	if len(st.Moving) > 0 {
+		st.Kind = KindMoving
+	}
 	st.Reporter = r.reporter(st.Owner, v.Owner)
 
 	prev := r.seen[name]
@@ -341,6 +373,12 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 	}
 	switch {
 	case st.Kind == KindUnknown:
+		return st, nil
+	case st.Kind == KindMoving:
+		if prev != st.key() {
+			log.Info().Strs("moving_on", st.Moving).Strs("nodes", st.Holders).
+				Msg("a move of the VIP is in flight; the VIP is judged once no node is moving it")
+		}
 		return st, nil
 	case st.Kind == KindReleased:
 		delete(r.repairs, name)
@@ -399,6 +437,14 @@ func (r *Reconciler) reconcile(ctx context.Context, name string, local journaled
 	log.Warn().Str("kind", string(st.Kind)).Strs("nodes", st.Holders).Str("owner", st.Owner).
 		Bool("auto_fix", ev.Plan != nil).Str("event_id", stored.ID).Msg("VIP drift journaled")
 	return st, nil
+}
+
+// moves reads this node's moves of vip.
+func (r *Reconciler) moves(vip string) reactions.Moves {
+	if r.cfg.Moves == nil {
+		return reactions.Moves{}
+	}
+	return r.cfg.Moves(vip)
 }
 
 // basis is the intent of a drift event: as new as the journals its pass

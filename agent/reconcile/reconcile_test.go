@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -144,6 +145,20 @@ type world struct {
 	drifts  []reconcile.Kind
 	// statuses are the journaled statuses of submitted events by ID.
 	statuses map[string]reactions.Status
+	// busy marks nodes with an unfinished move of the VIP; churn, nodes
+	// where a move starts (and ends) at every reading of their moves.
+	busy, churn map[string]bool
+	started     map[string]uint64
+}
+
+// moves is node's engine's Moves, as the world stands.
+func (w *world) moves(node string) reactions.Moves {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.churn[node] {
+		w.started[node]++
+	}
+	return reactions.Moves{Started: w.started[node], Busy: w.busy[node]}
 }
 
 func (w *world) VIP(ctx context.Context, node, vip string) (peer.VIP, error) {
@@ -158,7 +173,7 @@ func (w *world) VIP(ctx context.Context, node, vip string) (peer.VIP, error) {
 	case w.absent[node]:
 		return peer.VIP{}, fmt.Errorf("node %s: %w", node, reactions.ErrNotFound)
 	}
-	return peer.VIP{State: reactions.VIPState{Present: w.present[node]}, LastAction: w.lasts[node], Intent: w.intents[node]}, nil
+	return peer.VIP{State: reactions.VIPState{Present: w.present[node]}, LastAction: w.lasts[node], Intent: w.intents[node], Moving: w.busy[node] || w.churn[node]}, nil
 }
 
 func (w *world) reconciler(node string, v reconcile.VIP) *reconcile.Reconciler {
@@ -187,6 +202,7 @@ func (w *world) reconciler(node string, v reconcile.VIP) *reconcile.Reconciler {
 			}
 			return nil, nil
 		},
+		Moves: func(string) reactions.Moves { return w.moves(node) },
 		Submit: func(ev *reactions.Event) (*reactions.Event, bool, error) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
@@ -218,7 +234,8 @@ func (w *world) set(node string, present bool) {
 }
 
 func newWorld(t *testing.T, rm1, rm2 bool) *world {
-	return &world{t: t, present: map[string]bool{"rm1": rm1, "rm2": rm2}, down: map[string]bool{}, absent: map[string]bool{}, lasts: map[string]*reactions.StepResult{}, intents: map[string]*reactions.VIPIntent{}}
+	return &world{t: t, present: map[string]bool{"rm1": rm1, "rm2": rm2}, down: map[string]bool{}, absent: map[string]bool{}, lasts: map[string]*reactions.StepResult{}, intents: map[string]*reactions.VIPIntent{},
+		busy: map[string]bool{}, churn: map[string]bool{}, started: map[string]uint64{}}
 }
 
 // journalMove records, as node's journal would, an event of node's that
@@ -604,5 +621,51 @@ func TestReleasedButHeld(t *testing.T) {
 	}
 	if got := w.submits[0].Alarm.Labels["owner"]; got != "-" {
 		t.Errorf("owner label %q, want -", got)
+	}
+}
+
+// A journal records a move when its event finishes. While a move is in
+// flight on either node the journals may not know it (a slow move: rm1's
+// failover to rm2 has enabled rm2, and neither journal says so yet), so a
+// pass judges nothing: kind moving, nothing journaled, and a drift seen
+// once the move ended needs two quiet passes like any other.
+func TestMoveInFlightIsNotJudged(t *testing.T) {
+	tests := []struct {
+		name  string
+		node  string
+		setup func(w *world, node string)
+	}{
+		{"this node runs an event for the VIP", "rm1", func(w *world, n string) { w.busy[n] = true }},
+		{"an event for the VIP starts on this node during the pass", "rm1", func(w *world, n string) { w.churn[n] = true }},
+		{"the peer says it is moving the VIP", "rm2", func(w *world, n string) { w.busy[n] = true }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// rm2 holds the VIP; what the journals know (nothing) makes the
+			// configured owner rm1 the owner: a drift, were it judged.
+			w := newWorld(t, false, true)
+			r := w.reconciler("rm1", reconcile.VIP{Owner: "rm1", AutoFix: true})
+			w.mu.Lock()
+			tt.setup(w, tt.node)
+			w.mu.Unlock()
+			for i := range 3 {
+				st := pass(t, r)
+				if st.Kind != reconcile.KindMoving || !slices.Equal(st.Moving, []string{tt.node}) || st.EventID != "" {
+					t.Fatalf("pass %d during the move: kind %s, moving %v, event %q; want moving on %s and nothing journaled", i, st.Kind, st.Moving, st.EventID, tt.node)
+				}
+			}
+			w.mu.Lock()
+			w.busy, w.churn = map[string]bool{}, map[string]bool{}
+			w.mu.Unlock()
+			if st := pass(t, r); st.Kind != reconcile.KindWrong || st.EventID != "" {
+				t.Fatalf("first quiet pass: kind %s, event %q; want the drift seen, not journaled", st.Kind, st.EventID)
+			}
+			if len(w.submits) != 0 {
+				t.Fatalf("journaled %d events before two quiet passes", len(w.submits))
+			}
+			if st := pass(t, r); st.EventID == "" {
+				t.Fatalf("second quiet pass: kind %s, nothing journaled; want the confirmed drift journaled", st.Kind)
+			}
+		})
 	}
 }

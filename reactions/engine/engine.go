@@ -119,7 +119,10 @@ type Engine struct {
 	// intents holds the newest intent seen per VIP, from this node's
 	// events and from peers' requests: an older intent's steps on that VIP
 	// are not run (the later intent wins).
-	intents  map[string]reactions.Intent
+	intents map[string]reactions.Intent
+	// moves counts, per VIP, the events touching it that started here and
+	// those of them not finished yet (see Moves).
+	moves    map[string]*vipMoves
 	inFlight int
 	closed   bool
 	wg       sync.WaitGroup
@@ -182,6 +185,7 @@ func New(cfg Config) *Engine {
 		waiters:  map[string]*waiter{},
 		answered: map[string]*reactions.Event{},
 		intents:  map[string]reactions.Intent{},
+		moves:    map[string]*vipMoves{},
 		base:     base,
 		cancel:   cancel,
 	}
@@ -302,12 +306,64 @@ func (e *Engine) start(ev *reactions.Event) {
 		e.noteIntent(ev.Intent(), plan.vips())
 		ticket = e.locks.enqueue(ev.ID, plan.vips(), ev.Intent(), e.cfg.Supersede)
 	}
+	var touched []string
+	if ticket != nil {
+		touched = ticket.vips
+	}
+	e.moveStarts(touched)
 	// The run works on its own copy: the caller keeps the accepted event.
 	own := *ev
 	go func() {
 		defer e.release()
+		// After run: its result is committed (or the engine stopped), so
+		// the journal knows the move once it no longer counts as moving.
+		defer e.moveEnds(touched)
 		e.run(&own, plan, matched, ticket)
 	}()
+}
+
+// vipMoves is one VIP's count of moves: started ever, and unfinished.
+type vipMoves struct{ started, running uint64 }
+
+// Moves tells whether a VIP's moves on this node are all in the journal:
+// how many events touching it have started here, and whether one has not
+// finished (its intent and steps are journaled only when it finishes) or
+// an event is being accepted (its VIPs are not known yet). Two calls with
+// nothing between them moving (reactions.Moves.Settled) bracket a read of
+// the journal that knows every move asked of the VIP here so far.
+func (e *Engine) Moves(vip string) reactions.Moves {
+	// Accepting first: an accepted event counts as started before it
+	// passes its turn, so one that passed after this check is counted below.
+	accepting := e.order.pending()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := e.moves[vip]
+	if m == nil {
+		return reactions.Moves{Busy: accepting}
+	}
+	return reactions.Moves{Started: m.started, Busy: accepting || m.running > 0}
+}
+
+func (e *Engine) moveStarts(vips []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, v := range vips {
+		m := e.moves[v]
+		if m == nil {
+			m = &vipMoves{}
+			e.moves[v] = m
+		}
+		m.started++
+		m.running++
+	}
+}
+
+func (e *Engine) moveEnds(vips []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, v := range vips {
+		e.moves[v].running--
+	}
 }
 
 // expect makes Wait block for event id until it is final.

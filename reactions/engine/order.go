@@ -39,6 +39,14 @@ func (o *acceptOrder) take() *turn {
 	return t
 }
 
+// pending reports whether a turn was handed out and not passed yet: an
+// event between its stamp and its queue.
+func (o *acceptOrder) pending() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.next != o.issued
+}
+
 // wait returns once every earlier turn has been passed.
 func (t *turn) wait() {
 	if t == nil {
