@@ -187,3 +187,14 @@ func TestTablesHaveHeaders(t *testing.T) {
 		})
 	}
 }
+
+// While a move is in flight on the node, vip status says so beside the
+// last action, which is not that move's.
+func TestVIPStatusSaysAMoveIsInFlight(t *testing.T) {
+	var out bytes.Buffer
+	printVIPs(&out, []api.VIPView{{Name: "rm-vip", Node: "rm1", Moving: true}, {Name: "other-vip", Node: "rm1"}})
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "a move is in flight") || strings.Contains(lines[2], "in flight") {
+		t.Errorf("vip status with rm-vip moving:\n%s", out.String())
+	}
+}

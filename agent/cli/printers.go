@@ -83,6 +83,11 @@ func printVIPs(w io.Writer, vips []api.VIPView) {
 		if v.LastAction != nil {
 			last = lastAction(v.Node, v.LastAction)
 		}
+		if v.Moving {
+			// The journal records a move when it ends: the last action
+			// is not this one.
+			last = "a move is in flight; before it: " + last
+		}
 		iface := "-"
 		if v.Interface != "" {
 			iface = safe(v.Interface)
