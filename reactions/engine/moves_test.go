@@ -82,7 +82,7 @@ func TestSettledMovesAreJournaled(t *testing.T) {
 		checked := make(chan struct{})
 		go func() {
 			defer close(checked)
-			for n := 0; n < 1_000_000; n++ {
+			for n := 0; n < 200_000; n++ {
 				select {
 				case <-stop:
 					return
