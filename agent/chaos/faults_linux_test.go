@@ -43,8 +43,14 @@ func (c *cluster) inject(f *fault) error {
 	case faultStop:
 		c.nodes[f.node].signal(syscall.SIGSTOP)
 	case faultPartition:
+		if err := c.cutOffInModel("both", true); err != nil {
+			return err
+		}
 		return c.isolate("on")
 	case faultLinkDown:
+		if err := c.cutOffInModel(f.node, true); err != nil {
+			return err
+		}
 		_, err := c.lab.Exec(c.nodes[f.node].lab.Name, "ip", "link", "set", viptest.Interface, "down")
 		return err
 	case faultLoss:
@@ -77,10 +83,15 @@ func (c *cluster) heal(f *fault) error {
 	case faultStop:
 		c.nodes[f.node].signal(syscall.SIGCONT)
 	case faultPartition:
-		return c.isolate("off")
+		if err := c.isolate("off"); err != nil {
+			return err
+		}
+		return c.cutOffInModel("both", false)
 	case faultLinkDown:
-		_, err := c.lab.Exec(c.nodes[f.node].lab.Name, "ip", "link", "set", viptest.Interface, "up")
-		return err
+		if _, err := c.lab.Exec(c.nodes[f.node].lab.Name, "ip", "link", "set", viptest.Interface, "up"); err != nil {
+			return err
+		}
+		return c.cutOffInModel(f.node, false)
 	case faultLoss:
 		out, err := c.lab.Exec(c.nodes[f.node].lab.Name, "nft", "list", "tables")
 		if err != nil || !strings.Contains(out, "inet chaos") {
@@ -122,6 +133,15 @@ func (c *cluster) healAll() []error {
 		}
 	}
 	return errs
+}
+
+// cutOffInModel tells the Windows host model, if there is one, that node
+// ("both": the pair) is cut off or reachable again.
+func (c *cluster) cutOffInModel(node string, cut bool) error {
+	if c.win == nil {
+		return nil
+	}
+	return c.win.cutOff(node, cut)
 }
 
 // isolate turns bridge port isolation of rm1's and rm2's ports on or off:

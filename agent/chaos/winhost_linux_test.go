@@ -91,6 +91,33 @@ type winLab struct {
 	done chan struct{}
 	mu   sync.Mutex
 	errs []string
+	// partitioned and down are the faults that cut hosts off (guarded
+	// by mu): the model's duplicate address detection does not see past
+	// them.
+	partitioned bool
+	down        map[string]bool
+}
+
+// cutOff records a partition ("both") or one node's link going down (cut
+// true) or healing, and tells the model which hosts reach no other.
+func (w *winLab) cutOff(node string, cut bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if node == "both" {
+		w.partitioned = cut
+	} else {
+		if w.down == nil {
+			w.down = map[string]bool{}
+		}
+		w.down[node] = cut
+	}
+	_, err := w.model.Update(func(m *winhost.Model, _ time.Time) error {
+		for name, h := range m.Hosts {
+			h.Isolated = w.partitioned || w.down[name]
+		}
+		return nil
+	})
+	return err
 }
 
 // newWinLab installs the fakes of both nodes and a fresh model: no VIP

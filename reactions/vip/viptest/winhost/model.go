@@ -8,6 +8,14 @@
 // convergence and draining, and a host whose NLB stays converged while its
 // agent is down (the model does not depend on the agents at all).
 //
+// Windows' duplicate address detection is modelled too: netsh adds an
+// address that another host holds, and Windows keeps it configured but
+// marked duplicate, never using it (Host.Duplicate). Unlike Windows, the
+// model drops such an address once no other host holds it: the backend's
+// way out of a kept one (delete, then add) needs the DAD state, which
+// Windows shows through the IP Helper API and the lab cannot show the
+// agents it runs on Linux or under Wine.
+//
 // The fakes answer like the real programs: `nlb query` prints the English
 // messages of the NLB control program with the converged host list, and
 // ends with exit code 1 like every processed nlb.exe command; netsh prints
@@ -101,6 +109,35 @@ type Host struct {
 	// Converging counts the times it entered a converging state (query
 	// prints it, as nlb.exe does).
 	Converging int `json:"converging"`
+	// Duplicate lists, per adapter, the addresses of Adapters that
+	// duplicate address detection refused: configured, never used.
+	Duplicate map[string][]string `json:"duplicate,omitempty"`
+	// Isolated is set while the host reaches no other host (the lab's
+	// partition or link down): its duplicate address detection sees
+	// nobody, and nobody's sees it.
+	Isolated bool `json:"isolated,omitempty"`
+}
+
+// holds reports whether h uses address (IP/len, any length) on adapter:
+// configured and not refused as a duplicate.
+func (h *Host) holds(adapter, address string) bool {
+	same := func(a string) bool { return sameAddr(a, address) }
+	return slices.ContainsFunc(h.Adapters[adapter], same) && !slices.ContainsFunc(h.Duplicate[adapter], same)
+}
+
+// heldElsewhere reports whether a host other than name uses address on
+// adapter; with reachable, only a host name's duplicate address detection
+// can see (neither of them isolated).
+func (m *Model) heldElsewhere(name, adapter, address string, reachable bool) bool {
+	for other, h := range m.Hosts {
+		if other == name || reachable && (h.Isolated || m.Hosts[name].Isolated) {
+			continue
+		}
+		if h.holds(adapter, address) {
+			return true
+		}
+	}
+	return false
 }
 
 // Model is the pair's two hosts and how they behave.
@@ -116,8 +153,20 @@ func (m *Model) scaled(d Duration) time.Duration {
 	return time.Duration(float64(d) * m.Config.Scale)
 }
 
-// settle moves hosts whose convergence or draining is over on by now.
+// settle moves hosts whose convergence or draining is over on by now, and
+// drops the duplicate addresses no other host holds any more.
 func (m *Model) settle(now time.Time) {
+	for name, h := range m.Hosts {
+		for adapter, dups := range h.Duplicate {
+			for _, d := range dups {
+				if m.heldElsewhere(name, adapter, d, false) {
+					continue
+				}
+				h.Adapters[adapter] = slices.DeleteFunc(h.Adapters[adapter], func(a string) bool { return a == d })
+				h.Duplicate[adapter] = slices.DeleteFunc(h.Duplicate[adapter], func(a string) bool { return a == d })
+			}
+		}
+	}
 	for _, h := range m.Hosts {
 		switch {
 		case h.NLB == Converging && !now.Before(h.Since.Add(m.scaled(m.Config.Converge))):
@@ -143,11 +192,11 @@ func (m *Model) Cluster() []int {
 
 // Holders lists, sorted, the hosts that hold address (IP/len) on adapter:
 // with nlb, the hosts that take new traffic (converging or converged);
-// otherwise the hosts whose adapter has the address.
+// otherwise the hosts whose adapter has the address, not as a duplicate.
 func (m *Model) Holders(nlb bool, adapter, address string) []string {
 	var hs []string
 	for name, h := range m.Hosts {
-		if nlb && (h.NLB == Converged || h.NLB == Converging) || !nlb && slices.Contains(h.Adapters[adapter], address) {
+		if nlb && (h.NLB == Converged || h.NLB == Converging) || !nlb && h.holds(adapter, address) {
 			hs = append(hs, name)
 		}
 	}

@@ -93,10 +93,22 @@ func (p Program) Netsh(args []string, stdout io.Writer) int {
 			return &errExit{MsgExists, 1}
 		case change.add:
 			h.Adapters[change.adapter] = append(addrs, change.address)
+			if m.heldElsewhere(p.Host, change.adapter, change.address, true) {
+				// Windows' duplicate address detection: netsh succeeds,
+				// the address stays configured and is never used.
+				if h.Duplicate == nil {
+					h.Duplicate = map[string][]string{}
+				}
+				h.Duplicate[change.adapter] = append(h.Duplicate[change.adapter], change.address)
+			}
 		case i < 0:
 			return &errExit{MsgNotFound, 1}
 		default:
+			gone := addrs[i]
 			h.Adapters[change.adapter] = slices.Delete(addrs, i, i+1)
+			if h.Duplicate != nil {
+				h.Duplicate[change.adapter] = slices.DeleteFunc(h.Duplicate[change.adapter], func(a string) bool { return a == gone })
+			}
 		}
 		return nil
 	})

@@ -185,6 +185,48 @@ func TestNetshChangesTheAdapter(t *testing.T) {
 	}
 }
 
+// Windows' duplicate address detection: netsh adds an address another
+// host holds (exit 0), and the address is configured but never used: one
+// holder, and adding it again says it exists. A host that reaches nobody
+// (partition, link down) detects nothing. Once the holder lets go, the
+// model drops the refused address, so the next add takes it.
+func TestNetshDuplicateAddressIsNotUsed(t *testing.T) {
+	model, progs := pair(t, quiet())
+	add := []string{"interface", "ipv4", "add", "address", "name=Ethernet 2", "address=192.0.2.100", "mask=255.255.255.0", "store=active"}
+	del := []string{"interface", "ipv4", "delete", "address", "name=Ethernet 2", "address=192.0.2.100"}
+	holders := func() []string {
+		t.Helper()
+		m, err := model.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Holders(false, "Ethernet 2", "192.0.2.100/24")
+	}
+	step := func(host string, args []string, wantCode int, want []string) {
+		t.Helper()
+		if out, code := run(t, progs[host][0], args...); code != wantCode {
+			t.Fatalf("%s: netsh %q: exit %d %q, want %d", host, args, code, out, wantCode)
+		}
+		if diff := cmp.Diff(want, holders()); diff != "" {
+			t.Fatalf("%s: after netsh %q: holders (-want +got):\n%s", host, args, diff)
+		}
+	}
+	step("rm2", add, 0, []string{"rm2"})
+	step("rm1", add, 0, []string{"rm2"}) // refused by detection
+	step("rm1", add, 1, []string{"rm2"}) // configured: "The object already exists."
+	step("rm2", del, 0, nil)             // the conflict is over: rm1's is dropped
+	step("rm1", add, 0, []string{"rm1"})
+
+	// Isolated, detection sees nobody: two holders, as on a split network.
+	if _, err := model.Update(func(m *winhost.Model, _ time.Time) error {
+		m.Hosts["rm2"].Isolated = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	step("rm2", add, 0, []string{"rm1", "rm2"})
+}
+
 // While the NIC's configuration is being accessed, netsh fails and changes
 // nothing.
 func TestNetshBusyChangesNothing(t *testing.T) {
