@@ -158,7 +158,7 @@ func (m *Model) scaled(d Duration) time.Duration {
 func (m *Model) settle(now time.Time) {
 	for name, h := range m.Hosts {
 		for adapter, dups := range h.Duplicate {
-			for _, d := range dups {
+			for _, d := range slices.Clone(dups) {
 				if m.heldElsewhere(name, adapter, d, false) {
 					continue
 				}
